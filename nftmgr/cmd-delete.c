@@ -1,0 +1,143 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "nftmgr.h"
+
+static void usage(FILE *f, const char *prog)
+{
+	fprintf(f, "Usage: %s delete -f PATH [--skip-not-exists] [--no-sync]\n"
+		"       %s delete KIND NAME [-n NAMESPACE] [--skip-not-exists] [--no-sync]\n\n"
+		"Delete the resources named in PATH, or one resource by kind and name.\n"
+		"Every resource is checked first: if one is missing, nothing is deleted\n"
+		"(unless --skip-not-exists).\n", prog, prog);
+}
+
+/* The resources to delete, as (kind, namespace, name) in a list. */
+static int by_name(const char *kind_arg, const char *name, const char *ns,
+		   struct resource_list *l)
+{
+	int k = kind_from_alias(kind_arg);
+	struct resource *r;
+
+	if (k < 0) {
+		fprintf(stderr, "Resource type '%s' is not supported\n", kind_arg);
+		return -EINVAL;
+	}
+	r = calloc(1, sizeof(*r));
+	if (!r)
+		return -ENOMEM;
+	r->kind = k;
+	r->name = strdup(name);
+	if (kind_info(k)->namespaced)
+		r->namespace = strdup(ns ? ns : "default");
+	if (!r->name || (kind_info(k)->namespaced && !r->namespace)) {
+		resource_free(r);
+		return -ENOMEM;
+	}
+	return resource_list_add(l, r);
+}
+
+static int delete_all(struct store *s, struct resource_list *l, bool skip_missing)
+{
+	size_t done = 0;
+	const char *kind = common_kind(l->v, l->n);
+
+	for (size_t i = 0; i < l->n; i++) {
+		const struct resource *r = l->v[i];
+		int e = store_exists(s, r->kind, r->namespace, r->name);
+
+		if (e == 0 && !skip_missing) {
+			fprintf(stderr, "Failed to delete any resources: resource does not exist: %s(%s%s%s)\n",
+				kind_info(r->kind)->kind, r->namespace ? r->namespace : "",
+				r->namespace ? "/" : "", r->name);
+			return EXIT_FAIL;
+		}
+		if (e < 0) {
+			fprintf(stderr, "Failed to delete any resources: %s(%s): %s\n",
+				kind_info(r->kind)->kind, r->name, strerror(-e));
+			return EXIT_FAIL;
+		}
+	}
+	for (size_t i = 0; i < l->n; i++) {
+		const struct resource *r = l->v[i];
+		int e = store_delete(s, r->kind, r->namespace, r->name);
+
+		if (e == -ENOENT)
+			continue;
+		if (e < 0) {
+			fprintf(stderr, "Partial success: deleted the first %zu out of %zu resources:\n"
+				"Hit error: %s(%s): %s\n", done, l->n,
+				kind_info(r->kind)->kind, r->name, strerror(-e));
+			return EXIT_FAIL;
+		}
+		done++;
+	}
+	if (kind)
+		printf("Successfully deleted %zu '%s' resource(s)\n", done, kind);
+	else
+		printf("Successfully deleted %zu resource(s)\n", done);
+	return EXIT_OK;
+}
+
+int cmd_delete(struct ctx *ctx, int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "filename", required_argument, NULL, 'f' },
+		{ "namespace", required_argument, NULL, 'n' },
+		{ "skip-not-exists", no_argument, NULL, 's' },
+		{ "no-sync", no_argument, NULL, 'S' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct resource_list l = { 0 };
+	struct diags d = { 0 };
+	struct store *s = NULL;
+	const char *path = NULL, *ns = NULL;
+	bool skip = false;
+	int c, ret = EXIT_FAIL;
+
+	while ((c = getopt_long(argc, argv, "f:n:sh", opts, NULL)) != -1) {
+		if (c == 'f')
+			path = optarg;
+		else if (c == 'n')
+			ns = optarg;
+		else if (c == 's')
+			skip = true;
+		else if (c == 'S')
+			;	/* no kernel sync happens yet; see README */
+		else if (c == 'h')
+			return usage(stdout, ctx->prog), EXIT_OK;
+		else
+			return usage(stderr, ctx->prog), EXIT_USAGE;
+	}
+	if (path ? optind != argc : optind + 2 != argc)
+		return usage(stderr, ctx->prog), EXIT_USAGE;
+	if (path && ruleset_load_path(path, &l, &d) < 0) {
+		print_diags(&d);
+		goto out;
+	}
+	if (!path && by_name(argv[optind], argv[optind + 1], ns, &l) < 0)
+		goto out;
+	if (l.n == 0) {
+		fprintf(stderr, "No resources specified in file\n");
+		goto out;
+	}
+	ret = ctx_open_store(ctx, &s);
+	if (ret)
+		goto out;
+	if (store_lock(s) < 0) {
+		fprintf(stderr, "Failed to lock the datastore\n");
+		ret = EXIT_FAIL;
+		goto out;
+	}
+	ret = delete_all(s, &l, skip);
+out:
+	store_free(s);
+	resource_list_clear(&l);
+	diags_clear(&d);
+	return ret;
+}

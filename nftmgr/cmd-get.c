@@ -1,0 +1,270 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+
+#include "nftmgr.h"
+#include "table.h"
+
+enum output {
+	OUT_PS,
+	OUT_WIDE,
+	OUT_YAML,
+	OUT_JSON,
+};
+
+static void usage(FILE *f, const char *prog)
+{
+	fprintf(f, "Usage: %s get KIND [NAME] [-o ps|wide|yaml|json] [-n NAMESPACE | -A]\n\n"
+		"KIND is a kind name or alias as in calicoctl: globalnetworkpolicy (gnp),\n"
+		"networkpolicy (policy, np), hostendpoint (hep), workloadendpoint (wep),\n"
+		"globalnetworkset, networkset, profile (pro), felixconfiguration.\n"
+		"-o yaml output is valid input for apply.\n", prog);
+}
+
+static char *join_strv(char *const *v, size_t n)
+{
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
+
+	if (!f)
+		return NULL;
+	for (size_t i = 0; i < n; i++)
+		fprintf(f, "%s%s", i ? "," : "", v[i]);
+	fclose(f);
+	return buf;
+}
+
+static char *join_cidrs(const struct cidr *v, size_t n, bool with_len,
+			size_t max)
+{
+	char *buf = NULL, a[64];
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
+
+	if (!f)
+		return NULL;
+	for (size_t i = 0; i < n; i++) {
+		cidr_format(&v[i], with_len, a, sizeof(a));
+		fprintf(f, "%s%s", i ? "," : "", a);
+	}
+	fclose(f);
+	if (buf && max && strlen(buf) > max)
+		strcpy(buf + max - 3, "...");
+	return buf;
+}
+
+static char *join_labels(const struct labels *l)
+{
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
+
+	if (!f)
+		return NULL;
+	for (size_t i = 0; i < l->n; i++)
+		fprintf(f, "%s%s=%s", i ? "," : "", l->v[i].key, l->v[i].value);
+	fclose(f);
+	return buf;
+}
+
+static int add_header(struct table *t, enum res_kind k, bool wide, bool all_ns)
+{
+	static const char *const heads[RES_KIND_MAX][2][7] = {
+		[RES_GLOBAL_NETWORK_POLICY] = { { "NAME" }, { "NAME", "ORDER", "SELECTOR" } },
+		[RES_NETWORK_POLICY] = { { "NAME" }, { "NAME", "ORDER", "SELECTOR" } },
+		[RES_HOST_ENDPOINT] = { { "NAME", "NODE" },
+			{ "NAME", "NODE", "INTERFACE", "IPS", "PROFILES" } },
+		[RES_WORKLOAD_ENDPOINT] = { { "WORKLOAD", "NODE", "NETWORKS", "INTERFACE" },
+			{ "NAME", "WORKLOAD", "NODE", "NETWORKS", "INTERFACE", "PROFILES" } },
+		[RES_GLOBAL_NETWORK_SET] = { { "NAME" }, { "NAME", "NETS" } },
+		[RES_NETWORK_SET] = { { "NAME" }, { "NAME", "NETS" } },
+		[RES_PROFILE] = { { "NAME" }, { "NAME", "LABELS" } },
+		[RES_FELIX_CONFIGURATION] = { { "NAME" }, { "NAME" } },
+	};
+	const char *cells[8] = { 0 };
+	size_t n = 0, o = 0;
+
+	if (all_ns && kind_info(k)->namespaced)
+		cells[o++] = "NAMESPACE";
+	while (n < 7 && heads[k][wide][n])
+		cells[o++] = heads[k][wide][n++];
+	t->n_cols = o;
+	return table_add(t, cells);
+}
+
+static int add_row(struct table *t, const struct resource *r, bool wide,
+		   bool all_ns)
+{
+	const char *cells[8] = { 0 };
+	char *tmp[3] = { 0 }, order[32];
+	size_t o = 0;
+	int e;
+
+	if (all_ns && kind_info(r->kind)->namespaced)
+		cells[o++] = r->namespace;
+	switch (r->kind) {
+	case RES_GLOBAL_NETWORK_POLICY:
+	case RES_NETWORK_POLICY:
+		cells[o++] = r->name;
+		if (r->u.policy.has_order)
+			snprintf(order, sizeof(order), "%.15g", r->u.policy.order);
+		else
+			snprintf(order, sizeof(order), "<nil>");
+		cells[o++] = order;
+		cells[o++] = r->u.policy.selector;
+		break;
+	case RES_HOST_ENDPOINT:
+		cells[o++] = r->name;
+		cells[o++] = r->u.ep.node;
+		cells[o++] = r->u.ep.iface;
+		cells[o++] = tmp[0] = join_cidrs(r->u.ep.ips, r->u.ep.n_ips, false, 0);
+		cells[o++] = tmp[1] = join_strv(r->u.ep.profiles, r->u.ep.n_profiles);
+		break;
+	case RES_WORKLOAD_ENDPOINT:
+		if (wide)
+			cells[o++] = r->name;
+		cells[o++] = r->u.ep.pod ? r->u.ep.pod : r->u.ep.workload;
+		cells[o++] = r->u.ep.node;
+		cells[o++] = tmp[0] = join_cidrs(r->u.ep.ips, r->u.ep.n_ips, true, 0);
+		cells[o++] = r->u.ep.iface;
+		cells[o++] = tmp[1] = join_strv(r->u.ep.profiles, r->u.ep.n_profiles);
+		break;
+	case RES_GLOBAL_NETWORK_SET:
+	case RES_NETWORK_SET:
+		cells[o++] = r->name;
+		cells[o++] = tmp[0] = join_cidrs(r->u.netset.nets,
+						 r->u.netset.n_nets, true, 80);
+		break;
+	case RES_PROFILE:
+		cells[o++] = r->name;
+		cells[o++] = tmp[0] = join_labels(&r->u.profile.labels_to_apply);
+		break;
+	default:
+		cells[o++] = r->name;
+		break;
+	}
+	e = table_add(t, cells);
+	for (size_t i = 0; i < 3; i++)
+		free(tmp[i]);
+	return e;
+}
+
+static int print_table(struct resource_list *l, enum res_kind k, bool wide,
+		       bool all_ns)
+{
+	struct table t = { 0 };
+	int e = add_header(&t, k, wide, all_ns);
+
+	for (size_t i = 0; e == 0 && i < l->n; i++)
+		e = add_row(&t, l->v[i], wide, all_ns);
+	if (e == 0)
+		table_print(&t, stdout);
+	table_clear(&t);
+	return e;
+}
+
+static int parse_output(const char *s, enum output *ret)
+{
+	static const char *const names[] = { "ps", "wide", "yaml", "json" };
+
+	for (int i = 0; i < 4; i++)
+		if (strcmp(s, names[i]) == 0) {
+			*ret = (enum output)i;
+			return 0;
+		}
+	return -EINVAL;
+}
+
+/* Keeps the resources of list that match namespace and name. */
+static void filter(struct resource_list *l, const char *ns, const char *name)
+{
+	size_t w = 0;
+
+	for (size_t i = 0; i < l->n; i++) {
+		struct resource *r = l->v[i];
+		bool keep = (!name || strcmp(r->name, name) == 0) &&
+			    (!ns || !r->namespace || strcmp(r->namespace, ns) == 0);
+
+		if (keep)
+			l->v[w++] = r;
+		else
+			resource_free(r);
+	}
+	l->n = w;
+}
+
+int cmd_get(struct ctx *ctx, int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "output", required_argument, NULL, 'o' },
+		{ "namespace", required_argument, NULL, 'n' },
+		{ "all-namespaces", no_argument, NULL, 'A' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct resource_list l = { 0 };
+	struct diags d = { 0 };
+	struct store *s = NULL;
+	enum output out = OUT_PS;
+	const char *ns = NULL, *name;
+	bool all_ns = false;
+	int c, k, ret;
+
+	while ((c = getopt_long(argc, argv, "o:n:Ah", opts, NULL)) != -1) {
+		if (c == 'o' && parse_output(optarg, &out) == 0)
+			continue;
+		if (c == 'n')
+			ns = optarg;
+		else if (c == 'A')
+			all_ns = true;
+		else if (c == 'h')
+			return usage(stdout, ctx->prog), EXIT_OK;
+		else
+			return usage(stderr, ctx->prog), EXIT_USAGE;
+	}
+	if (optind >= argc || argc - optind > 2)
+		return usage(stderr, ctx->prog), EXIT_USAGE;
+	k = kind_from_alias(argv[optind]);
+	if (k < 0) {
+		fprintf(stderr, "Failed to get resources: resource type '%s' is not supported\n",
+			argv[optind]);
+		return EXIT_FAIL;
+	}
+	name = argc - optind == 2 ? argv[optind + 1] : NULL;
+	if (kind_info(k)->namespaced && !all_ns && !ns)
+		ns = "default";
+	if (all_ns)
+		ns = NULL;
+	ret = ctx_open_store(ctx, &s);
+	if (ret)
+		return ret;
+	ret = EXIT_FAIL;
+	if (store_list(s, k, NULL, &l, &d) < 0) {
+		fprintf(stderr, "Failed to get resources: cannot read the datastore\n");
+		goto out;
+	}
+	print_diags(&d);
+	filter(&l, kind_info(k)->namespaced ? ns : NULL, name);
+	resource_list_sort(&l);
+	if (name && l.n == 0) {
+		fprintf(stderr, "Failed to get resources: resource does not exist: %s(%s%s%s)\n",
+			kind_info(k)->kind, ns ? ns : "", ns ? "/" : "", name);
+		goto out;
+	}
+	if (out == OUT_YAML)
+		ret = resources_write_yaml(l.v, l.n, stdout) < 0;
+	else if (out == OUT_JSON)
+		ret = resources_write_json(l.v, l.n, stdout) < 0;
+	else
+		ret = print_table(&l, k, out == OUT_WIDE, all_ns) < 0;
+out:
+	store_free(s);
+	resource_list_clear(&l);
+	diags_clear(&d);
+	return ret;
+}

@@ -1,0 +1,77 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* nftmgr: Calico network policy on nftables. The command table. */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "nftmgr.h"
+
+static const struct command commands[] = {
+	{ "apply", cmd_apply, "create or replace resources from files" },
+	{ "create", cmd_create, "create resources; fail if any exists" },
+	{ "replace", cmd_replace, "replace resources; fail if any is missing" },
+	{ "delete", cmd_delete, "delete resources by file or by kind and name" },
+	{ "get", cmd_get, "list resources" },
+	{ "validate", cmd_validate, "check resource files without storing them" },
+	{ "version", cmd_version, "print versions and kernel features" },
+};
+
+static void usage(FILE *f, const char *prog)
+{
+	fprintf(f, "Usage: %s [-c FILE] [--node NAME] [--datastore-dir DIR] COMMAND [ARGS]\n\n"
+		"Commands:\n", prog);
+	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
+		fprintf(f, "  %-10s %s\n", commands[i].name, commands[i].summary);
+	fprintf(f, "\nRun '%s COMMAND --help' for a command's options.\n", prog);
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "config", required_argument, NULL, 'c' },
+		{ "node", required_argument, NULL, 'N' },
+		{ "datastore-dir", required_argument, NULL, 'D' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct ctx ctx = { .config_path = CONFIG_DEFAULT_PATH, .prog = argv[0] };
+	int c;
+
+	/* '+': stop at the command, whose options are its own. */
+	while ((c = getopt_long(argc, argv, "+c:h", opts, NULL)) != -1) {
+		switch (c) {
+		case 'c':
+			ctx.config_path = optarg;
+			ctx.config_explicit = true;
+			break;
+		case 'N':
+			ctx.node = optarg;
+			break;
+		case 'D':
+			ctx.datastore_dir = optarg;
+			break;
+		case 'h':
+			usage(stdout, argv[0]);
+			return EXIT_OK;
+		default:
+			usage(stderr, argv[0]);
+			return EXIT_USAGE;
+		}
+	}
+	if (optind >= argc) {
+		usage(stderr, argv[0]);
+		return EXIT_USAGE;
+	}
+	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++) {
+		if (strcmp(argv[optind], commands[i].name) != 0)
+			continue;
+		argc -= optind;
+		argv += optind;
+		optind = 0;	/* reset getopt for the command */
+		return commands[i].fn(&ctx, argc, argv);
+	}
+	fprintf(stderr, "%s: unknown command '%s'\n", argv[0], argv[optind]);
+	usage(stderr, argv[0]);
+	return EXIT_USAGE;
+}

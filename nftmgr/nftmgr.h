@@ -1,0 +1,56 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#ifndef NFTMGR_NFTMGR_H
+#define NFTMGR_NFTMGR_H
+
+#include <stdbool.h>
+
+#include "ruleset.h"
+
+/* Exit statuses, as calicoctl. */
+enum {
+	EXIT_OK = 0,
+	EXIT_FAIL = 1,
+	EXIT_USAGE = 2,
+};
+
+/* Global options, parsed by main() before the command. */
+struct ctx {
+	const char *config_path;
+	bool config_explicit;
+	const char *node;
+	const char *datastore_dir;
+	const char *prog;
+};
+
+struct command {
+	const char *name;
+	int (*fn)(struct ctx *ctx, int argc, char **argv);
+	const char *summary;
+};
+
+int cmd_apply(struct ctx *ctx, int argc, char **argv);
+int cmd_create(struct ctx *ctx, int argc, char **argv);
+int cmd_replace(struct ctx *ctx, int argc, char **argv);
+int cmd_delete(struct ctx *ctx, int argc, char **argv);
+int cmd_get(struct ctx *ctx, int argc, char **argv);
+int cmd_validate(struct ctx *ctx, int argc, char **argv);
+int cmd_version(struct ctx *ctx, int argc, char **argv);
+
+/* Shared by the writing verbs (write.c). */
+enum write_mode {
+	WRITE_APPLY,
+	WRITE_CREATE,
+	WRITE_REPLACE,
+};
+int write_command(struct ctx *ctx, int argc, char **argv, enum write_mode m);
+
+/* Helpers (util.c). */
+void print_diags(const struct diags *d);
+/* Loads the config and opens the file datastore; prints its own errors.
+ * Returns 0, or an exit status. */
+int ctx_open_store(struct ctx *ctx, struct store **ret);
+/* "Kind" when every resource has one kind, else NULL. */
+const char *common_kind(struct resource *const *v, size_t n);
+const char *node_name(const struct ctx *ctx);
+
+#endif

@@ -1,0 +1,70 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "nftmgr.h"
+
+void print_diags(const struct diags *d)
+{
+	for (size_t i = 0; i < d->n; i++) {
+		char *s = diag_format(&d->v[i]);
+
+		fprintf(stderr, "%s\n", s ? s : d->v[i].msg);
+		free(s);
+	}
+	if (d->dropped)
+		fprintf(stderr, "... and %zu more problem(s)\n", d->dropped);
+}
+
+int ctx_open_store(struct ctx *ctx, struct store **ret)
+{
+	struct diags d = { 0 };
+	struct config cfg;
+	const char *dir;
+	int r;
+
+	r = config_load(ctx->config_path, ctx->config_explicit, &cfg, &d);
+	if (r < 0) {
+		print_diags(&d);
+		diags_clear(&d);
+		return EXIT_FAIL;
+	}
+	if (cfg.type == DATASTORE_ETCDV3 && !ctx->datastore_dir) {
+		fprintf(stderr, "Failed to create the datastore client: the etcdv3 "
+			"datastore is not available in this version of nftmgr\n");
+		config_clear(&cfg);
+		return EXIT_FAIL;
+	}
+	dir = ctx->datastore_dir ? ctx->datastore_dir : cfg.datastore_dir;
+	r = store_open(dir, ret);
+	if (r < 0)
+		fprintf(stderr, "Failed to open the datastore %s: %s\n", dir,
+			strerror(-r));
+	config_clear(&cfg);
+	return r < 0 ? EXIT_FAIL : 0;
+}
+
+const char *common_kind(struct resource *const *v, size_t n)
+{
+	for (size_t i = 1; i < n; i++)
+		if (v[i]->kind != v[0]->kind)
+			return NULL;
+	return n ? kind_info(v[0]->kind)->kind : NULL;
+}
+
+const char *node_name(const struct ctx *ctx)
+{
+	static char host[256];
+	const char *env = getenv("NODENAME");
+
+	if (ctx->node)
+		return ctx->node;
+	if (env && *env)
+		return env;
+	if (gethostname(host, sizeof(host) - 1) < 0)
+		return "localhost";
+	return host;
+}

@@ -1,0 +1,156 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * apply, create and replace: everything is read and validated first, then
+ * existence is checked under the store lock for every resource, and only
+ * then is anything written. A bad document among good ones writes nothing.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "nftmgr.h"
+
+static const char *const verbs[][3] = {
+	[WRITE_APPLY] = { "apply", "applied", "Apply" },
+	[WRITE_CREATE] = { "create", "created", "Create" },
+	[WRITE_REPLACE] = { "replace", "replaced", "Replace" },
+};
+
+static void write_usage(FILE *f, const char *prog, enum write_mode m)
+{
+	fprintf(f, "Usage: %s %s -f PATH [--no-sync]%s\n\n"
+		"%s every resource in PATH (a file, a directory of *.yaml, *.yml\n"
+		"and *.json files, or - for standard input).\n\n"
+		"  -f, --filename PATH   resources to %s\n"
+		"      --no-sync         do not sync this node's kernel afterwards\n"
+		"%s"
+		"  -h, --help            show this help\n",
+		prog, verbs[m][0], m == WRITE_CREATE ? " [--skip-exists]" : "",
+		verbs[m][2], verbs[m][0],
+		m == WRITE_CREATE ? "      --skip-exists     leave existing resources alone\n" : "");
+}
+
+/* Existence rules per verb; returns the number of resources to write, or
+ * -1 after printing why nothing can be written. skip marks entries left
+ * alone by --skip-exists. */
+static int check_existence(struct store *s, struct resource_list *l,
+			   enum write_mode m, bool skip_exists, bool *skip)
+{
+	int todo = 0;
+
+	for (size_t i = 0; i < l->n; i++) {
+		const struct resource *r = l->v[i];
+		const char *kind = kind_info(r->kind)->kind;
+		int e = store_exists(s, r->kind, r->namespace, r->name);
+
+		if (e < 0) {
+			fprintf(stderr, "Failed to %s '%s' resource %s: %s\n",
+				verbs[m][0], kind, r->name, strerror(-e));
+			return -1;
+		}
+		if (m == WRITE_CREATE && e == 1 && skip_exists) {
+			skip[i] = true;
+			continue;
+		}
+		if ((m == WRITE_CREATE && e == 1) || (m == WRITE_REPLACE && e == 0)) {
+			fprintf(stderr, "Failed to %s any '%s' resources: resource %s: %s(%s%s%s)\n",
+				verbs[m][0], kind, e ? "already exists" : "does not exist",
+				kind, r->namespace ? r->namespace : "",
+				r->namespace ? "/" : "", r->name);
+			return -1;
+		}
+		todo++;
+	}
+	return todo;
+}
+
+static int write_all(struct store *s, struct resource_list *l, const bool *skip,
+		     enum write_mode m)
+{
+	size_t done = 0;
+
+	for (size_t i = 0; i < l->n; i++) {
+		int e;
+
+		if (skip[i])
+			continue;
+		e = store_put(s, l->v[i]);
+		if (e < 0) {
+			fprintf(stderr, "Partial success: %s the first %zu out of %zu resources:\n"
+				"Hit error: %s(%s): %s\n", verbs[m][1], done, l->n,
+				kind_info(l->v[i]->kind)->kind, l->v[i]->name,
+				strerror(-e));
+			return EXIT_FAIL;
+		}
+		done++;
+	}
+	return EXIT_OK;
+}
+
+int write_command(struct ctx *ctx, int argc, char **argv, enum write_mode m)
+{
+	static const struct option opts[] = {
+		{ "filename", required_argument, NULL, 'f' },
+		{ "no-sync", no_argument, NULL, 'n' },
+		{ "skip-exists", no_argument, NULL, 's' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct resource_list l = { 0 };
+	struct diags d = { 0 };
+	struct store *s = NULL;
+	const char *path = NULL, *kind;
+	bool skip_exists = false, *skip = NULL;
+	int c, ret = EXIT_FAIL, todo;
+
+	while ((c = getopt_long(argc, argv, "f:h", opts, NULL)) != -1) {
+		if (c == 'f')
+			path = optarg;
+		else if (c == 'n')
+			;	/* no kernel sync happens yet; see README */
+		else if (c == 's' && m == WRITE_CREATE)
+			skip_exists = true;
+		else if (c == 'h')
+			return write_usage(stdout, ctx->prog, m), EXIT_OK;
+		else
+			return write_usage(stderr, ctx->prog, m), EXIT_USAGE;
+	}
+	if (!path || optind != argc)
+		return write_usage(stderr, ctx->prog, m), EXIT_USAGE;
+	if (ruleset_load_path(path, &l, &d) < 0) {
+		print_diags(&d);
+		goto out;
+	}
+	if (l.n == 0) {
+		fprintf(stderr, "No resources specified in file\n");
+		goto out;
+	}
+	ret = ctx_open_store(ctx, &s);
+	if (ret)
+		goto out;
+	ret = EXIT_FAIL;
+	skip = calloc(l.n, sizeof(*skip));
+	if (!skip || store_lock(s) < 0) {
+		fprintf(stderr, "Failed to lock the datastore\n");
+		goto out;
+	}
+	todo = check_existence(s, &l, m, skip_exists, skip);
+	if (todo < 0)
+		goto out;
+	ret = write_all(s, &l, skip, m);
+	if (ret)
+		goto out;
+	kind = common_kind(l.v, l.n);
+	if (kind)
+		printf("Successfully %s %d '%s' resource(s)\n", verbs[m][1], todo, kind);
+	else
+		printf("Successfully %s %d resource(s)\n", verbs[m][1], todo);
+out:
+	free(skip);
+	store_free(s);
+	resource_list_clear(&l);
+	diags_clear(&d);
+	return ret;
+}

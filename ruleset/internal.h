@@ -1,0 +1,146 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* Private to ruleset/: the located value tree and the decoder context. */
+#ifndef NFTMGR_RULESET_INTERNAL_H
+#define NFTMGR_RULESET_INTERNAL_H
+
+#include <jansson.h>
+
+#include "ruleset.h"
+
+#define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+
+static inline void freep(void *p)
+{
+	free(*(void **)p);
+}
+#define _cleanup_free_ __attribute__((cleanup(freep)))
+
+/* A parsed YAML/JSON value with where it came from. */
+enum node_type {
+	NODE_SCALAR,
+	NODE_SEQ,
+	NODE_MAP,
+};
+
+enum scalar_type {
+	SCALAR_NULL,
+	SCALAR_BOOL,
+	SCALAR_INT,
+	SCALAR_FLOAT,
+	SCALAR_STR,
+};
+
+struct node {
+	enum node_type type;
+	bool quoted;		/* quoted or tagged !!str: never resolved */
+	struct pos pos;
+	char *str;		/* scalars */
+	size_t len;
+	struct node **kids;	/* seq: items; map: key0, val0, key1, ... */
+	size_t n;		/* entries in kids */
+};
+
+struct node_budget {
+	size_t nodes;
+};
+
+struct node *node_free(struct node *n);
+int node_add_kid(struct node *parent, struct node *kid);
+/* YAML 1.2 core schema resolution of a scalar. */
+enum scalar_type node_scalar_type(const struct node *n);
+/* Value for key in a map node, or NULL. */
+const struct node *node_map_get(const struct node *map, const char *key);
+
+/* Each callback gets one document root; return negative to stop. */
+typedef int (*doc_fn)(void *userdata, const struct node *root);
+
+/* Streams of documents. Syntax problems go to d; returns 0, -EINVAL when
+ * d got problems, -ENOMEM. */
+int yaml_parse_stream(const char *file, const char *buf, size_t len,
+		      doc_fn fn, void *userdata, struct diags *d);
+int json_parse_stream(const char *file, const char *buf, size_t len,
+		      doc_fn fn, void *userdata, struct diags *d);
+/* A jansson value as a tree without positions. NULL on ENOMEM or depth. */
+struct node *node_from_json(const json_t *j, unsigned depth,
+			    struct node_budget *b);
+
+/* Decoder context: where we are, for messages. */
+enum api_version {
+	API_V1,
+	API_V3,
+	API_K8S,
+};
+
+struct dctx {
+	struct diags *d;
+	const char *file;
+	enum api_version ver;
+	char ident[320];
+	char path[1024];
+	size_t plen;
+	unsigned errors;
+};
+
+size_t dctx_push(struct dctx *c, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+void dctx_pop(struct dctx *c, size_t saved);
+void dctx_err(struct dctx *c, const struct node *at, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+/* Table-driven decoding of a map: every key must be a known field. */
+struct field {
+	const char *name;
+	void (*fn)(struct dctx *c, const struct node *n, void *out);
+	size_t off;
+};
+
+void decode_fields(struct dctx *c, const struct node *map,
+		   const struct field *f, size_t nf, void *base);
+bool decode_expect(struct dctx *c, const struct node *n, enum node_type t);
+
+/* Scalar field decoders (out points at the field). */
+void dec_string(struct dctx *c, const struct node *n, void *out);
+void dec_bool(struct dctx *c, const struct node *n, void *out);
+void dec_string_list(struct dctx *c, const struct node *n, void *out);
+void dec_labels(struct dctx *c, const struct node *n, void *out);
+void dec_annotations(struct dctx *c, const struct node *n, void *out);
+void dec_ignore(struct dctx *c, const struct node *n, void *out);
+bool dec_uint(struct dctx *c, const struct node *n, uint64_t max,
+	      uint64_t *ret);
+
+/* Values. */
+int cidr_parse(const char *s, bool allow_host_bits, struct cidr *ret,
+	       char *why, size_t whylen);
+int protocol_parse(struct dctx *c, const struct node *n,
+		   struct protocol *ret);
+const char *protocol_name(uint8_t num, enum api_version ver);
+
+/* Rules and specs. */
+void dec_rules(struct dctx *c, const struct node *n, void *out);
+void rule_free_contents(struct rule *r);
+void rules_free(struct rule *v, size_t n);
+void dec_selector(struct dctx *c, const struct node *n, void *out);
+void dec_policy_types(struct dctx *c, const struct node *n, void *out);
+bool validate_name(struct dctx *c, const struct node *at, enum res_kind k,
+		   const char *name);
+bool validate_label_key(const char *k, enum api_version ver);
+
+/* One document root to resources (appended to out). */
+void decode_document(struct dctx *c, const struct node *root,
+		     struct resource_list *out);
+/* A resource from its JSON tree, used by datastores. */
+struct resource *decode_one(struct dctx *c, const struct node *root);
+
+void felix_dec_spec(struct dctx *c, const struct node *spec,
+		    struct felix_spec *f);
+
+/* Kubernetes resources translated to Calico v3 ones. */
+struct resource *k8s_decode_network_policy(struct dctx *c,
+					   const struct node *root);
+struct resource *k8s_decode_namespace(struct dctx *c,
+				      const struct node *root);
+
+/* Output: a resource as a jansson object. storage: stored policy name. */
+json_t *resource_to_json(const struct resource *r, bool storage);
+
+#endif

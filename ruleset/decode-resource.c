@@ -172,13 +172,21 @@ static void policy_check(struct dctx *c, const struct node *spec,
 {
 	if (p->pre_dnat && p->do_not_track)
 		dctx_err(c, spec, "preDNAT and doNotTrack cannot both be true");
-	if (p->pre_dnat && p->n_egress)
+	if (p->pre_dnat && p->n_egress) {
+		size_t saved = dctx_push(c, ".egress");
+
 		dctx_err(c, node_map_get(spec, "egress"),
 			 "a preDNAT policy cannot have egress rules");
-	if (p->pre_dnat && (p->types & POLICY_TYPE_EGRESS))
+		dctx_pop(c, saved);
+	}
+	if (p->pre_dnat && (p->types & POLICY_TYPE_EGRESS)) {
+		size_t saved = dctx_push(c, ".types");
+
 		dctx_err(c, node_map_get(spec, "types"),
 			 "a preDNAT policy cannot have the %s type",
 			 c->ver == API_V1 ? "egress" : "Egress");
+		dctx_pop(c, saved);
+	}
 	if (c->ver == API_V1)
 		p->apply_on_forward = p->pre_dnat || p->do_not_track;
 	else if ((p->pre_dnat || p->do_not_track) && !p->apply_on_forward)
@@ -399,8 +407,6 @@ static void dec_netset_spec(struct dctx *c, const struct node *spec,
 
 	if (spec)
 		decode_fields(c, spec, f, ARRAY_SIZE(f), &r->u.netset);
-	if (labels_get(&r->labels, "projectcalico.org/namespace"))
-		dctx_err(c, spec, "the label projectcalico.org/namespace is reserved");
 }
 
 static void dec_profile_spec(struct dctx *c, const struct node *spec,
@@ -474,8 +480,11 @@ static bool v1_convert_names(struct dctx *c, const struct node *root,
 		break;
 	case RES_HOST_ENDPOINT:
 		if (!m->node) {
+			size_t saved = dctx_push(c, "metadata");
+
 			dctx_err(c, node_map_get(root, "metadata"),
 				 "insufficient identifiers, missing 'node'");
+			dctx_pop(c, saved);
 			return false;
 		}
 		if (asprintf(&joined, "%s.%s", m->node, r->name) < 0)
@@ -624,6 +633,14 @@ static struct resource *decode_calico(struct dctx *c, const struct node *root,
 		dctx_err(c, meta ? meta : root, "insufficient identifiers, missing 'name'");
 	else
 		validate_name(c, node_map_get(meta, "name"), k->res, m.name);
+	if ((k->res == RES_GLOBAL_NETWORK_SET || k->res == RES_NETWORK_SET) &&
+	    labels_get(&m.labels, "projectcalico.org/namespace")) {
+		size_t s2 = dctx_push(c, ".labels");
+
+		dctx_err(c, node_map_get(meta, "labels"),
+			 "the label projectcalico.org/namespace is reserved");
+		dctx_pop(c, s2);
+	}
 	if (m.namespace && !ki->namespaced)
 		dctx_err(c, node_map_get(meta, "namespace"),
 			 "%s is not namespaced", ki->kind);

@@ -157,10 +157,9 @@ static json_t *j_rules(struct jb *b, const struct rule *v, size_t n)
 			set(b, o, "icmp", j_icmp(b, &r->icmp));
 		if (r->not_icmp.set)
 			set(b, o, "notICMP", j_icmp(b, &r->not_icmp));
-		if (r->src.present)
-			set(b, o, "source", j_entity(b, &r->src));
-		if (r->dst.present)
-			set(b, o, "destination", j_entity(b, &r->dst));
+		/* Calico's Go structs always serialise both entity rules. */
+		set(b, o, "source", j_entity(b, &r->src));
+		set(b, o, "destination", j_entity(b, &r->dst));
 		push(b, a, o);
 	}
 	return a;

@@ -40,6 +40,7 @@ static const struct field k8s_meta_fields[] = {
 /* ---- label selectors ----------------------------------------------------- */
 
 struct expr_in {
+	bool valid;
 	char *key;
 	char *op;
 	struct {
@@ -72,8 +73,24 @@ static void dec_exprs(struct dctx *c, const struct node *n, void *out)
 	for (size_t i = 0; i < n->n; i++) {
 		size_t saved = dctx_push(c, "[%zu]", i);
 
-		decode_fields(c, n->kids[i], f, ARRAY_SIZE(f), &s->exprs[i]);
+		struct expr_in *e = &s->exprs[i];
+
+		decode_fields(c, n->kids[i], f, ARRAY_SIZE(f), e);
 		s->n_exprs++;
+		if (!e->key || !e->op)
+			dctx_err(c, n->kids[i], "matchExpressions need key and operator");
+		else if (strcmp(e->op, "In") && strcmp(e->op, "NotIn") &&
+			 strcmp(e->op, "Exists") && strcmp(e->op, "DoesNotExist"))
+			dctx_err(c, n->kids[i], "unknown operator \"%s\" (In, NotIn, Exists, DoesNotExist)",
+				 e->op);
+		else if ((e->op[0] == 'I' || e->op[0] == 'N') && !e->values.n)
+			dctx_err(c, n->kids[i], "operator %s needs values", e->op);
+		else if ((e->op[0] == 'E' || e->op[0] == 'D') && e->values.n)
+			dctx_err(c, n->kids[i], "operator %s takes no values", e->op);
+		else if (!validate_label_key(e->key, API_K8S))
+			dctx_err(c, n->kids[i], "invalid label key \"%s\"", e->key);
+		else
+			e->valid = true;
 		dctx_pop(c, saved);
 	}
 }
@@ -110,36 +127,20 @@ static void put_quoted(FILE *f, const char *v)
 	fprintf(f, strchr(v, '\'') ? "\"%s\"" : "'%s'", v);
 }
 
-static bool put_expr(struct dctx *c, const struct node *at, FILE *f,
-		     const struct expr_in *e)
+static void put_expr(FILE *f, const struct expr_in *e)
 {
-	bool in = e->op && strcmp(e->op, "In") == 0;
-	bool notin = e->op && strcmp(e->op, "NotIn") == 0;
+	bool in = strcmp(e->op, "In") == 0;
 
-	if (!e->key || !e->op) {
-		dctx_err(c, at, "matchExpressions need key and operator");
-		return false;
-	}
-	if (in || notin) {
-		if (!e->values.n) {
-			dctx_err(c, at, "operator %s needs values", e->op);
-			return false;
-		}
+	if (in || strcmp(e->op, "NotIn") == 0) {
 		fprintf(f, "%s %s {", e->key, in ? "in" : "not in");
 		for (size_t i = 0; i < e->values.n; i++) {
 			fputs(i ? ", " : "", f);
 			put_quoted(f, e->values.v[i]);
 		}
 		fputc('}', f);
-		return true;
-	}
-	if (strcmp(e->op, "Exists") && strcmp(e->op, "DoesNotExist")) {
-		dctx_err(c, at, "unknown operator \"%s\" (In, NotIn, Exists, DoesNotExist)",
-			 e->op);
-		return false;
+		return;
 	}
 	fprintf(f, "%shas(%s)", e->op[0] == 'D' ? "!" : "", e->key);
-	return true;
 }
 
 /* A Kubernetes label selector as Calico selector text; pods also get
@@ -151,6 +152,7 @@ static char *k8s_selector(struct dctx *c, const struct node *at,
 	struct selector_error err;
 	char *buf = NULL, *out = NULL;
 	size_t len = 0, terms = 0;
+	bool bad = false;
 	FILE *f = open_memstream(&buf, &len);
 
 	if (!f)
@@ -164,12 +166,17 @@ static char *k8s_selector(struct dctx *c, const struct node *at,
 		put_quoted(f, s->match.v[i].value);
 	}
 	for (size_t i = 0; i < s->n_exprs; i++, terms++) {
-		fputs(terms ? " && " : "", f);
-		if (!put_expr(c, at, f, &s->exprs[i]))
-			terms = 0;
+		if (!s->exprs[i].valid)
+			bad = true;	/* reported when decoded */
+		else
+			fputs(terms ? " && " : "", f), put_expr(f, &s->exprs[i]);
 	}
 	if (fclose(f) != 0)
 		return NULL;
+	if (bad) {
+		free(buf);
+		return strdup("all()");
+	}
 	if (!terms && !s->match.n && !s->n_exprs && !pods) {
 		free(buf);
 		return strdup("all()");
@@ -255,7 +262,6 @@ static int add_cidr(struct dctx *c, const struct node *at, const char *s,
 static void peer_to_entity(struct dctx *c, const struct node *pn,
 			   struct peer_in *p, struct entity *e)
 {
-	e->present = true;
 	if (p->has_ip) {
 		const struct node *at = node_map_get(pn, "ipBlock");
 
@@ -425,7 +431,7 @@ static void emit_rules(struct dctx *c, const struct node *item,
 			int err = 0;
 
 			if (pn) {
-				struct entity copy = { .present = true };
+				struct entity copy = { 0 };
 
 				copy.selector = peer.selector ? strdup(peer.selector) : NULL;
 				copy.ns_selector = peer.ns_selector ? strdup(peer.ns_selector) : NULL;

@@ -330,7 +330,6 @@ static void dec_entity(struct dctx *c, const struct node *n, void *out)
 	if (c->ver == API_V1)
 		v1_entity_fixup(c, n, &in);
 	*e = in.e;
-	e->present = true;
 }
 
 static void entity_free(struct entity *e)

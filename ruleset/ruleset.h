@@ -184,7 +184,6 @@ struct entity {
 	char **sa_names;	/* serviceAccounts.names */
 	size_t n_sa_names;
 	char *sa_selector;	/* serviceAccounts.selector */
-	bool present;		/* the key was given, even as {} */
 };
 
 struct rule {

@@ -468,6 +468,22 @@ static int lookup_kind(enum api_version ver, const char *kind,
 	return -ENOENT;
 }
 
+/* A converted name must still be a valid v3 name (a v1 policy name of
+ * up to 128 characters can exceed a DNS label, as with calico-upgrade). */
+static bool v1_check_converted(struct dctx *c, const struct node *root,
+			       const struct resource *r)
+{
+	const struct node *meta = node_map_get(root, "metadata");
+	size_t saved = dctx_push(c, "metadata.name");
+	bool ok;
+
+	c->ver = API_V3;
+	ok = validate_name(c, node_map_get(meta, "name"), r->kind, r->name);
+	c->ver = API_V1;
+	dctx_pop(c, saved);
+	return ok;
+}
+
 static bool v1_convert_names(struct dctx *c, const struct node *root,
 			     struct resource *r, struct meta_in *m)
 {
@@ -496,9 +512,11 @@ static bool v1_convert_names(struct dctx *c, const struct node *root,
 		name = v1_name_convert(r->name, false);
 		break;
 	}
+	if (!name)
+		return false;
 	free(r->name);
 	r->name = name;
-	return name != NULL;
+	return v1_check_converted(c, root, r);
 }
 
 static void v1_profile_convert(struct dctx *c, struct resource *r,
@@ -556,7 +574,10 @@ static int v1_wep_names(struct resource *r, struct meta_in *m)
 	if (fclose(f) != 0)
 		return -ENOMEM;
 	free(m->name);
-	m->name = buf;
+	m->name = v1_name_convert(buf, false);
+	free(buf);
+	if (!m->name)
+		return -ENOMEM;
 	if (!m->namespace || !e->orchestrator || !e->endpoint)
 		return -ENOMEM;
 	if (labels_set(&m->labels, "projectcalico.org/namespace", m->namespace) < 0 ||
@@ -663,6 +684,8 @@ static struct resource *decode_calico(struct dctx *c, const struct node *root,
 	if (c->ver == API_V1 && r->name && k->res != RES_WORKLOAD_ENDPOINT &&
 	    !v1_convert_names(c, root, r, &m))
 		c->errors++;
+	if (c->ver == API_V1 && r->name && k->res == RES_WORKLOAD_ENDPOINT)
+		v1_check_converted(c, root, r);
 	meta_clear(&m);
 	return r;
 }

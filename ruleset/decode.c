@@ -101,7 +101,7 @@ void decode_fields(struct dctx *c, const struct node *map,
 		} else {
 			if (j < 64)
 				seen |= 1ull << j;
-			f[j].fn(c, v, (char *)base + f[j].off);
+			f[j].fn(c, v, base ? (char *)base + f[j].off : NULL);
 		}
 		dctx_pop(c, saved);
 	}

@@ -1,0 +1,147 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
+# The command line as an operator uses it, against a temporary datastore.
+# TAP output. Needs NFTMGR_BIN, NFTMGR_SOURCE and NFTMGR_FIXTURES.
+set -u
+
+BIN=${NFTMGR_BIN:?}
+SRC=${NFTMGR_SOURCE:?}
+FIX=${NFTMGR_FIXTURES:?}
+TMP=$(mktemp -d)
+trap 'rm -rf "$TMP"' EXIT
+n=0
+failed=0
+
+ok() {
+	n=$((n + 1))
+	echo "ok $n - $1"
+}
+
+not_ok() {
+	n=$((n + 1))
+	failed=$((failed + 1))
+	echo "not ok $n - $1"
+	[ -f "$TMP/out" ] && sed 's/^/# out: /' "$TMP/out"
+	[ -f "$TMP/err" ] && sed 's/^/# err: /' "$TMP/err"
+}
+
+# check DESCRIPTION EXPECTED-STATUS COMMAND...
+check() {
+	local desc=$1 want=$2
+	shift 2
+	"$@" >"$TMP/out" 2>"$TMP/err"
+	local got=$?
+	if [ "$got" = "$want" ]; then ok "$desc"; else not_ok "$desc (exit $got, want $want)"; fi
+}
+
+# expect DESCRIPTION FILE PATTERN: the file holds a line matching PATTERN
+expect() {
+	if grep -qE -- "$3" "$2"; then ok "$1"; else not_ok "$1: no line matches /$3/"; fi
+}
+
+# A snapshot of a datastore: every file's path and content hash.
+snapshot() {
+	(cd "$1" && find . -type f ! -name .lock -print0 | sort -z | xargs -0r sha256sum)
+}
+
+# A config of our own, so that no /etc/nftmgr/nftmgr.cfg on the machine
+# changes what the tests see.
+printf 'apiVersion: projectcalico.org/v3\nkind: CalicoAPIConfig\nmetadata:\nspec:\n  datastoreType: file\n  datastoreDir: %s/default-store\n' "$TMP" >"$TMP/test.cfg"
+nm() { "$BIN" -c "$TMP/test.cfg" "$@"; }
+
+
+for f in "$FIX"/*.yaml; do
+	check "validate $(basename "$f")" 0 nm validate -f "$f"
+done
+check "validate examples/" 0 nm validate -f "$SRC/examples"
+expect "validate counts the examples" "$TMP/out" "^Successfully validated 9 resource\(s\)$"
+
+# Three different mistakes, three located messages, exit 1.
+cat >"$TMP/three.yaml" <<'YAML'
+apiVersion: projectcalico.org/v3
+kind: GlobalNetworkPolicy
+metadata:
+  name: three
+spec:
+  selector: role == 'x' &&
+  ingress:
+  - action: Allow
+    protocol: TCP
+    destination:
+      ports: [80, "200:100"]
+  - action: allow
+YAML
+check "three mistakes exit 1" 1 nm validate -f "$TMP/three.yaml"
+if [ "$(wc -l <"$TMP/err")" = 3 ]; then ok "three messages"; else not_ok "three messages"; fi
+expect "selector located" "$TMP/err" "three.yaml:6:[0-9]+: GlobalNetworkPolicy/three: spec.selector: invalid selector"
+expect "reversed range located" "$TMP/err" "three.yaml:11:19: GlobalNetworkPolicy/three: spec.ingress\[0\].destination.ports\[1\]: port range 200:100 is reversed"
+expect "action case located" "$TMP/err" "three.yaml:12:13: GlobalNetworkPolicy/three: spec.ingress\[1\].action: action \"allow\" is not one of"
+
+# apply, get -o yaml, apply that elsewhere: the same datastore.
+A="$TMP/a" B="$TMP/b"
+check "apply default policies" 0 nm --datastore-dir "$A" apply -f "$FIX/default-public-policies.v1.yaml"
+expect "calicoctl message" "$TMP/out" "^Successfully applied 6 'GlobalNetworkPolicy' resource\(s\)$"
+check "apply examples" 0 nm --datastore-dir "$A" apply -f "$SRC/examples"
+check "apply tutorial" 0 nm --datastore-dir "$A" apply -f "$FIX/tutorial-lb-policies.v3.yaml"
+nm --datastore-dir "$A" get gnp -o yaml >"$TMP/gnp.yaml"
+nm --datastore-dir "$A" get hep -o yaml >"$TMP/hep.yaml"
+nm --datastore-dir "$A" get felixconfiguration -o json >"$TMP/felix.json"
+check "apply get -o yaml output" 0 nm --datastore-dir "$B" apply -f "$TMP/gnp.yaml"
+check "apply get -o yaml output (hep)" 0 nm --datastore-dir "$B" apply -f "$TMP/hep.yaml"
+check "apply get -o json output from stdin" 0 nm --datastore-dir "$B" apply -f - <"$TMP/felix.json"
+if [ "$(snapshot "$A" | sed 's/ .*\// /')" = "$(snapshot "$B" | sed 's/ .*\// /')" ] &&
+   diff <(cd "$A" && find . -type f ! -name .lock | sort) <(cd "$B" && find . -type f ! -name .lock | sort) >/dev/null; then
+	ok "round trip gives an identical datastore"
+else
+	not_ok "round trip gives an identical datastore"
+fi
+nm --datastore-dir "$B" get gnp -o yaml >"$TMP/gnp2.yaml"
+if cmp -s "$TMP/gnp.yaml" "$TMP/gnp2.yaml"; then ok "get -o yaml is stable"; else not_ok "get -o yaml is stable"; fi
+
+# get tables
+check "get gnp -o wide" 0 nm --datastore-dir "$A" get gnp -o wide
+expect "wide header" "$TMP/out" "^NAME +ORDER +SELECTOR$"
+expect "wide row" "$TMP/out" "^allow-icmp +1700 +ibm.role in \{\"master_public\", \"worker_public\"\}$"
+expect "absent order" "$TMP/out" "^deny-kube-node-port-services +<nil> +"
+check "get hep" 0 nm --datastore-dir "$A" get hostendpoints
+expect "hep row" "$TMP/out" "^worker-1.worker-1-public +worker-1$"
+check "get one by alias" 0 nm --datastore-dir "$A" get GNP allow-vrrp -o json
+expect "json body" "$TMP/out" "\"protocol\": 112"
+check "get missing name" 1 nm --datastore-dir "$A" get gnp no-such
+
+# A failed apply leaves the datastore byte for byte as it was.
+snapshot "$A" >"$TMP/before"
+cat "$FIX/tutorial-lb-policies.v3.yaml" >"$TMP/mixed.yaml"
+printf -- '---\napiVersion: projectcalico.org/v3\nkind: GlobalNetworkPolicy\nmetadata: {name: new-good}\nspec: {}\n' >>"$TMP/mixed.yaml"
+printf -- '---\napiVersion: projectcalico.org/v3\nkind: GlobalNetworkPolicy\nmetadata: {name: new-bad}\nspec: {order: x}\n' >>"$TMP/mixed.yaml"
+check "apply with one bad document fails" 1 nm --datastore-dir "$A" apply -f "$TMP/mixed.yaml"
+snapshot "$A" >"$TMP/after"
+if cmp -s "$TMP/before" "$TMP/after"; then ok "datastore unchanged"; else not_ok "datastore unchanged"; fi
+
+# create / replace / delete
+check "create existing fails" 1 nm --datastore-dir "$A" create -f "$FIX/tutorial-lb-policies.v3.yaml"
+expect "create message" "$TMP/err" "resource already exists: GlobalNetworkPolicy\(deny-nodeports\)"
+check "replace missing fails" 1 nm --datastore-dir "$TMP/c" replace -f "$FIX/tutorial-lb-policies.v3.yaml"
+snapshot "$A" >"$TMP/after"
+if cmp -s "$TMP/before" "$TMP/after"; then ok "failed create changed nothing"; else not_ok "failed create changed nothing"; fi
+check "replace existing" 0 nm --datastore-dir "$A" replace -f "$FIX/tutorial-lb-policies.v3.yaml"
+check "delete by kind and name" 0 nm --datastore-dir "$A" delete gnp whitelist
+check "deleted is gone" 1 nm --datastore-dir "$A" get gnp whitelist
+check "delete missing fails" 1 nm --datastore-dir "$A" delete -f "$FIX/tutorial-lb-policies.v3.yaml"
+check "delete file" 0 nm --datastore-dir "$A" delete -f "$FIX/tutorial-lb-policies.v3.yaml" --skip-not-exists
+expect "delete message" "$TMP/out" "^Successfully deleted 2 'GlobalNetworkPolicy' resource\(s\)$"
+
+# usage and configuration
+check "no command is a usage error" 2 "$BIN"
+check "unknown command" 2 "$BIN" frobnicate
+check "prefix is not a command" 2 "$BIN" val -f x
+check "apply needs -f" 2 nm apply
+check "get --help" 0 nm get --help
+printf 'apiVersion: v1\nkind: calicoApiConfig\nmetadata:\nspec:\n  datastoreType: etcdv2\n' >"$TMP/v2.cfg"
+check "etcdv2 refused" 1 "$BIN" -c "$TMP/v2.cfg" get gnp
+expect "etcdv2 message" "$TMP/err" "only Calico's v3 API"
+printf 'apiVersion: projectcalico.org/v3\nkind: CalicoAPIConfig\nmetadata:\nspec:\n  datastoreType: file\n  datastoreDir: %s\n' "$A" >"$TMP/file.cfg"
+check "datastoreDir from config" 0 "$BIN" -c "$TMP/file.cfg" get gnp allow-icmp
+
+echo "1..$n"
+exit $((failed > 0))

@@ -354,7 +354,6 @@ static int port_group_add(struct dctx *c, const struct node *pn,
 		struct port *v = realloc(g[i].ports, (g[i].n + 1) * sizeof(*v));
 
 		if (!v) {
-			free(p.name);
 			r = -ENOMEM;
 			goto out;
 		}
@@ -362,6 +361,8 @@ static int port_group_add(struct dctx *c, const struct node *pn,
 		v[g[i].n++] = p;
 	}
 out:
+	if (r < 0)
+		free(p.name);
 	free(in.protocol);
 	free(in.port);
 	return r;

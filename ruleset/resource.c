@@ -294,9 +294,10 @@ bool validate_name(struct dctx *c, const struct node *at, enum res_kind k,
 {
 	bool ok;
 
-	if (c->ver == API_V1 || c->ver == API_K8S)
-		ok = charset(name, 1, 253, "_.-") && strcmp(name, ".") &&
-		     strcmp(name, "..");
+	if (c->ver == API_V1)
+		ok = charset(name, 1, 128, "_./-");
+	else if (c->ver == API_K8S)
+		ok = dns_subdomain(name);
 	else if (k == RES_GLOBAL_NETWORK_POLICY)
 		ok = dns_label(name, strlen(name));
 	else if (k == RES_NETWORK_POLICY)

@@ -372,6 +372,13 @@ static struct selector *parse_unary(struct sparser *p)
 	s = parse_primary(p);
 	if (!s || nots % 2 == 0)
 		return s;
+	if (s->op == SEL_NOT) {
+		/* !(!x) is x: keeps the canonical form free of double negation. */
+		n = s->kids[0];
+		free(s->kids);
+		free(s);
+		return n;
+	}
 	n = node_new(p, SEL_NOT);
 	if (!n || !(n->kids = malloc(sizeof(*n->kids)))) {
 		selector_free(n);
@@ -505,8 +512,8 @@ bool selector_match(const struct selector *s, const struct labels *l)
 		return !v || strcmp(v, s->value) != 0;
 	case SEL_IN:
 	case SEL_NOT_IN: {
-		bool in = v && bsearch(&v, s->set, s->n_set, sizeof(*s->set),
-				       cmp_str);
+		bool in = v && s->n_set &&
+			  bsearch(&v, s->set, s->n_set, sizeof(*s->set), cmp_str);
 		return s->op == SEL_IN ? in : !in;
 	}
 	case SEL_CONTAINS:

@@ -23,7 +23,7 @@ static const char *fixtures(void)
 {
 	const char *d = getenv("NFTMGR_FIXTURES");
 
-	return d ? d : "../shared/fixtures";
+	return d ? d : "tests/fixtures";
 }
 
 static void load_ok(const char *text, struct resource_list *l)
@@ -83,7 +83,7 @@ static void test_fixtures(void **state)
 		struct resource_list l = { 0 };
 		struct diags d = { 0 };
 
-		if (names[i]->d_name[0] != '.') {
+		if (strstr(names[i]->d_name, ".yaml") || strstr(names[i]->d_name, ".json")) {
 			snprintf(path, sizeof(path), "%s/%s", fixtures(), names[i]->d_name);
 			if (ruleset_load_path(path, &l, &d) != 0)
 				fail_msg("fixture %s does not load", path);

@@ -14,6 +14,7 @@ static const struct command commands[] = {
 	{ "delete", cmd_delete, "delete resources by file or by kind and name" },
 	{ "get", cmd_get, "list resources" },
 	{ "validate", cmd_validate, "check resource files without storing them" },
+	{ "export", cmd_export, "print this node's ruleset as an nft -f script" },
 	{ "version", cmd_version, "print versions and kernel features" },
 };
 

@@ -35,6 +35,7 @@ int cmd_delete(struct ctx *ctx, int argc, char **argv);
 int cmd_get(struct ctx *ctx, int argc, char **argv);
 int cmd_validate(struct ctx *ctx, int argc, char **argv);
 int cmd_version(struct ctx *ctx, int argc, char **argv);
+int cmd_export(struct ctx *ctx, int argc, char **argv);
 
 /* Shared by the writing verbs (write.c). */
 enum write_mode {

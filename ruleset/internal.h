@@ -109,8 +109,6 @@ bool dec_uint(struct dctx *c, const struct node *n, uint64_t max,
 	      uint64_t *ret);
 
 /* Values. */
-int cidr_parse(const char *s, bool allow_host_bits, struct cidr *ret,
-	       char *why, size_t whylen);
 int protocol_parse(struct dctx *c, const struct node *n,
 		   struct protocol *ret);
 const char *protocol_name(uint8_t num, enum api_version ver);

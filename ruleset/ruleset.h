@@ -151,6 +151,11 @@ struct cidr {
 	struct pos pos;
 };
 
+/* Parses "10.0.0.0/8", "fd00::/8" or a bare address (full length). With
+ * allow_host_bits the address is masked, else host bits are an error;
+ * why gets the reason. Returns 0 or -EINVAL. */
+int cidr_parse(const char *s, bool allow_host_bits, struct cidr *ret,
+	       char *why, size_t whylen);
 /* "10.0.0.0/8" (with_len) or "10.0.0.1". */
 void cidr_format(const struct cidr *c, bool with_len, char *buf, size_t len);
 
@@ -353,6 +358,162 @@ char *resource_key(enum res_kind kind, const char *ns, const char *name);
  * Caller frees. */
 char *policy_name_to_storage(const char *name);
 char *policy_name_from_storage(const char *stored);
+
+/* ---- the nftables model ------------------------------------------------- */
+
+/*
+ * One table, as the compiler builds it and as both the text printer and
+ * the netlink committer consume it. Every string is owned by its object.
+ */
+
+enum nft_key {
+	NFT_KEY_IPV4,		/* ipv4_addr */
+	NFT_KEY_IPV6,		/* ipv6_addr */
+	NFT_KEY_PORT,		/* inet_service */
+	NFT_KEY_PROTO_PORT,	/* inet_proto . inet_service */
+	NFT_KEY_IFNAME,		/* ifname : verdict (a verdict map) */
+};
+
+struct nft_elem {
+	uint8_t lo[16];		/* addresses / ports big-endian; proto at [0] */
+	uint8_t hi[16];		/* inclusive end, = lo for single values */
+	char *ifname;		/* NFT_KEY_IFNAME */
+	char *chain;		/* verdict map target (goto) */
+};
+
+struct nft_set {
+	char *name;
+	enum nft_key key;
+	bool interval;
+	struct nft_elem *elems;
+	size_t n_elems;
+	unsigned refs;		/* rules using it */
+};
+
+enum nft_match_kind {
+	NFT_M_NFPROTO,		/* num: 4 or 6 */
+	NFT_M_L4PROTO,		/* num */
+	NFT_M_SADDR,		/* family + (set or cidr) */
+	NFT_M_DADDR,
+	NFT_M_SPORT,		/* set or lo..hi */
+	NFT_M_DPORT,
+	NFT_M_ICMP,		/* family, num = type, code if has_code */
+	NFT_M_CT_STATE,		/* num: NFT_CT_* bits */
+	NFT_M_MARK,		/* mask, value: meta mark & mask == value */
+	NFT_M_PROTO_PORT,	/* meta l4proto . th dport @set (sport if num) */
+	NFT_M_IIFNAME,		/* iifname "name" (may end in *) */
+	NFT_M_OIFNAME,
+};
+
+enum {
+	NFT_CT_INVALID = 1 << 0,
+	NFT_CT_ESTABLISHED = 1 << 1,
+	NFT_CT_RELATED = 1 << 2,
+};
+
+struct nft_match {
+	enum nft_match_kind kind;
+	bool neg;
+	uint8_t family;		/* 4 or 6 for addresses and ICMP */
+	bool has_code;
+	uint32_t num;
+	uint32_t code;
+	uint32_t mask;
+	uint32_t value;
+	uint16_t lo, hi;	/* single port or range */
+	struct cidr cidr;	/* single address */
+	char *set;		/* named set, or NULL */
+	char *ifname;		/* NFT_M_IIFNAME, NFT_M_OIFNAME */
+};
+
+enum nft_verdict {
+	NFT_V_NONE,		/* continue */
+	NFT_V_ACCEPT,
+	NFT_V_DROP,
+	NFT_V_RETURN,
+	NFT_V_JUMP,
+	NFT_V_GOTO,
+	NFT_V_VMAP_IIF,		/* iifname vmap @target */
+	NFT_V_VMAP_OIF,		/* oifname vmap @target */
+};
+
+struct nft_rule {
+	struct nft_match *m;
+	size_t n_m;
+	bool mark_set;		/* meta mark set meta mark & mark_and | mark_or */
+	uint32_t mark_and;
+	uint32_t mark_or;
+	bool notrack;
+	char *log_prefix;
+	enum nft_verdict verdict;
+	char *target;		/* chain or map */
+	char *comment;		/* "policy NAME ingress rule N", ... */
+};
+
+enum nft_hook {
+	NFT_HOOK_NONE,
+	NFT_HOOK_PREROUTING,
+	NFT_HOOK_INPUT,
+	NFT_HOOK_FORWARD,
+	NFT_HOOK_OUTPUT,
+};
+
+struct nft_chain {
+	char *name;
+	enum nft_hook hook;	/* NONE: a regular chain */
+	int prio;
+	struct nft_rule *rules;
+	size_t n_rules;
+	size_t cap;
+};
+
+struct nft_table {
+	char *name;		/* family inet */
+	struct nft_chain **chains;
+	size_t n_chains;
+	struct nft_set **sets;
+	size_t n_sets;
+};
+
+struct nft_table *nft_table_free(struct nft_table *t);
+/* The table as an nft -f script that replaces any previous table of the
+ * same name in one transaction and touches nothing else. */
+int nft_table_print(const struct nft_table *t, FILE *f);
+const struct nft_set *nft_table_find_set(const struct nft_table *t,
+					 const char *name);
+
+/* ---- the compiler ----------------------------------------------------------- */
+
+struct local_iface {
+	char *name;
+	struct cidr *addrs;
+	size_t n_addrs;
+};
+
+struct compile_opts {
+	const char *node;			/* this node's name */
+	const struct local_iface *ifaces;	/* for expectedIPs */
+	size_t n_ifaces;
+};
+
+/* Statistics of one compilation. */
+struct compile_stats {
+	size_t endpoints;
+	size_t policies;
+	size_t chains;
+	size_t rules;
+	size_t sets;
+	size_t elements;
+};
+
+/*
+ * Resources + this node -> one nftables table. Problems that only show
+ * when resources meet (none yet are fatal) go to d. Returns 0 and a new
+ * table (free with nft_table_free()), or a negative errno.
+ */
+int ruleset_compile(struct resource *const *v, size_t n,
+		    const struct compile_opts *o, struct nft_table **ret,
+		    struct compile_stats *stats, struct diags *d);
 
 /* ---- the file datastore ------------------------------------------------- */
 

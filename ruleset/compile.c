@@ -1,0 +1,627 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * Resources + this node -> one inet table. Stages, as Calico renders them
+ * into iptables and SPEC.md section 4 states them:
+ *
+ *   raw-prerouting/raw-output (raw, -300)   doNotTrack policies
+ *   mangle-prerouting (mangle, -150)        preDNAT policies, before DNAT
+ *   filter-input/output/forward (0)         everything else
+ *
+ * Each base chain dispatches through a verdict map keyed by interface name
+ * to a chain per host endpoint; those jump to one chain per policy. A
+ * policy's Allow/Pass set a mark bit (inside the configured mask) and
+ * return; the endpoint chain turns the mark into the stage's verdict, and
+ * the mark tells later stages that an earlier one accepted the packet.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+
+#include "compile.h"
+
+enum stage_kind {
+	STAGE_UNTRACKED,
+	STAGE_PREDNAT,
+	STAGE_FILTER,
+	STAGE_FORWARD,
+};
+
+struct stage {
+	enum stage_kind kind;
+	enum dir dir;
+	const char *map;	/* dispatch map and endpoint chain prefix */
+};
+
+static const struct stage stages[] = {
+	{ STAGE_UNTRACKED, DIR_IN, "untracked-in" },
+	{ STAGE_UNTRACKED, DIR_OUT, "untracked-out" },
+	{ STAGE_PREDNAT, DIR_IN, "prednat-in" },
+	{ STAGE_FILTER, DIR_IN, "filter-in" },
+	{ STAGE_FILTER, DIR_OUT, "filter-out" },
+	{ STAGE_FORWARD, DIR_IN, "forward-in" },
+	{ STAGE_FORWARD, DIR_OUT, "forward-out" },
+};
+
+/* Calico's defaults (Felix v3.21), SPEC.md section 4. */
+static const struct failsafe default_in[] = {
+	{ { true, true, 6 }, 22 }, { { true, true, 17 }, 68 },
+	{ { true, true, 6 }, 179 }, { { true, true, 6 }, 2379 },
+	{ { true, true, 6 }, 2380 }, { { true, true, 6 }, 5473 },
+	{ { true, true, 6 }, 6443 }, { { true, true, 6 }, 6666 },
+	{ { true, true, 6 }, 6667 },
+};
+static const struct failsafe default_out[] = {
+	{ { true, true, 17 }, 53 }, { { true, true, 17 }, 67 },
+	{ { true, true, 6 }, 179 }, { { true, true, 6 }, 2379 },
+	{ { true, true, 6 }, 2380 }, { { true, true, 6 }, 5473 },
+	{ { true, true, 6 }, 6443 }, { { true, true, 6 }, 6666 },
+	{ { true, true, 6 }, 6667 },
+};
+
+#define ALL_INTERFACES "all-interfaces"
+
+static void felix_apply(struct felix *fx, const struct felix_spec *f)
+{
+	if (f->has_failsafe_in) {
+		fx->fs_in = f->failsafe_in;
+		fx->n_fs_in = f->n_failsafe_in;
+	}
+	if (f->has_failsafe_out) {
+		fx->fs_out = f->failsafe_out;
+		fx->n_fs_out = f->n_failsafe_out;
+	}
+	if (f->interface_prefix)
+		fx->iface_prefix = f->interface_prefix;
+	if (f->log_prefix)
+		fx->log_prefix = f->log_prefix;
+	if (f->table_name)
+		fx->table = f->table_name;
+	if (f->has_mark_mask)
+		fx->mask = f->mark_mask;
+}
+
+/* FelixConfiguration "default", then "node.<node>" over it. */
+static int felix_load(struct cctx *c)
+{
+	_cleanup_free_ char *node = NULL;
+	const struct resource *r;
+	uint32_t m;
+
+	c->fx = (struct felix){ default_in, ARRAY_SIZE(default_in), default_out,
+				ARRAY_SIZE(default_out), "cali", "calico-packet",
+				"nftmgr", 0xffff0000u };
+	if (asprintf(&node, "node.%s", c->o->node) < 0)
+		return -ENOMEM;
+	r = find_resource(c, RES_FELIX_CONFIGURATION, NULL, "default");
+	if (r)
+		felix_apply(&c->fx, &r->u.felix);
+	r = find_resource(c, RES_FELIX_CONFIGURATION, NULL, node);
+	if (r)
+		felix_apply(&c->fx, &r->u.felix);
+	m = c->fx.mask;
+	c->mark_accept = m & -m;
+	m &= ~c->mark_accept;
+	c->mark_pass = m & -m;
+	return 0;
+}
+
+/* ---- host endpoints of this node ------------------------------------------- */
+
+static bool iface_has_ip(const struct local_iface *li, const struct cidr *ip)
+{
+	for (size_t i = 0; i < li->n_addrs; i++)
+		if (li->addrs[i].family == ip->family &&
+		    memcmp(li->addrs[i].addr, ip->addr,
+			   ip->family == AF_INET ? 4 : 16) == 0)
+			return true;
+	return false;
+}
+
+static int add_if(struct cctx *c, const char *ifname, const struct resource *hep)
+{
+	struct hep_if *v;
+
+	/* One host endpoint per interface: the first by name wins, as in
+	 * Felix (resources arrive sorted by name). */
+	for (size_t i = 0; i < c->n_ifs; i++)
+		if (strcmp(c->ifs[i].ifname, ifname) == 0)
+			return 0;
+	v = realloc(c->ifs, (c->n_ifs + 1) * sizeof(*v));
+	if (!v)
+		return -ENOMEM;
+	c->ifs = v;
+	v = &v[c->n_ifs];
+	*v = (struct hep_if){ .hep = hep };
+	v->ifname = strdup(ifname);
+	c->n_ifs++;
+	if (!v->ifname || hep_labels(c, hep, &v->labels) < 0)
+		return -ENOMEM;
+	return 0;
+}
+
+static int find_heps(struct cctx *c)
+{
+	for (size_t i = 0; i < c->n_res; i++) {
+		const struct resource *r = c->res[i];
+		const struct endpoint_spec *e = &r->u.ep;
+		int err = 0;
+
+		if (r->kind != RES_HOST_ENDPOINT || !e->node ||
+		    strcmp(e->node, c->o->node) != 0)
+			continue;
+		if (e->iface) {
+			err = add_if(c, strcmp(e->iface, "*") ? e->iface : "*", r);
+		} else {
+			for (size_t k = 0; k < c->o->n_ifaces && !err; k++)
+				for (size_t j = 0; j < e->n_ips; j++)
+					if (iface_has_ip(&c->o->ifaces[k], &e->ips[j])) {
+						err = add_if(c, c->o->ifaces[k].name, r);
+						break;
+					}
+		}
+		if (err)
+			return err;
+	}
+	return 0;
+}
+
+static int cmp_policy(const void *a, const void *b)
+{
+	return policy_compare(*(const struct resource *const *)a,
+			      *(const struct resource *const *)b);
+}
+
+static int sort_policies(struct cctx *c)
+{
+	c->policies = calloc(c->n_res ? c->n_res : 1, sizeof(*c->policies));
+	if (!c->policies)
+		return -ENOMEM;
+	for (size_t i = 0; i < c->n_res; i++)
+		if (c->res[i]->kind == RES_GLOBAL_NETWORK_POLICY ||
+		    c->res[i]->kind == RES_NETWORK_POLICY)
+			c->policies[c->n_policies++] = c->res[i];
+	qsort(c->policies, c->n_policies, sizeof(*c->policies), cmp_policy);
+	return 0;
+}
+
+/* ---- the pieces of endpoint chains --------------------------------------------- */
+
+static bool in_stage(const struct stage *s, const struct resource *p)
+{
+	const struct policy_spec *ps = &p->u.policy;
+	unsigned type = s->dir == DIR_IN ? POLICY_TYPE_INGRESS : POLICY_TYPE_EGRESS;
+
+	if (!(ps->types & type))
+		return false;
+	switch (s->kind) {
+	case STAGE_UNTRACKED:
+		return ps->do_not_track;
+	case STAGE_PREDNAT:
+		return ps->pre_dnat;
+	case STAGE_FILTER:
+		return !ps->do_not_track && !ps->pre_dnat;
+	case STAGE_FORWARD:
+		return !ps->do_not_track && !ps->pre_dnat &&
+		       (ps->apply_on_forward || p->kind == RES_NETWORK_POLICY);
+	}
+	return false;
+}
+
+static void mark_rule(struct cctx *c, struct nft_chain *ch, uint32_t mask,
+		      uint32_t value, bool neg, enum nft_verdict v,
+		      const char *comment)
+{
+	struct nft_rule *r = rule_add(c, ch, comment);
+
+	rule_match(c, r, &(struct nft_match){ .kind = NFT_M_MARK, .neg = neg,
+					      .mask = mask, .value = value });
+	rule_verdict(c, r, v, NULL);
+}
+
+static void conntrack_rules(struct cctx *c, struct nft_chain *ch)
+{
+	struct nft_rule *r = rule_add(c, ch, "conntrack");
+
+	rule_match(c, r, &(struct nft_match){ .kind = NFT_M_CT_STATE,
+					      .num = NFT_CT_INVALID });
+	rule_verdict(c, r, NFT_V_DROP, NULL);
+	r = rule_add(c, ch, "conntrack");
+	rule_match(c, r, &(struct nft_match){ .kind = NFT_M_CT_STATE,
+					      .num = NFT_CT_ESTABLISHED | NFT_CT_RELATED });
+	rule_verdict(c, r, NFT_V_ACCEPT, NULL);
+}
+
+static const char *failsafe_set(struct cctx *c, const struct failsafe *fs, size_t n)
+{
+	struct nft_elem *e = calloc(n ? n : 1, sizeof(*e));
+	size_t k = 0;
+
+	if (!e) {
+		c->err = -ENOMEM;
+		return NULL;
+	}
+	for (size_t i = 0; i < n; i++) {
+		if (fs[i].has_net)
+			continue;
+		e[k].lo[0] = e[k].hi[0] = fs[i].protocol.num;
+		e[k].lo[1] = e[k].hi[1] = (uint8_t)(fs[i].port >> 8);
+		e[k].lo[2] = e[k].hi[2] = (uint8_t)fs[i].port;
+		k++;
+	}
+	if (!k) {
+		free(e);
+		return NULL;
+	}
+	return set_intern(c, NFT_KEY_PROTO_PORT, false, e, k);
+}
+
+/* Failsafe ports: destination ports of this direction's list; in the raw
+ * stage also the other list's ports as source ports, so that replies to
+ * failsafe connections are not cut (as Felix does). */
+static void failsafe_rules(struct cctx *c, struct nft_chain *ch,
+			   const struct stage *s)
+{
+	const struct failsafe *fs = s->dir == DIR_IN ? c->fx.fs_in : c->fx.fs_out;
+	size_t n = s->dir == DIR_IN ? c->fx.n_fs_in : c->fx.n_fs_out;
+	const char *set = failsafe_set(c, fs, n);
+	struct nft_rule *r;
+
+	if (set) {
+		r = rule_add(c, ch, "failsafe");
+		rule_match(c, r, &(struct nft_match){ .kind = NFT_M_PROTO_PORT,
+						      .set = (char *)set });
+		rule_verdict(c, r, NFT_V_ACCEPT, NULL);
+	}
+	for (size_t i = 0; i < n; i++) {
+		struct cidr net = fs[i].net;
+
+		if (!fs[i].has_net)
+			continue;
+		r = rule_add(c, ch, "failsafe");
+		rule_match(c, r, &(struct nft_match){
+			.kind = s->dir == DIR_IN ? NFT_M_SADDR : NFT_M_DADDR,
+			.family = net.family == AF_INET ? 4 : 6, .cidr = net });
+		rule_match(c, r, &(struct nft_match){ .kind = NFT_M_L4PROTO,
+						      .num = fs[i].protocol.num });
+		rule_match(c, r, &(struct nft_match){ .kind = NFT_M_DPORT,
+						      .lo = fs[i].port, .hi = fs[i].port });
+		rule_verdict(c, r, NFT_V_ACCEPT, NULL);
+	}
+	if (s->kind != STAGE_UNTRACKED)
+		return;
+	fs = s->dir == DIR_IN ? c->fx.fs_out : c->fx.fs_in;
+	n = s->dir == DIR_IN ? c->fx.n_fs_out : c->fx.n_fs_in;
+	set = failsafe_set(c, fs, n);
+	if (set) {
+		r = rule_add(c, ch, "failsafe replies");
+		rule_match(c, r, &(struct nft_match){ .kind = NFT_M_PROTO_PORT,
+						      .num = 1, .set = (char *)set });
+		rule_verdict(c, r, NFT_V_ACCEPT, NULL);
+	}
+}
+
+static void clear_marks(struct cctx *c, struct nft_chain *ch)
+{
+	struct nft_rule *r = rule_add(c, ch, "clear marks");
+
+	if (!r)
+		return;
+	r->mark_set = true;
+	r->mark_and = ~(c->mark_accept | c->mark_pass);
+	r->mark_or = 0;
+}
+
+static void jump(struct cctx *c, struct nft_chain *ch, const char *target,
+		 const char *comment)
+{
+	struct nft_rule *r;
+
+	if (!target)
+		return;
+	r = rule_add(c, ch, comment);
+	rule_verdict(c, r, NFT_V_JUMP, target);
+}
+
+static void policy_jumps(struct cctx *c, struct nft_chain *ch, const struct stage *s,
+			 const struct resource *const *pols, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		char comment[300];
+
+		snprintf(comment, sizeof(comment), "policy %s%s%s",
+			 pols[i]->namespace ? pols[i]->namespace : "",
+			 pols[i]->namespace ? "/" : "", pols[i]->name);
+		jump(c, ch, policy_chain(c, pols[i], s->dir), comment);
+	}
+}
+
+/* Profiles come after policies (or after a Pass); no profile: deny. */
+static void profile_jumps(struct cctx *c, struct nft_chain *ch, const struct stage *s,
+			  const struct hep_if *h)
+{
+	const struct endpoint_spec *e = &h->hep->u.ep;
+
+	if (!e->n_profiles)
+		return;
+	clear_marks(c, ch);
+	for (size_t i = 0; i < e->n_profiles; i++) {
+		const struct resource *p = find_resource(c, RES_PROFILE, NULL,
+							 e->profiles[i]);
+		char comment[300];
+
+		if (!p)
+			continue;
+		snprintf(comment, sizeof(comment), "profile %s", p->name);
+		jump(c, ch, profile_chain(c, p, s->dir), comment);
+	}
+	mark_rule(c, ch, c->mark_accept, c->mark_accept, false, NFT_V_ACCEPT,
+		  "allowed by profile");
+}
+
+static const char *endpoint_chain(struct cctx *c, const struct stage *s,
+				  const struct hep_if *h)
+{
+	const struct resource **pols = calloc(c->n_policies + 1, sizeof(*pols));
+	const char *ifname = strcmp(h->ifname, "*") ? h->ifname : ALL_INTERFACES;
+	_cleanup_free_ char *name = NULL;
+	struct nft_chain *ch = NULL;
+	size_t n = 0;
+
+	if (!pols) {
+		c->err = -ENOMEM;
+		return NULL;
+	}
+	for (size_t i = 0; i < c->n_policies; i++)
+		if (in_stage(s, c->policies[i]) && policy_selects(c->policies[i], h))
+			pols[n++] = c->policies[i];
+	/* Only the normal stage has a default: deny. Other stages exist for
+	 * an endpoint only when a policy there selects it; Calico ignores
+	 * doNotTrack policies on an all-interfaces endpoint. */
+	if ((s->kind != STAGE_FILTER && n == 0) ||
+	    (s->kind == STAGE_UNTRACKED && strcmp(h->ifname, "*") == 0))
+		goto out;
+	if (asprintf(&name, "%s-", s->map) < 0)
+		goto oom;
+	{
+		char *full = chain_name(name, NULL, ifname);
+
+		free(name);
+		name = full;
+	}
+	if (!name || !(ch = chain_add(c, name, NFT_HOOK_NONE, 0)))
+		goto oom;
+	if (s->kind != STAGE_UNTRACKED)
+		conntrack_rules(c, ch);
+	if (s->kind != STAGE_FORWARD)
+		failsafe_rules(c, ch, s);
+	if (n)
+		clear_marks(c, ch);
+	policy_jumps(c, ch, s, pols, n);
+	switch (s->kind) {
+	case STAGE_UNTRACKED: {
+		struct nft_rule *r = rule_add(c, ch, "allowed by policy");
+
+		rule_match(c, r, &(struct nft_match){ .kind = NFT_M_MARK,
+						      .mask = c->mark_accept,
+						      .value = c->mark_accept });
+		if (r)
+			r->notrack = true;
+		rule_verdict(c, r, NFT_V_ACCEPT, NULL);
+		break;
+	}
+	case STAGE_PREDNAT:
+		mark_rule(c, ch, c->mark_accept, c->mark_accept, false,
+			  NFT_V_ACCEPT, "allowed by policy");
+		break;
+	case STAGE_FORWARD:
+		/* Forward chains never consult profiles (as Felix). */
+		mark_rule(c, ch, c->mark_accept | c->mark_pass, 0, true,
+			  NFT_V_RETURN, "allowed by policy");
+		rule_verdict(c, rule_add(c, ch, "default deny"), NFT_V_DROP, NULL);
+		break;
+	case STAGE_FILTER:
+		if (n) {
+			mark_rule(c, ch, c->mark_accept, c->mark_accept, false,
+				  NFT_V_ACCEPT, "allowed by policy");
+			mark_rule(c, ch, c->mark_pass, 0, false, NFT_V_DROP,
+				  "no policy allowed");
+		}
+		profile_jumps(c, ch, s, h);
+		rule_verdict(c, rule_add(c, ch, "default deny"), NFT_V_DROP, NULL);
+		break;
+	}
+	goto out;
+oom:
+	c->err = -ENOMEM;
+out:
+	free(pols);
+	return ch ? ch->name : NULL;
+}
+
+/* ---- dispatch and base chains -------------------------------------------------- */
+
+static struct nft_set *map_add(struct cctx *c, const char *name)
+{
+	struct nft_set *s = calloc(1, sizeof(*s)), **v;
+
+	v = realloc(c->t->sets, (c->t->n_sets + 1) * sizeof(*v));
+	if (!s || !v || !(s->name = strdup(name))) {
+		if (v)
+			c->t->sets = v;
+		free(s);
+		c->err = -ENOMEM;
+		return NULL;
+	}
+	c->t->sets = v;
+	s->key = NFT_KEY_IFNAME;
+	v[c->t->n_sets++] = s;
+	return s;
+}
+
+static void map_elem(struct cctx *c, struct nft_set *m, const char *ifname,
+		     const char *chain)
+{
+	struct nft_elem *v;
+
+	if (!m || !chain)
+		return;
+	v = realloc(m->elems, (m->n_elems + 1) * sizeof(*v));
+	if (!v) {
+		c->err = -ENOMEM;
+		return;
+	}
+	m->elems = v;
+	v = &v[m->n_elems++];
+	*v = (struct nft_elem){ 0 };
+	v->ifname = strdup(ifname);
+	v->chain = strdup(chain);
+	if (!v->ifname || !v->chain)
+		c->err = -ENOMEM;
+}
+
+/* iifname != "cali*" ... != "lo": what an all-interfaces endpoint covers. */
+static void not_workload(struct cctx *c, struct nft_rule *r, enum dir dir)
+{
+	enum nft_match_kind k = dir == DIR_IN ? NFT_M_IIFNAME : NFT_M_OIFNAME;
+	_cleanup_free_ char *copy = strdup(c->fx.iface_prefix);
+	char *save = NULL, *tok, buf[64];
+
+	if (!copy) {
+		c->err = -ENOMEM;
+		return;
+	}
+	for (tok = strtok_r(copy, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+		snprintf(buf, sizeof(buf), "%s*", tok);
+		rule_match(c, r, &(struct nft_match){ .kind = k, .neg = true,
+						      .ifname = buf });
+	}
+	rule_match(c, r, &(struct nft_match){ .kind = k, .neg = true, .ifname = "lo" });
+}
+
+static void dispatch(struct cctx *c, struct nft_chain *base, const struct stage *s,
+		     bool skip_accepted)
+{
+	struct nft_set *m = map_add(c, s->map);
+	const char *star = NULL;
+	struct nft_rule *r;
+
+	for (size_t i = 0; i < c->n_ifs; i++) {
+		const char *ch = endpoint_chain(c, s, &c->ifs[i]);
+
+		if (strcmp(c->ifs[i].ifname, "*") == 0)
+			star = ch;
+		else
+			map_elem(c, m, c->ifs[i].ifname, ch);
+	}
+	r = rule_add(c, base, "dispatch");
+	if (skip_accepted)
+		rule_match(c, r, &(struct nft_match){ .kind = NFT_M_MARK,
+						      .mask = c->mark_accept, .value = 0 });
+	rule_verdict(c, r, s->dir == DIR_IN ? NFT_V_VMAP_IIF : NFT_V_VMAP_OIF, s->map);
+	if (!star)
+		return;
+	r = rule_add(c, base, "dispatch: all interfaces");
+	if (skip_accepted)
+		rule_match(c, r, &(struct nft_match){ .kind = NFT_M_MARK,
+						      .mask = c->mark_accept, .value = 0 });
+	not_workload(c, r, s->dir);
+	rule_verdict(c, r, NFT_V_GOTO, star);
+}
+
+static void workload_bypass(struct cctx *c, struct nft_chain *ch)
+{
+	_cleanup_free_ char *copy = strdup(c->fx.iface_prefix);
+	char *save = NULL, *tok, buf[64];
+
+	if (!copy) {
+		c->err = -ENOMEM;
+		return;
+	}
+	/* Host to its own workloads is always allowed. */
+	for (tok = strtok_r(copy, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+		struct nft_rule *r = rule_add(c, ch, "host to workload");
+
+		snprintf(buf, sizeof(buf), "%s*", tok);
+		rule_match(c, r, &(struct nft_match){ .kind = NFT_M_OIFNAME, .ifname = buf });
+		rule_verdict(c, r, NFT_V_ACCEPT, NULL);
+	}
+}
+
+static void base_chains(struct cctx *c)
+{
+	struct nft_chain *raw_pre = chain_add(c, "raw-prerouting", NFT_HOOK_PREROUTING, -300);
+	struct nft_chain *raw_out = chain_add(c, "raw-output", NFT_HOOK_OUTPUT, -300);
+	struct nft_chain *mangle = chain_add(c, "mangle-prerouting", NFT_HOOK_PREROUTING, -150);
+	struct nft_chain *in = chain_add(c, "filter-input", NFT_HOOK_INPUT, 0);
+	struct nft_chain *fwd = chain_add(c, "filter-forward", NFT_HOOK_FORWARD, 0);
+	struct nft_chain *out = chain_add(c, "filter-output", NFT_HOOK_OUTPUT, 0);
+
+	clear_marks(c, raw_pre);
+	dispatch(c, raw_pre, &stages[0], false);
+	clear_marks(c, raw_out);
+	dispatch(c, raw_out, &stages[1], false);
+	mark_rule(c, mangle, c->mark_accept, c->mark_accept, false, NFT_V_ACCEPT,
+		  "accepted by untracked policy");
+	dispatch(c, mangle, &stages[2], false);
+	mark_rule(c, in, c->mark_accept, c->mark_accept, false, NFT_V_ACCEPT,
+		  "accepted before DNAT");
+	dispatch(c, in, &stages[3], false);
+	workload_bypass(c, out);
+	dispatch(c, out, &stages[4], false);
+	/* Forwarded: the incoming endpoint's ingress, unless an untracked or
+	 * preDNAT policy accepted it already, then the outgoing endpoint's
+	 * egress. */
+	dispatch(c, fwd, &stages[5], true);
+	dispatch(c, fwd, &stages[6], false);
+}
+
+static void stats_fill(const struct cctx *c, struct compile_stats *st)
+{
+	*st = (struct compile_stats){ .endpoints = c->n_ifs,
+				      .policies = c->n_policies,
+				      .chains = c->t->n_chains,
+				      .sets = c->t->n_sets };
+	for (size_t i = 0; i < c->t->n_chains; i++)
+		st->rules += c->t->chains[i]->n_rules;
+	for (size_t i = 0; i < c->t->n_sets; i++)
+		st->elements += c->t->sets[i]->n_elems;
+}
+
+int ruleset_compile(struct resource *const *v, size_t n,
+		    const struct compile_opts *o, struct nft_table **ret,
+		    struct compile_stats *stats, struct diags *d)
+{
+	struct cctx c = { .o = o, .d = d, .res = v, .n_res = n };
+	int err;
+
+	c.t = calloc(1, sizeof(*c.t));
+	if (!c.t)
+		return -ENOMEM;
+	err = felix_load(&c);
+	if (!err && !(c.t->name = strdup(c.fx.table)))
+		err = -ENOMEM;
+	if (!err)
+		err = sort_policies(&c);
+	if (!err)
+		err = find_heps(&c);
+	if (!err) {
+		base_chains(&c);
+		err = c.err;
+	}
+	if (!err && stats)
+		stats_fill(&c, stats);
+	for (size_t i = 0; i < c.n_ifs; i++) {
+		free(c.ifs[i].ifname);
+		labels_clear(&c.ifs[i].labels);
+	}
+	free(c.ifs);
+	free(c.policies);
+	if (err) {
+		nft_table_free(c.t);
+		return err;
+	}
+	*ret = c.t;
+	return 0;
+}

@@ -1,0 +1,78 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* Private to the compiler: its context and the model builders. */
+#ifndef NFTMGR_COMPILE_H
+#define NFTMGR_COMPILE_H
+
+#include "internal.h"
+
+#define MAX_FAILSAFE 1024
+
+enum dir {
+	DIR_IN,
+	DIR_OUT,
+};
+
+/* A policed interface of this node and the host endpoint governing it. */
+struct hep_if {
+	char *ifname;		/* "*" for all interfaces */
+	const struct resource *hep;
+	struct labels labels;	/* profiles' labelsToApply, then its own */
+};
+
+struct felix {
+	const struct failsafe *fs_in;
+	size_t n_fs_in;
+	const struct failsafe *fs_out;
+	size_t n_fs_out;
+	const char *iface_prefix;	/* comma-separated */
+	const char *log_prefix;
+	const char *table;
+	uint32_t mask;
+};
+
+struct cctx {
+	struct nft_table *t;
+	const struct compile_opts *o;
+	struct diags *d;
+	struct resource *const *res;
+	size_t n_res;
+	struct felix fx;
+	uint32_t mark_accept;
+	uint32_t mark_pass;
+	const struct resource **policies;	/* sorted, Felix order */
+	size_t n_policies;
+	struct hep_if *ifs;
+	size_t n_ifs;
+	int err;		/* first fatal error (-ENOMEM) */
+};
+
+/* model.c */
+struct nft_chain *chain_add(struct cctx *c, const char *name,
+			    enum nft_hook hook, int prio);
+struct nft_chain *chain_find(struct cctx *c, const char *name);
+struct nft_rule *rule_add(struct cctx *c, struct nft_chain *ch,
+			  const char *comment);
+void rule_match(struct cctx *c, struct nft_rule *r, const struct nft_match *m);
+void rule_verdict(struct cctx *c, struct nft_rule *r, enum nft_verdict v,
+		  const char *target);
+/* Takes elems. Returns the name of the set with that content (shared). */
+const char *set_intern(struct cctx *c, enum nft_key key, bool interval,
+		       struct nft_elem *elems, size_t n);
+void elems_free(struct nft_elem *e, size_t n);
+/* Sorts and merges ranges (interval sets); returns the new count. */
+size_t elems_normalise(struct nft_elem *e, size_t n, size_t width);
+void cidr_range(const struct cidr *c, struct nft_elem *e);
+bool range_is_prefix(const struct nft_elem *e, size_t width, unsigned *ret_len);
+char *chain_name(const char *prefix, const char *ns, const char *name);
+
+/* compile-rule.c */
+const char *policy_chain(struct cctx *c, const struct resource *p,
+			 enum dir dir);
+const char *profile_chain(struct cctx *c, const struct resource *p,
+			  enum dir dir);
+bool policy_selects(const struct resource *p, const struct hep_if *h);
+int hep_labels(struct cctx *c, const struct resource *hep, struct labels *out);
+const struct resource *find_resource(struct cctx *c, enum res_kind k,
+				     const char *ns, const char *name);
+
+#endif

@@ -114,6 +114,8 @@ int protocol_parse(struct dctx *c, const struct node *n,
 const char *protocol_name(uint8_t num, enum api_version ver);
 
 /* Rules and specs. */
+/* Calico's named-port syntax: [a-zA-Z0-9_.-]{1,128}. */
+bool port_name_ok(const char *s);
 void dec_rules(struct dctx *c, const struct node *n, void *out);
 void rule_free_contents(struct rule *r);
 void rules_free(struct rule *v, size_t n);

@@ -331,6 +331,10 @@ static int port_group_add(struct dctx *c, const struct node *pn,
 			dctx_err(c, pn, "port %s is out of range 1 to 65535", in.port);
 			r = -EINVAL;
 			goto out;
+		} else if (!port_name_ok(in.port)) {
+			dctx_err(c, pn, "\"%s\" is not a port number or a port name", in.port);
+			r = -EINVAL;
+			goto out;
 		} else {
 			p.name = strdup(in.port);
 		}

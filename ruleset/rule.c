@@ -74,7 +74,7 @@ static void dec_cidr_one(struct dctx *c, const struct node *n, void *out)
 	dec_cidrs_common(c, n, out, true);
 }
 
-static bool port_name_ok(const char *s)
+bool port_name_ok(const char *s)
 {
 	size_t n = strlen(s);
 

@@ -233,6 +233,26 @@ static void conntrack_rules(struct cctx *c, struct nft_chain *ch)
 	rule_verdict(c, r, NFT_V_ACCEPT, NULL);
 }
 
+/* IPv6 neighbour discovery and MLD (ICMPv6 130-136, 143) are accepted
+ * before policy, as Felix does: without them no IPv6 traffic flows. */
+static void ndp_rules(struct cctx *c, struct nft_chain *ch)
+{
+	static const uint16_t ranges[][2] = { { 130, 136 }, { 143, 143 } };
+
+	for (size_t i = 0; i < ARRAY_SIZE(ranges); i++) {
+		struct nft_rule *r = rule_add(c, ch, "neighbour discovery");
+		struct nft_match m = { .kind = NFT_M_ICMP, .family = 6,
+				       .num = ranges[i][0] };
+
+		if (ranges[i][0] != ranges[i][1]) {
+			m.lo = ranges[i][0];
+			m.hi = ranges[i][1];
+		}
+		rule_match(c, r, &m);
+		rule_verdict(c, r, NFT_V_ACCEPT, NULL);
+	}
+}
+
 static const char *failsafe_set(struct cctx *c, const struct failsafe *fs, size_t n)
 {
 	struct nft_elem *e = calloc(n ? n : 1, sizeof(*e));
@@ -394,6 +414,8 @@ static const char *endpoint_chain(struct cctx *c, const struct stage *s,
 		goto oom;
 	if (s->kind != STAGE_UNTRACKED)
 		conntrack_rules(c, ch);
+	if (s->kind == STAGE_FILTER)
+		ndp_rules(c, ch);
 	if (s->kind != STAGE_FORWARD)
 		failsafe_rules(c, ch, s);
 	if (n)
@@ -568,6 +590,10 @@ static void base_chains(struct cctx *c)
 	mark_rule(c, in, c->mark_accept, c->mark_accept, false, NFT_V_ACCEPT,
 		  "accepted before DNAT");
 	dispatch(c, in, &stages[3], false);
+	/* What an untracked policy let out must not meet the normal
+	 * stage's default deny (Felix's acceptAlreadyAccepted). */
+	mark_rule(c, out, c->mark_accept, c->mark_accept, false, NFT_V_ACCEPT,
+		  "accepted by untracked policy");
 	workload_bypass(c, out);
 	dispatch(c, out, &stages[4], false);
 	/* Forwarded: the incoming endpoint's ingress, unless an untracked or

@@ -193,21 +193,34 @@ static int load_dir(const char *path, struct resource_list *out,
 	return r;
 }
 
-/* The same resource twice in one input is almost always a mistake. */
+/* The same resource twice in one input is an error unless both say the
+ * same (the seed's policy in v1 and in v3 form, say): then one is kept. */
+static bool same_resource(const struct resource *a, const struct resource *b)
+{
+	_cleanup_free_ char *ja = resource_to_storage_json(a);
+	_cleanup_free_ char *jb = resource_to_storage_json(b);
+
+	return ja && jb && strcmp(ja, jb) == 0;
+}
+
 static int check_duplicates(struct resource_list *l, struct diags *d)
 {
 	int r = 0;
 
 	for (size_t i = 0; i < l->n; i++)
 		for (size_t k = 0; k < i; k++) {
-			const struct resource *a = l->v[i], *b = l->v[k];
+			struct resource *a = l->v[i], *b = l->v[k];
 
-			if (a->kind != b->kind || strcmp(a->name, b->name) ||
+			if (!b || a->kind != b->kind || strcmp(a->name, b->name) ||
 			    strcmp(a->namespace ? a->namespace : "",
 				   b->namespace ? b->namespace : ""))
 				continue;
+			if (same_resource(a, b)) {
+				l->v[i] = resource_free(a);
+				break;
+			}
 			diags_add(d, a->file, a->pos, NULL, NULL,
-				  "%s/%s is also defined at %s:%u:%u",
+				  "%s/%s is also defined, differently, at %s:%u:%u",
 				  kind_info(a->kind)->kind, a->name,
 				  b->file ? b->file : "-", b->pos.line,
 				  b->pos.col);
@@ -236,7 +249,8 @@ int ruleset_load_path(const char *path, struct resource_list *out,
 	if (r == 0 && tmp.n > 1)
 		r = check_duplicates(&tmp, d);
 	for (size_t i = 0; r == 0 && i < tmp.n; i++) {
-		r = resource_list_add(out, tmp.v[i]);
+		if (tmp.v[i])
+			r = resource_list_add(out, tmp.v[i]);
 		tmp.v[i] = NULL;
 	}
 	resource_list_clear(&tmp);

@@ -151,7 +151,9 @@ static void put_match(FILE *f, const struct nft_match *m)
 		fputc(' ', f);
 		break;
 	case NFT_M_ICMP:
-		if (m->has_code && m->neg)
+		if (m->hi)
+			fprintf(f, "%s type %s%u-%u ", icmp, neg, m->lo, m->hi);
+		else if (m->has_code && m->neg)
 			fprintf(f, "%s type . %s code != { %u . %u } ", icmp, icmp,
 				m->num, m->code);
 		else if (m->has_code)

@@ -397,7 +397,8 @@ enum nft_match_kind {
 	NFT_M_DADDR,
 	NFT_M_SPORT,		/* set or lo..hi */
 	NFT_M_DPORT,
-	NFT_M_ICMP,		/* family, num = type, code if has_code */
+	NFT_M_ICMP,		/* family, num = type, code if has_code;
+				 * or a type range lo..hi when hi != 0 */
 	NFT_M_CT_STATE,		/* num: NFT_CT_* bits */
 	NFT_M_MARK,		/* mask, value: meta mark & mask == value */
 	NFT_M_PROTO_PORT,	/* meta l4proto . th dport @set (sport if num) */

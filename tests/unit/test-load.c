@@ -381,13 +381,20 @@ static void test_duplicate_in_input(void **state)
 	assert_non_null(mkdtemp(dir));
 	snprintf(p, sizeof(p), "%s/one.yaml", dir);
 	f = fopen(p, "w");
-	fprintf(f, "%s---\n%s", gnp, gnp);
+	fprintf(f, "%s---\n%sspec: {order: 1}\n", gnp, gnp);
 	fclose(f);
 	assert_int_equal(ruleset_load_path(p, &l, &d), -EINVAL);
 	assert_int_equal(l.n, 0);
-	assert_non_null(strstr(d.v[0].msg, "also defined at"));
+	assert_non_null(strstr(d.v[0].msg, "also defined, differently, at"));
 	assert_int_equal(d.v[0].pos.line, 5);
 	diags_clear(&d);
+	/* The same definition twice is kept once. */
+	f = fopen(p, "w");
+	fprintf(f, "%s---\n%s", gnp, gnp);
+	fclose(f);
+	assert_int_equal(ruleset_load_path(p, &l, &d), 0);
+	assert_int_equal(l.n, 1);
+	resource_list_clear(&l);
 	remove(p);
 	remove(dir);
 }

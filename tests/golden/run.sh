@@ -1,0 +1,62 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
+# Golden tests: each namespace case's resources, exported for node
+# worker-1, must print exactly tests/golden/expected/<case>.nft; the
+# export must be byte-for-byte deterministic, and nft -c must accept it
+# (when this runs as root with network namespaces).
+# GOLDEN_REGENERATE=1 rewrites the expected files instead of comparing.
+set -u
+
+BIN=${NFTMGR_BIN:?}
+SRC=${NFTMGR_SOURCE:?}
+CASES=$SRC/tests/netns/cases
+EXPECTED=$SRC/tests/golden/expected
+n=0
+failed=0
+check_nft=false
+[ "$(id -u)" = 0 ] && unshare -n true 2>/dev/null && command -v nft >/dev/null && check_nft=true
+
+tap() {
+	n=$((n + 1))
+	if [ "$1" = OK ]; then echo "ok $n - $2"; else failed=$((failed + 1)); echo "not ok $n - $2"; fi
+}
+
+export_case() {	# export_case FILE
+	local common=()
+	grep -q '^# no-common-hep' "$1" || common=(-f "$SRC/tests/netns/common/hep.yaml")
+	# The version line is left out so that a release does not change
+	# every golden file.
+	"$BIN" --node worker-1 export "${common[@]}" -f "$1" \
+		--local-address eth1=203.0.113.10 --local-address eth1=2001:db8:1::10 |
+		grep -v '^# nftmgr '
+}
+
+for f in "$CASES"/*.yaml; do
+	name=$(basename "$f" .yaml)
+	out=$(export_case "$f")
+	if [ "${GOLDEN_REGENERATE:-}" = 1 ]; then
+		printf '%s\n' "$out" >"$EXPECTED/$name.nft"
+	fi
+	if diff -u "$EXPECTED/$name.nft" <(printf '%s\n' "$out") >/tmp/golden-diff.$$ 2>&1; then
+		tap OK "$name: export matches expected/$name.nft"
+	else
+		tap FAIL "$name: export differs from expected/$name.nft"
+		sed 's/^/# /' /tmp/golden-diff.$$
+	fi
+	if [ "$out" = "$(export_case "$f")" ]; then
+		tap OK "$name: export is deterministic"
+	else
+		tap FAIL "$name: two exports differ"
+	fi
+	if $check_nft; then
+		if unshare -n nft -c -f - <<<"$out" 2>/tmp/golden-nft.$$; then
+			tap OK "$name: nft -c accepts it"
+		else
+			tap FAIL "$name: nft -c rejects it"
+			sed 's/^/# /' /tmp/golden-nft.$$
+		fi
+	fi
+done
+rm -f /tmp/golden-diff.$$ /tmp/golden-nft.$$
+echo "1..$n"
+exit $((failed > 0))

@@ -1,0 +1,117 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * A tiny traffic peer for the namespace tests.
+ *   probe listen tcp:80 udp:80 ...     answer "ok" on each port, IPv4+IPv6
+ *   probe tcp|udp ADDR PORT [MS]       exit 0 if "ok" came back in time
+ */
+#define _GNU_SOURCE
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <netdb.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#define MAX_PORTS 32
+
+static int open_listener(const char *spec, int *ret_udp)
+{
+	struct sockaddr_in6 a = { .sin6_family = AF_INET6, .sin6_addr = IN6ADDR_ANY_INIT };
+	int udp = strncmp(spec, "udp:", 4) == 0, off = 0, on = 1, fd;
+
+	if (!udp && strncmp(spec, "tcp:", 4) != 0)
+		return -1;
+	a.sin6_port = htons((uint16_t)atoi(spec + 4));
+	fd = socket(AF_INET6, (udp ? SOCK_DGRAM : SOCK_STREAM) | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -1;
+	setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &off, sizeof(off));
+	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &on, sizeof(on));
+	if (bind(fd, (struct sockaddr *)&a, sizeof(a)) < 0 || (!udp && listen(fd, 64) < 0)) {
+		close(fd);
+		return -1;
+	}
+	*ret_udp = udp;
+	return fd;
+}
+
+static int serve(int argc, char **argv)
+{
+	struct pollfd p[MAX_PORTS];
+	int udp[MAX_PORTS], n = 0;
+
+	for (int i = 2; i < argc && n < MAX_PORTS; i++) {
+		p[n].fd = open_listener(argv[i], &udp[n]);
+		if (p[n].fd < 0) {
+			fprintf(stderr, "probe: cannot listen on %s: %s\n", argv[i], strerror(errno));
+			return 1;
+		}
+		p[n++].events = POLLIN;
+	}
+	printf("ready\n");
+	fflush(stdout);
+	for (;;) {
+		if (poll(p, (nfds_t)n, -1) < 0 && errno != EINTR)
+			return 1;
+		for (int i = 0; i < n; i++) {
+			struct sockaddr_storage from;
+			socklen_t len = sizeof(from);
+			char buf[64];
+
+			if (!(p[i].revents & POLLIN))
+				continue;
+			if (udp[i]) {
+				if (recvfrom(p[i].fd, buf, sizeof(buf), 0, (struct sockaddr *)&from, &len) >= 0)
+					(void)!sendto(p[i].fd, "ok", 2, 0, (struct sockaddr *)&from, len);
+			} else {
+				int c = accept4(p[i].fd, NULL, NULL, SOCK_CLOEXEC);
+
+				if (c >= 0) {
+					(void)!write(c, "ok", 2);
+					close(c);
+				}
+			}
+		}
+	}
+}
+
+static int probe(const char *proto, const char *addr, const char *port, int ms)
+{
+	struct addrinfo hints = { .ai_flags = AI_NUMERICHOST | AI_NUMERICSERV }, *ai;
+	struct pollfd p;
+	char buf[8];
+	int fd, udp = strcmp(proto, "udp") == 0;
+	ssize_t n;
+
+	hints.ai_socktype = udp ? SOCK_DGRAM : SOCK_STREAM;
+	if (getaddrinfo(addr, port, &hints, &ai) != 0)
+		return 2;
+	fd = socket(ai->ai_family, ai->ai_socktype | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+	if (fd < 0)
+		return 2;
+	if (connect(fd, ai->ai_addr, ai->ai_addrlen) < 0 && errno != EINPROGRESS)
+		return 1;
+	freeaddrinfo(ai);
+	if (udp && send(fd, "ping", 4, 0) < 0)
+		return 1;
+	p = (struct pollfd){ .fd = fd, .events = POLLIN };
+	if (poll(&p, 1, ms) <= 0)
+		return 1;
+	n = recv(fd, buf, sizeof(buf), 0);
+	close(fd);
+	return n == 2 && memcmp(buf, "ok", 2) == 0 ? 0 : 1;
+}
+
+int main(int argc, char **argv)
+{
+	if (argc >= 3 && strcmp(argv[1], "listen") == 0)
+		return serve(argc, argv);
+	if (argc >= 4)
+		return probe(argv[1], argv[2], argv[3], argc > 4 ? atoi(argv[4]) : 700);
+	fprintf(stderr, "usage: probe listen tcp:PORT|udp:PORT ... | probe tcp|udp ADDR PORT [MS]\n");
+	return 2;
+}

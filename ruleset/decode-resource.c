@@ -527,9 +527,16 @@ static void v1_profile_convert(struct dctx *c, struct resource *r,
 	for (size_t i = 0; i < m->labels.n; i++)
 		if (labels_set(l, m->labels.v[i].key, m->labels.v[i].value) < 0)
 			c->errors++;
-	for (size_t i = 0; i < m->tags.n; i++)
-		if (labels_set(l, m->tags.v[i], "") < 0)
+	for (size_t i = 0; i < m->tags.n; i++) {
+		if (!validate_label_key(m->tags.v[i], API_V3)) {
+			size_t saved = dctx_push(c, "metadata.tags[%zu]", i);
+
+			dctx_err(c, NULL, "tag \"%s\" cannot become a label", m->tags.v[i]);
+			dctx_pop(c, saved);
+		} else if (labels_set(l, m->tags.v[i], "") < 0) {
 			c->errors++;
+		}
+	}
 	labels_clear(&m->labels);
 }
 

@@ -204,8 +204,12 @@ static void dec_map_strings(struct dctx *c, const struct node *n,
 			dctx_err(c, v, "expected string keys and values");
 		} else if (labels_get(l, k->str)) {
 			dctx_err(c, k, "key given twice");
-		} else if (check_keys && !validate_label_key(k->str, c->ver)) {
+		} else if (check_keys && (!validate_label_key(k->str, c->ver) ||
+					  !validate_label_key(k->str, API_V3))) {
+			/* v1 keys become v3 keys, so both rules apply. */
 			dctx_err(c, k, "invalid label key \"%s\"", k->str);
+		} else if (check_keys && !validate_label_value(v->str)) {
+			dctx_err(c, v, "invalid label value \"%s\"", v->str);
 		} else if (labels_set(l, k->str, v->str) < 0) {
 			dctx_err(c, v, "out of memory");
 		}

@@ -124,6 +124,7 @@ void dec_policy_types(struct dctx *c, const struct node *n, void *out);
 bool validate_name(struct dctx *c, const struct node *at, enum res_kind k,
 		   const char *name);
 bool validate_label_key(const char *k, enum api_version ver);
+bool validate_label_value(const char *v);
 
 /* One document root to resources (appended to out). */
 void decode_document(struct dctx *c, const struct node *root,

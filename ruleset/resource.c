@@ -332,3 +332,16 @@ bool validate_label_key(const char *k, enum api_version ver)
 		return false;
 	return !strchr("-_.", name[0]) && !strchr("-_.", name[n - 1]);
 }
+
+/* Label values: empty, or up to 63 of [-_.a-zA-Z0-9] starting and ending
+ * with a letter or digit (Kubernetes and Calico alike). */
+bool validate_label_value(const char *v)
+{
+	size_t n = strlen(v);
+
+	if (n == 0)
+		return true;
+	if (n > 63 || !charset(v, 1, 63, "-_."))
+		return false;
+	return !strchr("-_.", v[0]) && !strchr("-_.", v[n - 1]);
+}

@@ -170,6 +170,10 @@ static const struct vcase cases[] = {
 	  NULL, 0, NULL },
 	{ "label key invalid", "apiVersion: projectcalico.org/v3\nkind: HostEndpoint\nmetadata:\n  name: h\n  labels: {\"-bad\": x}\nspec: {node: n, interfaceName: eth0}\n",
 	  "metadata.labels[-bad]", 5, "invalid label key" },
+	{ "label value invalid", "apiVersion: projectcalico.org/v3\nkind: HostEndpoint\nmetadata:\n  name: h\n  labels: {a: \"-x\"}\nspec: {node: n, interfaceName: eth0}\n",
+	  "metadata.labels[a]", 5, "invalid label value" },
+	{ "v1 label key not valid in v3", "apiVersion: v1\nkind: hostEndpoint\nmetadata:\n  name: h\n  node: n\n  labels: {_a: x}\nspec: {interfaceName: eth0}\n",
+	  "metadata.labels[_a]", 6, "invalid label key" },
 	{ "networkset reserved label", "apiVersion: projectcalico.org/v3\nkind: GlobalNetworkSet\nmetadata:\n  name: s\n  labels: {projectcalico.org/namespace: x}\nspec:\n  nets: [10.0.0.0/8]\n",
 	  "metadata.labels", 5, "reserved" },
 	/* kinds and types */

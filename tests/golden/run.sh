@@ -57,6 +57,15 @@ for f in "$CASES"/*.yaml; do
 		fi
 	fi
 done
+# The shared fixtures together (the seed's policy in both forms, the
+# default public set, the tutorial and a host endpoint) export to a
+# script nft accepts.
+out=$("$BIN" --node worker-1 export -f "$SRC/tests/fixtures")
+if [ -n "$out" ] && { ! $check_nft || unshare -n nft -c -f - <<<"$out"; }; then
+	tap OK "fixtures: export of tests/fixtures/ is accepted"
+else
+	tap FAIL "fixtures: export of tests/fixtures/ is accepted"
+fi
 rm -f /tmp/golden-diff.$$ /tmp/golden-nft.$$
 echo "1..$n"
 exit $((failed > 0))

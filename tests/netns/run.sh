@@ -82,7 +82,7 @@ table ip kubeproxy {
 	}
 }
 NFT
-	listen "$N" tcp:22 tcp:179 tcp:8080 tcp:9090 udp:5353 udp:8080
+	listen "$N" tcp:22 tcp:179 tcp:6060 tcp:7070 tcp:8080 tcp:9090 udp:5353 udp:8080
 	listen "$P" tcp:80 udp:80
 	listen "$C" tcp:179 tcp:9000 udp:53
 }

@@ -4,7 +4,6 @@
  *   probe listen tcp:80 udp:80 ...     answer "ok" on each port, IPv4+IPv6
  *   probe tcp|udp ADDR PORT [MS]       exit 0 if "ok" came back in time
  */
-#define _GNU_SOURCE
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>

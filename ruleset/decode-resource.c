@@ -587,6 +587,9 @@ static int v1_wep_names(struct resource *r, struct meta_in *m)
 		return -ENOMEM;
 	if (!m->namespace || !e->orchestrator || !e->endpoint)
 		return -ENOMEM;
+	/* Both become label values and the namespace a key segment. */
+	if (!validate_namespace(m->namespace) || !validate_label_value(e->orchestrator))
+		return -EINVAL;
 	if (labels_set(&m->labels, "projectcalico.org/namespace", m->namespace) < 0 ||
 	    labels_set(&m->labels, "projectcalico.org/orchestrator",
 		       e->orchestrator) < 0)
@@ -672,6 +675,9 @@ static struct resource *decode_calico(struct dctx *c, const struct node *root,
 	if (m.namespace && !ki->namespaced)
 		dctx_err(c, node_map_get(meta, "namespace"),
 			 "%s is not namespaced", ki->kind);
+	else if (m.namespace && !validate_namespace(m.namespace))
+		dctx_err(c, node_map_get(meta, "namespace"),
+			 "invalid namespace \"%s\"", m.namespace);
 	dctx_pop(c, saved);
 	if (ki->namespaced && !m.namespace && c->ver == API_V3)
 		m.namespace = strdup("default");
@@ -685,7 +691,7 @@ static struct resource *decode_calico(struct dctx *c, const struct node *root,
 		if (k->res == RES_PROFILE)
 			v1_profile_convert(c, r, &m);
 		if (k->res == RES_WORKLOAD_ENDPOINT && v1_wep_names(r, &m) < 0)
-			c->errors++;
+			dctx_err(c, meta, "workload and orchestrator do not give a valid v3 namespace and labels");
 	}
 	take_meta(r, &m);
 	if (c->ver == API_V1 && r->name && k->res != RES_WORKLOAD_ENDPOINT &&

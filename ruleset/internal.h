@@ -125,6 +125,7 @@ bool validate_name(struct dctx *c, const struct node *at, enum res_kind k,
 		   const char *name);
 bool validate_label_key(const char *k, enum api_version ver);
 bool validate_label_value(const char *v);
+bool validate_namespace(const char *ns);
 
 /* One document root to resources (appended to out). */
 void decode_document(struct dctx *c, const struct node *root,

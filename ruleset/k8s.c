@@ -534,6 +534,9 @@ static bool k8s_meta(struct dctx *c, const struct node *root,
 	if (meta)
 		decode_fields(c, meta, k8s_meta_fields,
 			      ARRAY_SIZE(k8s_meta_fields), m);
+	if (m->namespace && !validate_namespace(m->namespace))
+		dctx_err(c, node_map_get(meta, "namespace"), "invalid namespace \"%s\"",
+			 m->namespace);
 	if (!m->name)
 		dctx_err(c, meta ? meta : root, "insufficient identifiers, missing 'name'");
 	else
@@ -657,6 +660,10 @@ struct resource *k8s_decode_namespace(struct dctx *c, const struct node *root)
 
 		if (asprintf(&k, "pcns.%s", m.labels.v[i].key) < 0)
 			err = -ENOMEM;
+		else if (!validate_label_key(k, API_V3))
+			dctx_err(c, node_map_get(node_map_get(root, "metadata"), "labels"),
+				 "label key \"%s\" is too long to carry as \"%s\"",
+				 m.labels.v[i].key, k);
 		else
 			err |= labels_set(&p->labels_to_apply, k, m.labels.v[i].value);
 	}

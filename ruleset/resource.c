@@ -345,3 +345,9 @@ bool validate_label_value(const char *v)
 		return false;
 	return !strchr("-_.", v[0]) && !strchr("-_.", v[n - 1]);
 }
+
+/* Kubernetes namespaces are DNS labels. */
+bool validate_namespace(const char *ns)
+{
+	return dns_label(ns, strlen(ns));
+}

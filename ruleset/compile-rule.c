@@ -349,8 +349,19 @@ static void emit_icmp(struct cctx *c, struct nft_rule *nr, const struct icmp *i,
 			       .family = (uint8_t)family, .num = i->type,
 			       .has_code = i->has_code, .code = i->code };
 
-	if (i->set && i->has_type)
-		rule_match(c, nr, &m);
+	if (!i->set || !i->has_type)
+		return;
+	/* A raw two-byte compare has no implicit protocol dependency. */
+	if (neg && i->has_code) {
+		bool have = false;
+
+		for (size_t k = 0; k < nr->n_m; k++)
+			have |= nr->m[k].kind == NFT_M_L4PROTO && !nr->m[k].neg;
+		if (!have)
+			rule_match(c, nr, &(struct nft_match){ .kind = NFT_M_L4PROTO,
+							       .num = family == 6 ? 58 : 1 });
+	}
+	rule_match(c, nr, &m);
 }
 
 static void emit_action(struct cctx *c, struct nft_rule *nr, enum action a)

@@ -154,8 +154,9 @@ static void put_match(FILE *f, const struct nft_match *m)
 		if (m->hi)
 			fprintf(f, "%s type %s%u-%u ", icmp, neg, m->lo, m->hi);
 		else if (m->has_code && m->neg)
-			fprintf(f, "%s type . %s code != { %u . %u } ", icmp, icmp,
-				m->num, m->code);
+			/* Type and code are the first two bytes: one 16-bit
+			 * compare says "not this type with this code". */
+			fprintf(f, "@th,0,16 != 0x%04x ", m->num << 8 | m->code);
 		else if (m->has_code)
 			fprintf(f, "%s type %u %s code %u ", icmp, m->num, icmp, m->code);
 		else

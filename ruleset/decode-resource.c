@@ -690,7 +690,9 @@ static struct resource *decode_calico(struct dctx *c, const struct node *root,
 	if (c->ver == API_V1 && m.name) {
 		if (k->res == RES_PROFILE)
 			v1_profile_convert(c, r, &m);
-		if (k->res == RES_WORKLOAD_ENDPOINT && v1_wep_names(r, &m) < 0)
+		if (k->res == RES_WORKLOAD_ENDPOINT && (!m.node || !m.orchestrator || !m.workload))
+			dctx_err(c, meta, "insufficient identifiers: a workloadEndpoint needs node, orchestrator and workload");
+		else if (k->res == RES_WORKLOAD_ENDPOINT && v1_wep_names(r, &m) < 0)
 			dctx_err(c, meta, "workload and orchestrator do not give a valid v3 namespace and labels");
 	}
 	take_meta(r, &m);

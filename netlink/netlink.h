@@ -1,14 +1,15 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * netlink: nftables model -> libnftnl objects -> one libmnl batch.
- * This first piece only probes the kernel; the committer lands with the
- * compiler (see README, "Status").
  */
 #ifndef NFTMGR_NETLINK_H
 #define NFTMGR_NETLINK_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
+
+#include "ruleset.h"
 
 struct nl_features {
 	bool nf_tables;		/* the kernel answered NFT_MSG_GETGEN */
@@ -20,5 +21,22 @@ struct nl_features {
  * Returns 0 with ret filled in (ret->error says why nf_tables is not
  * usable), or a negative errno if no socket could be opened. */
 int nl_probe(struct nl_features *ret);
+
+struct nl_commit_result {
+	size_t messages;	/* netlink messages in the transaction */
+	size_t bytes;		/* bytes sent */
+	uint32_t genid;		/* generation the batch was built against */
+	unsigned retries;	/* after ERESTART */
+	char error[512];	/* what failed, in policy terms */
+};
+
+/*
+ * Replaces our table with t in one transaction that carries the ruleset
+ * generation it was built against; retries a few times if another
+ * process changed the ruleset meanwhile. Touches no other table. Returns
+ * 0, or a negative errno with res->error saying which object (policy and
+ * rule) the kernel refused and why; nothing is changed then.
+ */
+int nl_commit_replace(const struct nft_table *t, struct nl_commit_result *res);
 
 #endif

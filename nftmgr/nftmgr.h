@@ -36,6 +36,7 @@ int cmd_get(struct ctx *ctx, int argc, char **argv);
 int cmd_validate(struct ctx *ctx, int argc, char **argv);
 int cmd_version(struct ctx *ctx, int argc, char **argv);
 int cmd_export(struct ctx *ctx, int argc, char **argv);
+int cmd_sync(struct ctx *ctx, int argc, char **argv);
 
 /* Shared by the writing verbs (write.c). */
 enum write_mode {
@@ -44,6 +45,25 @@ enum write_mode {
 	WRITE_REPLACE,
 };
 int write_command(struct ctx *ctx, int argc, char **argv, enum write_mode m);
+
+/* node.c: what export and sync share. */
+struct node_input {
+	char **paths;		/* -f PATH...; none: the datastore */
+	size_t n_paths;
+	struct local_iface *ifs;
+	size_t n_ifs;
+	bool own_ifs;		/* --local-address given */
+};
+
+void ifaces_free(struct local_iface *v, size_t n);
+int ifaces_from_system(struct local_iface **v, size_t *n);
+int iface_from_arg(const char *arg, struct local_iface **v, size_t *n);
+int load_resources(struct ctx *ctx, char **paths, size_t n_paths,
+		   struct resource_list *l);
+/* Compiles this node's table; prints its own errors. */
+int node_table(struct ctx *ctx, struct node_input *in, struct nft_table **ret,
+	       struct compile_stats *stats);
+void node_input_clear(struct node_input *in);
 
 /* Helpers (util.c). */
 void print_diags(const struct diags *d);

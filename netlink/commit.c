@@ -1,0 +1,565 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * One transaction that replaces our table with the model: BATCH_BEGIN
+ * (carrying the generation id it was built against), NEWTABLE + DELTABLE
+ * (so the delete cannot fail), NEWTABLE, sets, elements, chains, rules,
+ * BATCH_END, sent in one sendmsg(). Each message's sequence number is
+ * remembered with what it carries, so a kernel error names the policy
+ * and rule that caused it. Success means no error for any sequence
+ * number, BATCH_BEGIN included.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <libmnl/libmnl.h>
+#include <libnftnl/batch.h>
+#include <libnftnl/chain.h>
+#include <libnftnl/common.h>
+#include <libnftnl/gen.h>
+#include <libnftnl/set.h>
+#include <libnftnl/table.h>
+#include <libnftnl/udata.h>
+#include <linux/netfilter.h>
+#include <linux/netfilter/nf_tables.h>
+#include <linux/netfilter/nfnetlink.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+
+#include "nl-internal.h"
+
+#define PAGE_SIZE_BATCH		(256u << 10)
+#define ELEMS_PER_MSG		400	/* well under the 64 KiB attribute limit */
+#define MAX_RETRIES		5
+
+/* nft's datatype numbers, which nft needs to print sets. */
+enum {
+	TYPE_INET_PROTO = 12,
+	TYPE_INET_SERVICE = 13,
+	TYPE_IPADDR = 7,
+	TYPE_IP6ADDR = 8,
+	TYPE_IFNAME = 41,
+};
+
+struct seqmap {
+	char **what;	/* indexed by seq - first */
+	size_t n, cap;
+	uint32_t first;
+};
+
+struct tx {
+	struct nftnl_batch *b;
+	struct seqmap seqs;
+	uint32_t seq;
+	int err;
+	size_t msgs;
+};
+
+uint32_t nl_set_id(const struct nl_set_ids *ids, const char *name)
+{
+	for (size_t i = 0; i < ids->t->n_sets; i++)
+		if (strcmp(ids->t->sets[i]->name, name) == 0)
+			return ids->base + (uint32_t)i;
+	return 0;
+}
+
+static void *next_msg(struct tx *tx, const char *what)
+{
+	char **v;
+
+	if (tx->seqs.n == tx->seqs.cap) {
+		size_t cap = tx->seqs.cap ? tx->seqs.cap * 2 : 256;
+
+		v = realloc(tx->seqs.what, cap * sizeof(*v));
+		if (!v) {
+			tx->err = -ENOMEM;
+			return NULL;
+		}
+		tx->seqs.what = v;
+		tx->seqs.cap = cap;
+	}
+	tx->seqs.what[tx->seqs.n++] = what ? strdup(what) : NULL;
+	tx->msgs++;
+	return nftnl_batch_buffer(tx->b);
+}
+
+static void end_msg(struct tx *tx)
+{
+	if (nftnl_batch_update(tx->b) < 0)
+		tx->err = -ENOMEM;
+	tx->seq++;
+}
+
+static void put_table(struct tx *tx, const char *name, uint16_t type)
+{
+	struct nftnl_table *t = nftnl_table_alloc();
+	char what[300];
+	void *buf;
+
+	snprintf(what, sizeof(what), "table %s", name);
+	buf = next_msg(tx, what);
+	if (!t || !buf) {
+		nftnl_table_free(t);
+		tx->err = -ENOMEM;
+		return;
+	}
+	nftnl_table_set_str(t, NFTNL_TABLE_NAME, name);
+	nftnl_table_set_u32(t, NFTNL_TABLE_FAMILY, NFPROTO_INET);
+	nftnl_table_nlmsg_build_payload(
+		nftnl_table_nlmsg_build_hdr(buf, type, NFPROTO_INET,
+					    type == NFT_MSG_NEWTABLE ? NLM_F_CREATE : 0,
+					    tx->seq), t);
+	nftnl_table_free(t);
+	end_msg(tx);
+}
+
+static uint32_t key_type(enum nft_key k)
+{
+	switch (k) {
+	case NFT_KEY_IPV4:
+		return TYPE_IPADDR;
+	case NFT_KEY_IPV6:
+		return TYPE_IP6ADDR;
+	case NFT_KEY_PORT:
+		return TYPE_INET_SERVICE;
+	case NFT_KEY_PROTO_PORT:
+		return TYPE_INET_PROTO << 6 | TYPE_INET_SERVICE;
+	case NFT_KEY_IFNAME:
+		return TYPE_IFNAME;
+	}
+	return 0;
+}
+
+static uint32_t key_len(enum nft_key k)
+{
+	static const uint32_t len[] = {
+		[NFT_KEY_IPV4] = 4, [NFT_KEY_IPV6] = 16, [NFT_KEY_PORT] = 2,
+		[NFT_KEY_PROTO_PORT] = 8, [NFT_KEY_IFNAME] = 16,
+	};
+
+	return len[k];
+}
+
+static struct nftnl_set *set_new(const char *table, const struct nft_set *s,
+				 uint32_t id)
+{
+	struct nftnl_set *ns = nftnl_set_alloc();
+	struct nftnl_udata_buf *u = nftnl_udata_buf_alloc(64);
+	uint32_t flags = 0;
+
+	if (!ns || !u) {
+		nftnl_set_free(ns);
+		nftnl_udata_buf_free(u);
+		return NULL;
+	}
+	nftnl_set_set_str(ns, NFTNL_SET_TABLE, table);
+	nftnl_set_set_str(ns, NFTNL_SET_NAME, s->name);
+	nftnl_set_set_u32(ns, NFTNL_SET_FAMILY, NFPROTO_INET);
+	nftnl_set_set_u32(ns, NFTNL_SET_ID, id);
+	nftnl_set_set_u32(ns, NFTNL_SET_KEY_TYPE, key_type(s->key));
+	nftnl_set_set_u32(ns, NFTNL_SET_KEY_LEN, key_len(s->key));
+	if (s->interval)
+		flags |= NFT_SET_INTERVAL;
+	if (s->key == NFT_KEY_IFNAME) {
+		flags |= NFT_SET_MAP;
+		nftnl_set_set_u32(ns, NFTNL_SET_DATA_TYPE, NFT_DATA_VERDICT);
+		nftnl_set_set_u32(ns, NFTNL_SET_DATA_LEN, 0);
+	}
+	if (s->key == NFT_KEY_PROTO_PORT)
+		flags |= NFT_SET_CONCAT;
+	nftnl_set_set_u32(ns, NFTNL_SET_FLAGS, flags);
+	if (s->key == NFT_KEY_PROTO_PORT) {
+		uint8_t fields[2] = { 1, 2 };
+
+		nftnl_set_set_data(ns, NFTNL_SET_DESC_CONCAT, fields, sizeof(fields));
+	}
+	/* nft records the key byte order for itself (2 = big endian). */
+	nftnl_udata_put_u32(u, NFTNL_UDATA_SET_KEYBYTEORDER,
+			    s->key == NFT_KEY_IFNAME ? 1 : 2);
+	nftnl_set_set_data(ns, NFTNL_SET_USERDATA, nftnl_udata_buf_data(u),
+			   nftnl_udata_buf_len(u));
+	nftnl_udata_buf_free(u);
+	return ns;
+}
+
+static bool all_ones(const uint8_t *a, size_t w)
+{
+	for (size_t i = 0; i < w; i++)
+		if (a[i] != 0xff)
+			return false;
+	return true;
+}
+
+static int elem_add(struct nftnl_set *ns, const void *key, uint32_t len,
+		    uint32_t flags, const char *chain)
+{
+	struct nftnl_set_elem *e = nftnl_set_elem_alloc();
+
+	if (!e)
+		return -ENOMEM;
+	nftnl_set_elem_set(e, NFTNL_SET_ELEM_KEY, key, len);
+	if (flags)
+		nftnl_set_elem_set_u32(e, NFTNL_SET_ELEM_FLAGS, flags);
+	if (chain) {
+		nftnl_set_elem_set_u32(e, NFTNL_SET_ELEM_VERDICT, (uint32_t)NFT_GOTO);
+		nftnl_set_elem_set_str(e, NFTNL_SET_ELEM_CHAIN, chain);
+	}
+	nftnl_set_elem_add(ns, e);
+	return 0;
+}
+
+/* One element of the model as kernel elements: an interval is a start
+ * and an end (exclusive) flagged INTERVAL_END. */
+static int elem_encode(struct nftnl_set *ns, const struct nft_set *s,
+		       const struct nft_elem *el)
+{
+	uint8_t k[16] = { 0 };
+	size_t w;
+
+	switch (s->key) {
+	case NFT_KEY_IFNAME:
+		memcpy(k, el->ifname, strnlen(el->ifname, 16));
+		return elem_add(ns, k, 16, 0, el->chain);
+	case NFT_KEY_PROTO_PORT:
+		k[0] = el->lo[0];
+		k[4] = el->lo[1];
+		k[5] = el->lo[2];
+		return elem_add(ns, k, 8, 0, NULL);
+	default:
+		break;
+	}
+	w = key_len(s->key);
+	if (!s->interval)
+		return elem_add(ns, el->lo, (uint32_t)w, 0, NULL);
+	if (elem_add(ns, el->lo, (uint32_t)w, 0, NULL) < 0)
+		return -ENOMEM;
+	if (all_ones(el->hi, w))
+		return 0;	/* open interval up to the maximum */
+	memcpy(k, el->hi, w);
+	for (size_t i = w; i-- > 0;)
+		if (++k[i] != 0)
+			break;
+	return elem_add(ns, k, (uint32_t)w, NFT_SET_ELEM_INTERVAL_END, NULL);
+}
+
+static void put_set(struct tx *tx, const char *table, const struct nft_set *s,
+		    uint32_t id)
+{
+	struct nftnl_set *ns = set_new(table, s, id);
+	char what[300];
+	void *buf;
+
+	snprintf(what, sizeof(what), "set %s", s->name);
+	buf = next_msg(tx, what);
+	if (!ns || !buf) {
+		nftnl_set_free(ns);
+		tx->err = -ENOMEM;
+		return;
+	}
+	nftnl_set_nlmsg_build_payload(
+		nftnl_set_nlmsg_build_hdr(buf, NFT_MSG_NEWSET, NFPROTO_INET,
+					  NLM_F_CREATE, tx->seq), ns);
+	end_msg(tx);
+	/* Elements go in messages of bounded size. */
+	for (size_t i = 0; i < s->n_elems && !tx->err; i += ELEMS_PER_MSG) {
+		struct nftnl_set *part = set_new(table, s, id);
+		size_t end = i + ELEMS_PER_MSG < s->n_elems ? i + ELEMS_PER_MSG : s->n_elems;
+
+		snprintf(what, sizeof(what), "elements of set %s", s->name);
+		buf = next_msg(tx, what);
+		if (!part || !buf) {
+			nftnl_set_free(part);
+			tx->err = -ENOMEM;
+			break;
+		}
+		for (size_t k = i; k < end; k++)
+			if (elem_encode(part, s, &s->elems[k]) < 0)
+				tx->err = -ENOMEM;
+		nftnl_set_elems_nlmsg_build_payload(
+			nftnl_set_elem_nlmsg_build_hdr(buf, NFT_MSG_NEWSETELEM,
+						       NFPROTO_INET, NLM_F_CREATE,
+						       tx->seq), part);
+		nftnl_set_free(part);
+		end_msg(tx);
+	}
+	nftnl_set_free(ns);
+}
+
+static void put_chain(struct tx *tx, const char *table, const struct nft_chain *ch)
+{
+	static const uint32_t hooks[] = {
+		[NFT_HOOK_PREROUTING] = NF_INET_PRE_ROUTING,
+		[NFT_HOOK_INPUT] = NF_INET_LOCAL_IN,
+		[NFT_HOOK_FORWARD] = NF_INET_FORWARD,
+		[NFT_HOOK_OUTPUT] = NF_INET_LOCAL_OUT,
+	};
+	struct nftnl_chain *c = nftnl_chain_alloc();
+	char what[300];
+	void *buf;
+
+	snprintf(what, sizeof(what), "chain %s", ch->name);
+	buf = next_msg(tx, what);
+	if (!c || !buf) {
+		nftnl_chain_free(c);
+		tx->err = -ENOMEM;
+		return;
+	}
+	nftnl_chain_set_str(c, NFTNL_CHAIN_TABLE, table);
+	nftnl_chain_set_str(c, NFTNL_CHAIN_NAME, ch->name);
+	nftnl_chain_set_u32(c, NFTNL_CHAIN_FAMILY, NFPROTO_INET);
+	if (ch->hook != NFT_HOOK_NONE) {
+		nftnl_chain_set_u32(c, NFTNL_CHAIN_HOOKNUM, hooks[ch->hook]);
+		nftnl_chain_set_s32(c, NFTNL_CHAIN_PRIO, ch->prio);
+		nftnl_chain_set_str(c, NFTNL_CHAIN_TYPE, "filter");
+		nftnl_chain_set_u32(c, NFTNL_CHAIN_POLICY, NF_ACCEPT);
+	}
+	nftnl_chain_nlmsg_build_payload(
+		nftnl_chain_nlmsg_build_hdr(buf, NFT_MSG_NEWCHAIN, NFPROTO_INET,
+					    NLM_F_CREATE, tx->seq), c);
+	nftnl_chain_free(c);
+	end_msg(tx);
+}
+
+static void put_rules(struct tx *tx, const char *table, const struct nft_chain *ch,
+		      const struct nl_set_ids *ids)
+{
+	for (size_t i = 0; i < ch->n_rules && !tx->err; i++) {
+		const struct nft_rule *r = &ch->rules[i];
+		struct nftnl_rule *nr = nftnl_rule_alloc();
+		char what[300];
+		void *buf;
+
+		snprintf(what, sizeof(what), "%s%s(chain %s, rule %zu)",
+			 r->comment ? r->comment : "", r->comment ? " " : "",
+			 ch->name, i);
+		buf = next_msg(tx, what);
+		if (!nr || !buf) {
+			nftnl_rule_free(nr);
+			tx->err = -ENOMEM;
+			return;
+		}
+		nftnl_rule_set_str(nr, NFTNL_RULE_TABLE, table);
+		nftnl_rule_set_str(nr, NFTNL_RULE_CHAIN, ch->name);
+		nftnl_rule_set_u32(nr, NFTNL_RULE_FAMILY, NFPROTO_INET);
+		if (nl_rule_build(nr, r, ids) < 0)
+			tx->err = -ENOMEM;
+		nftnl_rule_nlmsg_build_payload(
+			nftnl_rule_nlmsg_build_hdr(buf, NFT_MSG_NEWRULE, NFPROTO_INET,
+						   NLM_F_CREATE | NLM_F_APPEND, tx->seq), nr);
+		nftnl_rule_free(nr);
+		end_msg(tx);
+	}
+}
+
+static void put_begin(struct tx *tx, uint32_t genid)
+{
+	struct nlmsghdr *nlh = nftnl_batch_begin(next_msg(tx, "transaction"), tx->seq);
+
+	/* The kernel refuses the batch with ERESTART if the ruleset
+	 * changed since genid was read. */
+	mnl_attr_put_u32(nlh, NFNL_BATCH_GENID, htonl(genid));
+	end_msg(tx);
+}
+
+static void build(struct tx *tx, const struct nft_table *t, uint32_t genid)
+{
+	struct nl_set_ids ids = { .t = t, .base = 1 };
+
+	put_begin(tx, genid);
+	put_table(tx, t->name, NFT_MSG_NEWTABLE);
+	put_table(tx, t->name, NFT_MSG_DELTABLE);
+	put_table(tx, t->name, NFT_MSG_NEWTABLE);
+	for (size_t i = 0; i < t->n_chains && !tx->err; i++)
+		put_chain(tx, t->name, t->chains[i]);
+	for (size_t i = 0; i < t->n_sets && !tx->err; i++)
+		put_set(tx, t->name, t->sets[i], ids.base + (uint32_t)i);
+	for (size_t i = 0; i < t->n_chains && !tx->err; i++)
+		put_rules(tx, t->name, t->chains[i], &ids);
+	nftnl_batch_end(next_msg(tx, "transaction end"), tx->seq);
+	end_msg(tx);
+}
+
+static void seqmap_clear(struct seqmap *m)
+{
+	for (size_t i = 0; i < m->n; i++)
+		free(m->what[i]);
+	free(m->what);
+	*m = (struct seqmap){ 0 };
+}
+
+static int get_genid(struct mnl_socket *nl, uint32_t *ret)
+{
+	char buf[8192];
+	uint32_t seq = (uint32_t)time(NULL), portid = mnl_socket_get_portid(nl);
+	struct nlmsghdr *nlh = nftnl_nlmsg_build_hdr(buf, NFT_MSG_GETGEN, AF_UNSPEC,
+						     NLM_F_ACK, seq);
+	struct nftnl_gen *gen = nftnl_gen_alloc();
+	int n, r = -EIO;
+
+	if (!gen)
+		return -ENOMEM;
+	if (mnl_socket_sendto(nl, nlh, nlh->nlmsg_len) < 0) {
+		nftnl_gen_free(gen);
+		return -errno;
+	}
+	while ((n = (int)mnl_socket_recvfrom(nl, buf, sizeof(buf))) > 0) {
+		for (struct nlmsghdr *h = (struct nlmsghdr *)buf; mnl_nlmsg_ok(h, n);
+		     h = mnl_nlmsg_next(h, &n)) {
+			if (h->nlmsg_seq != seq || h->nlmsg_pid != portid)
+				continue;
+			if (h->nlmsg_type == NLMSG_ERROR) {
+				const struct nlmsgerr *e = mnl_nlmsg_get_payload(h);
+
+				if (e->error)
+					r = e->error;
+				goto out;
+			}
+			if (nftnl_gen_nlmsg_parse(h, gen) == 0) {
+				*ret = nftnl_gen_get_u32(gen, NFTNL_GEN_ID);
+				r = 0;
+			}
+		}
+	}
+	if (n < 0)
+		r = -errno;
+out:
+	nftnl_gen_free(gen);
+	return r;
+}
+
+/* The kernel handles the batch inside sendmsg(): every error is queued
+ * when it returns, so replies are drained without blocking. */
+static int send_batch(struct mnl_socket *nl, struct tx *tx, uint32_t *ret_seq,
+		      int *ret_err, size_t *ret_bytes)
+{
+	int fd = mnl_socket_get_fd(nl), n = nftnl_batch_iovec_len(tx->b);
+	struct iovec *iov = calloc((size_t)n, sizeof(*iov));
+	struct sockaddr_nl snl = { .nl_family = AF_NETLINK };
+	struct msghdr msg = { .msg_name = &snl, .msg_namelen = sizeof(snl) };
+	size_t total = 0;
+	int size;
+	char buf[16384];
+
+	if (!iov)
+		return -ENOMEM;
+	nftnl_batch_iovec(tx->b, iov, (uint32_t)n);
+	for (int i = 0; i < n; i++)
+		total += iov[i].iov_len;
+	size = (int)(total + 65536);
+	if (setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &size, sizeof(size)) < 0 ||
+	    getsockopt(fd, SOL_SOCKET, SO_SNDBUF, &size, &(socklen_t){ sizeof(size) }) < 0 ||
+	    (size_t)size < total)
+		(void)setsockopt(fd, SOL_SOCKET, SO_SNDBUFFORCE, &(int){ (int)(total + 65536) },
+				 sizeof(int));
+	/* Room for an error per message in the worst case. */
+	size = (int)(tx->msgs * 1024 + 65536);
+	(void)setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &size, sizeof(size));
+	msg.msg_iov = iov;
+	msg.msg_iovlen = (size_t)n;
+	*ret_bytes = total;
+	if (sendmsg(fd, &msg, 0) < 0) {
+		int e = -errno;
+
+		free(iov);
+		return e;
+	}
+	free(iov);
+	*ret_err = 0;
+	for (;;) {
+		struct pollfd p = { .fd = fd, .events = POLLIN };
+		ssize_t len;
+
+		if (poll(&p, 1, 0) <= 0)
+			break;
+		len = recv(fd, buf, sizeof(buf), MSG_DONTWAIT);
+		if (len <= 0)
+			break;
+		for (struct nlmsghdr *h = (struct nlmsghdr *)buf; mnl_nlmsg_ok(h, (int)len);
+		     h = mnl_nlmsg_next(h, (int *)&len)) {
+			const struct nlmsgerr *e;
+
+			if (h->nlmsg_type != NLMSG_ERROR)
+				continue;
+			e = mnl_nlmsg_get_payload(h);
+			if (e->error && !*ret_err) {
+				*ret_err = e->error;
+				*ret_seq = h->nlmsg_seq;
+			}
+		}
+	}
+	return 0;
+}
+
+static void describe(const struct tx *tx, uint32_t seq, int err, char *out, size_t len)
+{
+	size_t i = seq - tx->seqs.first;
+	const char *what = i < tx->seqs.n && tx->seqs.what[i] ? tx->seqs.what[i] : "transaction";
+
+	snprintf(out, len, "%s: kernel rejected it: %s", what, strerror(-err));
+}
+
+static int attempt(struct mnl_socket *nl, const struct nft_table *t,
+		   struct nl_commit_result *res)
+{
+	struct tx tx = { .seq = (uint32_t)time(NULL) };
+	uint32_t genid = 0, bad_seq = 0;
+	int r, err = 0;
+
+	r = get_genid(nl, &genid);
+	if (r < 0) {
+		snprintf(res->error, sizeof(res->error), "cannot read the ruleset generation: %s",
+			 strerror(-r));
+		return r;
+	}
+	tx.b = nftnl_batch_alloc(PAGE_SIZE_BATCH, MNL_SOCKET_BUFFER_SIZE * 2);
+	if (!tx.b)
+		return -ENOMEM;
+	tx.seqs.first = tx.seq;
+	build(&tx, t, genid);
+	r = tx.err;
+	if (r == 0)
+		r = send_batch(nl, &tx, &bad_seq, &err, &res->bytes);
+	if (r == 0 && err) {
+		describe(&tx, bad_seq, err, res->error, sizeof(res->error));
+		r = err;
+	} else if (r < 0 && !res->error[0]) {
+		snprintf(res->error, sizeof(res->error), "sending the transaction: %s", strerror(-r));
+	}
+	res->messages = tx.msgs;
+	res->genid = genid;
+	seqmap_clear(&tx.seqs);
+	nftnl_batch_free(tx.b);
+	return r;
+}
+
+int nl_commit_replace(const struct nft_table *t, struct nl_commit_result *res)
+{
+	struct mnl_socket *nl;
+	int r;
+
+	*res = (struct nl_commit_result){ 0 };
+	nl = mnl_socket_open2(NETLINK_NETFILTER, SOCK_CLOEXEC);
+	if (!nl) {
+		snprintf(res->error, sizeof(res->error), "netlink: %s", strerror(errno));
+		return -errno;
+	}
+	if (mnl_socket_bind(nl, 0, MNL_SOCKET_AUTOPID) < 0) {
+		r = -errno;
+		snprintf(res->error, sizeof(res->error), "netlink: %s", strerror(-r));
+		mnl_socket_close(nl);
+		return r;
+	}
+	/* Someone else committed between our read of the generation and
+	 * our batch: read it again and retry, a bounded number of times. */
+	for (;;) {
+		res->error[0] = '\0';
+		r = attempt(nl, t, res);
+		if (r != -ERESTART || res->retries >= MAX_RETRIES)
+			break;
+		res->retries++;
+	}
+	mnl_socket_close(nl);
+	return r;
+}

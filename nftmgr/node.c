@@ -1,0 +1,146 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* What export and sync share: this node's resources and addresses, and
+ * the table compiled from them. */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <ifaddrs.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+
+#include "nftmgr.h"
+
+void ifaces_free(struct local_iface *v, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		free(v[i].name);
+		free(v[i].addrs);
+	}
+	free(v);
+}
+
+static int iface_add(struct local_iface **v, size_t *n, const char *name,
+		     const struct cidr *a)
+{
+	struct local_iface *li = NULL;
+	struct cidr *na;
+
+	for (size_t i = 0; i < *n; i++)
+		if (strcmp((*v)[i].name, name) == 0)
+			li = &(*v)[i];
+	if (!li) {
+		struct local_iface *nv = realloc(*v, (*n + 1) * sizeof(*nv));
+
+		if (!nv)
+			return -ENOMEM;
+		*v = nv;
+		li = &nv[(*n)++];
+		*li = (struct local_iface){ .name = strdup(name) };
+		if (!li->name)
+			return -ENOMEM;
+	}
+	na = realloc(li->addrs, (li->n_addrs + 1) * sizeof(*na));
+	if (!na)
+		return -ENOMEM;
+	li->addrs = na;
+	na[li->n_addrs++] = *a;
+	return 0;
+}
+
+int ifaces_from_system(struct local_iface **v, size_t *n)
+{
+	struct ifaddrs *ifa, *i;
+	int r = 0;
+
+	if (getifaddrs(&ifa) < 0)
+		return -errno;
+	for (i = ifa; i && r == 0; i = i->ifa_next) {
+		struct cidr c = { 0 };
+
+		if (!i->ifa_addr)
+			continue;
+		if (i->ifa_addr->sa_family == AF_INET) {
+			c.family = AF_INET;
+			c.len = 32;
+			memcpy(c.addr, &((struct sockaddr_in *)i->ifa_addr)->sin_addr, 4);
+		} else if (i->ifa_addr->sa_family == AF_INET6) {
+			c.family = AF_INET6;
+			c.len = 128;
+			memcpy(c.addr, &((struct sockaddr_in6 *)i->ifa_addr)->sin6_addr, 16);
+		} else {
+			continue;
+		}
+		r = iface_add(v, n, i->ifa_name, &c);
+	}
+	freeifaddrs(ifa);
+	return r;
+}
+
+int iface_from_arg(const char *arg, struct local_iface **v, size_t *n)
+{
+	const char *eq = strchr(arg, '=');
+	char name[64], why[128];
+	struct cidr c;
+
+	if (!eq || eq == arg || (size_t)(eq - arg) >= sizeof(name) ||
+	    strchr(eq + 1, '/') || cidr_parse(eq + 1, false, &c, why, sizeof(why)) < 0)
+		return -EINVAL;
+	snprintf(name, sizeof(name), "%.*s", (int)(eq - arg), arg);
+	return iface_add(v, n, name, &c);
+}
+
+int load_resources(struct ctx *ctx, char **paths, size_t n_paths,
+			  struct resource_list *l)
+{
+	struct diags d = { 0 };
+	struct store *s = NULL;
+	int r = 0;
+
+	for (size_t i = 0; i < n_paths; i++)
+		if (ruleset_load_path(paths[i], l, &d) < 0)
+			r = -EINVAL;
+	if (!n_paths) {
+		r = ctx_open_store(ctx, &s);
+		if (r)
+			return -EIO;
+		r = store_list_all(s, l, &d);
+		store_free(s);
+	}
+	print_diags(&d);
+	diags_clear(&d);
+	return r;
+}
+
+int node_table(struct ctx *ctx, struct node_input *in, struct nft_table **ret,
+	       struct compile_stats *stats)
+{
+	struct compile_opts o = { .node = node_name(ctx) };
+	struct resource_list l = { 0 };
+	struct diags d = { 0 };
+	int r;
+
+	if (!in->own_ifs && ifaces_from_system(&in->ifs, &in->n_ifs) < 0)
+		fprintf(stderr, "cannot list local addresses; expectedIPs will not match\n");
+	o.ifaces = in->ifs;
+	o.n_ifaces = in->n_ifs;
+	r = load_resources(ctx, in->paths, in->n_paths, &l);
+	if (r == 0) {
+		resource_list_sort(&l);
+		r = ruleset_compile(l.v, l.n, &o, ret, stats, &d);
+		print_diags(&d);
+		if (r < 0)
+			fprintf(stderr, "compiling the ruleset: %s\n", strerror(-r));
+	}
+	resource_list_clear(&l);
+	diags_clear(&d);
+	return r;
+}
+
+void node_input_clear(struct node_input *in)
+{
+	ifaces_free(in->ifs, in->n_ifs);
+	free(in->paths);
+	*in = (struct node_input){ 0 };
+}

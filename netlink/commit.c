@@ -322,6 +322,23 @@ static void put_chain(struct tx *tx, const char *table, const struct nft_chain *
 	end_msg(tx);
 }
 
+/* Test hook: NFTMGR_TEST_FAULT_RULE=<comment> turns that rule into a jump
+ * to a chain that does not exist, so that the kernel refuses the batch
+ * half-way (tests/netns/sync.sh). */
+static const struct nft_rule *fault(const struct nft_rule *r)
+{
+	static struct nft_rule bad;
+	const char *want = getenv("NFTMGR_TEST_FAULT_RULE");
+
+	if (!want || !r->comment || strcmp(r->comment, want) != 0)
+		return r;
+	bad = *r;
+	bad.verdict = NFT_V_JUMP;
+	bad.target = (char *)"no-such-chain";
+	bad.mark_set = false;
+	return &bad;
+}
+
 static void put_rules(struct tx *tx, const char *table, const struct nft_chain *ch,
 		      const struct nl_set_ids *ids)
 {
@@ -343,7 +360,7 @@ static void put_rules(struct tx *tx, const char *table, const struct nft_chain *
 		nftnl_rule_set_str(nr, NFTNL_RULE_TABLE, table);
 		nftnl_rule_set_str(nr, NFTNL_RULE_CHAIN, ch->name);
 		nftnl_rule_set_u32(nr, NFTNL_RULE_FAMILY, NFPROTO_INET);
-		if (nl_rule_build(nr, r, ids) < 0)
+		if (nl_rule_build(nr, fault(r), ids) < 0)
 			tx->err = -ENOMEM;
 		nftnl_rule_nlmsg_build_payload(
 			nftnl_rule_nlmsg_build_hdr(buf, NFT_MSG_NEWRULE, NFPROTO_INET,

@@ -13,7 +13,8 @@
 #   # expect: FROM PROTO ADDRESS PORT open|closed    (FROM: client|node|pod)
 # Other directives: "# export: system" exports inside the node namespace
 # with its real addresses instead of --local-address; "# no-common-hep"
-# leaves out common/hep.yaml. TAP output, one line per expectation.
+# leaves out common/hep.yaml. NETNS_LOAD=sync commits with nftmgr sync
+# instead of nft -f. TAP output, one line per expectation.
 set -u
 
 BIN=${NFTMGR_BIN:?}
@@ -117,7 +118,15 @@ run_case() {	# run_case FILE ID
 		script=$("$BIN" --node worker-1 export "${common[@]}" -f "$file" "${args[@]}")
 	fi
 	# Loaded twice: the second load replaces the first, nothing else.
-	if ip netns exec "$N" nft -f - <<<"$script" && ip netns exec "$N" nft -f - <<<"$script" &&
+	if [ "${NETNS_LOAD:-nft}" = sync ]; then
+		local sync=(ip netns exec "$N" "$BIN" --node worker-1 sync "${common[@]}" -f "$file" "${args[@]}")
+		if "${sync[@]}" >/dev/null && "${sync[@]}" >/dev/null &&
+		   [ "$(ip netns exec "$N" nft list tables | sort | tr '\n' ' ')" = "table inet nftmgr table ip kubeproxy " ]; then
+			tap OK "$CASE: nftmgr sync commits, twice, next to kube-proxy's table"
+		else
+			tap FAIL "$CASE: nftmgr sync commits"
+		fi
+	elif ip netns exec "$N" nft -f - <<<"$script" && ip netns exec "$N" nft -f - <<<"$script" &&
 	   [ "$(ip netns exec "$N" nft list tables | sort | tr '\n' ' ')" = "table inet nftmgr table ip kubeproxy " ]; then
 		tap OK "$CASE: export loads with nft -f, twice, next to kube-proxy's table"
 	else

@@ -1,0 +1,93 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
+# nftmgr sync against the real kernel, each check in fresh namespaces:
+#  - for every namespace case, the table sync commits lists exactly as the
+#    exported script loaded with nft -f in a second namespace;
+#  - a batch the kernel refuses half-way changes nothing, and the error
+#    names the policy and rule;
+#  - a sync next to another process changing the ruleset all the time
+#    still commits (generation id, retries).
+# TAP output.
+set -u
+
+BIN=${NFTMGR_BIN:?}
+SRC=${NFTMGR_SOURCE:?}
+CASES=$SRC/tests/netns/cases
+ARGS=(--local-address eth1=203.0.113.10 --local-address eth1=2001:db8:1::10)
+n=0
+failed=0
+T=$(mktemp -d)
+trap 'rm -rf "$T"' EXIT
+
+tap() {
+	n=$((n + 1))
+	if [ "$1" = OK ]; then echo "ok $n - $2"; else failed=$((failed + 1)); echo "not ok $n - $2"; fi
+}
+
+if [ "$(id -u)" != 0 ] || ! unshare -n true 2>/dev/null || ! command -v nft >/dev/null; then
+	echo "1..0 # SKIP needs root, network namespaces and nft"
+	exit 0
+fi
+
+inputs() {	# inputs CASE: the -f arguments for a case
+	grep -q '^# no-common-hep' "$1" || printf '%s\n' -f "$SRC/tests/netns/common/hep.yaml"
+	printf '%s\n' -f "$1"
+}
+
+for f in "$CASES"/*.yaml; do
+	name=$(basename "$f" .yaml)
+	mapfile -t in < <(inputs "$f")
+	unshare -n bash -c '"$@" >/dev/null && nft list table inet nftmgr' _ \
+		"$BIN" --node worker-1 sync "${in[@]}" "${ARGS[@]}" >"$T/sync.txt" 2>&1
+	"$BIN" --node worker-1 export "${in[@]}" "${ARGS[@]}" >"$T/export.nft"
+	unshare -n bash -c 'nft -f "$1" && nft list table inet nftmgr' _ "$T/export.nft" >"$T/nft.txt" 2>&1
+	if [ -s "$T/sync.txt" ] && diff -u "$T/nft.txt" "$T/sync.txt" >"$T/diff" 2>&1; then
+		tap OK "$name: table after sync lists as nft -f of the export"
+	else
+		tap FAIL "$name: table after sync lists as nft -f of the export"
+		sed 's/^/# /' "$T/diff" | head -40
+	fi
+done
+
+# A refused batch leaves the previous table exactly as it was.
+seed=$CASES/03-seed-closes-nodeport.yaml
+mapfile -t in < <(inputs "$seed")
+mapfile -t in2 < <(inputs "$CASES/05-allow-port.yaml")
+cat >"$T/refused.sh" <<INNER
+"$BIN" --node worker-1 sync ${in[*]} ${ARGS[*]} >/dev/null || exit 9
+nft list table inet nftmgr >"$T/before.txt"
+NFTMGR_TEST_FAULT_RULE="policy allow-8080 ingress rule 0" \
+	"$BIN" --node worker-1 sync ${in2[*]} ${ARGS[*]} 2>"$T/err.txt"
+echo "rc=\$?" >"$T/rc.txt"
+nft list table inet nftmgr >"$T/after.txt"
+INNER
+unshare -n bash "$T/refused.sh"
+rc=$(cat "$T/rc.txt" 2>/dev/null)
+if [ "$rc" = rc=1 ] && cmp -s "$T/before.txt" "$T/after.txt" && [ -s "$T/before.txt" ]; then
+	tap OK "refused batch: exit 1, previous table unchanged"
+else
+	tap FAIL "refused batch: exit 1 ($rc), previous table unchanged"
+fi
+if grep -q "policy allow-8080 ingress rule 0 (chain pi-allow-8080, rule 1): kernel rejected it: No such file or directory" "$T/err.txt"; then
+	tap OK "refused batch: the error names the policy and rule"
+else
+	tap FAIL "refused batch: the error names the policy and rule"
+	sed 's/^/# /' "$T/err.txt"
+fi
+
+# Another process changes the ruleset without pause while we sync.
+unshare -n bash -c '
+	( while :; do nft add table inet other; nft delete table inet other; done ) 2>/dev/null &
+	churn=$!
+	ok=0
+	for i in $(seq 20); do "$@" >/dev/null && ok=$((ok + 1)); done
+	kill $churn
+	echo "$ok"' _ "$BIN" --node worker-1 sync "${in[@]}" "${ARGS[@]}" >"$T/churn.txt" 2>&1
+if [ "$(tail -n 1 "$T/churn.txt")" = 20 ]; then
+	tap OK "20 syncs beside a process changing the ruleset all succeed"
+else
+	tap FAIL "20 syncs beside a process changing the ruleset all succeed"
+	sed 's/^/# /' "$T/churn.txt" | tail -5
+fi
+echo "1..$n"
+exit $((failed > 0))

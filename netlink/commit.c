@@ -43,20 +43,6 @@ enum {
 	TYPE_IFNAME = 41,
 };
 
-struct seqmap {
-	char **what;	/* indexed by seq - first */
-	size_t n, cap;
-	uint32_t first;
-};
-
-struct tx {
-	struct nftnl_batch *b;
-	struct seqmap seqs;
-	uint32_t seq;
-	int err;
-	size_t msgs;
-};
-
 uint32_t nl_set_id(const struct nl_set_ids *ids, const char *name)
 {
 	for (size_t i = 0; i < ids->t->n_sets; i++)
@@ -65,7 +51,7 @@ uint32_t nl_set_id(const struct nl_set_ids *ids, const char *name)
 	return 0;
 }
 
-static void *next_msg(struct tx *tx, const char *what)
+void *next_msg(struct tx *tx, const char *what)
 {
 	char **v;
 
@@ -85,14 +71,14 @@ static void *next_msg(struct tx *tx, const char *what)
 	return nftnl_batch_buffer(tx->b);
 }
 
-static void end_msg(struct tx *tx)
+void end_msg(struct tx *tx)
 {
 	if (nftnl_batch_update(tx->b) < 0)
 		tx->err = -ENOMEM;
 	tx->seq++;
 }
 
-static void put_table(struct tx *tx, const char *name, uint16_t type)
+void put_table(struct tx *tx, const char *name, uint16_t type)
 {
 	struct nftnl_table *t = nftnl_table_alloc();
 	char what[300];
@@ -132,7 +118,7 @@ static uint32_t key_type(enum nft_key k)
 	return 0;
 }
 
-static uint32_t key_len(enum nft_key k)
+uint32_t key_len(enum nft_key k)
 {
 	static const uint32_t len[] = {
 		[NFT_KEY_IPV4] = 4, [NFT_KEY_IPV6] = 16, [NFT_KEY_PORT] = 2,
@@ -142,7 +128,7 @@ static uint32_t key_len(enum nft_key k)
 	return len[k];
 }
 
-static struct nftnl_set *set_new(const char *table, const struct nft_set *s,
+struct nftnl_set *set_new(const char *table, const struct nft_set *s,
 				 uint32_t id)
 {
 	struct nftnl_set *ns = nftnl_set_alloc();
@@ -192,7 +178,7 @@ static bool all_ones(const uint8_t *a, size_t w)
 	return true;
 }
 
-static int elem_add(struct nftnl_set *ns, const void *key, uint32_t len,
+int elem_add(struct nftnl_set *ns, const void *key, uint32_t len,
 		    uint32_t flags, const char *chain)
 {
 	struct nftnl_set_elem *e = nftnl_set_elem_alloc();
@@ -244,7 +230,7 @@ static int elem_encode(struct nftnl_set *ns, const struct nft_set *s,
 	return elem_add(ns, k, (uint32_t)w, NFT_SET_ELEM_INTERVAL_END, NULL);
 }
 
-static void put_set(struct tx *tx, const char *table, const struct nft_set *s,
+void put_set(struct tx *tx, const char *table, const struct nft_set *s,
 		    uint32_t id)
 {
 	struct nftnl_set *ns = set_new(table, s, id);
@@ -287,7 +273,7 @@ static void put_set(struct tx *tx, const char *table, const struct nft_set *s,
 	nftnl_set_free(ns);
 }
 
-static void put_chain(struct tx *tx, const char *table, const struct nft_chain *ch)
+void put_chain(struct tx *tx, const char *table, const struct nft_chain *ch)
 {
 	static const uint32_t hooks[] = {
 		[NFT_HOOK_PREROUTING] = NF_INET_PRE_ROUTING,
@@ -339,7 +325,7 @@ static const struct nft_rule *fault(const struct nft_rule *r)
 	return &bad;
 }
 
-static void put_rules(struct tx *tx, const char *table, const struct nft_chain *ch,
+void put_rules(struct tx *tx, const char *table, const struct nft_chain *ch,
 		      const struct nl_set_ids *ids)
 {
 	for (size_t i = 0; i < ch->n_rules && !tx->err; i++) {
@@ -370,7 +356,7 @@ static void put_rules(struct tx *tx, const char *table, const struct nft_chain *
 	}
 }
 
-static void put_begin(struct tx *tx, uint32_t genid)
+void put_begin(struct tx *tx, uint32_t genid)
 {
 	struct nlmsghdr *nlh = nftnl_batch_begin(next_msg(tx, "transaction"), tx->seq);
 
@@ -398,7 +384,7 @@ static void build(struct tx *tx, const struct nft_table *t, uint32_t genid)
 	end_msg(tx);
 }
 
-static void seqmap_clear(struct seqmap *m)
+void seqmap_clear(struct seqmap *m)
 {
 	for (size_t i = 0; i < m->n; i++)
 		free(m->what[i]);
@@ -406,7 +392,7 @@ static void seqmap_clear(struct seqmap *m)
 	*m = (struct seqmap){ 0 };
 }
 
-static int get_genid(struct mnl_socket *nl, uint32_t *ret)
+int get_genid(struct mnl_socket *nl, uint32_t *ret)
 {
 	char buf[8192];
 	uint32_t seq = (uint32_t)time(NULL), portid = mnl_socket_get_portid(nl);
@@ -448,7 +434,7 @@ out:
 
 /* The kernel handles the batch inside sendmsg(): every error is queued
  * when it returns, so replies are drained without blocking. */
-static int send_batch(struct mnl_socket *nl, struct tx *tx, uint32_t *ret_seq,
+int send_batch(struct mnl_socket *nl, struct tx *tx, uint32_t *ret_seq,
 		      int *ret_err, size_t *ret_bytes)
 {
 	int fd = mnl_socket_get_fd(nl), n = nftnl_batch_iovec_len(tx->b);
@@ -509,7 +495,7 @@ static int send_batch(struct mnl_socket *nl, struct tx *tx, uint32_t *ret_seq,
 	return 0;
 }
 
-static void describe(const struct tx *tx, uint32_t seq, int err, char *out, size_t len)
+void describe(const struct tx *tx, uint32_t seq, int err, char *out, size_t len)
 {
 	size_t i = seq - tx->seqs.first;
 	const char *what = i < tx->seqs.n && tx->seqs.what[i] ? tx->seqs.what[i] : "transaction";
@@ -551,23 +537,30 @@ static int attempt(struct mnl_socket *nl, const struct nft_table *t,
 	return r;
 }
 
-int nl_commit_replace(const struct nft_table *t, struct nl_commit_result *res)
+struct mnl_socket *nl_open(struct nl_commit_result *res)
 {
-	struct mnl_socket *nl;
-	int r;
+	struct mnl_socket *nl = mnl_socket_open2(NETLINK_NETFILTER, SOCK_CLOEXEC);
+	int e;
 
-	*res = (struct nl_commit_result){ 0 };
-	nl = mnl_socket_open2(NETLINK_NETFILTER, SOCK_CLOEXEC);
 	if (!nl) {
 		snprintf(res->error, sizeof(res->error), "netlink: %s", strerror(errno));
-		return -errno;
+		return NULL;
 	}
 	if (mnl_socket_bind(nl, 0, MNL_SOCKET_AUTOPID) < 0) {
-		r = -errno;
-		snprintf(res->error, sizeof(res->error), "netlink: %s", strerror(-r));
+		e = errno;
+		snprintf(res->error, sizeof(res->error), "netlink: %s", strerror(e));
 		mnl_socket_close(nl);
-		return r;
+		errno = e;
+		return NULL;
 	}
+	return nl;
+}
+
+int nl_commit_replace_on(struct mnl_socket *nl, const struct nft_table *t,
+			 struct nl_commit_result *res)
+{
+	int r;
+
 	/* Someone else committed between our read of the generation and
 	 * our batch: read it again and retry, a bounded number of times. */
 	for (;;) {
@@ -577,6 +570,19 @@ int nl_commit_replace(const struct nft_table *t, struct nl_commit_result *res)
 			break;
 		res->retries++;
 	}
+	return r;
+}
+
+int nl_commit_replace(const struct nft_table *t, struct nl_commit_result *res)
+{
+	struct mnl_socket *nl;
+	int r;
+
+	*res = (struct nl_commit_result){ 0 };
+	nl = nl_open(res);
+	if (!nl)
+		return errno ? -errno : -EIO;
+	r = nl_commit_replace_on(nl, t, res);
 	mnl_socket_close(nl);
 	return r;
 }

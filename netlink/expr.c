@@ -97,8 +97,9 @@ static void lookup(struct rb *b, const char *set, bool neg, bool vmap)
 	nftnl_expr_set_u32(e, NFTNL_EXPR_LOOKUP_SET_ID, nl_set_id(b->ids, set));
 	if (vmap)
 		nftnl_expr_set_u32(e, NFTNL_EXPR_LOOKUP_DREG, NFT_REG_VERDICT);
-	if (neg)
-		nftnl_expr_set_u32(e, NFTNL_EXPR_LOOKUP_FLAGS, NFT_LOOKUP_F_INV);
+	/* Always set: the kernel reports the attribute even when 0, and
+	 * read-back fingerprints must compare equal. */
+	nftnl_expr_set_u32(e, NFTNL_EXPR_LOOKUP_FLAGS, neg ? NFT_LOOKUP_F_INV : 0);
 }
 
 static void range(struct rb *b, bool neg, const void *from, const void *to,

@@ -8,6 +8,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include "ruleset.h"
 
@@ -27,6 +28,7 @@ struct nl_commit_result {
 	size_t bytes;		/* bytes sent */
 	uint32_t genid;		/* generation the batch was built against */
 	unsigned retries;	/* after ERESTART */
+	size_t changes;		/* objects and elements that differed */
 	char error[512];	/* what failed, in policy terms */
 };
 
@@ -38,5 +40,14 @@ struct nl_commit_result {
  * rule) the kernel refused and why; nothing is changed then.
  */
 int nl_commit_replace(const struct nft_table *t, struct nl_commit_result *res);
+
+/*
+ * Reads our table back and sends only what differs from t, in one
+ * transaction (the whole table if it is missing or a set or base chain
+ * changed type); nothing when nothing differs (res->messages == 0). With
+ * diff non-NULL, prints what a sync would change there instead and sends
+ * nothing. Same errors and retries as nl_commit_replace().
+ */
+int nl_sync(const struct nft_table *t, FILE *diff, struct nl_commit_result *res);
 
 #endif

@@ -5,6 +5,8 @@
 
 #include <libnftnl/rule.h>
 
+struct mnl_socket;
+
 #include "netlink.h"
 
 /* Sets created in a batch are referred to by id as well as by name. */
@@ -17,5 +19,79 @@ uint32_t nl_set_id(const struct nl_set_ids *ids, const char *name);
 /* Fills nr with the expressions of r. Returns 0 or -ENOMEM. */
 int nl_rule_build(struct nftnl_rule *nr, const struct nft_rule *r,
 		  const struct nl_set_ids *ids);
+
+/* commit.c: building and sending one transaction. */
+struct nftnl_batch;
+struct nftnl_set;
+
+struct seqmap {
+	char **what;	/* indexed by seq - first */
+	size_t n, cap;
+	uint32_t first;
+};
+
+struct tx {
+	struct nftnl_batch *b;
+	struct seqmap seqs;
+	uint32_t seq;
+	int err;
+	size_t msgs;
+};
+
+void *next_msg(struct tx *tx, const char *what);
+void end_msg(struct tx *tx);
+void put_begin(struct tx *tx, uint32_t genid);
+void put_table(struct tx *tx, const char *name, uint16_t type);
+void put_set(struct tx *tx, const char *table, const struct nft_set *s, uint32_t id);
+void put_chain(struct tx *tx, const char *table, const struct nft_chain *ch);
+void put_rules(struct tx *tx, const char *table, const struct nft_chain *ch,
+	       const struct nl_set_ids *ids);
+uint32_t key_len(enum nft_key k);
+struct nftnl_set *set_new(const char *table, const struct nft_set *s, uint32_t id);
+int elem_add(struct nftnl_set *ns, const void *key, uint32_t len, uint32_t flags,
+	     const char *chain);
+void seqmap_clear(struct seqmap *m);
+int get_genid(struct mnl_socket *nl, uint32_t *ret);
+int send_batch(struct mnl_socket *nl, struct tx *tx, uint32_t *ret_seq, int *ret_err,
+	       size_t *ret_bytes);
+void describe(const struct tx *tx, uint32_t seq, int err, char *out, size_t len);
+struct mnl_socket *nl_open(struct nl_commit_result *res);
+int nl_commit_replace_on(struct mnl_socket *nl, const struct nft_table *t,
+			 struct nl_commit_result *res);
+
+/* readback.c: our table as the kernel has it. */
+struct kchain {
+	char *name;
+	bool base;
+	uint32_t hook;
+	int32_t prio;
+	char **fp;		/* rule fingerprints, in order */
+	size_t n_fp;
+};
+
+struct kset {
+	char *name;
+	uint32_t flags;
+	uint32_t key_len;
+	uint32_t key_type;
+	struct nft_elem *e;	/* raw kernel elements; see nl_ranges() */
+	size_t n, cap;
+};
+
+struct ksnap {
+	bool exists;
+	uint32_t flags;		/* table flags */
+	struct kchain *chains;
+	size_t n_chains;
+	struct kset *sets;
+	size_t n_sets;
+};
+
+int nl_snapshot(struct mnl_socket *nl, const char *table, struct ksnap *ret);
+void ksnap_clear(struct ksnap *s);
+struct kset *ksnap_set(struct ksnap *s, const char *name);
+struct kchain *ksnap_chain(struct ksnap *s, const char *name);
+/* Expressions (without counters) and comment of a rule; caller frees. */
+char *nl_rule_fingerprint(struct nftnl_rule *r);
 
 #endif

@@ -10,10 +10,12 @@
 
 static void usage(FILE *f, const char *prog)
 {
-	fprintf(f, "Usage: %s [--node NAME] sync [-f PATH ...] [--local-address IFACE=IP ...]\n\n"
-		"Replace this node's nftmgr table in the kernel with the ruleset compiled\n"
-		"from the datastore (or from PATH), in one atomic netlink transaction.\n"
-		"Nothing outside the table is touched; on failure nothing changes.\n",
+	fprintf(f, "Usage: %s [--node NAME] sync [-f PATH ...] [--local-address IFACE=IP ...] [--full]\n\n"
+		"Bring this node's nftmgr table in the kernel to the ruleset compiled from\n"
+		"the datastore (or from PATH), in one atomic netlink transaction that\n"
+		"carries only what differs (nothing, when nothing does). --full replaces\n"
+		"the whole table instead. Nothing outside the table is touched; on\n"
+		"failure nothing changes.\n",
 		prog);
 }
 
@@ -22,6 +24,7 @@ int cmd_sync(struct ctx *ctx, int argc, char **argv)
 	static const struct option opts[] = {
 		{ "filename", required_argument, NULL, 'f' },
 		{ "local-address", required_argument, NULL, 'L' },
+		{ "full", no_argument, NULL, 'F' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -29,7 +32,8 @@ int cmd_sync(struct ctx *ctx, int argc, char **argv)
 	struct nl_commit_result res;
 	struct compile_stats st = { 0 };
 	struct nft_table *t = NULL;
-	int c, ret = EXIT_FAIL;
+	bool full = false;
+	int c, ret = EXIT_FAIL, r;
 
 	in.paths = calloc((size_t)argc + 1, sizeof(*in.paths));
 	if (!in.paths)
@@ -39,6 +43,8 @@ int cmd_sync(struct ctx *ctx, int argc, char **argv)
 			in.paths[in.n_paths++] = optarg;
 		} else if (c == 'L' && iface_from_arg(optarg, &in.ifs, &in.n_ifs) == 0) {
 			in.own_ifs = true;
+		} else if (c == 'F') {
+			full = true;
 		} else {
 			ret = c == 'h' ? EXIT_OK : EXIT_USAGE;
 			usage(c == 'h' ? stdout : stderr, ctx->prog);
@@ -52,13 +58,18 @@ int cmd_sync(struct ctx *ctx, int argc, char **argv)
 	}
 	if (node_table(ctx, &in, &t, &st) < 0)
 		goto out;
-	if (nl_commit_replace(t, &res) < 0) {
+	r = full ? nl_commit_replace(t, &res) : nl_sync(t, NULL, &res);
+	if (r < 0) {
 		fprintf(stderr, "Failed to sync table inet %s: %s\n", t->name, res.error);
 		goto out;
 	}
-	printf("Synced table inet %s: %zu chains, %zu rules, %zu sets, %zu elements "
-	       "(%zu messages, %zu bytes, one transaction)\n", t->name, st.chains,
-	       st.rules, st.sets, st.elements, res.messages, res.bytes);
+	if (!res.messages)
+		printf("Table inet %s is up to date: nothing sent\n", t->name);
+	else
+		printf("Synced table inet %s: %zu chains, %zu rules, %zu sets, %zu elements; "
+		       "sent %zu messages, %zu bytes in one transaction%s\n", t->name,
+		       st.chains, st.rules, st.sets, st.elements, res.messages, res.bytes,
+		       res.retries ? " (after a concurrent change)" : "");
 	ret = EXIT_OK;
 out:
 	nft_table_free(t);

@@ -37,6 +37,7 @@ int cmd_validate(struct ctx *ctx, int argc, char **argv);
 int cmd_version(struct ctx *ctx, int argc, char **argv);
 int cmd_export(struct ctx *ctx, int argc, char **argv);
 int cmd_sync(struct ctx *ctx, int argc, char **argv);
+int cmd_diff(struct ctx *ctx, int argc, char **argv);
 
 /* Shared by the writing verbs (write.c). */
 enum write_mode {

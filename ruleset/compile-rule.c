@@ -296,8 +296,15 @@ static void copy_addrs(struct addrs *dst, const struct addrs *src)
 
 /* ---- emitting --------------------------------------------------------------- */
 
-static void emit_addrs(struct cctx *c, struct nft_rule *nr, enum nft_match_kind k,
-		       int family, struct addrs *a, bool neg)
+/* "<chain>.<rule>.<match>": the name a rule's new set gets. */
+static void set_owner(const struct nft_chain *ch, const struct nft_rule *nr,
+		      char *buf, size_t len)
+{
+	snprintf(buf, len, "%s.%zu.%zu", ch->name, ch->n_rules - 1, nr->n_m);
+}
+
+static void emit_addrs(struct cctx *c, struct nft_chain *ch, struct nft_rule *nr,
+		       enum nft_match_kind k, int family, struct addrs *a, bool neg)
 {
 	struct nft_match m = { .kind = k, .neg = neg, .family = (uint8_t)family };
 	size_t w = family == 4 ? 4 : 16;
@@ -313,16 +320,21 @@ static void emit_addrs(struct cctx *c, struct nft_rule *nr, enum nft_match_kind 
 		rule_match(c, nr, &m);
 		return;
 	}
-	m.set = (char *)set_intern(c, family == 4 ? NFT_KEY_IPV4 : NFT_KEY_IPV6,
-				   true, a->e, a->n);
+	{
+		char owner[300];
+
+		set_owner(ch, nr, owner, sizeof(owner));
+		m.set = (char *)set_intern(c, family == 4 ? NFT_KEY_IPV4 : NFT_KEY_IPV6,
+					   true, a->e, a->n, owner);
+	}
 	a->e = NULL;
 	a->n = 0;
 	if (m.set)
 		rule_match(c, nr, &m);
 }
 
-static void emit_ports(struct cctx *c, struct nft_rule *nr, enum nft_match_kind k,
-		       struct nft_elem **e, size_t *n, bool neg)
+static void emit_ports(struct cctx *c, struct nft_chain *ch, struct nft_rule *nr,
+		       enum nft_match_kind k, struct nft_elem **e, size_t *n, bool neg)
 {
 	struct nft_match m = { .kind = k, .neg = neg };
 
@@ -335,7 +347,12 @@ static void emit_ports(struct cctx *c, struct nft_rule *nr, enum nft_match_kind 
 		rule_match(c, nr, &m);
 		return;
 	}
-	m.set = (char *)set_intern(c, NFT_KEY_PORT, true, *e, *n);
+	{
+		char owner[300];
+
+		set_owner(ch, nr, owner, sizeof(owner));
+		m.set = (char *)set_intern(c, NFT_KEY_PORT, true, *e, *n, owner);
+	}
 	*e = NULL;
 	*n = 0;
 	if (m.set)
@@ -429,18 +446,18 @@ static void emit(struct cctx *c, struct nft_chain *ch, struct crule *r,
 		rule_match(c, nr, &(struct nft_match){ .kind = NFT_M_L4PROTO,
 						       .neg = true,
 						       .num = r->not_proto.num });
-	emit_addrs(c, nr, NFT_M_SADDR, f, &r->src[0], false);
-	emit_addrs(c, nr, NFT_M_SADDR, f, &r->src_sel[0], false);
-	emit_addrs(c, nr, NFT_M_SADDR, f, &r->src[1], true);
-	emit_addrs(c, nr, NFT_M_SADDR, f, &r->src_sel[1], true);
-	emit_addrs(c, nr, NFT_M_DADDR, f, &r->dst[0], false);
-	emit_addrs(c, nr, NFT_M_DADDR, f, &r->dst_sel[0], false);
-	emit_addrs(c, nr, NFT_M_DADDR, f, &r->dst[1], true);
-	emit_addrs(c, nr, NFT_M_DADDR, f, &r->dst_sel[1], true);
-	emit_ports(c, nr, NFT_M_SPORT, &r->sport[0], &r->n_sport[0], false);
-	emit_ports(c, nr, NFT_M_SPORT, &r->sport[1], &r->n_sport[1], true);
-	emit_ports(c, nr, NFT_M_DPORT, &r->dport[0], &r->n_dport[0], false);
-	emit_ports(c, nr, NFT_M_DPORT, &r->dport[1], &r->n_dport[1], true);
+	emit_addrs(c, ch, nr, NFT_M_SADDR, f, &r->src[0], false);
+	emit_addrs(c, ch, nr, NFT_M_SADDR, f, &r->src_sel[0], false);
+	emit_addrs(c, ch, nr, NFT_M_SADDR, f, &r->src[1], true);
+	emit_addrs(c, ch, nr, NFT_M_SADDR, f, &r->src_sel[1], true);
+	emit_addrs(c, ch, nr, NFT_M_DADDR, f, &r->dst[0], false);
+	emit_addrs(c, ch, nr, NFT_M_DADDR, f, &r->dst_sel[0], false);
+	emit_addrs(c, ch, nr, NFT_M_DADDR, f, &r->dst[1], true);
+	emit_addrs(c, ch, nr, NFT_M_DADDR, f, &r->dst_sel[1], true);
+	emit_ports(c, ch, nr, NFT_M_SPORT, &r->sport[0], &r->n_sport[0], false);
+	emit_ports(c, ch, nr, NFT_M_SPORT, &r->sport[1], &r->n_sport[1], true);
+	emit_ports(c, ch, nr, NFT_M_DPORT, &r->dport[0], &r->n_dport[0], false);
+	emit_ports(c, ch, nr, NFT_M_DPORT, &r->dport[1], &r->n_dport[1], true);
 	emit_icmp(c, nr, &r->icmp, f ? f : (r->proto.num == 58 ? 6 : 4), false);
 	emit_icmp(c, nr, &r->not_icmp, f ? f : (r->proto.num == 58 ? 6 : 4), true);
 	emit_action(c, nr, r->action);

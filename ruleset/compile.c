@@ -253,7 +253,8 @@ static void ndp_rules(struct cctx *c, struct nft_chain *ch)
 	}
 }
 
-static const char *failsafe_set(struct cctx *c, const struct failsafe *fs, size_t n)
+static const char *failsafe_set(struct cctx *c, const struct failsafe *fs, size_t n,
+			       const char *owner)
 {
 	struct nft_elem *e = calloc(n ? n : 1, sizeof(*e));
 	size_t k = 0;
@@ -274,7 +275,7 @@ static const char *failsafe_set(struct cctx *c, const struct failsafe *fs, size_
 		free(e);
 		return NULL;
 	}
-	return set_intern(c, NFT_KEY_PROTO_PORT, false, e, k);
+	return set_intern(c, NFT_KEY_PROTO_PORT, false, e, k, owner);
 }
 
 /* Failsafe ports: destination ports of this direction's list; in the raw
@@ -285,7 +286,7 @@ static void failsafe_rules(struct cctx *c, struct nft_chain *ch,
 {
 	const struct failsafe *fs = s->dir == DIR_IN ? c->fx.fs_in : c->fx.fs_out;
 	size_t n = s->dir == DIR_IN ? c->fx.n_fs_in : c->fx.n_fs_out;
-	const char *set = failsafe_set(c, fs, n);
+	const char *set = failsafe_set(c, fs, n, s->dir == DIR_IN ? "failsafe-in" : "failsafe-out");
 	struct nft_rule *r;
 
 	if (set) {
@@ -313,7 +314,7 @@ static void failsafe_rules(struct cctx *c, struct nft_chain *ch,
 		return;
 	fs = s->dir == DIR_IN ? c->fx.fs_out : c->fx.fs_in;
 	n = s->dir == DIR_IN ? c->fx.n_fs_out : c->fx.n_fs_in;
-	set = failsafe_set(c, fs, n);
+	set = failsafe_set(c, fs, n, s->dir == DIR_IN ? "failsafe-out" : "failsafe-in");
 	if (set) {
 		r = rule_add(c, ch, "failsafe replies");
 		rule_match(c, r, &(struct nft_match){ .kind = NFT_M_PROTO_PORT,

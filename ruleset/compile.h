@@ -55,9 +55,10 @@ struct nft_rule *rule_add(struct cctx *c, struct nft_chain *ch,
 void rule_match(struct cctx *c, struct nft_rule *r, const struct nft_match *m);
 void rule_verdict(struct cctx *c, struct nft_rule *r, enum nft_verdict v,
 		  const char *target);
-/* Takes elems. Returns the name of the set with that content (shared). */
+/* Takes elems. Returns the name of the set with that content (shared),
+ * or of a new one named owner. */
 const char *set_intern(struct cctx *c, enum nft_key key, bool interval,
-		       struct nft_elem *elems, size_t n);
+		       struct nft_elem *elems, size_t n, const char *owner);
 void elems_free(struct nft_elem *e, size_t n);
 /* Sorts and merges ranges (interval sets); returns the new count. */
 size_t elems_normalise(struct nft_elem *e, size_t n, size_t width);

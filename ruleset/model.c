@@ -305,17 +305,19 @@ static bool same_content(const struct nft_set *s, const struct nft_elem *e,
 	return true;
 }
 
+/*
+ * Identical contents share one set. A new set is named after its first
+ * user (owner, e.g. "pi-allow-sys-mgmt.0.1": chain, rule, match), not
+ * after its contents, so that when a rule's addresses change the set
+ * keeps its name and a sync only adds and removes elements.
+ */
 const char *set_intern(struct cctx *c, enum nft_key key, bool interval,
-		       struct nft_elem *elems, size_t n)
+		       struct nft_elem *elems, size_t n, const char *owner)
 {
-	static const char *const prefix[] = {
-		[NFT_KEY_IPV4] = "n4", [NFT_KEY_IPV6] = "n6",
-		[NFT_KEY_PORT] = "p", [NFT_KEY_PROTO_PORT] = "pp",
-	};
 	size_t w = key_width(key);
 	uint64_t h = 0xcbf29ce484222325ull;
 	struct nft_set *s, **v;
-	char name[64];
+	char name[256];
 
 	if (interval) {
 		n = elems_normalise(elems, n, w);
@@ -333,24 +335,28 @@ const char *set_intern(struct cctx *c, enum nft_key key, bool interval,
 		h = fnv(h, elems[i].lo, w);
 		h = fnv(h, elems[i].hi, w);
 	}
-	for (unsigned salt = 0;; salt++) {
-		bool clash = false;
-
-		snprintf(name, sizeof(name), "%s-%016llx%s%.0u", prefix[key],
-			 (unsigned long long)h, salt ? "-" : "", salt);
-		for (size_t i = 0; i < c->t->n_sets; i++) {
-			s = c->t->sets[i];
-			if (strcmp(s->name, name))
-				continue;
-			if (same_content(s, elems, n, w)) {
-				s->refs++;
-				elems_free(elems, n);
-				return s->name;
-			}
-			clash = true;
+	for (size_t i = 0; i < c->t->n_sets; i++) {
+		s = c->t->sets[i];
+		if (s->key == key && s->interval == interval && s->hash == h &&
+		    same_content(s, elems, n, w)) {
+			s->refs++;
+			elems_free(elems, n);
+			return s->name;
 		}
-		if (!clash)
-			break;
+	}
+	/* Set names are at most 255 bytes: long owners keep their start and
+	 * a hash of the whole. */
+	if (strlen(owner) < 200)
+		snprintf(name, sizeof(name), "%s", owner);
+	else
+		snprintf(name, sizeof(name), "%.180s~%016llx", owner,
+			 (unsigned long long)fnv(0xcbf29ce484222325ull, owner, strlen(owner)));
+	if (nft_table_find_set(c->t, name)) {
+		char base[256];
+
+		memcpy(base, name, sizeof(base));
+		for (unsigned salt = 2; nft_table_find_set(c->t, name); salt++)
+			snprintf(name, sizeof(name), "%.200s-x%u", base, salt);
 	}
 	s = calloc(1, sizeof(*s));
 	v = realloc(c->t->sets, (c->t->n_sets + 1) * sizeof(*v));
@@ -368,6 +374,7 @@ const char *set_intern(struct cctx *c, enum nft_key key, bool interval,
 	s->elems = elems;
 	s->n_elems = n;
 	s->refs = 1;
+	s->hash = h;
 	v[c->t->n_sets++] = s;
 	return s->name;
 }

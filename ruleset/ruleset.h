@@ -388,6 +388,7 @@ struct nft_set {
 	struct nft_elem *elems;
 	size_t n_elems;
 	unsigned refs;		/* rules using it */
+	uint64_t hash;		/* of the elements, to find equal sets */
 };
 
 enum nft_match_kind {

@@ -120,6 +120,10 @@ run_case() {	# run_case FILE ID
 	# Loaded twice: the second load replaces the first, nothing else.
 	if [ "${NETNS_LOAD:-nft}" = sync ]; then
 		local sync=(ip netns exec "$N" "$BIN" --node worker-1 sync "${common[@]}" -f "$file" "${args[@]}")
+		# From another case's table first, so that the case's own
+		# table arrives by an incremental sync.
+		ip netns exec "$N" "$BIN" --node worker-1 sync -f "$HERE/common/hep.yaml" \
+			-f "$HERE/cases/04-seed-v1-default-policies.yaml" "${args[@]}" >/dev/null
 		if "${sync[@]}" >/dev/null && "${sync[@]}" >/dev/null &&
 		   [ "$(ip netns exec "$N" nft list tables | sort | tr '\n' ' ')" = "table inet nftmgr table ip kubeproxy " ]; then
 			tap OK "$CASE: nftmgr sync commits, twice, next to kube-proxy's table"

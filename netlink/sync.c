@@ -1,0 +1,620 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * Incremental sync: read our table back, compare it with the model and
+ * send only the difference, in one transaction:
+ *
+ *   new sets and their elements, new chains, element deletions and
+ *   additions in kept sets, changed chains flushed and refilled, rules of
+ *   new chains, vanished chains flushed then deleted, vanished sets
+ *
+ * in that order, so that nothing is referenced before it exists or
+ * deleted while referenced. Nothing differs: nothing is sent. A missing
+ * table, or a set or base chain whose type changed, is replaced whole.
+ */
+#include <errno.h>
+#include <libmnl/libmnl.h>
+#include <libnftnl/batch.h>
+#include <libnftnl/chain.h>
+#include <libnftnl/common.h>
+#include <libnftnl/expr.h>
+#include <libnftnl/rule.h>
+#include <libnftnl/set.h>
+#include <linux/netfilter.h>
+#include <linux/netfilter/nf_tables.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+
+#include "nl-internal.h"
+
+#define MAX_RETRIES		10
+#define ELEMS_PER_MSG		400
+
+/* A set element as the kernel keys it: range lo..hi (inclusive) of
+ * key_len bytes, or an ifname and its chain. */
+struct kel {
+	uint8_t lo[16], hi[16];
+	const char *chain;
+};
+
+struct set_plan {
+	bool create;
+	struct kel *del, *add;
+	size_t n_del, n_add;
+};
+
+struct plan {
+	bool full;
+	bool *chain_new, *chain_changed;
+	struct set_plan *sets;
+	const char **chains_gone, **sets_gone;
+	size_t n_chains_gone, n_sets_gone;
+	size_t changes;
+};
+
+static bool hook_matches(const struct nft_chain *c, const struct kchain *k)
+{
+	static const uint32_t hooks[] = {
+		[NFT_HOOK_PREROUTING] = NF_INET_PRE_ROUTING,
+		[NFT_HOOK_INPUT] = NF_INET_LOCAL_IN,
+		[NFT_HOOK_FORWARD] = NF_INET_FORWARD,
+		[NFT_HOOK_OUTPUT] = NF_INET_LOCAL_OUT,
+	};
+
+	if ((c->hook != NFT_HOOK_NONE) != k->base)
+		return false;
+	return !k->base || (hooks[c->hook] == k->hook && c->prio == k->prio);
+}
+
+static uint32_t set_flags(const struct nft_set *s)
+{
+	return (s->interval ? NFT_SET_INTERVAL : 0) |
+	       (s->key == NFT_KEY_IFNAME ? NFT_SET_MAP : 0) |
+	       (s->key == NFT_KEY_PROTO_PORT ? NFT_SET_CONCAT : 0);
+}
+
+/* The model's elements in the kernel's terms. */
+static struct kel *model_kels(const struct nft_set *s, size_t *n)
+{
+	struct kel *v = calloc(s->n_elems ? s->n_elems : 1, sizeof(*v));
+	uint32_t w = key_len(s->key);
+
+	if (!v)
+		return NULL;
+	for (size_t i = 0; i < s->n_elems; i++) {
+		const struct nft_elem *e = &s->elems[i];
+
+		switch (s->key) {
+		case NFT_KEY_IFNAME:
+			memcpy(v[i].lo, e->ifname, strnlen(e->ifname, 16));
+			memcpy(v[i].hi, v[i].lo, 16);
+			v[i].chain = e->chain;
+			break;
+		case NFT_KEY_PROTO_PORT:
+			v[i].lo[0] = e->lo[0];
+			v[i].lo[4] = e->lo[1];
+			v[i].lo[5] = e->lo[2];
+			memcpy(v[i].hi, v[i].lo, w);
+			break;
+		default:
+			memcpy(v[i].lo, e->lo, w);
+			memcpy(v[i].hi, s->interval ? e->hi : e->lo, w);
+			break;
+		}
+	}
+	*n = s->n_elems;
+	return v;
+}
+
+static size_t kel_w;
+
+static int cmp_raw(const void *pa, const void *pb)
+{
+	const struct nft_elem *a = pa, *b = pb;
+	int c = memcmp(a->lo, b->lo, kel_w);
+
+	/* for one key, the end of a range before the start of the next */
+	return c ? c : (int)(b->hi[15] & NFT_SET_ELEM_INTERVAL_END) -
+		       (int)(a->hi[15] & NFT_SET_ELEM_INTERVAL_END);
+}
+
+/* The kernel's elements as ranges: a start, then an end (exclusive)
+ * flagged INTERVAL_END; a start with no end runs to the maximum. */
+static struct kel *kernel_kels(struct kset *k, size_t *n)
+{
+	struct kel *v = calloc(k->n ? k->n : 1, sizeof(*v));
+	size_t w = k->key_len, cnt = 0;
+
+	if (!v)
+		return NULL;
+	kel_w = w;
+	qsort(k->e, k->n, sizeof(*k->e), cmp_raw);
+	for (size_t i = 0; i < k->n; i++) {
+		const struct nft_elem *e = &k->e[i];
+		struct kel *x = &v[cnt];
+
+		if (e->hi[15] & NFT_SET_ELEM_INTERVAL_END)
+			continue;	/* an end without a start: skip */
+		memcpy(x->lo, e->lo, w);
+		x->chain = e->chain;
+		if (!(k->flags & NFT_SET_INTERVAL)) {
+			memcpy(x->hi, e->lo, w);
+		} else if (i + 1 < k->n && (k->e[i + 1].hi[15] & NFT_SET_ELEM_INTERVAL_END)) {
+			memcpy(x->hi, k->e[i + 1].lo, w);
+			for (size_t b = w; b-- > 0;)
+				if (x->hi[b]-- != 0)
+					break;
+			i++;
+		} else {
+			memset(x->hi, 0xff, w);
+		}
+		cnt++;
+	}
+	*n = cnt;
+	return v;
+}
+
+static int cmp_kel(const struct kel *a, const struct kel *b, size_t w)
+{
+	int c = memcmp(a->lo, b->lo, w);
+
+	if (!c)
+		c = memcmp(a->hi, b->hi, w);
+	if (!c)
+		c = strcmp(a->chain ? a->chain : "", b->chain ? b->chain : "");
+	return c;
+}
+
+static int qsort_kel(const void *a, const void *b)
+{
+	return cmp_kel(a, b, kel_w);
+}
+
+/* del = kernel - model, add = model - kernel, both sorted. */
+static int diff_elems(struct kel *m, size_t nm, struct kel *k, size_t nk, size_t w,
+		      struct set_plan *p)
+{
+	size_t i = 0, j = 0;
+
+	kel_w = w;
+	qsort(m, nm, sizeof(*m), qsort_kel);
+	qsort(k, nk, sizeof(*k), qsort_kel);
+	p->del = calloc(nk + 1, sizeof(*p->del));
+	p->add = calloc(nm + 1, sizeof(*p->add));
+	if (!p->del || !p->add)
+		return -ENOMEM;
+	while (i < nm || j < nk) {
+		int c = i == nm ? 1 : j == nk ? -1 : cmp_kel(&m[i], &k[j], w);
+
+		if (c == 0) {
+			i++;
+			j++;
+		} else if (c < 0) {
+			p->add[p->n_add++] = m[i++];
+		} else {
+			p->del[p->n_del++] = k[j++];
+		}
+	}
+	return 0;
+}
+
+static int plan_sets(const struct nft_table *t, struct ksnap *ks, struct plan *p)
+{
+	p->sets = calloc(t->n_sets + 1, sizeof(*p->sets));
+	if (!p->sets)
+		return -ENOMEM;
+	for (size_t i = 0; i < t->n_sets && !p->full; i++) {
+		const struct nft_set *s = t->sets[i];
+		struct kset *k = ksnap_set(ks, s->name);
+		struct kel *m, *kk;
+		size_t nm, nk;
+		int r;
+
+		if (!k) {
+			p->sets[i].create = true;
+			p->changes++;
+			continue;
+		}
+		if (k->key_len != key_len(s->key) || (k->flags & ~NFT_SET_ANONYMOUS) !=
+		    set_flags(s)) {
+			p->full = true;
+			break;
+		}
+		m = model_kels(s, &nm);
+		kk = kernel_kels(k, &nk);
+		r = m && kk ? diff_elems(m, nm, kk, nk, k->key_len, &p->sets[i]) : -ENOMEM;
+		/* Element data points into the model and the snapshot, both
+		 * alive until the plan is done. */
+		free(m);
+		free(kk);
+		if (r < 0)
+			return r;
+		p->changes += p->sets[i].n_add + p->sets[i].n_del;
+	}
+	return 0;
+}
+
+static char *desired_fp(const struct nft_rule *r, const struct nl_set_ids *ids)
+{
+	struct nftnl_rule *nr = nftnl_rule_alloc();
+	char *fp = NULL;
+
+	if (nr && nl_rule_build(nr, r, ids) == 0) {
+		struct nftnl_expr_iter *it = nftnl_expr_iter_create(nr);
+		struct nftnl_expr *e;
+
+		/* The kernel reports the default log level it applied. */
+		while (it && (e = nftnl_expr_iter_next(it)))
+			if (strcmp(nftnl_expr_get_str(e, NFTNL_EXPR_NAME), "log") == 0 &&
+			    !nftnl_expr_is_set(e, NFTNL_EXPR_LOG_LEVEL))
+				nftnl_expr_set_u32(e, NFTNL_EXPR_LOG_LEVEL, 4);
+		if (it)
+			nftnl_expr_iter_destroy(it);
+		fp = nl_rule_fingerprint(nr);
+	}
+	nftnl_rule_free(nr);
+	return fp;
+}
+
+static int chain_differs(const struct nft_chain *c, const struct kchain *k,
+			 const struct nl_set_ids *ids)
+{
+	if (c->n_rules != k->n_fp)
+		return 1;
+	for (size_t i = 0; i < c->n_rules; i++) {
+		char *fp = desired_fp(&c->rules[i], ids);
+		int d;
+
+		if (!fp)
+			return -ENOMEM;
+		d = strcmp(fp, k->fp[i]) != 0;
+		if (d && getenv("NFTMGR_DEBUG_FP"))
+			fprintf(stderr, "chain %s rule %zu:\n want %s\n have %s\n", c->name, i, fp, k->fp[i]);
+		free(fp);
+		if (d)
+			return 1;
+	}
+	return 0;
+}
+
+static int plan_chains(const struct nft_table *t, struct ksnap *ks,
+		       const struct nl_set_ids *ids, struct plan *p)
+{
+	p->chain_new = calloc(t->n_chains + 1, sizeof(bool));
+	p->chain_changed = calloc(t->n_chains + 1, sizeof(bool));
+	if (!p->chain_new || !p->chain_changed)
+		return -ENOMEM;
+	for (size_t i = 0; i < t->n_chains && !p->full; i++) {
+		const struct nft_chain *c = t->chains[i];
+		struct kchain *k = ksnap_chain(ks, c->name);
+		int d;
+
+		if (!k) {
+			p->chain_new[i] = true;
+			p->changes++;
+			continue;
+		}
+		if (!hook_matches(c, k)) {
+			p->full = true;
+			break;
+		}
+		d = chain_differs(c, k, ids);
+		if (d < 0)
+			return d;
+		p->chain_changed[i] = d;
+		p->changes += (size_t)d;
+	}
+	return 0;
+}
+
+static bool in_model_chain(const struct nft_table *t, const char *name)
+{
+	for (size_t i = 0; i < t->n_chains; i++)
+		if (strcmp(t->chains[i]->name, name) == 0)
+			return true;
+	return false;
+}
+
+static int plan_gone(const struct nft_table *t, struct ksnap *ks, struct plan *p)
+{
+	p->chains_gone = calloc(ks->n_chains + 1, sizeof(char *));
+	p->sets_gone = calloc(ks->n_sets + 1, sizeof(char *));
+	if (!p->chains_gone || !p->sets_gone)
+		return -ENOMEM;
+	for (size_t i = 0; i < ks->n_chains; i++)
+		if (!in_model_chain(t, ks->chains[i].name))
+			p->chains_gone[p->n_chains_gone++] = ks->chains[i].name;
+	for (size_t i = 0; i < ks->n_sets; i++)
+		if (!nft_table_find_set(t, ks->sets[i].name))
+			p->sets_gone[p->n_sets_gone++] = ks->sets[i].name;
+	p->changes += p->n_chains_gone + p->n_sets_gone;
+	return 0;
+}
+
+static void plan_clear(struct plan *p, size_t n_sets)
+{
+	for (size_t i = 0; p->sets && i < n_sets; i++) {
+		free(p->sets[i].del);
+		free(p->sets[i].add);
+	}
+	free(p->sets);
+	free(p->chain_new);
+	free(p->chain_changed);
+	free(p->chains_gone);
+	free(p->sets_gone);
+	*p = (struct plan){ 0 };
+}
+
+static int plan_make(const struct nft_table *t, struct ksnap *ks,
+		     const struct nl_set_ids *ids, struct plan *p)
+{
+	int r;
+
+	*p = (struct plan){ .full = !ks->exists };
+	if (p->full)
+		return 0;
+	r = plan_sets(t, ks, p);
+	if (r == 0 && !p->full)
+		r = plan_chains(t, ks, ids, p);
+	if (r == 0 && !p->full)
+		r = plan_gone(t, ks, p);
+	return r;
+}
+
+/* ---- the transaction ---------------------------------------------------- */
+
+static void put_kels(struct tx *tx, const char *table, const struct nft_set *s,
+		     uint32_t id, const struct kel *v, size_t n, uint16_t type)
+{
+	uint32_t w = key_len(s->key);
+	char what[300];
+
+	for (size_t i = 0; i < n && !tx->err; i += ELEMS_PER_MSG) {
+		struct nftnl_set *ns = set_new(table, s, id);
+		size_t end = i + ELEMS_PER_MSG < n ? i + ELEMS_PER_MSG : n;
+		void *buf;
+
+		snprintf(what, sizeof(what), "%s elements of set %s",
+			 type == NFT_MSG_NEWSETELEM ? "adding" : "deleting", s->name);
+		buf = next_msg(tx, what);
+		if (!ns || !buf) {
+			nftnl_set_free(ns);
+			tx->err = -ENOMEM;
+			return;
+		}
+		for (size_t k = i; k < end; k++) {
+			uint8_t e[16];
+			bool open = true;
+
+			if (elem_add(ns, v[k].lo, w, 0, v[k].chain) < 0)
+				tx->err = -ENOMEM;
+			if (!s->interval)
+				continue;
+			memcpy(e, v[k].hi, w);
+			for (size_t b = w; b-- > 0;)
+				if (++e[b] != 0) {
+					open = false;
+					break;
+				}
+			if (!open && elem_add(ns, e, w, NFT_SET_ELEM_INTERVAL_END, NULL) < 0)
+				tx->err = -ENOMEM;
+		}
+		nftnl_set_elems_nlmsg_build_payload(
+			nftnl_set_elem_nlmsg_build_hdr(buf, type, NFPROTO_INET,
+						       type == NFT_MSG_NEWSETELEM ? NLM_F_CREATE : 0,
+						       tx->seq), ns);
+		nftnl_set_free(ns);
+		end_msg(tx);
+	}
+}
+
+static void put_flush(struct tx *tx, const char *table, const char *chain, bool del)
+{
+	char what[300];
+	void *buf;
+
+	snprintf(what, sizeof(what), "%s chain %s", del ? "deleting" : "flushing", chain);
+	buf = next_msg(tx, what);
+	if (!buf)
+		return;
+	if (del) {
+		struct nftnl_chain *c = nftnl_chain_alloc();
+
+		if (!c) {
+			tx->err = -ENOMEM;
+			return;
+		}
+		nftnl_chain_set_str(c, NFTNL_CHAIN_TABLE, table);
+		nftnl_chain_set_str(c, NFTNL_CHAIN_NAME, chain);
+		nftnl_chain_nlmsg_build_payload(
+			nftnl_nlmsg_build_hdr(buf, NFT_MSG_DELCHAIN, NFPROTO_INET, 0, tx->seq), c);
+		nftnl_chain_free(c);
+	} else {
+		struct nftnl_rule *r = nftnl_rule_alloc();
+
+		if (!r) {
+			tx->err = -ENOMEM;
+			return;
+		}
+		nftnl_rule_set_str(r, NFTNL_RULE_TABLE, table);
+		nftnl_rule_set_str(r, NFTNL_RULE_CHAIN, chain);
+		nftnl_rule_nlmsg_build_payload(
+			nftnl_nlmsg_build_hdr(buf, NFT_MSG_DELRULE, NFPROTO_INET, 0, tx->seq), r);
+		nftnl_rule_free(r);
+	}
+	end_msg(tx);
+}
+
+static void put_delset(struct tx *tx, const char *table, const char *name)
+{
+	struct nftnl_set *s = nftnl_set_alloc();
+	char what[300];
+	void *buf;
+
+	snprintf(what, sizeof(what), "deleting set %s", name);
+	buf = next_msg(tx, what);
+	if (!s || !buf) {
+		nftnl_set_free(s);
+		tx->err = -ENOMEM;
+		return;
+	}
+	nftnl_set_set_str(s, NFTNL_SET_TABLE, table);
+	nftnl_set_set_str(s, NFTNL_SET_NAME, name);
+	nftnl_set_nlmsg_build_payload(
+		nftnl_nlmsg_build_hdr(buf, NFT_MSG_DELSET, NFPROTO_INET, 0, tx->seq), s);
+	nftnl_set_free(s);
+	end_msg(tx);
+}
+
+static void build_incremental(struct tx *tx, const struct nft_table *t,
+			      const struct plan *p, const struct nl_set_ids *ids,
+			      uint32_t genid)
+{
+	put_begin(tx, genid);
+	for (size_t i = 0; i < t->n_sets; i++)
+		if (p->sets[i].create)
+			put_set(tx, t->name, t->sets[i], ids->base + (uint32_t)i);
+	for (size_t i = 0; i < t->n_chains; i++)
+		if (p->chain_new[i])
+			put_chain(tx, t->name, t->chains[i]);
+	for (size_t i = 0; i < t->n_sets; i++) {
+		const struct set_plan *sp = &p->sets[i];
+
+		if (sp->create)
+			continue;
+		put_kels(tx, t->name, t->sets[i], ids->base + (uint32_t)i, sp->del,
+			 sp->n_del, NFT_MSG_DELSETELEM);
+		put_kels(tx, t->name, t->sets[i], ids->base + (uint32_t)i, sp->add,
+			 sp->n_add, NFT_MSG_NEWSETELEM);
+	}
+	for (size_t i = 0; i < t->n_chains; i++) {
+		if (p->chain_changed[i])
+			put_flush(tx, t->name, t->chains[i]->name, false);
+		if (p->chain_changed[i] || p->chain_new[i])
+			put_rules(tx, t->name, t->chains[i], ids);
+	}
+	for (size_t i = 0; i < p->n_chains_gone; i++)
+		put_flush(tx, t->name, p->chains_gone[i], false);
+	for (size_t i = 0; i < p->n_chains_gone; i++)
+		put_flush(tx, t->name, p->chains_gone[i], true);
+	for (size_t i = 0; i < p->n_sets_gone; i++)
+		put_delset(tx, t->name, p->sets_gone[i]);
+	nftnl_batch_end(next_msg(tx, "transaction end"), tx->seq);
+	end_msg(tx);
+}
+
+static void print_plan(FILE *f, const struct nft_table *t, const struct plan *p)
+{
+	if (p->full) {
+		fprintf(f, "+ table inet %s (%zu chains, %zu sets): replaced whole\n",
+			t->name, t->n_chains, t->n_sets);
+		return;
+	}
+	for (size_t i = 0; i < t->n_sets; i++) {
+		const struct set_plan *sp = &p->sets[i];
+
+		if (sp->create)
+			fprintf(f, "+ set %s (%zu elements)\n", t->sets[i]->name,
+				t->sets[i]->n_elems);
+		else if (sp->n_add || sp->n_del)
+			fprintf(f, "~ set %s: +%zu -%zu elements\n", t->sets[i]->name,
+				sp->n_add, sp->n_del);
+	}
+	for (size_t i = 0; i < t->n_chains; i++)
+		if (p->chain_new[i] || p->chain_changed[i])
+			fprintf(f, "%c chain %s (%zu rules)\n", p->chain_new[i] ? '+' : '~',
+				t->chains[i]->name, t->chains[i]->n_rules);
+	for (size_t i = 0; i < p->n_chains_gone; i++)
+		fprintf(f, "- chain %s\n", p->chains_gone[i]);
+	for (size_t i = 0; i < p->n_sets_gone; i++)
+		fprintf(f, "- set %s\n", p->sets_gone[i]);
+	if (!p->changes)
+		fprintf(f, "no changes: table inet %s is up to date\n", t->name);
+}
+
+static int attempt_sync(struct mnl_socket *nl, const struct nft_table *t, FILE *diff,
+			struct nl_commit_result *res)
+{
+	struct nl_set_ids ids = { .t = t, .base = 1 };
+	struct tx tx = { .seq = (uint32_t)time(NULL) };
+	struct ksnap ks = { 0 };
+	struct plan p = { 0 };
+	uint32_t genid = 0, bad_seq = 0;
+	int r, err = 0;
+
+	r = get_genid(nl, &genid);
+	if (r == 0)
+		r = nl_snapshot(nl, t->name, &ks);
+	/* A dump the kernel interrupted because the ruleset changed under it
+	 * (NLM_F_DUMP_INTR) is retried like a stale generation. */
+	if (r == -EINTR)
+		r = -ERESTART;
+	if (r == 0)
+		r = plan_make(t, &ks, &ids, &p);
+	if (r < 0) {
+		if (r != -ERESTART)
+			snprintf(res->error, sizeof(res->error), "reading table %s back: %s",
+				 t->name, strerror(-r));
+		goto out;
+	}
+	res->genid = genid;
+	res->changes = p.full ? t->n_chains + t->n_sets : p.changes;
+	if (diff) {
+		print_plan(diff, t, &p);
+		goto out;
+	}
+	if (p.full) {
+		plan_clear(&p, t->n_sets);
+		ksnap_clear(&ks);
+		return nl_commit_replace_on(nl, t, res);
+	}
+	if (!p.changes)
+		goto out;
+	tx.b = nftnl_batch_alloc(256u << 10, MNL_SOCKET_BUFFER_SIZE * 2);
+	if (!tx.b) {
+		r = -ENOMEM;
+		goto out;
+	}
+	tx.seqs.first = tx.seq;
+	build_incremental(&tx, t, &p, &ids, genid);
+	r = tx.err;
+	if (r == 0)
+		r = send_batch(nl, &tx, &bad_seq, &err, &res->bytes);
+	if (r == 0 && err) {
+		describe(&tx, bad_seq, err, res->error, sizeof(res->error));
+		r = err;
+	}
+	res->messages = tx.msgs;
+	seqmap_clear(&tx.seqs);
+	nftnl_batch_free(tx.b);
+out:
+	plan_clear(&p, t->n_sets);
+	ksnap_clear(&ks);
+	return r;
+}
+
+int nl_sync(const struct nft_table *t, FILE *diff, struct nl_commit_result *res)
+{
+	struct mnl_socket *nl;
+	int r;
+
+	*res = (struct nl_commit_result){ 0 };
+	nl = nl_open(res);
+	if (!nl)
+		return -errno ? -errno : -EIO;
+	for (;;) {
+		res->error[0] = '\0';
+		r = attempt_sync(nl, t, diff, res);
+		if (r != -ERESTART || res->retries >= MAX_RETRIES)
+			break;
+		res->retries++;
+	}
+	if (r == -ERESTART && !res->error[0])
+		snprintf(res->error, sizeof(res->error),
+			 "the ruleset kept changing under us; gave up after %u attempts",
+			 res->retries + 1);
+	mnl_socket_close(nl);
+	return r;
+}

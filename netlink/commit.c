@@ -78,7 +78,19 @@ void end_msg(struct tx *tx)
 	tx->seq++;
 }
 
-void put_table(struct tx *tx, const char *name, uint16_t type)
+static bool flags_refused;
+
+uint32_t nl_table_flags_wanted(void)
+{
+	return flags_refused ? 0 : NL_TABLE_FLAGS;
+}
+
+void nl_table_flags_refused(void)
+{
+	flags_refused = true;
+}
+
+void put_table(struct tx *tx, const char *name, uint16_t type, uint32_t flags)
 {
 	struct nftnl_table *t = nftnl_table_alloc();
 	char what[300];
@@ -93,6 +105,11 @@ void put_table(struct tx *tx, const char *name, uint16_t type)
 	}
 	nftnl_table_set_str(t, NFTNL_TABLE_NAME, name);
 	nftnl_table_set_u32(t, NFTNL_TABLE_FAMILY, NFPROTO_INET);
+	if (type == NFT_MSG_NEWTABLE) {
+		nftnl_table_set_u32(t, NFTNL_TABLE_FLAGS, flags);
+		if (flags & NFT_TABLE_F_OWNER)
+			tx->table_seq = tx->seq;
+	}
 	nftnl_table_nlmsg_build_payload(
 		nftnl_table_nlmsg_build_hdr(buf, type, NFPROTO_INET,
 					    type == NFT_MSG_NEWTABLE ? NLM_F_CREATE : 0,
@@ -366,14 +383,20 @@ void put_begin(struct tx *tx, uint32_t genid)
 	end_msg(tx);
 }
 
-static void build(struct tx *tx, const struct nft_table *t, uint32_t genid)
+/* The table whole: if it exists, declared with the flags it has (which
+ * also adopts an orphaned persistent table of ours) and deleted; then
+ * created with our flags, and everything in it. */
+static void build(struct tx *tx, const struct nft_table *t, uint32_t genid,
+		  bool exists, uint32_t flags)
 {
 	struct nl_set_ids ids = { .t = t, .base = 1 };
 
 	put_begin(tx, genid);
-	put_table(tx, t->name, NFT_MSG_NEWTABLE);
-	put_table(tx, t->name, NFT_MSG_DELTABLE);
-	put_table(tx, t->name, NFT_MSG_NEWTABLE);
+	if (exists) {
+		put_table(tx, t->name, NFT_MSG_NEWTABLE, flags);
+		put_table(tx, t->name, NFT_MSG_DELTABLE, 0);
+	}
+	put_table(tx, t->name, NFT_MSG_NEWTABLE, nl_table_flags_wanted());
 	for (size_t i = 0; i < t->n_chains && !tx->err; i++)
 		put_chain(tx, t->name, t->chains[i]);
 	for (size_t i = 0; i < t->n_sets && !tx->err; i++)
@@ -510,9 +533,14 @@ static int attempt(struct mnl_socket *nl, const struct nft_table *t,
 	uint32_t genid = 0, bad_seq = 0;
 	int r, err = 0;
 
+	bool exists = false;
+	uint32_t flags = 0;
+
 	r = get_genid(nl, &genid);
+	if (r == 0)
+		r = nl_table_info(nl, t->name, &exists, &flags);
 	if (r < 0) {
-		snprintf(res->error, sizeof(res->error), "cannot read the ruleset generation: %s",
+		snprintf(res->error, sizeof(res->error), "cannot read the ruleset state: %s",
 			 strerror(-r));
 		return r;
 	}
@@ -520,11 +548,17 @@ static int attempt(struct mnl_socket *nl, const struct nft_table *t,
 	if (!tx.b)
 		return -ENOMEM;
 	tx.seqs.first = tx.seq;
-	build(&tx, t, genid);
+	build(&tx, t, genid, exists, flags);
 	r = tx.err;
 	if (r == 0)
 		r = send_batch(nl, &tx, &bad_seq, &err, &res->bytes);
-	if (r == 0 && err) {
+	/* A kernel without owner/persist (before 5.12/6.9) refuses the
+	 * flags: go on without them; version says so. */
+	if (r == 0 && bad_seq == tx.table_seq && tx.table_seq &&
+	    (err == -EOPNOTSUPP || err == -EINVAL)) {
+		nl_table_flags_refused();
+		r = -ERESTART;
+	} else if (r == 0 && err) {
 		describe(&tx, bad_seq, err, res->error, sizeof(res->error));
 		r = err;
 	} else if (r < 0 && !res->error[0]) {
@@ -532,6 +566,7 @@ static int attempt(struct mnl_socket *nl, const struct nft_table *t,
 	}
 	res->messages = tx.msgs;
 	res->genid = genid;
+	res->owned = nl_table_flags_wanted() != 0;
 	seqmap_clear(&tx.seqs);
 	nftnl_batch_free(tx.b);
 	return r;
@@ -546,6 +581,8 @@ struct mnl_socket *nl_open(struct nl_commit_result *res)
 		snprintf(res->error, sizeof(res->error), "netlink: %s", strerror(errno));
 		return NULL;
 	}
+	/* Extended ACKs: the kernel may point at the offending attribute. */
+	(void)mnl_socket_setsockopt(nl, NETLINK_EXT_ACK, &(int){ 1 }, sizeof(int));
 	if (mnl_socket_bind(nl, 0, MNL_SOCKET_AUTOPID) < 0) {
 		e = errno;
 		snprintf(res->error, sizeof(res->error), "netlink: %s", strerror(e));

@@ -16,12 +16,17 @@ struct nl_features {
 	bool nf_tables;		/* the kernel answered NFT_MSG_GETGEN */
 	uint32_t genid;		/* ruleset generation at probe time */
 	int error;		/* negative errno when nf_tables is false */
+	bool owner_persist;	/* tables can be owned and persistent (6.9+) */
+	bool batch_end_ack;	/* BATCH_END can be acknowledged (6.10+) */
 };
 
 /* Asks the kernel for the ruleset generation over NETLINK_NETFILTER.
  * Returns 0 with ret filled in (ret->error says why nf_tables is not
  * usable), or a negative errno if no socket could be opened. */
 int nl_probe(struct nl_features *ret);
+/* Fills in owner_persist and batch_end_ack with batches that change
+ * nothing. Returns 0 or a negative errno. */
+int nl_probe_features(struct nl_features *f);
 
 struct nl_commit_result {
 	size_t messages;	/* netlink messages in the transaction */
@@ -29,6 +34,7 @@ struct nl_commit_result {
 	uint32_t genid;		/* generation the batch was built against */
 	unsigned retries;	/* after ERESTART */
 	size_t changes;		/* objects and elements that differed */
+	bool owned;		/* the table is ours alone (owner + persist) */
 	char error[512];	/* what failed, in policy terms */
 };
 

@@ -7,6 +7,16 @@
 
 struct mnl_socket;
 
+/* Linux 6.9; Debian 12's headers stop at OWNER. */
+#ifndef NFT_TABLE_F_PERSIST
+#define NFT_TABLE_F_PERSIST	0x4
+#endif
+#define NL_TABLE_FLAGS		(NFT_TABLE_F_OWNER | NFT_TABLE_F_PERSIST)
+
+/* Flags we ask for: owner + persist, or 0 once the kernel refused them. */
+uint32_t nl_table_flags_wanted(void);
+void nl_table_flags_refused(void);
+
 #include "netlink.h"
 
 /* Sets created in a batch are referred to by id as well as by name. */
@@ -36,12 +46,13 @@ struct tx {
 	uint32_t seq;
 	int err;
 	size_t msgs;
+	uint32_t table_seq;	/* the NEWTABLE carrying our flags */
 };
 
 void *next_msg(struct tx *tx, const char *what);
 void end_msg(struct tx *tx);
 void put_begin(struct tx *tx, uint32_t genid);
-void put_table(struct tx *tx, const char *name, uint16_t type);
+void put_table(struct tx *tx, const char *name, uint16_t type, uint32_t flags);
 void put_set(struct tx *tx, const char *table, const struct nft_set *s, uint32_t id);
 void put_chain(struct tx *tx, const char *table, const struct nft_chain *ch);
 void put_rules(struct tx *tx, const char *table, const struct nft_chain *ch,
@@ -58,6 +69,9 @@ void describe(const struct tx *tx, uint32_t seq, int err, char *out, size_t len)
 struct mnl_socket *nl_open(struct nl_commit_result *res);
 int nl_commit_replace_on(struct mnl_socket *nl, const struct nft_table *t,
 			 struct nl_commit_result *res);
+/* Whether our table exists and with which flags. */
+int nl_table_info(struct mnl_socket *nl, const char *name, bool *ret_exists,
+		  uint32_t *ret_flags);
 
 /* readback.c: our table as the kernel has it. */
 struct kchain {

@@ -327,6 +327,29 @@ static int dump_elems(struct mnl_socket *nl, struct ctx *c, struct kset *k)
 	return r;
 }
 
+int nl_table_info(struct mnl_socket *nl, const char *name, bool *ret_exists,
+		  uint32_t *ret_flags)
+{
+	struct ksnap s = { 0 };
+	char buf[4096];
+	struct nftnl_table *t = nftnl_table_alloc();
+	struct nlmsghdr *nlh;
+	int r;
+
+	if (!t)
+		return -ENOMEM;
+	nftnl_table_set_str(t, NFTNL_TABLE_NAME, name);
+	nlh = nftnl_nlmsg_build_hdr(buf, NFT_MSG_GETTABLE, NFPROTO_INET, NLM_F_ACK, next_seq());
+	nftnl_table_nlmsg_build_payload(nlh, t);
+	nftnl_table_free(t);
+	r = talk(nl, nlh, on_table, &s);
+	if (r == -ENOENT)
+		r = 0;
+	*ret_exists = s.exists;
+	*ret_flags = s.flags;
+	return r;
+}
+
 int nl_snapshot(struct mnl_socket *nl, const char *table, struct ksnap *ret)
 {
 	struct ksnap s = { 0 };

@@ -352,7 +352,12 @@ static int plan_make(const struct nft_table *t, struct ksnap *ks,
 {
 	int r;
 
-	*p = (struct plan){ .full = !ks->exists };
+	/* Ownership is taken by creating the table, or by adopting it when
+	 * it is persistent and its owner is gone (the kernel then clears
+	 * OWNER and keeps PERSIST). */
+	*p = (struct plan){ .full = !ks->exists ||
+				    (ks->flags & NFT_TABLE_F_PERSIST) !=
+				    (nl_table_flags_wanted() & NFT_TABLE_F_PERSIST) };
 	if (p->full)
 		return 0;
 	r = plan_sets(t, ks, p);
@@ -473,6 +478,8 @@ static void build_incremental(struct tx *tx, const struct nft_table *t,
 			      uint32_t genid)
 {
 	put_begin(tx, genid);
+	/* Adopts the table if it is ours and orphaned (persistent). */
+	put_table(tx, t->name, NFT_MSG_NEWTABLE, nl_table_flags_wanted());
 	for (size_t i = 0; i < t->n_sets; i++)
 		if (p->sets[i].create)
 			put_set(tx, t->name, t->sets[i], ids->base + (uint32_t)i);
@@ -587,6 +594,7 @@ static int attempt_sync(struct mnl_socket *nl, const struct nft_table *t, FILE *
 		r = err;
 	}
 	res->messages = tx.msgs;
+	res->owned = nl_table_flags_wanted() != 0;
 	seqmap_clear(&tx.seqs);
 	nftnl_batch_free(tx.b);
 out:

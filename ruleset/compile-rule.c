@@ -385,10 +385,18 @@ static void emit_action(struct cctx *c, struct nft_rule *nr, enum action a)
 {
 	switch (a) {
 	case ACTION_ALLOW:
+		if (c->mode != MODE_FILTER) {
+			nr->mark_set = true;
+			nr->mark_and = 0xffffffffu;
+			nr->mark_or = c->mark_accept;
+		}
+		nr->notrack = c->mode == MODE_UNTRACKED;
+		rule_verdict(c, nr, c->mode == MODE_FORWARD ? NFT_V_RETURN : NFT_V_ACCEPT, NULL);
+		break;
 	case ACTION_PASS:
 		nr->mark_set = true;
 		nr->mark_and = 0xffffffffu;
-		nr->mark_or = a == ACTION_ALLOW ? c->mark_accept : c->mark_pass;
+		nr->mark_or = c->mark_pass;
 		rule_verdict(c, nr, NFT_V_RETURN, NULL);
 		break;
 	case ACTION_DENY:
@@ -709,23 +717,25 @@ static void fill_chain(struct cctx *c, struct nft_chain *ch, const struct rule *
 	}
 }
 
-/* Every policy and profile chain starts by returning when an earlier one
- * already decided (accept or pass mark set). */
-static struct nft_chain *decided_chain(struct cctx *c, const char *name)
+bool policy_has_pass(const struct resource *p, enum dir dir)
 {
-	struct nft_chain *ch = chain_add(c, name, NFT_HOOK_NONE, 0);
-	struct nft_rule *r = rule_add(c, ch, "already decided");
+	const struct rule *v = dir == DIR_IN ? p->u.policy.ingress : p->u.policy.egress;
+	size_t n = dir == DIR_IN ? p->u.policy.n_ingress : p->u.policy.n_egress;
 
-	rule_match(c, r, &(struct nft_match){ .kind = NFT_M_MARK, .neg = true,
-					      .mask = c->mark_accept | c->mark_pass,
-					      .value = 0 });
-	rule_verdict(c, r, NFT_V_RETURN, NULL);
-	return ch;
+	for (size_t i = 0; i < n; i++)
+		if (v[i].action == ACTION_PASS)
+			return true;
+	return false;
 }
 
-const char *policy_chain(struct cctx *c, const struct resource *p, enum dir dir)
+/* One chain per policy, direction and way of ending an Allow (policy
+ * chains of the forward stage are pfi-/pfo-, all others pi-/po-: a policy
+ * belongs to one of the untracked, preDNAT and normal stages). */
+const char *policy_chain(struct cctx *c, const struct resource *p, enum dir dir,
+			 enum chain_mode mode)
 {
-	_cleanup_free_ char *name = chain_name(dir == DIR_IN ? "pi-" : "po-",
+	static const char *const prefix[2][2] = { { "pi-", "po-" }, { "pfi-", "pfo-" } };
+	_cleanup_free_ char *name = chain_name(prefix[mode == MODE_FORWARD][dir],
 					       p->namespace, p->name);
 	_cleanup_free_ char *label = NULL;
 	struct nft_chain *ch;
@@ -737,9 +747,10 @@ const char *policy_chain(struct cctx *c, const struct resource *p, enum dir dir)
 	ch = chain_find(c, name);
 	if (ch)
 		return ch->name;
-	ch = decided_chain(c, name);
+	ch = chain_add(c, name, NFT_HOOK_NONE, 0);
 	if (!ch)
 		return NULL;
+	c->mode = mode;
 	if (dir == DIR_IN)
 		fill_chain(c, ch, p->u.policy.ingress, p->u.policy.n_ingress, "policy",
 			   label ? label : p->name, p->namespace, dir);
@@ -749,6 +760,8 @@ const char *policy_chain(struct cctx *c, const struct resource *p, enum dir dir)
 	return ch->name;
 }
 
+/* Profiles are only consulted by the normal stage. A Pass in a profile
+ * goes on with the next profile. */
 const char *profile_chain(struct cctx *c, const struct resource *p, enum dir dir)
 {
 	_cleanup_free_ char *name = chain_name(dir == DIR_IN ? "pri-" : "pro-",
@@ -762,9 +775,10 @@ const char *profile_chain(struct cctx *c, const struct resource *p, enum dir dir
 	ch = chain_find(c, name);
 	if (ch)
 		return ch->name;
-	ch = decided_chain(c, name);
+	ch = chain_add(c, name, NFT_HOOK_NONE, 0);
 	if (!ch)
 		return NULL;
+	c->mode = MODE_FILTER;
 	if (dir == DIR_IN)
 		fill_chain(c, ch, p->u.profile.ingress, p->u.profile.n_ingress,
 			   "profile", p->name, NULL, dir);

@@ -345,8 +345,24 @@ static void jump(struct cctx *c, struct nft_chain *ch, const char *target,
 	rule_verdict(c, r, NFT_V_JUMP, target);
 }
 
+static enum chain_mode stage_mode(const struct stage *s)
+{
+	static const enum chain_mode modes[] = {
+		[STAGE_UNTRACKED] = MODE_UNTRACKED, [STAGE_PREDNAT] = MODE_PREDNAT,
+		[STAGE_FILTER] = MODE_FILTER, [STAGE_FORWARD] = MODE_FORWARD,
+	};
+
+	return modes[s->kind];
+}
+
+/* Jumps to the policies in order. A policy that decides ends the base
+ * chain itself (accept, drop), except in the forward stage, where an
+ * Allow marks and returns: there each jump is followed by a return once
+ * something decided. After a policy that can Pass, a set pass mark leaves
+ * the policies: to the profiles (pass_target) or out of the chain. */
 static void policy_jumps(struct cctx *c, struct nft_chain *ch, const struct stage *s,
-			 const struct resource *const *pols, size_t n)
+			 const struct resource *const *pols, size_t n,
+			 const char *pass_target)
 {
 	for (size_t i = 0; i < n; i++) {
 		char comment[300];
@@ -354,7 +370,18 @@ static void policy_jumps(struct cctx *c, struct nft_chain *ch, const struct stag
 		snprintf(comment, sizeof(comment), "policy %s%s%s",
 			 pols[i]->namespace ? pols[i]->namespace : "",
 			 pols[i]->namespace ? "/" : "", pols[i]->name);
-		jump(c, ch, policy_chain(c, pols[i], s->dir), comment);
+		jump(c, ch, policy_chain(c, pols[i], s->dir, stage_mode(s)), comment);
+		if (s->kind == STAGE_FORWARD) {
+			mark_rule(c, ch, c->mark_accept | c->mark_pass, 0, true,
+				  NFT_V_RETURN, "allowed or passed");
+		} else if (policy_has_pass(pols[i], s->dir)) {
+			struct nft_rule *r = rule_add(c, ch, "passed");
+
+			rule_match(c, r, &(struct nft_match){ .kind = NFT_M_MARK,
+							      .mask = c->mark_pass,
+							      .value = c->mark_pass });
+			rule_verdict(c, r, pass_target ? NFT_V_GOTO : NFT_V_RETURN, pass_target);
+		}
 	}
 }
 
@@ -364,9 +391,6 @@ static void profile_jumps(struct cctx *c, struct nft_chain *ch, const struct sta
 {
 	const struct endpoint_spec *e = &h->hep->u.ep;
 
-	if (!e->n_profiles)
-		return;
-	clear_marks(c, ch);
 	for (size_t i = 0; i < e->n_profiles; i++) {
 		const struct resource *p = find_resource(c, RES_PROFILE, NULL,
 							 e->profiles[i]);
@@ -377,8 +401,40 @@ static void profile_jumps(struct cctx *c, struct nft_chain *ch, const struct sta
 		snprintf(comment, sizeof(comment), "profile %s", p->name);
 		jump(c, ch, profile_chain(c, p, s->dir), comment);
 	}
-	mark_rule(c, ch, c->mark_accept, c->mark_accept, false, NFT_V_ACCEPT,
-		  "allowed by profile");
+	rule_verdict(c, rule_add(c, ch, "default deny"), NFT_V_DROP, NULL);
+}
+
+static bool any_pass(const struct resource *const *pols, size_t n, enum dir dir)
+{
+	for (size_t i = 0; i < n; i++)
+		if (policy_has_pass(pols[i], dir))
+			return true;
+	return false;
+}
+
+/* The normal stage: policies; if none selects the endpoint, or one passed,
+ * the profiles; then deny. */
+static void filter_tail(struct cctx *c, struct nft_chain *ch, const struct stage *s,
+			const struct hep_if *h, const struct resource *const *pols,
+			size_t n)
+{
+	_cleanup_free_ char *prof = NULL;
+
+	if (n && any_pass(pols, n, s->dir)) {
+		struct nft_chain *pc;
+
+		if (asprintf(&prof, "%s.profiles", ch->name) < 0 ||
+		    !(pc = chain_add(c, prof, NFT_HOOK_NONE, 0))) {
+			c->err = -ENOMEM;
+			return;
+		}
+		profile_jumps(c, pc, s, h);
+	}
+	policy_jumps(c, ch, s, pols, n, prof);
+	if (n)
+		rule_verdict(c, rule_add(c, ch, "no policy allowed"), NFT_V_DROP, NULL);
+	else
+		profile_jumps(c, ch, s, h);
 }
 
 static const char *endpoint_chain(struct cctx *c, const struct stage *s,
@@ -419,40 +475,23 @@ static const char *endpoint_chain(struct cctx *c, const struct stage *s,
 		ndp_rules(c, ch);
 	if (s->kind != STAGE_FORWARD)
 		failsafe_rules(c, ch, s);
-	if (n)
+	/* Marks are read back in the chain only after a Pass or in the
+	 * forward stage: clear what an earlier stage may have left. */
+	if (s->kind == STAGE_FORWARD || any_pass(pols, n, s->dir))
 		clear_marks(c, ch);
-	policy_jumps(c, ch, s, pols, n);
 	switch (s->kind) {
-	case STAGE_UNTRACKED: {
-		struct nft_rule *r = rule_add(c, ch, "allowed by policy");
-
-		rule_match(c, r, &(struct nft_match){ .kind = NFT_M_MARK,
-						      .mask = c->mark_accept,
-						      .value = c->mark_accept });
-		if (r)
-			r->notrack = true;
-		rule_verdict(c, r, NFT_V_ACCEPT, NULL);
-		break;
-	}
+	case STAGE_UNTRACKED:
 	case STAGE_PREDNAT:
-		mark_rule(c, ch, c->mark_accept, c->mark_accept, false,
-			  NFT_V_ACCEPT, "allowed by policy");
+		/* no default: what no policy decided falls through */
+		policy_jumps(c, ch, s, pols, n, NULL);
 		break;
 	case STAGE_FORWARD:
 		/* Forward chains never consult profiles (as Felix). */
-		mark_rule(c, ch, c->mark_accept | c->mark_pass, 0, true,
-			  NFT_V_RETURN, "allowed by policy");
+		policy_jumps(c, ch, s, pols, n, NULL);
 		rule_verdict(c, rule_add(c, ch, "default deny"), NFT_V_DROP, NULL);
 		break;
 	case STAGE_FILTER:
-		if (n) {
-			mark_rule(c, ch, c->mark_accept, c->mark_accept, false,
-				  NFT_V_ACCEPT, "allowed by policy");
-			mark_rule(c, ch, c->mark_pass, 0, false, NFT_V_DROP,
-				  "no policy allowed");
-		}
-		profile_jumps(c, ch, s, h);
-		rule_verdict(c, rule_add(c, ch, "default deny"), NFT_V_DROP, NULL);
+		filter_tail(c, ch, s, h, pols, n);
 		break;
 	}
 	goto out;

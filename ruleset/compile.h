@@ -30,6 +30,17 @@ struct felix {
 	uint32_t mask;
 };
 
+/* How an Allow ends, per stage: the verdict itself where it is final for
+ * the base chain (filter input/output, preDNAT, untracked), with a mark
+ * where a later stage must know; mark-and-return where more follows in
+ * the same base chain (forward: the egress endpoint). */
+enum chain_mode {
+	MODE_FILTER,
+	MODE_PREDNAT,
+	MODE_UNTRACKED,
+	MODE_FORWARD,
+};
+
 struct cctx {
 	struct nft_table *t;
 	const struct compile_opts *o;
@@ -44,6 +55,7 @@ struct cctx {
 	struct hep_if *ifs;
 	size_t n_ifs;
 	int err;		/* first fatal error (-ENOMEM) */
+	enum chain_mode mode;	/* of the policy chain being filled */
 };
 
 /* model.c */
@@ -68,7 +80,8 @@ char *chain_name(const char *prefix, const char *ns, const char *name);
 
 /* compile-rule.c */
 const char *policy_chain(struct cctx *c, const struct resource *p,
-			 enum dir dir);
+			 enum dir dir, enum chain_mode mode);
+bool policy_has_pass(const struct resource *p, enum dir dir);
 const char *profile_chain(struct cctx *c, const struct resource *p,
 			  enum dir dir);
 bool policy_selects(const struct resource *p, const struct hep_if *h);

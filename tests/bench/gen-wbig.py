@@ -14,7 +14,9 @@ POLICIES, RULES, CIDRS = 1000, 10, 20
 
 
 def cidr(n):
-    # 200,000 distinct /24s from 11.0.0.0 on (11.0.0.0/8 .. 14.0.0.0/8).
+    # 200,000 distinct /24s, every other one from 11.0.0.0 on (11.0.0.0/8
+    # .. 17.0.0.0/8), so that no two are adjacent and nothing merges.
+    n *= 2
     return "%d.%d.%d.0/24" % (11 + n // 65536, (n // 256) % 256, n % 256)
 
 

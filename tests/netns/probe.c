@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 
 #define MAX_PORTS 32
@@ -92,21 +93,52 @@ static int probe(const char *proto, const char *addr, const char *port, int ms)
 	fd = socket(ai->ai_family, ai->ai_socktype | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
 	if (fd < 0)
 		return 2;
-	if (connect(fd, ai->ai_addr, ai->ai_addrlen) < 0 && errno != EINPROGRESS)
+	if (connect(fd, ai->ai_addr, ai->ai_addrlen) < 0 && errno != EINPROGRESS) {
+		freeaddrinfo(ai);
+		close(fd);
 		return 1;
+	}
 	freeaddrinfo(ai);
-	if (udp && send(fd, "ping", 4, 0) < 0)
+	if (udp && send(fd, "ping", 4, 0) < 0) {
+		close(fd);
 		return 1;
+	}
 	p = (struct pollfd){ .fd = fd, .events = POLLIN };
-	if (poll(&p, 1, ms) <= 0)
+	if (poll(&p, 1, ms) <= 0) {
+		close(fd);
 		return 1;
+	}
 	n = recv(fd, buf, sizeof(buf), 0);
 	close(fd);
 	return n == 2 && memcmp(buf, "ok", 2) == 0 ? 0 : 1;
 }
 
+/* probe rate tcp ADDR PORT SECONDS: new TCP connections per second, each
+ * one connect + answer + close, one after the other. */
+static int rate(const char *addr, const char *port, int seconds)
+{
+	struct timespec start, now;
+	unsigned long ok = 0, failed = 0;
+	double elapsed;
+
+	clock_gettime(CLOCK_MONOTONIC, &start);
+	do {
+		if (probe("tcp", addr, port, 1000) == 0)
+			ok++;
+		else
+			failed++;
+		clock_gettime(CLOCK_MONOTONIC, &now);
+		elapsed = (double)(now.tv_sec - start.tv_sec) +
+			  (double)(now.tv_nsec - start.tv_nsec) / 1e9;
+	} while (elapsed < seconds);
+	printf("%.0f connections/s (%lu ok, %lu failed)\n", (double)ok / elapsed, ok, failed);
+	return failed ? 1 : 0;
+}
+
 int main(int argc, char **argv)
 {
+	if (argc == 6 && strcmp(argv[1], "rate") == 0)
+		return rate(argv[3], argv[4], atoi(argv[5]));
 	if (argc >= 3 && strcmp(argv[1], "listen") == 0)
 		return serve(argc, argv);
 	if (argc >= 4)

@@ -97,7 +97,7 @@ int cmd_delete(struct ctx *ctx, int argc, char **argv)
 	struct diags d = { 0 };
 	struct store *s = NULL;
 	const char *path = NULL, *ns = NULL;
-	bool skip = false;
+	bool skip = false, no_sync = false;
 	int c, ret = EXIT_FAIL;
 
 	while ((c = getopt_long(argc, argv, "f:n:sh", opts, NULL)) != -1) {
@@ -108,7 +108,7 @@ int cmd_delete(struct ctx *ctx, int argc, char **argv)
 		else if (c == 's')
 			skip = true;
 		else if (c == 'S')
-			;	/* no kernel sync happens yet; see README */
+			no_sync = true;
 		else if (c == 'h')
 			return usage(stdout, ctx->prog), EXIT_OK;
 		else
@@ -135,6 +135,9 @@ int cmd_delete(struct ctx *ctx, int argc, char **argv)
 		goto out;
 	}
 	ret = delete_all(s, &l, skip);
+	store_unlock(s);
+	if (ret == EXIT_OK && !no_sync)
+		ret = after_write_sync(ctx);
 out:
 	store_free(s);
 	resource_list_clear(&l);

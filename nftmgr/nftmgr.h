@@ -65,6 +65,9 @@ int load_resources(struct ctx *ctx, char **paths, size_t n_paths,
 int node_table(struct ctx *ctx, struct node_input *in, struct nft_table **ret,
 	       struct compile_stats *stats);
 void node_input_clear(struct node_input *in);
+/* Compiles and syncs this node's kernel (incremental, or whole with
+ * full), printing the outcome. Returns 0 or a negative errno. */
+int sync_node(struct ctx *ctx, struct node_input *in, bool full);
 
 /* Helpers (util.c). */
 void print_diags(const struct diags *d);
@@ -74,5 +77,7 @@ int ctx_open_store(struct ctx *ctx, struct store **ret);
 /* "Kind" when every resource has one kind, else NULL. */
 const char *common_kind(struct resource *const *v, size_t n);
 const char *node_name(const struct ctx *ctx);
+/* Syncs this node after a write; returns an exit status. */
+int after_write_sync(struct ctx *ctx);
 
 #endif

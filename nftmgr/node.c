@@ -9,7 +9,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <time.h>
 
+#include "netlink.h"
 #include "nftmgr.h"
 
 void ifaces_free(struct local_iface *v, size_t n)
@@ -143,4 +145,41 @@ void node_input_clear(struct node_input *in)
 	ifaces_free(in->ifs, in->n_ifs);
 	free(in->paths);
 	*in = (struct node_input){ 0 };
+}
+
+static double ms(const struct timespec *a, const struct timespec *b)
+{
+	return (double)(b->tv_sec - a->tv_sec) * 1e3 + (double)(b->tv_nsec - a->tv_nsec) / 1e6;
+}
+
+int sync_node(struct ctx *ctx, struct node_input *in, bool full)
+{
+	struct compile_stats st = { 0 };
+	struct nl_commit_result res;
+	struct nft_table *t = NULL;
+	struct timespec t0, t1, t2;
+	int r;
+
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	r = node_table(ctx, in, &t, &st);
+	if (r < 0)
+		return r;
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	r = full ? nl_commit_replace(t, &res) : nl_sync(t, NULL, &res);
+	clock_gettime(CLOCK_MONOTONIC, &t2);
+	if (r < 0) {
+		fprintf(stderr, "Failed to sync table inet %s: %s\n", t->name, res.error);
+	} else if (!res.messages) {
+		printf("Table inet %s is up to date: nothing sent\n", t->name);
+	} else {
+		printf("Synced table inet %s: %zu chains, %zu rules, %zu sets, %zu elements; "
+		       "sent %zu messages, %zu bytes in one transaction%s\n", t->name,
+		       st.chains, st.rules, st.sets, st.elements, res.messages, res.bytes,
+		       res.retries ? " (after a concurrent change)" : "");
+	}
+	if (r >= 0)
+		printf("  load and compile %.1f ms, read back, diff and commit %.1f ms\n",
+		       ms(&t0, &t1), ms(&t1, &t2));
+	nft_table_free(t);
+	return r;
 }

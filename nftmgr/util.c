@@ -68,3 +68,19 @@ const char *node_name(const struct ctx *ctx)
 		return "localhost";
 	return host;
 }
+
+/* With the file datastore, a write syncs this node's kernel at once, so
+ * that a single node needs no daemon. */
+int after_write_sync(struct ctx *ctx)
+{
+	struct node_input in = { 0 };
+	int r = sync_node(ctx, &in, false);
+
+	node_input_clear(&in);
+	if (r < 0) {
+		fprintf(stderr, "The resources are stored, but this node's kernel was not "
+			"updated; run 'nftmgr sync' (or use --no-sync)\n");
+		return EXIT_FAIL;
+	}
+	return EXIT_OK;
+}

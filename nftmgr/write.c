@@ -102,14 +102,14 @@ int write_command(struct ctx *ctx, int argc, char **argv, enum write_mode m)
 	struct diags d = { 0 };
 	struct store *s = NULL;
 	const char *path = NULL, *kind;
-	bool skip_exists = false, *skip = NULL;
+	bool skip_exists = false, no_sync = false, *skip = NULL;
 	int c, ret = EXIT_FAIL, todo;
 
 	while ((c = getopt_long(argc, argv, "f:h", opts, NULL)) != -1) {
 		if (c == 'f')
 			path = optarg;
 		else if (c == 'n')
-			;	/* no kernel sync happens yet; see README */
+			no_sync = true;
 		else if (c == 's' && m == WRITE_CREATE)
 			skip_exists = true;
 		else if (c == 'h')
@@ -147,6 +147,8 @@ int write_command(struct ctx *ctx, int argc, char **argv, enum write_mode m)
 		printf("Successfully %s %d '%s' resource(s)\n", verbs[m][1], todo, kind);
 	else
 		printf("Successfully %s %d resource(s)\n", verbs[m][1], todo);
+	store_unlock(s);
+	ret = no_sync ? EXIT_OK : after_write_sync(ctx);
 out:
 	free(skip);
 	store_free(s);

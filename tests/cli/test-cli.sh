@@ -79,16 +79,16 @@ expect "action case located" "$TMP/err" "three.yaml:12:13: GlobalNetworkPolicy/t
 
 # apply, get -o yaml, apply that elsewhere: the same datastore.
 A="$TMP/a" B="$TMP/b"
-check "apply default policies" 0 nm --datastore-dir "$A" apply -f "$FIX/default-public-policies.v1.yaml"
+check "apply default policies" 0 nm --datastore-dir "$A" apply --no-sync -f "$FIX/default-public-policies.v1.yaml"
 expect "calicoctl message" "$TMP/out" "^Successfully applied 6 'GlobalNetworkPolicy' resource\(s\)$"
-check "apply examples" 0 nm --datastore-dir "$A" apply -f "$SRC/examples"
-check "apply tutorial" 0 nm --datastore-dir "$A" apply -f "$FIX/tutorial-lb-policies.v3.yaml"
+check "apply examples" 0 nm --datastore-dir "$A" apply --no-sync -f "$SRC/examples"
+check "apply tutorial" 0 nm --datastore-dir "$A" apply --no-sync -f "$FIX/tutorial-lb-policies.v3.yaml"
 nm --datastore-dir "$A" get gnp -o yaml >"$TMP/gnp.yaml"
 nm --datastore-dir "$A" get hep -o yaml >"$TMP/hep.yaml"
 nm --datastore-dir "$A" get felixconfiguration -o json >"$TMP/felix.json"
-check "apply get -o yaml output" 0 nm --datastore-dir "$B" apply -f "$TMP/gnp.yaml"
-check "apply get -o yaml output (hep)" 0 nm --datastore-dir "$B" apply -f "$TMP/hep.yaml"
-check "apply get -o json output from stdin" 0 nm --datastore-dir "$B" apply -f - <"$TMP/felix.json"
+check "apply get -o yaml output" 0 nm --datastore-dir "$B" apply --no-sync -f "$TMP/gnp.yaml"
+check "apply get -o yaml output (hep)" 0 nm --datastore-dir "$B" apply --no-sync -f "$TMP/hep.yaml"
+check "apply get -o json output from stdin" 0 nm --datastore-dir "$B" apply --no-sync -f - <"$TMP/felix.json"
 if [ "$(snapshot "$A" | sed 's/ .*\// /')" = "$(snapshot "$B" | sed 's/ .*\// /')" ] &&
    diff <(cd "$A" && find . -type f ! -name .lock | sort) <(cd "$B" && find . -type f ! -name .lock | sort) >/dev/null; then
 	ok "round trip gives an identical datastore"
@@ -114,22 +114,37 @@ snapshot "$A" >"$TMP/before"
 cat "$FIX/tutorial-lb-policies.v3.yaml" >"$TMP/mixed.yaml"
 printf -- '---\napiVersion: projectcalico.org/v3\nkind: GlobalNetworkPolicy\nmetadata: {name: new-good}\nspec: {}\n' >>"$TMP/mixed.yaml"
 printf -- '---\napiVersion: projectcalico.org/v3\nkind: GlobalNetworkPolicy\nmetadata: {name: new-bad}\nspec: {order: x}\n' >>"$TMP/mixed.yaml"
-check "apply with one bad document fails" 1 nm --datastore-dir "$A" apply -f "$TMP/mixed.yaml"
+check "apply with one bad document fails" 1 nm --datastore-dir "$A" apply --no-sync -f "$TMP/mixed.yaml"
 snapshot "$A" >"$TMP/after"
 if cmp -s "$TMP/before" "$TMP/after"; then ok "datastore unchanged"; else not_ok "datastore unchanged"; fi
 
 # create / replace / delete
-check "create existing fails" 1 nm --datastore-dir "$A" create -f "$FIX/tutorial-lb-policies.v3.yaml"
+check "create existing fails" 1 nm --datastore-dir "$A" create --no-sync -f "$FIX/tutorial-lb-policies.v3.yaml"
 expect "create message" "$TMP/err" "resource already exists: GlobalNetworkPolicy\(deny-nodeports\)"
-check "replace missing fails" 1 nm --datastore-dir "$TMP/c" replace -f "$FIX/tutorial-lb-policies.v3.yaml"
+check "replace missing fails" 1 nm --datastore-dir "$TMP/c" replace --no-sync -f "$FIX/tutorial-lb-policies.v3.yaml"
 snapshot "$A" >"$TMP/after"
 if cmp -s "$TMP/before" "$TMP/after"; then ok "failed create changed nothing"; else not_ok "failed create changed nothing"; fi
-check "replace existing" 0 nm --datastore-dir "$A" replace -f "$FIX/tutorial-lb-policies.v3.yaml"
-check "delete by kind and name" 0 nm --datastore-dir "$A" delete gnp whitelist
+check "replace existing" 0 nm --datastore-dir "$A" replace --no-sync -f "$FIX/tutorial-lb-policies.v3.yaml"
+check "delete by kind and name" 0 nm --datastore-dir "$A" delete --no-sync gnp whitelist
 check "deleted is gone" 1 nm --datastore-dir "$A" get gnp whitelist
-check "delete missing fails" 1 nm --datastore-dir "$A" delete -f "$FIX/tutorial-lb-policies.v3.yaml"
-check "delete file" 0 nm --datastore-dir "$A" delete -f "$FIX/tutorial-lb-policies.v3.yaml" --skip-not-exists
+check "delete missing fails" 1 nm --datastore-dir "$A" delete --no-sync -f "$FIX/tutorial-lb-policies.v3.yaml"
+check "delete file" 0 nm --datastore-dir "$A" delete --no-sync -f "$FIX/tutorial-lb-policies.v3.yaml" --skip-not-exists
 expect "delete message" "$TMP/out" "^Successfully deleted 2 'GlobalNetworkPolicy' resource\(s\)$"
+
+# With the file datastore a write syncs this node's kernel at once (here in
+# a namespace of the test's own).
+if [ "$(id -u)" = 0 ] && unshare -n true 2>/dev/null; then
+	unshare -n sh -c '"$@" >"$0.out" 2>&1 && nft list table inet nftmgr >/dev/null' "$TMP/sync" \
+		"$BIN" -c "$TMP/test.cfg" --node worker-1 --datastore-dir "$TMP/s" apply -f "$SRC/examples"
+	if [ $? = 0 ] && grep -q "^Synced table inet nftmgr" "$TMP/sync.out"; then
+		ok "apply syncs the kernel"
+	else
+		not_ok "apply syncs the kernel"
+	fi
+else
+	n=$((n + 1))
+	echo "ok $n - apply syncs the kernel # SKIP needs root and namespaces"
+fi
 
 # usage and configuration
 check "no command is a usage error" 2 "$BIN"

@@ -1,6 +1,5 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /* sync: datastore (or files) -> this node's kernel, in one transaction. */
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,42 +19,12 @@ static void usage(FILE *f, const char *prog)
 
 int cmd_sync(struct ctx *ctx, int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "filename", required_argument, NULL, 'f' },
-		{ "local-address", required_argument, NULL, 'L' },
-		{ "full", no_argument, NULL, 'F' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
-	};
 	struct node_input in = { 0 };
 	bool full = false;
-	int c, ret = EXIT_FAIL;
+	int ret = node_args(ctx, argc, argv, &in, &full, usage);
 
-	in.paths = calloc((size_t)argc + 1, sizeof(*in.paths));
-	if (!in.paths)
-		return EXIT_FAIL;
-	while ((c = getopt_long(argc, argv, "f:h", opts, NULL)) != -1) {
-		if (c == 'f') {
-			in.paths[in.n_paths++] = optarg;
-		} else if (c == 'L' && iface_from_arg(optarg, &in.ifs, &in.n_ifs) == 0) {
-			in.own_ifs = true;
-		} else if (c == 'F') {
-			full = true;
-		} else {
-			ret = c == 'h' ? EXIT_OK : EXIT_USAGE;
-			usage(c == 'h' ? stdout : stderr, ctx->prog);
-			goto out;
-		}
-	}
-	if (optind != argc) {
-		usage(stderr, ctx->prog);
-		ret = EXIT_USAGE;
-		goto out;
-	}
-	if (sync_node(ctx, &in, full) < 0)
-		goto out;
-	ret = EXIT_OK;
-out:
+	if (ret < 0)
+		ret = sync_node(ctx, &in, full) < 0 ? EXIT_FAIL : EXIT_OK;
 	node_input_clear(&in);
 	return ret;
 }

@@ -3,6 +3,7 @@
 #define NFTMGR_NFTMGR_H
 
 #include <stdbool.h>
+#include <stdio.h>
 
 #include "ruleset.h"
 
@@ -65,6 +66,10 @@ int load_resources(struct ctx *ctx, char **paths, size_t n_paths,
 int node_table(struct ctx *ctx, struct node_input *in, struct nft_table **ret,
 	       struct compile_stats *stats);
 void node_input_clear(struct node_input *in);
+/* Parses -f, --local-address, --full (when full is non-NULL) and --help.
+ * Returns -1 to go on, or the exit status to return. */
+int node_args(struct ctx *ctx, int argc, char **argv, struct node_input *in,
+	      bool *full, void (*usage)(FILE *f, const char *prog));
 /* Compiles and syncs this node's kernel (incremental, or whole with
  * full), printing the outcome. Returns 0 or a negative errno. */
 int sync_node(struct ctx *ctx, struct node_input *in, bool full);

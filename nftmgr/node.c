@@ -3,6 +3,7 @@
  * the table compiled from them. */
 #include <arpa/inet.h>
 #include <errno.h>
+#include <getopt.h>
 #include <ifaddrs.h>
 #include <netinet/in.h>
 #include <stdio.h>
@@ -182,4 +183,43 @@ int sync_node(struct ctx *ctx, struct node_input *in, bool full)
 		       ms(&t0, &t1), ms(&t1, &t2));
 	nft_table_free(t);
 	return r;
+}
+
+int node_args(struct ctx *ctx, int argc, char **argv, struct node_input *in,
+	      bool *full, void (*usage)(FILE *f, const char *prog))
+{
+	static const struct option opts[] = {
+		{ "filename", required_argument, NULL, 'f' },
+		{ "local-address", required_argument, NULL, 'L' },
+		{ "full", no_argument, NULL, 'F' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	int c;
+
+	in->paths = calloc((size_t)argc + 1, sizeof(*in->paths));
+	if (!in->paths)
+		return EXIT_FAIL;
+	while ((c = getopt_long(argc, argv, "f:h", opts, NULL)) != -1) {
+		if (c == 'f') {
+			in->paths[in->n_paths++] = optarg;
+		} else if (c == 'L' && iface_from_arg(optarg, &in->ifs, &in->n_ifs) == 0) {
+			in->own_ifs = true;
+		} else if (c == 'F' && full) {
+			*full = true;
+		} else if (c == 'h') {
+			usage(stdout, ctx->prog);
+			return EXIT_OK;
+		} else {
+			if (c == 'L')
+				fprintf(stderr, "--local-address wants IFACE=IP, not '%s'\n", optarg);
+			usage(stderr, ctx->prog);
+			return EXIT_USAGE;
+		}
+	}
+	if (optind != argc) {
+		usage(stderr, ctx->prog);
+		return EXIT_USAGE;
+	}
+	return -1;
 }

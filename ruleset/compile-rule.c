@@ -728,6 +728,23 @@ bool policy_has_pass(const struct resource *p, enum dir dir)
 	return false;
 }
 
+/* The chain of one rule list, made once. */
+static const char *rules_chain(struct cctx *c, const char *name, const struct rule *v,
+			       size_t n, const char *what, const char *label,
+			       const char *ns, enum dir dir, enum chain_mode mode)
+{
+	struct nft_chain *ch = chain_find(c, name);
+
+	if (ch)
+		return ch->name;
+	ch = chain_add(c, name, NFT_HOOK_NONE, 0);
+	if (!ch)
+		return NULL;
+	c->mode = mode;
+	fill_chain(c, ch, v, n, what, label, ns, dir);
+	return ch->name;
+}
+
 /* One chain per policy, direction and way of ending an Allow (policy
  * chains of the forward stage are pfi-/pfo-, all others pi-/po-: a policy
  * belongs to one of the untracked, preDNAT and normal stages). */
@@ -738,26 +755,15 @@ const char *policy_chain(struct cctx *c, const struct resource *p, enum dir dir,
 	_cleanup_free_ char *name = chain_name(prefix[mode == MODE_FORWARD][dir],
 					       p->namespace, p->name);
 	_cleanup_free_ char *label = NULL;
-	struct nft_chain *ch;
+	const struct policy_spec *ps = &p->u.policy;
 
 	if (!name || (p->namespace && asprintf(&label, "%s/%s", p->namespace, p->name) < 0)) {
 		c->err = -ENOMEM;
 		return NULL;
 	}
-	ch = chain_find(c, name);
-	if (ch)
-		return ch->name;
-	ch = chain_add(c, name, NFT_HOOK_NONE, 0);
-	if (!ch)
-		return NULL;
-	c->mode = mode;
-	if (dir == DIR_IN)
-		fill_chain(c, ch, p->u.policy.ingress, p->u.policy.n_ingress, "policy",
-			   label ? label : p->name, p->namespace, dir);
-	else
-		fill_chain(c, ch, p->u.policy.egress, p->u.policy.n_egress, "policy",
-			   label ? label : p->name, p->namespace, dir);
-	return ch->name;
+	return rules_chain(c, name, dir == DIR_IN ? ps->ingress : ps->egress,
+			   dir == DIR_IN ? ps->n_ingress : ps->n_egress, "policy",
+			   label ? label : p->name, p->namespace, dir, mode);
 }
 
 /* Profiles are only consulted by the normal stage. A Pass in a profile
@@ -766,26 +772,15 @@ const char *profile_chain(struct cctx *c, const struct resource *p, enum dir dir
 {
 	_cleanup_free_ char *name = chain_name(dir == DIR_IN ? "pri-" : "pro-",
 					       NULL, p->name);
-	struct nft_chain *ch;
+	const struct profile_spec *ps = &p->u.profile;
 
 	if (!name) {
 		c->err = -ENOMEM;
 		return NULL;
 	}
-	ch = chain_find(c, name);
-	if (ch)
-		return ch->name;
-	ch = chain_add(c, name, NFT_HOOK_NONE, 0);
-	if (!ch)
-		return NULL;
-	c->mode = MODE_FILTER;
-	if (dir == DIR_IN)
-		fill_chain(c, ch, p->u.profile.ingress, p->u.profile.n_ingress,
-			   "profile", p->name, NULL, dir);
-	else
-		fill_chain(c, ch, p->u.profile.egress, p->u.profile.n_egress,
-			   "profile", p->name, NULL, dir);
-	return ch->name;
+	return rules_chain(c, name, dir == DIR_IN ? ps->ingress : ps->egress,
+			   dir == DIR_IN ? ps->n_ingress : ps->n_egress, "profile",
+			   p->name, NULL, dir, MODE_FILTER);
 }
 
 /* A policy selects a host endpoint when its selector matches the

@@ -289,24 +289,39 @@ static int files_in(struct store *s, const char *rel, bool dirs,
 	while ((e = readdir(dir))) {
 		struct dirent **nv;
 
-		if (e->d_name[0] == '.' ||
-		    (dirs ? e->d_type != DT_DIR : e->d_type != DT_REG))
+		unsigned char type = e->d_type;
+
+		if (e->d_name[0] == '.')
+			continue;
+		/* Some file systems do not fill d_type in. */
+		if (type == DT_UNKNOWN) {
+			struct stat st;
+
+			if (fstatat(dirfd(dir), e->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0)
+				continue;
+			type = S_ISDIR(st.st_mode) ? DT_DIR : S_ISREG(st.st_mode) ? DT_REG : 0;
+		}
+		if (dirs ? type != DT_DIR : type != DT_REG)
 			continue;
 		if (n >= (int)RULESET_MAX_FILES * 10)
 			break;
 		nv = realloc(v, (size_t)(n + 1) * sizeof(*v));
-		if (!nv || !(nv[n] = malloc(sizeof(*e)))) {
-			free(nv ? nv : v);
+		if (nv)
+			v = nv;
+		if (!nv || !(v[n] = malloc(sizeof(*e)))) {
+			while (n-- > 0)
+				free(v[n]);
+			free(v);
 			closedir(dir);
 			return -ENOMEM;
 		}
-		memcpy(nv[n], e, sizeof(*e));
-		v = nv;
+		memcpy(v[n], e, sizeof(*e));
 		n++;
 	}
 	closedir(dir);
-	qsort(v, (size_t)n, sizeof(*v),
-	      (int (*)(const void *, const void *))alphasort);
+	if (n > 1)
+		qsort(v, (size_t)n, sizeof(*v),
+		      (int (*)(const void *, const void *))alphasort);
 	*ret = v;
 	return n;
 }

@@ -593,6 +593,12 @@ struct mnl_socket *nl_open(struct nl_commit_result *res)
 	return nl;
 }
 
+void nl_close(struct mnl_socket *nl)
+{
+	if (nl)
+		mnl_socket_close(nl);
+}
+
 int nl_commit_replace_on(struct mnl_socket *nl, const struct nft_table *t,
 			 struct nl_commit_result *res)
 {

@@ -56,4 +56,12 @@ int nl_commit_replace(const struct nft_table *t, struct nl_commit_result *res);
  */
 int nl_sync(const struct nft_table *t, FILE *diff, struct nl_commit_result *res);
 
+/* A long-lived connection: while it is open, the table it committed is
+ * owned by it (flush ruleset and other processes cannot touch it). */
+struct mnl_socket;
+struct mnl_socket *nl_open(struct nl_commit_result *res);
+void nl_close(struct mnl_socket *nl);
+int nl_sync_on(struct mnl_socket *nl, const struct nft_table *t, FILE *diff,
+	       struct nl_commit_result *res);
+
 #endif

@@ -66,7 +66,6 @@ int get_genid(struct mnl_socket *nl, uint32_t *ret);
 int send_batch(struct mnl_socket *nl, struct tx *tx, uint32_t *ret_seq, int *ret_err,
 	       size_t *ret_bytes);
 void describe(const struct tx *tx, uint32_t seq, int err, char *out, size_t len);
-struct mnl_socket *nl_open(struct nl_commit_result *res);
 int nl_commit_replace_on(struct mnl_socket *nl, const struct nft_table *t,
 			 struct nl_commit_result *res);
 /* Whether our table exists and with which flags. */

@@ -603,15 +603,12 @@ out:
 	return r;
 }
 
-int nl_sync(const struct nft_table *t, FILE *diff, struct nl_commit_result *res)
+int nl_sync_on(struct mnl_socket *nl, const struct nft_table *t, FILE *diff,
+	       struct nl_commit_result *res)
 {
-	struct mnl_socket *nl;
 	int r;
 
 	*res = (struct nl_commit_result){ 0 };
-	nl = nl_open(res);
-	if (!nl)
-		return -errno ? -errno : -EIO;
 	for (;;) {
 		res->error[0] = '\0';
 		r = attempt_sync(nl, t, diff, res);
@@ -623,6 +620,19 @@ int nl_sync(const struct nft_table *t, FILE *diff, struct nl_commit_result *res)
 		snprintf(res->error, sizeof(res->error),
 			 "the ruleset kept changing under us; gave up after %u attempts",
 			 res->retries + 1);
+	return r;
+}
+
+int nl_sync(const struct nft_table *t, FILE *diff, struct nl_commit_result *res)
+{
+	struct mnl_socket *nl;
+	int r;
+
+	*res = (struct nl_commit_result){ 0 };
+	nl = nl_open(res);
+	if (!nl)
+		return errno ? -errno : -EIO;
+	r = nl_sync_on(nl, t, diff, res);
 	mnl_socket_close(nl);
 	return r;
 }

@@ -15,6 +15,7 @@ static const struct command commands[] = {
 	{ "get", cmd_get, "list resources" },
 	{ "validate", cmd_validate, "check resource files without storing them" },
 	{ "export", cmd_export, "print this node's ruleset as an nft -f script" },
+	{ "daemon", cmd_daemon, "keep this node's kernel in sync with the datastore" },
 	{ "diff", cmd_diff, "print what a sync would change in the kernel" },
 	{ "sync", cmd_sync, "bring this node's table in the kernel up to date, atomically" },
 	{ "version", cmd_version, "print versions and kernel features" },

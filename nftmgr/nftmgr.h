@@ -39,6 +39,7 @@ int cmd_version(struct ctx *ctx, int argc, char **argv);
 int cmd_export(struct ctx *ctx, int argc, char **argv);
 int cmd_sync(struct ctx *ctx, int argc, char **argv);
 int cmd_diff(struct ctx *ctx, int argc, char **argv);
+int cmd_daemon(struct ctx *ctx, int argc, char **argv);
 
 /* Shared by the writing verbs (write.c). */
 enum write_mode {
@@ -79,6 +80,9 @@ void print_diags(const struct diags *d);
 /* Loads the config and opens the file datastore; prints its own errors.
  * Returns 0, or an exit status. */
 int ctx_open_store(struct ctx *ctx, struct store **ret);
+/* The file datastore's directory, from --datastore-dir or the config.
+ * Caller frees. */
+int ctx_store_dir(struct ctx *ctx, char **ret);
 /* "Kind" when every resource has one kind, else NULL. */
 const char *common_kind(struct resource *const *v, size_t n);
 const char *node_name(const struct ctx *ctx);

@@ -124,6 +124,12 @@ int node_table(struct ctx *ctx, struct node_input *in, struct nft_table **ret,
 	struct diags d = { 0 };
 	int r;
 
+	if (!in->own_ifs) {
+		/* this machine's addresses, as they are now */
+		ifaces_free(in->ifs, in->n_ifs);
+		in->ifs = NULL;
+		in->n_ifs = 0;
+	}
 	if (!in->own_ifs && ifaces_from_system(&in->ifs, &in->n_ifs) < 0)
 		fprintf(stderr, "cannot list local addresses; expectedIPs will not match\n");
 	o.ifaces = in->ifs;

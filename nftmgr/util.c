@@ -19,6 +19,27 @@ void print_diags(const struct diags *d)
 		fprintf(stderr, "... and %zu more problem(s)\n", d->dropped);
 }
 
+int ctx_store_dir(struct ctx *ctx, char **ret)
+{
+	struct diags d = { 0 };
+	struct config cfg;
+	int r;
+
+	r = config_load(ctx->config_path, ctx->config_explicit, &cfg, &d);
+	print_diags(&d);
+	diags_clear(&d);
+	if (r < 0)
+		return r;
+	if (cfg.type == DATASTORE_ETCDV3 && !ctx->datastore_dir) {
+		fprintf(stderr, "the etcdv3 datastore is not available in this version of nftmgr\n");
+		config_clear(&cfg);
+		return -EOPNOTSUPP;
+	}
+	*ret = strdup(ctx->datastore_dir ? ctx->datastore_dir : cfg.datastore_dir);
+	config_clear(&cfg);
+	return *ret ? 0 : -ENOMEM;
+}
+
 int ctx_open_store(struct ctx *ctx, struct store **ret)
 {
 	struct diags d = { 0 };

@@ -1,0 +1,243 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * daemon: keep this node's kernel in sync with the file datastore. The
+ * table is committed at start, then again after every change to the store
+ * (inotify, bursts coalesced over a settle window) and periodically, to
+ * repair drift. The netlink socket stays open: while the daemon runs, the
+ * table is owned by it, so no other process (nor flush ruleset) can
+ * change it. Stopping never flushes: the rules outlive the process.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <dirent.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/inotify.h>
+#include <sys/signalfd.h>
+#include <systemd/sd-daemon.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "netlink.h"
+#include "nftmgr.h"
+
+#define SETTLE_MS	100	/* a burst of writes becomes one commit */
+#define RESYNC_MS	60000	/* drift repair */
+#define WATCH_MASK	(IN_CREATE | IN_DELETE | IN_MOVED_TO | IN_MOVED_FROM | \
+			 IN_CLOSE_WRITE | IN_DELETE_SELF)
+
+struct daemon {
+	struct ctx *ctx;
+	struct node_input in;
+	struct mnl_socket *nl;
+	char *dir;
+	int ino;
+	int sfd;
+	bool ready;
+	unsigned long commits;
+};
+
+__attribute__((format(printf, 2, 3)))
+static void logp(int prio, const char *fmt, ...)
+{
+	va_list ap;
+
+	/* journald reads the priority from a <N> prefix on stderr */
+	fprintf(stderr, "<%d>", prio);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+}
+
+static void usage(FILE *f, const char *prog)
+{
+	fprintf(f, "Usage: %s [--node NAME] [--datastore-dir DIR] daemon [--local-address IFACE=IP ...]\n\n"
+		"Keep this node's nftmgr table in sync with the file datastore: commit at\n"
+		"start, after every change (coalesced over %d ms) and every %d s. While it\n"
+		"runs the table is owned by it. SIGTERM stops it and leaves the rules in\n"
+		"force; SIGHUP re-reads the configuration.\n", prog, SETTLE_MS,
+		RESYNC_MS / 1000);
+}
+
+/* Watches every directory of the store (new ones are added as they come). */
+static void watch_tree(struct daemon *d, const char *path, unsigned depth)
+{
+	DIR *dir;
+	struct dirent *e;
+
+	if (depth > 8 || inotify_add_watch(d->ino, path, WATCH_MASK) < 0)
+		return;
+	dir = opendir(path);
+	if (!dir)
+		return;
+	while ((e = readdir(dir))) {
+		char *sub;
+
+		if (e->d_name[0] == '.' || (e->d_type != DT_DIR && e->d_type != DT_UNKNOWN))
+			continue;
+		if (asprintf(&sub, "%s/%s", path, e->d_name) < 0)
+			continue;
+		watch_tree(d, sub, depth + 1);
+		free(sub);
+	}
+	closedir(dir);
+}
+
+/* True if the events name something other than our own temporary and
+ * lock files. */
+static bool drain_inotify(struct daemon *d)
+{
+	char buf[16384] __attribute__((aligned(__alignof__(struct inotify_event))));
+	bool relevant = false;
+	ssize_t n;
+
+	while ((n = read(d->ino, buf, sizeof(buf))) > 0) {
+		for (char *p = buf; p < buf + n;) {
+			const struct inotify_event *ev = (const struct inotify_event *)p;
+
+			if (!ev->len || ev->name[0] != '.' || (ev->mask & IN_ISDIR))
+				relevant = true;
+			p += sizeof(*ev) + ev->len;
+		}
+	}
+	return relevant;
+}
+
+static int sync_now(struct daemon *d, const char *why)
+{
+	struct compile_stats st = { 0 };
+	struct nl_commit_result res;
+	struct nft_table *t = NULL;
+	int r = node_table(d->ctx, &d->in, &t, &st);
+
+	if (r < 0) {
+		logp(3, "%s: cannot compile the ruleset; the rules in force stay", why);
+		return r;
+	}
+	r = nl_sync_on(d->nl, t, NULL, &res);
+	if (r < 0) {
+		logp(3, "%s: sync failed, the rules in force stay: %s", why, res.error);
+	} else {
+		d->commits += res.messages ? 1 : 0;
+		logp(6, "%s: %s (%zu chains, %zu rules, %zu sets; %zu messages, %zu bytes)",
+		     why, res.messages ? "committed" : "up to date", st.chains, st.rules,
+		     st.sets, res.messages, res.bytes);
+		if (!d->ready) {
+			sd_notify(0, "READY=1");
+			d->ready = true;
+		}
+		sd_notifyf(0, "STATUS=table inet %s in sync: %zu policies, %zu endpoints, "
+			   "%lu commits", t->name, st.policies, st.endpoints, d->commits);
+	}
+	nft_table_free(t);
+	return r;
+}
+
+static int setup(struct daemon *d)
+{
+	struct nl_commit_result res = { 0 };
+	struct store *s = NULL;
+	sigset_t mask;
+
+	if (ctx_store_dir(d->ctx, &d->dir) < 0 || store_open(d->dir, &s) < 0)
+		return -EIO;
+	store_free(s);
+	d->nl = nl_open(&res);
+	if (!d->nl) {
+		logp(3, "%s", res.error);
+		return -EIO;
+	}
+	sigemptyset(&mask);
+	sigaddset(&mask, SIGTERM);
+	sigaddset(&mask, SIGINT);
+	sigaddset(&mask, SIGHUP);
+	if (sigprocmask(SIG_BLOCK, &mask, NULL) < 0)
+		return -errno;
+	d->sfd = signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK);
+	d->ino = inotify_init1(IN_CLOEXEC | IN_NONBLOCK);
+	if (d->sfd < 0 || d->ino < 0)
+		return -errno;
+	watch_tree(d, d->dir, 0);
+	return 0;
+}
+
+/* Returns true to go on. */
+static bool on_signal(struct daemon *d)
+{
+	struct signalfd_siginfo si;
+
+	while (read(d->sfd, &si, sizeof(si)) == sizeof(si)) {
+		if (si.ssi_signo == SIGHUP) {
+			logp(6, "SIGHUP: re-reading the configuration");
+			(void)sync_now(d, "reload");
+			continue;
+		}
+		logp(6, "signal %u: stopping; the rules stay in force", si.ssi_signo);
+		return false;
+	}
+	return true;
+}
+
+static void run(struct daemon *d)
+{
+	bool pending = false;
+
+	(void)sync_now(d, "start");
+	for (;;) {
+		struct pollfd p[2] = { { .fd = d->sfd, .events = POLLIN },
+				       { .fd = d->ino, .events = POLLIN } };
+		int r = poll(p, 2, pending ? SETTLE_MS : RESYNC_MS);
+
+		if (r < 0 && errno != EINTR)
+			break;
+		if (r > 0 && (p[0].revents & POLLIN) && !on_signal(d))
+			break;
+		if (r > 0 && (p[1].revents & POLLIN)) {
+			if (drain_inotify(d))
+				pending = true;
+			watch_tree(d, d->dir, 0);
+			continue;	/* settle: wait for quiet */
+		}
+		if (r == 0) {
+			(void)sync_now(d, pending ? "change" : "resync");
+			pending = false;
+		}
+	}
+}
+
+int cmd_daemon(struct ctx *ctx, int argc, char **argv)
+{
+	struct daemon d = { .ctx = ctx, .sfd = -1, .ino = -1 };
+	int ret = node_args(ctx, argc, argv, &d.in, NULL, usage);
+
+	if (ret >= 0)
+		goto out;
+	ret = EXIT_FAIL;
+	if (d.in.n_paths) {
+		usage(stderr, ctx->prog);
+		ret = EXIT_USAGE;
+		goto out;
+	}
+	if (setup(&d) < 0) {
+		logp(3, "cannot start: %s", strerror(errno ? errno : EIO));
+		goto out;
+	}
+	logp(6, "watching %s for node %s", d.dir, node_name(ctx));
+	run(&d);
+	sd_notify(0, "STOPPING=1");
+	ret = EXIT_OK;
+out:
+	nl_close(d.nl);
+	if (d.ino >= 0)
+		close(d.ino);
+	if (d.sfd >= 0)
+		close(d.sfd);
+	free(d.dir);
+	node_input_clear(&d.in);
+	return ret;
+}

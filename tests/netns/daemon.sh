@@ -1,0 +1,112 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
+# nftmgr daemon with the file datastore, in a network namespace of its
+# own: commits at start, follows the store, coalesces bursts, owns the
+# table while it runs (flush ruleset and other processes cannot touch it),
+# leaves the rules in force when stopped, and a new daemon adopts them.
+# TAP output.
+set -u
+
+BIN=${NFTMGR_BIN:?}
+SRC=${NFTMGR_SOURCE:?}
+T=$(mktemp -d)
+trap 'rm -rf "$T"' EXIT
+
+if [ "$(id -u)" != 0 ] || ! unshare -n true 2>/dev/null || ! command -v nft >/dev/null; then
+	echo "1..0 # SKIP needs root, network namespaces and nft"
+	exit 0
+fi
+
+cat >"$T/inner.sh" <<'INNER'
+set -u
+BIN=$1 SRC=$2 T=$3
+n=0 failed=0
+tap() {
+	n=$((n + 1))
+	if [ "$1" = OK ]; then echo "ok $n - $2"; else failed=$((failed + 1)); echo "not ok $n - $2"; fi
+}
+# until SECONDS COMMAND...: true once COMMAND succeeds within SECONDS
+until_ok() {
+	local end=$(( $(date +%s%N) + $1 * 1000000000 ))
+	shift
+	while [ "$(date +%s%N)" -lt "$end" ]; do
+		"$@" >/dev/null 2>&1 && return 0
+		sleep 0.05
+	done
+	return 1
+}
+nm() { "$BIN" -c "$T/none.cfg" --datastore-dir "$T/store" --node worker-1 "$@"; }
+printf 'apiVersion: projectcalico.org/v3\nkind: CalicoAPIConfig\nmetadata:\nspec: {datastoreType: file}\n' >"$T/none.cfg"
+ip link add eth1 type veth peer name eth1-peer && ip addr add 203.0.113.10/24 dev eth1
+nm apply --no-sync -f "$SRC/tests/netns/common/hep.yaml" >/dev/null
+"$BIN" -c "$T/none.cfg" --datastore-dir "$T/store" --node worker-1 daemon 2>"$T/daemon.log" &
+pid=$!
+if until_ok 5 nft list chain inet nftmgr filter-in-eth1; then
+	tap OK "the daemon commits this node's table at start"
+else
+	tap FAIL "the daemon commits this node's table at start"
+fi
+nm apply --no-sync -f "$SRC/tests/netns/cases/05-allow-port.yaml" >/dev/null
+if until_ok 3 nft list chain inet nftmgr pi-allow-8080; then
+	tap OK "a policy written to the store reaches the kernel"
+else
+	tap FAIL "a policy written to the store reaches the kernel"
+fi
+nft flush ruleset
+if nft list chain inet nftmgr pi-allow-8080 >/dev/null 2>&1; then
+	tap OK "flush ruleset leaves the table the running daemon owns"
+else
+	tap FAIL "flush ruleset leaves the table the running daemon owns"
+fi
+if ! nft delete table inet nftmgr 2>/dev/null && nft list table inet nftmgr >/dev/null 2>&1; then
+	tap OK "another process cannot delete the table"
+else
+	tap FAIL "another process cannot delete the table"
+fi
+nm delete --no-sync gnp allow-8080 >/dev/null
+if until_ok 3 sh -c '! nft list chain inet nftmgr pi-allow-8080'; then
+	tap OK "a policy deleted from the store leaves the kernel"
+else
+	tap FAIL "a policy deleted from the store leaves the kernel"
+fi
+before=$(grep -c 'change: committed' "$T/daemon.log")
+for i in $(seq -w 1 40); do
+	printf 'apiVersion: projectcalico.org/v3\nkind: GlobalNetworkPolicy\nmetadata: {name: burst-%s}\nspec: {order: %s, ingress: [{action: Allow, protocol: TCP, destination: {ports: [%s]}}]}\n' \
+		"$i" "$i" "$((9000 + 10#$i))" >"$T/b.yaml"
+	nm apply --no-sync -f "$T/b.yaml" >/dev/null
+done
+if until_ok 5 nft list chain inet nftmgr pi-burst-40 && sleep 0.5 &&
+   [ "$(nft list table inet nftmgr | grep -c '^	chain pi-burst-')" = 40 ]; then
+	tap OK "40 writes in a burst all reach the kernel"
+else
+	tap FAIL "40 writes in a burst all reach the kernel"
+fi
+commits=$(( $(grep -c 'change: committed' "$T/daemon.log") - before ))
+if [ "$commits" -lt 40 ]; then
+	tap OK "the burst took $commits commits, not 40"
+else
+	tap FAIL "the burst took $commits commits, not fewer than 40"
+fi
+kill -TERM "$pid"
+wait "$pid"
+rc=$?
+if [ "$rc" = 0 ] && nft list chain inet nftmgr pi-burst-40 >/dev/null 2>&1; then
+	tap OK "SIGTERM stops the daemon and leaves the rules in force"
+else
+	tap FAIL "SIGTERM stops the daemon and leaves the rules in force (exit $rc)"
+fi
+"$BIN" -c "$T/none.cfg" --datastore-dir "$T/store" --node worker-1 daemon 2>"$T/daemon2.log" &
+pid=$!
+nm apply --no-sync -f "$SRC/tests/netns/cases/05-allow-port.yaml" >/dev/null
+if until_ok 5 nft list chain inet nftmgr pi-allow-8080; then
+	tap OK "a new daemon adopts the table and goes on"
+else
+	tap FAIL "a new daemon adopts the table and goes on"
+	sed 's/^/# /' "$T/daemon2.log"
+fi
+kill -TERM "$pid"
+wait "$pid"
+echo "1..$n"
+exit $((failed > 0))
+INNER
+unshare -n bash "$T/inner.sh" "$BIN" "$SRC" "$T"

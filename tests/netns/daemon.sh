@@ -106,6 +106,34 @@ else
 fi
 kill -TERM "$pid"
 wait "$pid"
+# Type=notify: READY=1 once the table is committed, then STATUS= lines.
+python3 - "$T/notify" >"$T/notify.txt" <<'PY' &
+import socket, sys
+s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+s.bind(sys.argv[1])
+s.settimeout(10)
+try:
+    while True:
+        msg = s.recv(4096).decode()
+        print(msg, flush=True)
+        if "READY=1" in msg:
+            break
+except socket.timeout:
+    pass
+PY
+listener=$!
+until_ok 3 test -S "$T/notify"
+NOTIFY_SOCKET=$T/notify "$BIN" -c "$T/none.cfg" --datastore-dir "$T/store" --node worker-1 daemon 2>/dev/null &
+pid=$!
+wait "$listener"
+if grep -q '^READY=1' "$T/notify.txt" && nft list table inet nftmgr >/dev/null 2>&1; then
+	tap OK "the daemon tells systemd READY=1 after the first commit"
+else
+	tap FAIL "the daemon tells systemd READY=1 after the first commit"
+	sed 's/^/# /' "$T/notify.txt"
+fi
+kill -TERM "$pid"
+wait "$pid"
 echo "1..$n"
 exit $((failed > 0))
 INNER

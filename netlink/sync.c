@@ -270,8 +270,6 @@ static int chain_differs(const struct nft_chain *c, const struct kchain *k,
 		if (!fp)
 			return -ENOMEM;
 		d = strcmp(fp, k->fp[i]) != 0;
-		if (d && getenv("NFTMGR_DEBUG_FP"))
-			fprintf(stderr, "chain %s rule %zu:\n want %s\n have %s\n", c->name, i, fp, k->fp[i]);
 		free(fp);
 		if (d)
 			return 1;

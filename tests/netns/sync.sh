@@ -146,7 +146,7 @@ fi
 
 # Another process changes the ruleset without pause while we sync.
 unshare -n bash -c '
-	( while :; do nft add table inet other; nft delete table inet other; done ) 2>/dev/null &
+	( while :; do nft add table inet other; nft delete table inet other; sleep 0.01; done ) 2>/dev/null &
 	churn=$!
 	ok=0
 	for i in $(seq 20); do "$@" >/dev/null && ok=$((ok + 1)); done

@@ -51,6 +51,8 @@ struct plan {
 	struct set_plan *sets;
 	const char **chains_gone, **sets_gone;
 	size_t n_chains_gone, n_sets_gone;
+	const char **chains_flush_only;	/* see plan_gone() */
+	size_t n_chains_flush_only;
 	size_t changes;
 };
 
@@ -307,6 +309,30 @@ static int plan_chains(const struct nft_table *t, struct ksnap *ks,
 	return 0;
 }
 
+#include <sys/utsname.h>
+
+/* Linux before 6.2 (or NFTMGR_TEST_OLD_KERNEL=1, for the tests). */
+static bool old_kernel(void)
+{
+	struct utsname u;
+	unsigned major = 0, minor = 0;
+
+	if (getenv("NFTMGR_TEST_OLD_KERNEL"))
+		return true;
+	if (uname(&u) < 0 || sscanf(u.release, "%u.%u", &major, &minor) != 2)
+		return false;
+	return major < 6 || (major == 6 && minor < 2);
+}
+
+static bool map_target(struct ksnap *ks, const char *chain)
+{
+	for (size_t i = 0; i < ks->n_sets; i++)
+		for (size_t k = 0; k < ks->sets[i].n; k++)
+			if (ks->sets[i].e[k].chain && strcmp(ks->sets[i].e[k].chain, chain) == 0)
+				return true;
+	return false;
+}
+
 static bool in_model_chain(const struct nft_table *t, const char *name)
 {
 	for (size_t i = 0; i < t->n_chains; i++)
@@ -318,15 +344,34 @@ static bool in_model_chain(const struct nft_table *t, const char *name)
 static int plan_gone(const struct nft_table *t, struct ksnap *ks, struct plan *p)
 {
 	p->chains_gone = calloc(ks->n_chains + 1, sizeof(char *));
+	p->chains_flush_only = calloc(ks->n_chains + 1, sizeof(char *));
+	if (!p->chains_flush_only)
+		return -ENOMEM;
 	p->sets_gone = calloc(ks->n_sets + 1, sizeof(char *));
 	if (!p->chains_gone || !p->sets_gone)
 		return -ENOMEM;
-	for (size_t i = 0; i < ks->n_chains; i++)
-		if (!in_model_chain(t, ks->chains[i].name))
-			p->chains_gone[p->n_chains_gone++] = ks->chains[i].name;
+	for (size_t i = 0; i < ks->n_chains; i++) {
+		const char *name = ks->chains[i].name;
+
+		if (in_model_chain(t, name))
+			continue;
+		/* Before Linux 6.2, deleting a chain in the transaction that
+		 * removes the map element pointing at it can fail: flush it
+		 * now (its element goes), delete it next time. */
+		if (old_kernel() && map_target(ks, name)) {
+			p->chains_flush_only[p->n_chains_flush_only++] = name;
+			continue;
+		}
+		p->chains_gone[p->n_chains_gone++] = name;
+	}
 	for (size_t i = 0; i < ks->n_sets; i++)
 		if (!nft_table_find_set(t, ks->sets[i].name))
 			p->sets_gone[p->n_sets_gone++] = ks->sets[i].name;
+	for (size_t i = 0; i < p->n_chains_flush_only; i++) {
+		const struct kchain *k = ksnap_chain(ks, p->chains_flush_only[i]);
+
+		p->changes += k && k->n_fp ? 1 : 0;	/* already empty: nothing to do */
+	}
 	p->changes += p->n_chains_gone + p->n_sets_gone;
 	return 0;
 }
@@ -341,6 +386,7 @@ static void plan_clear(struct plan *p, size_t n_sets)
 	free(p->chain_new);
 	free(p->chain_changed);
 	free(p->chains_gone);
+	free(p->chains_flush_only);
 	free(p->sets_gone);
 	*p = (struct plan){ 0 };
 }
@@ -500,6 +546,8 @@ static void build_incremental(struct tx *tx, const struct nft_table *t,
 		if (p->chain_changed[i] || p->chain_new[i])
 			put_rules(tx, t->name, t->chains[i], ids);
 	}
+	for (size_t i = 0; i < p->n_chains_flush_only; i++)
+		put_flush(tx, t->name, p->chains_flush_only[i], false);
 	for (size_t i = 0; i < p->n_chains_gone; i++)
 		put_flush(tx, t->name, p->chains_gone[i], false);
 	for (size_t i = 0; i < p->n_chains_gone; i++)
@@ -533,6 +581,9 @@ static void print_plan(FILE *f, const struct nft_table *t, const struct plan *p)
 				t->chains[i]->name, t->chains[i]->n_rules);
 	for (size_t i = 0; i < p->n_chains_gone; i++)
 		fprintf(f, "- chain %s\n", p->chains_gone[i]);
+	for (size_t i = 0; i < p->n_chains_flush_only; i++)
+		fprintf(f, "- chain %s (flushed now, deleted by the next sync)\n",
+			p->chains_flush_only[i]);
 	for (size_t i = 0; i < p->n_sets_gone; i++)
 		fprintf(f, "- set %s\n", p->sets_gone[i]);
 	if (!p->changes)

@@ -118,6 +118,26 @@ else
 	sed 's/^/# /' "$T/plan.txt"
 fi
 
+# Before Linux 6.2 a chain a verdict map pointed at is flushed in the
+# transaction that removes the map element, and deleted by the next one
+# (the path is forced here with NFTMGR_TEST_OLD_KERNEL).
+mapfile -t in3 < <(inputs "$CASES/03-seed-closes-nodeport.yaml")
+mapfile -t in5 < <(inputs "$CASES/05-allow-port.yaml")
+cat >"$T/old.sh" <<INNER
+"$BIN" --node worker-1 sync ${in3[*]} ${ARGS[*]} >/dev/null || exit 9
+NFTMGR_TEST_OLD_KERNEL=1 "$BIN" --node worker-1 sync ${in5[*]} ${ARGS[*]} >/dev/null || exit 9
+nft list chain inet nftmgr prednat-in-eth1 >"$T/old1.txt" || exit 8
+nft list map inet nftmgr prednat-in >"$T/old-map.txt" || exit 8
+NFTMGR_TEST_OLD_KERNEL=1 "$BIN" --node worker-1 sync ${in5[*]} ${ARGS[*]} >/dev/null || exit 9
+nft list chain inet nftmgr prednat-in-eth1 >/dev/null 2>&1 && exit 7
+exit 0
+INNER
+if unshare -n bash "$T/old.sh" && ! grep -q counter "$T/old1.txt" && ! grep -q eth1 "$T/old-map.txt"; then
+	tap OK "old kernels: a map's chain is flushed with its element, deleted by the next sync"
+else
+	tap FAIL "old kernels: a map's chain is flushed with its element, deleted by the next sync"
+fi
+
 # A refused batch leaves the previous table exactly as it was.
 seed=$CASES/03-seed-closes-nodeport.yaml
 mapfile -t in < <(inputs "$seed")

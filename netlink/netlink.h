@@ -64,4 +64,15 @@ void nl_close(struct mnl_socket *nl);
 int nl_sync_on(struct mnl_socket *nl, const struct nft_table *t, FILE *diff,
 	       struct nl_commit_result *res);
 
+/* The counter of every rule of table, with its chain and comment. */
+struct nl_counter {
+	char *chain;
+	char *comment;		/* "policy NAME ingress rule N", ... or NULL */
+	uint64_t packets;
+	uint64_t bytes;
+};
+
+int nl_counters(const char *table, struct nl_counter **ret, size_t *ret_n);
+void nl_counters_free(struct nl_counter *v, size_t n);
+
 #endif

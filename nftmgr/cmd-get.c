@@ -1,11 +1,13 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 #include <errno.h>
+#include <inttypes.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 
+#include "netlink.h"
 #include "nftmgr.h"
 #include "table.h"
 
@@ -72,7 +74,8 @@ static char *join_labels(const struct labels *l)
 	return buf;
 }
 
-static int add_header(struct table *t, enum res_kind k, bool wide, bool all_ns)
+static int add_header(struct table *t, enum res_kind k, bool wide, bool all_ns,
+		      bool counts)
 {
 	static const char *const heads[RES_KIND_MAX][2][7] = {
 		[RES_GLOBAL_NETWORK_POLICY] = { { "NAME" }, { "NAME", "ORDER", "SELECTOR" } },
@@ -93,12 +96,16 @@ static int add_header(struct table *t, enum res_kind k, bool wide, bool all_ns)
 		cells[o++] = "NAMESPACE";
 	while (n < 7 && heads[k][wide][n])
 		cells[o++] = heads[k][wide][n++];
+	if (counts) {
+		cells[o++] = "PACKETS";
+		cells[o++] = "BYTES";
+	}
 	t->n_cols = o;
 	return table_add(t, cells);
 }
 
 static int add_row(struct table *t, const struct resource *r, bool wide,
-		   bool all_ns)
+		   bool all_ns, bool counts)
 {
 	const char *cells[8] = { 0 };
 	char *tmp[3] = { 0 }, order[32];
@@ -148,23 +155,86 @@ static int add_row(struct table *t, const struct resource *r, bool wide,
 		cells[o++] = r->name;
 		break;
 	}
+	(void)counts;	/* filled in by add_counts() */
 	e = table_add(t, cells);
 	for (size_t i = 0; i < 3; i++)
 		free(tmp[i]);
 	return e;
 }
 
-static int print_table(struct resource_list *l, enum res_kind k, bool wide,
-		       bool all_ns)
+/* -o wide for policies and host endpoints: the kernel's packets and bytes,
+ * per policy with a row per rule, per endpoint; when the table can be read. */
+static bool with_counters(enum res_kind k, bool wide)
+{
+	return wide && (k == RES_GLOBAL_NETWORK_POLICY || k == RES_NETWORK_POLICY ||
+			k == RES_HOST_ENDPOINT);
+}
+
+static void policy_label(const struct resource *r, char *buf, size_t len)
+{
+	snprintf(buf, len, "%s%s%s", r->namespace ? r->namespace : "",
+		 r->namespace ? "/" : "", r->name);
+}
+
+static int add_counts(struct table *t, const struct counters *c, const struct resource *r)
+{
+	char label[300], p[32], b[32];
+	uint64_t packets, bytes;
+	char **row = t->rows[t->n_rows - 1];
+	size_t nc = t->n_cols;
+	int e = 0;
+
+	if (r->kind == RES_HOST_ENDPOINT) {
+		counters_iface(c, r->u.ep.iface ? r->u.ep.iface : "", &packets, &bytes);
+	} else {
+		policy_label(r, label, sizeof(label));
+		counters_policy(c, label, &packets, &bytes);
+	}
+	snprintf(p, sizeof(p), "%" PRIu64, packets);
+	snprintf(b, sizeof(b), "%" PRIu64, bytes);
+	free(row[nc - 2]);
+	free(row[nc - 1]);
+	row[nc - 2] = strdup(p);
+	row[nc - 1] = strdup(b);
+	if (r->kind == RES_HOST_ENDPOINT)
+		return 0;
+	/* a row per rule */
+	for (size_t i = 0; i < c->n && e == 0; i++) {
+		const char *cm = c->v[i].comment;
+		size_t n = strlen(label);
+		const char *cells[8] = { 0 };
+		char name[300];
+
+		if (!cm || strncmp(cm, "policy ", 7) || strncmp(cm + 7, label, n) || cm[7 + n] != ' ')
+			continue;
+		snprintf(name, sizeof(name), "  %s", cm + 8 + n);
+		snprintf(p, sizeof(p), "%" PRIu64, c->v[i].packets);
+		snprintf(b, sizeof(b), "%" PRIu64, c->v[i].bytes);
+		cells[0] = name;
+		cells[nc - 2] = p;
+		cells[nc - 1] = b;
+		e = table_add(t, cells);
+	}
+	return e;
+}
+
+static int print_table(struct ctx *ctx, struct resource_list *l, enum res_kind k,
+		       bool wide, bool all_ns)
 {
 	struct table t = { 0 };
-	int e = add_header(&t, k, wide, all_ns);
+	struct counters c = { 0 };
+	bool counts = with_counters(k, wide) && counters_load(ctx, &c) == 0;
+	int e = add_header(&t, k, wide, all_ns, counts);
 
-	for (size_t i = 0; e == 0 && i < l->n; i++)
-		e = add_row(&t, l->v[i], wide, all_ns);
+	for (size_t i = 0; e == 0 && i < l->n; i++) {
+		e = add_row(&t, l->v[i], wide, all_ns, counts);
+		if (e == 0 && counts)
+			e = add_counts(&t, &c, l->v[i]);
+	}
 	if (e == 0)
 		table_print(&t, stdout);
 	table_clear(&t);
+	counters_clear(&c);
 	return e;
 }
 
@@ -261,7 +331,7 @@ int cmd_get(struct ctx *ctx, int argc, char **argv)
 	else if (out == OUT_JSON)
 		ret = resources_write_json(l.v, l.n, stdout) < 0;
 	else
-		ret = print_table(&l, k, out == OUT_WIDE, all_ns) < 0;
+		ret = print_table(ctx, &l, k, out == OUT_WIDE, all_ns) < 0;
 out:
 	store_free(s);
 	resource_list_clear(&l);

@@ -3,6 +3,7 @@
 #define NFTMGR_NFTMGR_H
 
 #include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 
 #include "ruleset.h"
@@ -40,6 +41,7 @@ int cmd_export(struct ctx *ctx, int argc, char **argv);
 int cmd_sync(struct ctx *ctx, int argc, char **argv);
 int cmd_diff(struct ctx *ctx, int argc, char **argv);
 int cmd_daemon(struct ctx *ctx, int argc, char **argv);
+int cmd_stats(struct ctx *ctx, int argc, char **argv);
 
 /* Shared by the writing verbs (write.c). */
 enum write_mode {
@@ -74,6 +76,21 @@ int node_args(struct ctx *ctx, int argc, char **argv, struct node_input *in,
 /* Compiles and syncs this node's kernel (incremental, or whole with
  * full), printing the outcome. Returns 0 or a negative errno. */
 int sync_node(struct ctx *ctx, struct node_input *in, bool full);
+
+/* counters.c: kernel counters in policy terms. */
+struct nl_counter;
+struct counters {
+	struct nl_counter *v;
+	size_t n;
+};
+
+const char *table_name(struct ctx *ctx);
+int counters_load(struct ctx *ctx, struct counters *c);
+void counters_clear(struct counters *c);
+void counters_policy(const struct counters *c, const char *label,
+		     uint64_t *packets, uint64_t *bytes);
+void counters_iface(const struct counters *c, const char *iface,
+		    uint64_t *packets, uint64_t *bytes);
 
 /* Helpers (util.c). */
 void print_diags(const struct diags *d);

@@ -93,6 +93,16 @@ int nl_counters(const char *table, struct nl_counter **ret, size_t *ret_n)
 		r = nl ? -ENOMEM : -EPERM;
 		goto out;
 	}
+	{
+		bool exists = false;
+		uint32_t flags;
+
+		r = nl_table_info(nl, table, &exists, &flags);
+		if (r == 0 && !exists)
+			r = -ENOENT;
+		if (r < 0)
+			goto out;
+	}
 	portid = mnl_socket_get_portid(nl);
 	nftnl_rule_set_str(rule, NFTNL_RULE_TABLE, table);
 	nlh = nftnl_nlmsg_build_hdr(buf, NFT_MSG_GETRULE, NFPROTO_INET, NLM_F_DUMP, seq);

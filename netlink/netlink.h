@@ -64,7 +64,8 @@ void nl_close(struct mnl_socket *nl);
 int nl_sync_on(struct mnl_socket *nl, const struct nft_table *t, FILE *diff,
 	       struct nl_commit_result *res);
 
-/* The counter of every rule of table, with its chain and comment. */
+/* The counter of every rule of table, with its chain and comment.
+ * -ENOENT if there is no such table. */
 struct nl_counter {
 	char *chain;
 	char *comment;		/* "policy NAME ingress rule N", ... or NULL */

@@ -26,6 +26,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/utsname.h>
 #include <time.h>
 
 #include "nl-internal.h"
@@ -383,6 +384,38 @@ void put_begin(struct tx *tx, uint32_t genid)
 	end_msg(tx);
 }
 
+bool nl_kernel_at_least(unsigned major, unsigned minor)
+{
+	struct utsname u;
+	unsigned a = 0, b = 0;
+
+	if (uname(&u) < 0 || sscanf(u.release, "%u.%u", &a, &b) != 2)
+		return false;
+	return a > major || (a == major && b >= minor);
+}
+
+/* Whether BATCH_END is acknowledged (Linux 6.10+; nftmgr version probes
+ * it for real). Its ACK then confirms that the transaction committed. */
+static bool end_ack(void)
+{
+	static int known = -1;
+
+	if (known < 0)
+		known = nl_kernel_at_least(6, 10);
+	return known;
+}
+
+void put_end(struct tx *tx)
+{
+	struct nlmsghdr *nlh = nftnl_batch_end(next_msg(tx, "transaction end"), tx->seq);
+
+	if (nlh && end_ack()) {
+		nlh->nlmsg_flags |= NLM_F_ACK;
+		tx->end_seq = tx->seq;
+	}
+	end_msg(tx);
+}
+
 /* The table whole: if it exists, declared with the flags it has (which
  * also adopts an orphaned persistent table of ours) and deleted; then
  * created with our flags, and everything in it. */
@@ -403,8 +436,7 @@ static void build(struct tx *tx, const struct nft_table *t, uint32_t genid,
 		put_set(tx, t->name, t->sets[i], ids.base + (uint32_t)i);
 	for (size_t i = 0; i < t->n_chains && !tx->err; i++)
 		put_rules(tx, t->name, t->chains[i], &ids);
-	nftnl_batch_end(next_msg(tx, "transaction end"), tx->seq);
-	end_msg(tx);
+	put_end(tx);
 }
 
 void seqmap_clear(struct seqmap *m)
@@ -493,6 +525,7 @@ int send_batch(struct mnl_socket *nl, struct tx *tx, uint32_t *ret_seq,
 	}
 	free(iov);
 	*ret_err = 0;
+	tx->end_acked = false;
 	for (;;) {
 		struct pollfd p = { .fd = fd, .events = POLLIN };
 		ssize_t len;
@@ -502,18 +535,28 @@ int send_batch(struct mnl_socket *nl, struct tx *tx, uint32_t *ret_seq,
 		len = recv(fd, buf, sizeof(buf), MSG_DONTWAIT);
 		if (len <= 0)
 			break;
-		for (struct nlmsghdr *h = (struct nlmsghdr *)buf; mnl_nlmsg_ok(h, (int)len);
-		     h = mnl_nlmsg_next(h, (int *)&len)) {
+		int left = (int)len;
+
+		for (struct nlmsghdr *h = (struct nlmsghdr *)buf; mnl_nlmsg_ok(h, left);
+		     h = mnl_nlmsg_next(h, &left)) {
 			const struct nlmsgerr *e;
 
 			if (h->nlmsg_type != NLMSG_ERROR)
 				continue;
 			e = mnl_nlmsg_get_payload(h);
+			if (!e->error && h->nlmsg_seq == tx->end_seq)
+				tx->end_acked = true;
 			if (e->error && !*ret_err) {
 				*ret_err = e->error;
 				*ret_seq = h->nlmsg_seq;
 			}
 		}
+	}
+	/* No error, but the END we asked to be acknowledged was not: the
+	 * transaction did not commit. */
+	if (!*ret_err && tx->end_seq && !tx->end_acked) {
+		*ret_err = -EIO;
+		*ret_seq = tx->end_seq;
 	}
 	return 0;
 }

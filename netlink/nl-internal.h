@@ -47,11 +47,15 @@ struct tx {
 	int err;
 	size_t msgs;
 	uint32_t table_seq;	/* the NEWTABLE carrying our flags */
+	uint32_t end_seq;	/* BATCH_END, when its ACK is asked for */
+	bool end_acked;
 };
 
 void *next_msg(struct tx *tx, const char *what);
 void end_msg(struct tx *tx);
 void put_begin(struct tx *tx, uint32_t genid);
+void put_end(struct tx *tx);
+bool nl_kernel_at_least(unsigned major, unsigned minor);
 void put_table(struct tx *tx, const char *name, uint16_t type, uint32_t flags);
 void put_set(struct tx *tx, const char *table, const struct nft_set *s, uint32_t id);
 void put_chain(struct tx *tx, const char *table, const struct nft_chain *ch);

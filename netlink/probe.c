@@ -107,7 +107,7 @@ static int probe_batch(struct mnl_socket *nl, bool table, bool end, uint32_t *re
 	for (;;) {
 		struct pollfd p = { .fd = mnl_socket_get_fd(nl), .events = POLLIN };
 
-		if (poll(&p, 1, 100) <= 0)
+		if (poll(&p, 1, 0) <= 0)	/* replies are queued before sendto returns */
 			break;
 		n = (int)recv(p.fd, rbuf, sizeof(rbuf), MSG_DONTWAIT);
 		if (n <= 0)

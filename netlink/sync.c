@@ -309,19 +309,10 @@ static int plan_chains(const struct nft_table *t, struct ksnap *ks,
 	return 0;
 }
 
-#include <sys/utsname.h>
-
 /* Linux before 6.2 (or NFTMGR_TEST_OLD_KERNEL=1, for the tests). */
 static bool old_kernel(void)
 {
-	struct utsname u;
-	unsigned major = 0, minor = 0;
-
-	if (getenv("NFTMGR_TEST_OLD_KERNEL"))
-		return true;
-	if (uname(&u) < 0 || sscanf(u.release, "%u.%u", &major, &minor) != 2)
-		return false;
-	return major < 6 || (major == 6 && minor < 2);
+	return getenv("NFTMGR_TEST_OLD_KERNEL") || !nl_kernel_at_least(6, 2);
 }
 
 static bool map_target(struct ksnap *ks, const char *chain)
@@ -554,8 +545,7 @@ static void build_incremental(struct tx *tx, const struct nft_table *t,
 		put_flush(tx, t->name, p->chains_gone[i], true);
 	for (size_t i = 0; i < p->n_sets_gone; i++)
 		put_delset(tx, t->name, p->sets_gone[i]);
-	nftnl_batch_end(next_msg(tx, "transaction end"), tx->seq);
-	end_msg(tx);
+	put_end(tx);
 }
 
 static void print_plan(FILE *f, const struct nft_table *t, const struct plan *p)

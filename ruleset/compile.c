@@ -355,6 +355,29 @@ static enum chain_mode stage_mode(const struct stage *s)
 	return modes[s->kind];
 }
 
+#define INLINE_MAX_RULES 2
+
+/* A short policy without Pass is copied into the endpoint chain instead
+ * of jumped to: every new connection saves a jump and a return per such
+ * policy. Its rules keep their comments and counters. (Not in the forward
+ * stage, whose Allow returns.) */
+static bool inline_policy(struct cctx *c, struct nft_chain *ch, const struct stage *s,
+			  const struct resource *p)
+{
+	const char *name;
+	struct nft_chain *pc;
+
+	if (s->kind == STAGE_FORWARD || policy_has_pass(p, s->dir))
+		return false;
+	name = policy_chain(c, p, s->dir, stage_mode(s));
+	pc = name ? chain_find(c, name) : NULL;
+	if (!pc || pc->n_rules > INLINE_MAX_RULES)
+		return false;
+	for (size_t i = 0; i < pc->n_rules; i++)
+		rule_copy(c, ch, &pc->rules[i]);
+	return true;
+}
+
 /* Jumps to the policies in order. A policy that decides ends the base
  * chain itself (accept, drop), except in the forward stage, where an
  * Allow marks and returns: there each jump is followed by a return once
@@ -370,6 +393,8 @@ static void policy_jumps(struct cctx *c, struct nft_chain *ch, const struct stag
 		snprintf(comment, sizeof(comment), "policy %s%s%s",
 			 pols[i]->namespace ? pols[i]->namespace : "",
 			 pols[i]->namespace ? "/" : "", pols[i]->name);
+		if (inline_policy(c, ch, s, pols[i]))
+			continue;
 		jump(c, ch, policy_chain(c, pols[i], s->dir, stage_mode(s)), comment);
 		if (s->kind == STAGE_FORWARD) {
 			mark_rule(c, ch, c->mark_accept | c->mark_pass, 0, true,
@@ -674,6 +699,7 @@ int ruleset_compile(struct resource *const *v, size_t n,
 		err = find_heps(&c);
 	if (!err) {
 		base_chains(&c);
+		chains_prune(&c);
 		err = c.err;
 	}
 	if (!err && stats)

@@ -67,6 +67,9 @@ struct nft_rule *rule_add(struct cctx *c, struct nft_chain *ch,
 void rule_match(struct cctx *c, struct nft_rule *r, const struct nft_match *m);
 void rule_verdict(struct cctx *c, struct nft_rule *r, enum nft_verdict v,
 		  const char *target);
+void rule_copy(struct cctx *c, struct nft_chain *ch, const struct nft_rule *src);
+/* Removes regular chains nothing jumps or goes to. */
+void chains_prune(struct cctx *c);
 /* Takes elems. Returns the name of the set with that content (shared),
  * or of a new one named owner. */
 const char *set_intern(struct cctx *c, enum nft_key key, bool interval,

@@ -46,19 +46,80 @@ void elems_free(struct nft_elem *e, size_t n)
 	free(e);
 }
 
+static void chain_free(struct nft_chain *ch)
+{
+	for (size_t k = 0; k < ch->n_rules; k++)
+		rule_free(&ch->rules[k]);
+	free(ch->rules);
+	free(ch->name);
+	free(ch);
+}
+
+/* Deep copy of a rule at the end of chain ch. */
+void rule_copy(struct cctx *c, struct nft_chain *ch, const struct nft_rule *src)
+{
+	struct nft_rule *r = rule_add(c, ch, src->comment);
+
+	if (!r)
+		return;
+	for (size_t i = 0; i < src->n_m; i++)
+		rule_match(c, r, &src->m[i]);
+	r->mark_set = src->mark_set;
+	r->mark_and = src->mark_and;
+	r->mark_or = src->mark_or;
+	r->notrack = src->notrack;
+	if (src->log_prefix && !(r->log_prefix = strdup(src->log_prefix)))
+		c->err = -ENOMEM;
+	rule_verdict(c, r, src->verdict, src->target);
+}
+
+static bool referenced(const struct nft_table *t, const char *name)
+{
+	for (size_t i = 0; i < t->n_chains; i++)
+		for (size_t k = 0; k < t->chains[i]->n_rules; k++) {
+			const struct nft_rule *r = &t->chains[i]->rules[k];
+
+			if ((r->verdict == NFT_V_JUMP || r->verdict == NFT_V_GOTO) &&
+			    r->target && strcmp(r->target, name) == 0)
+				return true;
+		}
+	for (size_t i = 0; i < t->n_sets; i++)
+		for (size_t k = 0; k < t->sets[i]->n_elems; k++)
+			if (t->sets[i]->elems[k].chain &&
+			    strcmp(t->sets[i]->elems[k].chain, name) == 0)
+				return true;
+	return false;
+}
+
+void chains_prune(struct cctx *c)
+{
+	bool *keep = calloc(c->t->n_chains + 1, sizeof(*keep));
+	size_t w = 0;
+
+	if (!keep) {
+		c->err = -ENOMEM;
+		return;
+	}
+	/* Decide for all first: the test reads every chain's rules. */
+	for (size_t i = 0; i < c->t->n_chains; i++)
+		keep[i] = c->t->chains[i]->hook != NFT_HOOK_NONE ||
+			  referenced(c->t, c->t->chains[i]->name);
+	for (size_t i = 0; i < c->t->n_chains; i++) {
+		if (keep[i])
+			c->t->chains[w++] = c->t->chains[i];
+		else
+			chain_free(c->t->chains[i]);
+	}
+	c->t->n_chains = w;
+	free(keep);
+}
+
 struct nft_table *nft_table_free(struct nft_table *t)
 {
 	if (!t)
 		return NULL;
-	for (size_t i = 0; i < t->n_chains; i++) {
-		struct nft_chain *ch = t->chains[i];
-
-		for (size_t k = 0; k < ch->n_rules; k++)
-			rule_free(&ch->rules[k]);
-		free(ch->rules);
-		free(ch->name);
-		free(ch);
-	}
+	for (size_t i = 0; i < t->n_chains; i++)
+		chain_free(t->chains[i]);
 	free(t->chains);
 	for (size_t i = 0; i < t->n_sets; i++) {
 		elems_free(t->sets[i]->elems, t->sets[i]->n_elems);

@@ -84,7 +84,7 @@ static bool referenced(const struct nft_table *t, const char *name)
 				return true;
 		}
 	for (size_t i = 0; i < t->n_sets; i++)
-		for (size_t k = 0; k < t->sets[i]->n_elems; k++)
+		for (size_t k = 0; t->sets[i]->key == NFT_KEY_IFNAME && k < t->sets[i]->n_elems; k++)
 			if (t->sets[i]->elems[k].chain &&
 			    strcmp(t->sets[i]->elems[k].chain, name) == 0)
 				return true;

@@ -355,18 +355,10 @@ int nl_snapshot(struct mnl_socket *nl, const char *table, struct ksnap *ret)
 	struct ksnap s = { 0 };
 	struct ctx c = { .s = &s, .table = table };
 	char buf[4096];
-	struct nftnl_table *t = nftnl_table_alloc();
 	struct nlmsghdr *nlh;
-	int r;
+	int r = nl_table_info(nl, table, &s.exists, &s.flags);
 
-	if (!t)
-		return -ENOMEM;
-	nftnl_table_set_str(t, NFTNL_TABLE_NAME, table);
-	nlh = nftnl_nlmsg_build_hdr(buf, NFT_MSG_GETTABLE, NFPROTO_INET, NLM_F_ACK, next_seq());
-	nftnl_table_nlmsg_build_payload(nlh, t);
-	nftnl_table_free(t);
-	r = talk(nl, nlh, on_table, &s);
-	if (r == -ENOENT || (r == 0 && !s.exists)) {
+	if (r == 0 && !s.exists) {
 		*ret = s;
 		return 0;
 	}

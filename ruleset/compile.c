@@ -568,10 +568,11 @@ static void map_elem(struct cctx *c, struct nft_set *m, const char *ifname,
 		c->err = -ENOMEM;
 }
 
-/* iifname != "cali*" ... != "lo": what an all-interfaces endpoint covers. */
-static void not_workload(struct cctx *c, struct nft_rule *r, enum dir dir)
+/* The workload interface patterns, "cali*" for each interfacePrefix
+ * entry; calls fn for each. */
+static void for_each_workload_pattern(struct cctx *c, void (*fn)(struct cctx *c,
+				      const char *pattern, void *data), void *data)
 {
-	enum nft_match_kind k = dir == DIR_IN ? NFT_M_IIFNAME : NFT_M_OIFNAME;
 	_cleanup_free_ char *copy = strdup(c->fx.iface_prefix);
 	char *save = NULL, *tok, buf[64];
 
@@ -581,10 +582,41 @@ static void not_workload(struct cctx *c, struct nft_rule *r, enum dir dir)
 	}
 	for (tok = strtok_r(copy, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
 		snprintf(buf, sizeof(buf), "%s*", tok);
-		rule_match(c, r, &(struct nft_match){ .kind = k, .neg = true,
-						      .ifname = buf });
+		fn(c, buf, data);
 	}
-	rule_match(c, r, &(struct nft_match){ .kind = k, .neg = true, .ifname = "lo" });
+}
+
+struct iface_match {
+	struct nft_rule *r;
+	enum nft_match_kind kind;
+};
+
+static void add_not_iface(struct cctx *c, const char *pattern, void *data)
+{
+	struct iface_match *m = data;
+
+	rule_match(c, m->r, &(struct nft_match){ .kind = m->kind, .neg = true,
+						 .ifname = (char *)pattern });
+}
+
+/* iifname != "cali*" ... != "lo": what an all-interfaces endpoint covers. */
+static void not_workload(struct cctx *c, struct nft_rule *r, enum dir dir)
+{
+	struct iface_match m = { r, dir == DIR_IN ? NFT_M_IIFNAME : NFT_M_OIFNAME };
+
+	for_each_workload_pattern(c, add_not_iface, &m);
+	add_not_iface(c, "lo", &m);
+}
+
+static struct nft_rule *dispatch_rule(struct cctx *c, struct nft_chain *base,
+				      const char *comment, bool skip_accepted)
+{
+	struct nft_rule *r = rule_add(c, base, comment);
+
+	if (skip_accepted)
+		rule_match(c, r, &(struct nft_match){ .kind = NFT_M_MARK,
+						      .mask = c->mark_accept, .value = 0 });
+	return r;
 }
 
 static void dispatch(struct cctx *c, struct nft_chain *base, const struct stage *s,
@@ -602,38 +634,28 @@ static void dispatch(struct cctx *c, struct nft_chain *base, const struct stage 
 		else
 			map_elem(c, m, c->ifs[i].ifname, ch);
 	}
-	r = rule_add(c, base, "dispatch");
-	if (skip_accepted)
-		rule_match(c, r, &(struct nft_match){ .kind = NFT_M_MARK,
-						      .mask = c->mark_accept, .value = 0 });
+	r = dispatch_rule(c, base, "dispatch", skip_accepted);
 	rule_verdict(c, r, s->dir == DIR_IN ? NFT_V_VMAP_IIF : NFT_V_VMAP_OIF, s->map);
 	if (!star)
 		return;
-	r = rule_add(c, base, "dispatch: all interfaces");
-	if (skip_accepted)
-		rule_match(c, r, &(struct nft_match){ .kind = NFT_M_MARK,
-						      .mask = c->mark_accept, .value = 0 });
+	r = dispatch_rule(c, base, "dispatch: all interfaces", skip_accepted);
 	not_workload(c, r, s->dir);
 	rule_verdict(c, r, NFT_V_GOTO, star);
 }
 
+static void accept_to_workload(struct cctx *c, const char *pattern, void *data)
+{
+	struct nft_rule *r = rule_add(c, data, "host to workload");
+
+	rule_match(c, r, &(struct nft_match){ .kind = NFT_M_OIFNAME,
+					      .ifname = (char *)pattern });
+	rule_verdict(c, r, NFT_V_ACCEPT, NULL);
+}
+
+/* Host to its own workloads is always allowed. */
 static void workload_bypass(struct cctx *c, struct nft_chain *ch)
 {
-	_cleanup_free_ char *copy = strdup(c->fx.iface_prefix);
-	char *save = NULL, *tok, buf[64];
-
-	if (!copy) {
-		c->err = -ENOMEM;
-		return;
-	}
-	/* Host to its own workloads is always allowed. */
-	for (tok = strtok_r(copy, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
-		struct nft_rule *r = rule_add(c, ch, "host to workload");
-
-		snprintf(buf, sizeof(buf), "%s*", tok);
-		rule_match(c, r, &(struct nft_match){ .kind = NFT_M_OIFNAME, .ifname = buf });
-		rule_verdict(c, r, NFT_V_ACCEPT, NULL);
-	}
+	for_each_workload_pattern(c, accept_to_workload, ch);
 }
 
 static void base_chains(struct cctx *c)

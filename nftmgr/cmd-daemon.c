@@ -1,11 +1,13 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
- * daemon: keep this node's kernel in sync with the file datastore. The
- * table is committed at start, then again after every change to the store
- * (inotify, bursts coalesced over a settle window) and periodically, to
- * repair drift. The netlink socket stays open: while the daemon runs, the
- * table is owned by it, so no other process (nor flush ruleset) can
- * change it. Stopping never flushes: the rules outlive the process.
+ * daemon: keep this node's kernel in sync with the datastore. The table is
+ * committed at start, then again after every change (bursts coalesced over
+ * a settle window) and periodically, to repair drift. With the file
+ * datastore changes come from inotify, with etcd from a watch
+ * (daemon-etcd.c). The netlink socket stays open: while the daemon runs,
+ * the table is owned by it, so no other process (nor flush ruleset) can
+ * change it. Stopping, or losing the datastore, never flushes: the rules
+ * in force stay.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -22,27 +24,14 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "daemon.h"
+#include "etcd.h"
 #include "netlink.h"
-#include "nftmgr.h"
 
-#define SETTLE_MS	100	/* a burst of writes becomes one commit */
-#define RESYNC_MS	60000	/* drift repair */
 #define WATCH_MASK	(IN_CREATE | IN_DELETE | IN_MOVED_TO | IN_MOVED_FROM | \
 			 IN_CLOSE_WRITE | IN_DELETE_SELF)
 
-struct daemon {
-	struct ctx *ctx;
-	struct node_input in;
-	struct mnl_socket *nl;
-	char *dir;
-	int ino;
-	int sfd;
-	bool ready;
-	unsigned long commits;
-};
-
-__attribute__((format(printf, 2, 3)))
-static void logp(int prio, const char *fmt, ...)
+void logp(int prio, const char *fmt, ...)
 {
 	va_list ap;
 
@@ -54,14 +43,24 @@ static void logp(int prio, const char *fmt, ...)
 	fputc('\n', stderr);
 }
 
+uint64_t mono_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
 static void usage(FILE *f, const char *prog)
 {
-	fprintf(f, "Usage: %s [--node NAME] [--datastore-dir DIR] daemon [--local-address IFACE=IP ...]\n\n"
-		"Keep this node's nftmgr table in sync with the file datastore: commit at\n"
-		"start, after every change (coalesced over %d ms) and every %d s. While it\n"
-		"runs the table is owned by it. SIGTERM stops it and leaves the rules in\n"
-		"force; SIGHUP re-reads the configuration.\n", prog, SETTLE_MS,
-		RESYNC_MS / 1000);
+	fprintf(f, "Usage: %s [-c FILE] [--node NAME] [--datastore-dir DIR] daemon "
+		"[--local-address IFACE=IP ...]\n\n"
+		"Keep this node's nftmgr table in sync with the datastore: commit at\n"
+		"start, after every change (file datastore: coalesced over %d ms; etcd:\n"
+		"%d ms of quiet, at most %d ms) and every %d s. While it runs the table\n"
+		"is owned by it. SIGTERM stops it and leaves the rules in force; SIGHUP\n"
+		"re-reads the configuration.\n", prog, SETTLE_MS, ETCD_SETTLE_MS,
+		ETCD_MAX_WAIT_MS, RESYNC_MS / 1000);
 }
 
 /* Watches every directory of the store (new ones are added as they come). */
@@ -108,25 +107,30 @@ static bool drain_inotify(struct daemon *d)
 	return relevant;
 }
 
-static int sync_now(struct daemon *d, const char *why)
+int daemon_commit(struct daemon *d, struct resource *const *v, size_t n,
+		  const char *why)
 {
 	struct compile_stats st = { 0 };
 	struct nl_commit_result res;
 	struct nft_table *t = NULL;
-	int r = node_table(d->ctx, &d->in, &t, &st);
+	uint64_t t0 = mono_ms();
+	int r = node_compile(d->ctx, &d->in, v, n, &t, &st);
 
 	if (r < 0) {
+		d->failures++;
 		logp(3, "%s: cannot compile the ruleset; the rules in force stay", why);
 		return r;
 	}
 	r = nl_sync_on(d->nl, t, NULL, &res);
 	if (r < 0) {
+		d->failures++;
 		logp(3, "%s: sync failed, the rules in force stay: %s", why, res.error);
 	} else {
 		d->commits += res.messages ? 1 : 0;
-		logp(6, "%s: %s (%zu chains, %zu rules, %zu sets; %zu messages, %zu bytes)",
-		     why, res.messages ? "committed" : "up to date", st.chains, st.rules,
-		     st.sets, res.messages, res.bytes);
+		logp(6, "%s: %s (%zu chains, %zu rules, %zu sets; %zu messages, %zu bytes; "
+		     "%llu ms)", why, res.messages ? "committed" : "up to date", st.chains,
+		     st.rules, st.sets, res.messages, res.bytes,
+		     (unsigned long long)(mono_ms() - t0));
 		if (!d->ready) {
 			sd_notify(0, "READY=1");
 			d->ready = true;
@@ -138,15 +142,26 @@ static int sync_now(struct daemon *d, const char *why)
 	return r;
 }
 
+static int file_commit(struct daemon *d, const char *why)
+{
+	struct resource_list l = { 0 };
+	int r = load_resources(d->ctx, NULL, 0, &l);
+
+	if (r < 0)
+		logp(3, "%s: cannot read the datastore; the rules in force stay", why);
+	else
+		r = daemon_commit(d, l.v, l.n, why);
+	resource_list_clear(&l);
+	return r;
+}
+
 static int setup(struct daemon *d)
 {
 	struct nl_commit_result res = { 0 };
-	struct store *s = NULL;
 	sigset_t mask;
 
-	if (ctx_store_dir(d->ctx, &d->dir) < 0 || store_open(d->dir, &s) < 0)
+	if (ds_open(d->ctx, &d->ds) != 0)
 		return -EIO;
-	store_free(s);
 	d->nl = nl_open(&res);
 	if (!d->nl) {
 		logp(3, "%s", res.error);
@@ -159,35 +174,39 @@ static int setup(struct daemon *d)
 	if (sigprocmask(SIG_BLOCK, &mask, NULL) < 0)
 		return -errno;
 	d->sfd = signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK);
+	if (d->sfd < 0)
+		return -errno;
+	if (ds_etcd(d->ds))
+		return 0;
+	d->dir = strdup(ds_where(d->ds));
 	d->ino = inotify_init1(IN_CLOEXEC | IN_NONBLOCK);
-	if (d->sfd < 0 || d->ino < 0)
+	if (!d->dir || d->ino < 0)
 		return -errno;
 	watch_tree(d, d->dir, 0);
 	return 0;
 }
 
-/* Returns true to go on. */
-static bool on_signal(struct daemon *d)
+bool daemon_signals(struct daemon *d)
 {
 	struct signalfd_siginfo si;
 
 	while (read(d->sfd, &si, sizeof(si)) == sizeof(si)) {
 		if (si.ssi_signo == SIGHUP) {
 			logp(6, "SIGHUP: re-reading the configuration");
-			(void)sync_now(d, "reload");
+			d->reload = true;
 			continue;
 		}
 		logp(6, "signal %u: stopping; the rules stay in force", si.ssi_signo);
-		return false;
+		d->stop = true;
 	}
-	return true;
+	return !d->stop;
 }
 
-static void run(struct daemon *d)
+static void run_file(struct daemon *d)
 {
 	bool pending = false;
 
-	(void)sync_now(d, "start");
+	(void)file_commit(d, "start");
 	for (;;) {
 		struct pollfd p[2] = { { .fd = d->sfd, .events = POLLIN },
 				       { .fd = d->ino, .events = POLLIN } };
@@ -195,8 +214,12 @@ static void run(struct daemon *d)
 
 		if (r < 0 && errno != EINTR)
 			break;
-		if (r > 0 && (p[0].revents & POLLIN) && !on_signal(d))
+		if (r > 0 && (p[0].revents & POLLIN) && !daemon_signals(d))
 			break;
+		if (d->reload) {
+			d->reload = false;
+			(void)file_commit(d, "reload");
+		}
 		if (r > 0 && (p[1].revents & POLLIN)) {
 			if (drain_inotify(d))
 				pending = true;
@@ -204,7 +227,7 @@ static void run(struct daemon *d)
 			continue;	/* settle: wait for quiet */
 		}
 		if (r == 0) {
-			(void)sync_now(d, pending ? "change" : "resync");
+			(void)file_commit(d, pending ? "change" : "resync");
 			pending = false;
 		}
 	}
@@ -227,17 +250,24 @@ int cmd_daemon(struct ctx *ctx, int argc, char **argv)
 		logp(3, "cannot start: %s", strerror(errno ? errno : EIO));
 		goto out;
 	}
-	logp(6, "watching %s for node %s", d.dir, node_name(ctx));
-	run(&d);
+	logp(6, "watching %s %s for node %s", ds_etcd(d.ds) ? "etcd" : "directory",
+	     ds_where(d.ds), node_name(ctx));
+	if (ds_etcd(d.ds))
+		daemon_run_etcd(&d);
+	else
+		run_file(&d);
 	sd_notify(0, "STOPPING=1");
 	ret = EXIT_OK;
 out:
+	etcd_watch_free(d.w);
+	cache_clear(&d.cache);
 	nl_close(d.nl);
 	if (d.ino >= 0)
 		close(d.ino);
 	if (d.sfd >= 0)
 		close(d.sfd);
 	free(d.dir);
+	ds_free(d.ds);
 	node_input_clear(&d.in);
 	return ret;
 }

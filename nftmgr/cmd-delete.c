@@ -41,41 +41,43 @@ static int by_name(const char *kind_arg, const char *name, const char *ns,
 	return resource_list_add(l, r);
 }
 
-static int delete_all(struct store *s, struct resource_list *l, bool skip_missing)
+static int delete_all(struct datastore *ds, struct resource_list *l, bool skip_missing)
 {
-	size_t done = 0;
 	const char *kind = common_kind(l->v, l->n);
+	int64_t *revs = calloc(l->n ? l->n : 1, sizeof(*revs));
+	size_t done = 0;
+	int e = revs ? 0 : -ENOMEM;
 
-	for (size_t i = 0; i < l->n; i++) {
+	for (size_t i = 0; i < l->n && e >= 0; i++) {
 		const struct resource *r = l->v[i];
-		int e = store_exists(s, r->kind, r->namespace, r->name);
+		struct resource *old = NULL;
 
+		e = ds_get(ds, r, &old, &revs[i]);
+		resource_free(old);
 		if (e == 0 && !skip_missing) {
 			fprintf(stderr, "Failed to delete any resources: resource does not exist: %s(%s%s%s)\n",
 				kind_info(r->kind)->kind, r->namespace ? r->namespace : "",
 				r->namespace ? "/" : "", r->name);
+			free(revs);
 			return EXIT_FAIL;
 		}
-		if (e < 0) {
+		if (e < 0)
 			fprintf(stderr, "Failed to delete any resources: %s(%s): %s\n",
 				kind_info(r->kind)->kind, r->name, strerror(-e));
-			return EXIT_FAIL;
-		}
+		if (e == 0)
+			revs[i] = -1;
 	}
-	for (size_t i = 0; i < l->n; i++) {
-		const struct resource *r = l->v[i];
-		int e = store_delete(s, r->kind, r->namespace, r->name);
-
-		if (e == -ENOENT)
-			continue;
-		if (e < 0) {
-			fprintf(stderr, "Partial success: deleted the first %zu out of %zu resources:\n"
-				"Hit error: %s(%s): %s\n", done, l->n,
-				kind_info(r->kind)->kind, r->name, strerror(-e));
-			return EXIT_FAIL;
-		}
-		done++;
-	}
+	if (e >= 0)
+		e = ds_delete_all(ds, l->v, revs, l->n, &done);
+	free(revs);
+	if (e == -ESTALE)
+		fprintf(stderr, "Failed to delete any resources: the datastore changed while "
+			"deleting (another writer?); nothing was deleted\n");
+	else if (e < 0 && !ds_etcd(ds))
+		fprintf(stderr, "Partial success: deleted the first %zu out of %zu resources:\n"
+			"Hit error: %s\n", done, l->n, strerror(-e));
+	if (e < 0)
+		return EXIT_FAIL;
 	if (kind)
 		printf("Successfully deleted %zu '%s' resource(s)\n", done, kind);
 	else
@@ -95,7 +97,7 @@ int cmd_delete(struct ctx *ctx, int argc, char **argv)
 	};
 	struct resource_list l = { 0 };
 	struct diags d = { 0 };
-	struct store *s = NULL;
+	struct datastore *ds = NULL;
 	const char *path = NULL, *ns = NULL;
 	bool skip = false, no_sync = false;
 	int c, ret = EXIT_FAIL;
@@ -126,20 +128,20 @@ int cmd_delete(struct ctx *ctx, int argc, char **argv)
 		fprintf(stderr, "No resources specified in file\n");
 		goto out;
 	}
-	ret = ctx_open_store(ctx, &s);
+	ret = ds_open(ctx, &ds);
 	if (ret)
 		goto out;
-	if (store_lock(s) < 0) {
+	if (ds_lock(ds) < 0) {
 		fprintf(stderr, "Failed to lock the datastore\n");
 		ret = EXIT_FAIL;
 		goto out;
 	}
-	ret = delete_all(s, &l, skip);
-	store_unlock(s);
-	if (ret == EXIT_OK && !no_sync)
+	ret = delete_all(ds, &l, skip);
+	ds_unlock(ds);
+	if (ret == EXIT_OK && !no_sync && !ds_etcd(ds))
 		ret = after_write_sync(ctx);
 out:
-	store_free(s);
+	ds_free(ds);
 	resource_list_clear(&l);
 	diags_clear(&d);
 	return ret;

@@ -279,7 +279,7 @@ int cmd_get(struct ctx *ctx, int argc, char **argv)
 	};
 	struct resource_list l = { 0 };
 	struct diags d = { 0 };
-	struct store *s = NULL;
+	struct datastore *ds = NULL;
 	enum output out = OUT_PS;
 	const char *ns = NULL, *name;
 	bool all_ns = false;
@@ -310,11 +310,11 @@ int cmd_get(struct ctx *ctx, int argc, char **argv)
 		ns = "default";
 	if (all_ns)
 		ns = NULL;
-	ret = ctx_open_store(ctx, &s);
+	ret = ds_open(ctx, &ds);
 	if (ret)
 		return ret;
 	ret = EXIT_FAIL;
-	if (store_list(s, k, NULL, &l, &d) < 0) {
+	if (ds_list(ds, k, &l, &d) < 0) {
 		fprintf(stderr, "Failed to get resources: cannot read the datastore\n");
 		goto out;
 	}
@@ -333,7 +333,7 @@ int cmd_get(struct ctx *ctx, int argc, char **argv)
 	else
 		ret = print_table(ctx, &l, k, out == OUT_WIDE, all_ns) < 0;
 out:
-	store_free(s);
+	ds_free(ds);
 	resource_list_clear(&l);
 	diags_clear(&d);
 	return ret;

@@ -12,12 +12,12 @@ const char *table_name(struct ctx *ctx)
 	static char name[64] = "nftmgr";
 	struct resource_list l = { 0 };
 	struct diags d = { 0 };
-	struct store *s = NULL;
+	struct datastore *ds = NULL;
 	char node[300];
 
 	snprintf(node, sizeof(node), "node.%s", node_name(ctx));
-	if (ctx_open_store(ctx, &s) == 0 &&
-	    store_list(s, RES_FELIX_CONFIGURATION, NULL, &l, &d) == 0) {
+	if (ds_open(ctx, &ds) == 0 &&
+	    ds_list(ds, RES_FELIX_CONFIGURATION, &l, &d) == 0) {
 		/* default first, then node.<node> over it */
 		for (int pass = 0; pass < 2; pass++)
 			for (size_t i = 0; i < l.n; i++)
@@ -25,7 +25,7 @@ const char *table_name(struct ctx *ctx)
 				    l.v[i]->u.felix.table_name)
 					snprintf(name, sizeof(name), "%s", l.v[i]->u.felix.table_name);
 	}
-	store_free(s);
+	ds_free(ds);
 	resource_list_clear(&l);
 	diags_clear(&d);
 	return name;

@@ -68,6 +68,9 @@ int load_resources(struct ctx *ctx, char **paths, size_t n_paths,
 /* Compiles this node's table; prints its own errors. */
 int node_table(struct ctx *ctx, struct node_input *in, struct nft_table **ret,
 	       struct compile_stats *stats);
+/* The same from resources in hand (not taken over). */
+int node_compile(struct ctx *ctx, struct node_input *in, struct resource *const *v,
+		 size_t n, struct nft_table **ret, struct compile_stats *stats);
 void node_input_clear(struct node_input *in);
 /* Parses -f, --local-address, --full (when full is non-NULL) and --help.
  * Returns -1 to go on, or the exit status to return. */
@@ -92,11 +95,39 @@ void counters_policy(const struct counters *c, const char *label,
 void counters_iface(const struct counters *c, const char *iface,
 		    uint64_t *packets, uint64_t *bytes);
 
+/* datastore.c: the file datastore or etcd, behind one face. */
+struct datastore;
+struct etcd;
+
+/* Loads the config and opens the datastore it names; prints its own
+ * errors. Returns 0, or an exit status. */
+int ds_open(struct ctx *ctx, struct datastore **ret);
+struct datastore *ds_free(struct datastore *ds);
+/* NULL for the file datastore. */
+struct etcd *ds_etcd(struct datastore *ds);
+const char *ds_where(const struct datastore *ds);
+/* The file datastore's writer lock; nothing for etcd (transactions). */
+int ds_lock(struct datastore *ds);
+void ds_unlock(struct datastore *ds);
+/* One kind (kind < 0: all) into out; undecodable entries reported in d. */
+int ds_list(struct datastore *ds, int kind, struct resource_list *out,
+	    struct diags *d);
+/* The stored version of r: 1 with *old (may stay NULL when unreadable;
+ * caller frees) and its revision (etcd), 0 if absent, negative errno. */
+int ds_get(struct datastore *ds, const struct resource *r, struct resource **old,
+	   int64_t *rev);
+/* uid and creationTimestamp: kept from old, else new ones. */
+int ds_stamp(struct resource *r, const struct resource *old);
+/* Writes (deletes) every v[i] whose revs[i] is not -1, all or nothing on
+ * etcd, where revs[i] is the revision ds_get() saw (0: absent) and a
+ * key changed since then fails the whole write with -ESTALE. */
+int ds_put_all(struct datastore *ds, struct resource *const *v, const int64_t *revs,
+	       size_t n, size_t *done);
+int ds_delete_all(struct datastore *ds, struct resource *const *v, const int64_t *revs,
+		  size_t n, size_t *done);
+
 /* Helpers (util.c). */
 void print_diags(const struct diags *d);
-/* Loads the config and opens the file datastore; prints its own errors.
- * Returns 0, or an exit status. */
-int ctx_open_store(struct ctx *ctx, struct store **ret);
 /* The file datastore's directory, from --datastore-dir or the config.
  * Caller frees. */
 int ctx_store_dir(struct ctx *ctx, char **ret);

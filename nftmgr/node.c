@@ -98,20 +98,58 @@ int load_resources(struct ctx *ctx, char **paths, size_t n_paths,
 			  struct resource_list *l)
 {
 	struct diags d = { 0 };
-	struct store *s = NULL;
+	struct datastore *ds = NULL;
 	int r = 0;
 
 	for (size_t i = 0; i < n_paths; i++)
 		if (ruleset_load_path(paths[i], l, &d) < 0)
 			r = -EINVAL;
 	if (!n_paths) {
-		r = ctx_open_store(ctx, &s);
+		r = ds_open(ctx, &ds);
 		if (r)
 			return -EIO;
-		r = store_list_all(s, l, &d);
-		store_free(s);
+		r = ds_list(ds, -1, l, &d);
+		ds_free(ds);
 	}
 	print_diags(&d);
+	diags_clear(&d);
+	return r;
+}
+
+static void node_ifaces(struct node_input *in)
+{
+	if (in->own_ifs)
+		return;
+	/* this machine's addresses, as they are now */
+	ifaces_free(in->ifs, in->n_ifs);
+	in->ifs = NULL;
+	in->n_ifs = 0;
+	if (ifaces_from_system(&in->ifs, &in->n_ifs) < 0)
+		fprintf(stderr, "cannot list local addresses; expectedIPs will not match\n");
+}
+
+int node_compile(struct ctx *ctx, struct node_input *in, struct resource *const *v,
+		 size_t n, struct nft_table **ret, struct compile_stats *stats)
+{
+	struct compile_opts o = { .node = node_name(ctx) };
+	struct resource_list l = { .n = n, .cap = n };
+	struct diags d = { 0 };
+	int r = -ENOMEM;
+
+	node_ifaces(in);
+	o.ifaces = in->ifs;
+	o.n_ifaces = in->n_ifs;
+	/* a sorted copy of the pointers: the resources stay the caller's */
+	l.v = malloc((n ? n : 1) * sizeof(*l.v));
+	if (l.v) {
+		memcpy(l.v, v, n * sizeof(*v));
+		resource_list_sort(&l);
+		r = ruleset_compile(l.v, l.n, &o, ret, stats, &d);
+	}
+	print_diags(&d);
+	if (r < 0)
+		fprintf(stderr, "compiling the ruleset: %s\n", strerror(-r));
+	free(l.v);
 	diags_clear(&d);
 	return r;
 }
@@ -119,31 +157,12 @@ int load_resources(struct ctx *ctx, char **paths, size_t n_paths,
 int node_table(struct ctx *ctx, struct node_input *in, struct nft_table **ret,
 	       struct compile_stats *stats)
 {
-	struct compile_opts o = { .node = node_name(ctx) };
 	struct resource_list l = { 0 };
-	struct diags d = { 0 };
-	int r;
+	int r = load_resources(ctx, in->paths, in->n_paths, &l);
 
-	if (!in->own_ifs) {
-		/* this machine's addresses, as they are now */
-		ifaces_free(in->ifs, in->n_ifs);
-		in->ifs = NULL;
-		in->n_ifs = 0;
-	}
-	if (!in->own_ifs && ifaces_from_system(&in->ifs, &in->n_ifs) < 0)
-		fprintf(stderr, "cannot list local addresses; expectedIPs will not match\n");
-	o.ifaces = in->ifs;
-	o.n_ifaces = in->n_ifs;
-	r = load_resources(ctx, in->paths, in->n_paths, &l);
-	if (r == 0) {
-		resource_list_sort(&l);
-		r = ruleset_compile(l.v, l.n, &o, ret, stats, &d);
-		print_diags(&d);
-		if (r < 0)
-			fprintf(stderr, "compiling the ruleset: %s\n", strerror(-r));
-	}
+	if (r == 0)
+		r = node_compile(ctx, in, l.v, l.n, ret, stats);
 	resource_list_clear(&l);
-	diags_clear(&d);
 	return r;
 }
 

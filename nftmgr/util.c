@@ -40,34 +40,6 @@ int ctx_store_dir(struct ctx *ctx, char **ret)
 	return *ret ? 0 : -ENOMEM;
 }
 
-int ctx_open_store(struct ctx *ctx, struct store **ret)
-{
-	struct diags d = { 0 };
-	struct config cfg;
-	const char *dir;
-	int r;
-
-	r = config_load(ctx->config_path, ctx->config_explicit, &cfg, &d);
-	if (r < 0) {
-		print_diags(&d);
-		diags_clear(&d);
-		return EXIT_FAIL;
-	}
-	if (cfg.type == DATASTORE_ETCDV3 && !ctx->datastore_dir) {
-		fprintf(stderr, "Failed to create the datastore client: the etcdv3 "
-			"datastore is not available in this version of nftmgr\n");
-		config_clear(&cfg);
-		return EXIT_FAIL;
-	}
-	dir = ctx->datastore_dir ? ctx->datastore_dir : cfg.datastore_dir;
-	r = store_open(dir, ret);
-	if (r < 0)
-		fprintf(stderr, "Failed to open the datastore %s: %s\n", dir,
-			strerror(-r));
-	config_clear(&cfg);
-	return r < 0 ? EXIT_FAIL : 0;
-}
-
 const char *common_kind(struct resource *const *v, size_t n)
 {
 	for (size_t i = 1; i < n; i++)

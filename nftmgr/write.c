@@ -33,25 +33,28 @@ static void write_usage(FILE *f, const char *prog, enum write_mode m)
 }
 
 /* Existence rules per verb; returns the number of resources to write, or
- * -1 after printing why nothing can be written. skip marks entries left
- * alone by --skip-exists. */
-static int check_existence(struct store *s, struct resource_list *l,
-			   enum write_mode m, bool skip_exists, bool *skip)
+ * -1 after printing why nothing can be written. revs[i] is the revision
+ * seen (0: absent), -1 for entries left alone by --skip-exists. */
+static int check_existence(struct datastore *ds, struct resource_list *l,
+			   enum write_mode m, bool skip_exists, int64_t *revs)
 {
 	int todo = 0;
 
 	for (size_t i = 0; i < l->n; i++) {
-		const struct resource *r = l->v[i];
+		struct resource *r = l->v[i], *old = NULL;
 		const char *kind = kind_info(r->kind)->kind;
-		int e = store_exists(s, r->kind, r->namespace, r->name);
+		int e = ds_get(ds, r, &old, &revs[i]);
 
+		if (e >= 0 && ds_stamp(r, old) < 0)
+			e = -ENOMEM;
+		resource_free(old);
 		if (e < 0) {
 			fprintf(stderr, "Failed to %s '%s' resource %s: %s\n",
 				verbs[m][0], kind, r->name, strerror(-e));
 			return -1;
 		}
 		if (m == WRITE_CREATE && e == 1 && skip_exists) {
-			skip[i] = true;
+			revs[i] = -1;
 			continue;
 		}
 		if ((m == WRITE_CREATE && e == 1) || (m == WRITE_REPLACE && e == 0)) {
@@ -66,25 +69,26 @@ static int check_existence(struct store *s, struct resource_list *l,
 	return todo;
 }
 
-static int write_all(struct store *s, struct resource_list *l, const bool *skip,
+static int write_all(struct datastore *ds, struct resource_list *l, const int64_t *revs,
 		     enum write_mode m)
 {
 	size_t done = 0;
+	int e = ds_put_all(ds, l->v, revs, l->n, &done);
 
-	for (size_t i = 0; i < l->n; i++) {
-		int e;
-
-		if (skip[i])
-			continue;
-		e = store_put(s, l->v[i]);
-		if (e < 0) {
-			fprintf(stderr, "Partial success: %s the first %zu out of %zu resources:\n"
-				"Hit error: %s(%s): %s\n", verbs[m][1], done, l->n,
-				kind_info(l->v[i]->kind)->kind, l->v[i]->name,
-				strerror(-e));
-			return EXIT_FAIL;
-		}
-		done++;
+	if (e == -ESTALE) {
+		fprintf(stderr, "Failed to %s any resources: the datastore changed while "
+			"writing (another writer?); nothing was written\n", verbs[m][0]);
+		return EXIT_FAIL;
+	}
+	if (e < 0 && ds_etcd(ds)) {
+		fprintf(stderr, "Failed to %s any resources: nothing was written\n",
+			verbs[m][0]);
+		return EXIT_FAIL;
+	}
+	if (e < 0) {
+		fprintf(stderr, "Partial success: %s the first %zu out of %zu resources:\n"
+			"Hit error: %s\n", verbs[m][1], done, l->n, strerror(-e));
+		return EXIT_FAIL;
 	}
 	return EXIT_OK;
 }
@@ -100,9 +104,10 @@ int write_command(struct ctx *ctx, int argc, char **argv, enum write_mode m)
 	};
 	struct resource_list l = { 0 };
 	struct diags d = { 0 };
-	struct store *s = NULL;
+	struct datastore *ds = NULL;
 	const char *path = NULL, *kind;
-	bool skip_exists = false, no_sync = false, *skip = NULL;
+	bool skip_exists = false, no_sync = false;
+	int64_t *revs = NULL;
 	int c, ret = EXIT_FAIL, todo;
 
 	while ((c = getopt_long(argc, argv, "f:h", opts, NULL)) != -1) {
@@ -127,19 +132,19 @@ int write_command(struct ctx *ctx, int argc, char **argv, enum write_mode m)
 		fprintf(stderr, "No resources specified in file\n");
 		goto out;
 	}
-	ret = ctx_open_store(ctx, &s);
+	ret = ds_open(ctx, &ds);
 	if (ret)
 		goto out;
 	ret = EXIT_FAIL;
-	skip = calloc(l.n, sizeof(*skip));
-	if (!skip || store_lock(s) < 0) {
+	revs = calloc(l.n, sizeof(*revs));
+	if (!revs || ds_lock(ds) < 0) {
 		fprintf(stderr, "Failed to lock the datastore\n");
 		goto out;
 	}
-	todo = check_existence(s, &l, m, skip_exists, skip);
+	todo = check_existence(ds, &l, m, skip_exists, revs);
 	if (todo < 0)
 		goto out;
-	ret = write_all(s, &l, skip, m);
+	ret = write_all(ds, &l, revs, m);
 	if (ret)
 		goto out;
 	kind = common_kind(l.v, l.n);
@@ -147,11 +152,12 @@ int write_command(struct ctx *ctx, int argc, char **argv, enum write_mode m)
 		printf("Successfully %s %d '%s' resource(s)\n", verbs[m][1], todo, kind);
 	else
 		printf("Successfully %s %d resource(s)\n", verbs[m][1], todo);
-	store_unlock(s);
-	ret = no_sync ? EXIT_OK : after_write_sync(ctx);
+	ds_unlock(ds);
+	/* with etcd, the nodes' daemons take the change from their watch */
+	ret = no_sync || ds_etcd(ds) ? EXIT_OK : after_write_sync(ctx);
 out:
-	free(skip);
-	store_free(s);
+	free(revs);
+	ds_free(ds);
 	resource_list_clear(&l);
 	diags_clear(&d);
 	return ret;

@@ -538,6 +538,10 @@ int store_list_all(struct store *s, struct resource_list *out,
 /* 1 if present, 0 if not, negative errno. */
 int store_exists(struct store *s, enum res_kind kind, const char *ns,
 		 const char *name);
+/* 1 with *ret (caller frees) if present, 0 if not, negative errno (an
+ * unreadable file: -EINVAL, reported in d). */
+int store_get(struct store *s, enum res_kind kind, const char *ns,
+	      const char *name, struct resource **ret, struct diags *d);
 /* Atomic: temp file, fsync, rename, fsync of the directory. */
 int store_put(struct store *s, const struct resource *r);
 /* -ENOENT if absent. */

@@ -271,6 +271,31 @@ static int load_one(struct store *s, const char *rel, struct resource_list *out,
 	return resource_list_add(out, r);
 }
 
+int store_get(struct store *s, enum res_kind kind, const char *ns,
+	      const char *name, struct resource **ret, struct diags *d)
+{
+	_cleanup_free_ char *rel = rel_path(kind, kind_info(kind)->namespaced ?
+					    (ns ? ns : "default") : NULL, name);
+	struct resource_list l = { 0 };
+	int e;
+
+	if (!rel)
+		return -EINVAL;
+	if (faccessat(s->dirfd, rel, F_OK, 0) < 0)
+		return errno == ENOENT || errno == ENOTDIR ? 0 : -errno;
+	e = load_one(s, rel, &l, d);
+	if (e == 0 && l.n == 1) {
+		*ret = l.v[0];
+		l.v[0] = NULL;
+		l.n = 0;
+		e = 1;
+	} else if (e == 0) {
+		e = -EINVAL;	/* there, but unreadable: reported in d */
+	}
+	resource_list_clear(&l);
+	return e;
+}
+
 static int files_in(struct store *s, const char *rel, bool dirs,
 		    struct dirent ***ret)
 {

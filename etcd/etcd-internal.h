@@ -1,0 +1,51 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#ifndef NFTMGR_ETCD_INTERNAL_H
+#define NFTMGR_ETCD_INTERNAL_H
+
+#include <curl/curl.h>
+#include <jansson.h>
+
+#include "etcd.h"
+
+struct etcd {
+	char *endpoints[ETCD_MAX_ENDPOINTS];
+	size_t n_endpoints;
+	size_t cur;		/* the endpoint in use */
+	char *ca_file;
+	char *cert_file;
+	char *key_file;
+	char *username;
+	char *password;
+	char *token;		/* from /v3/auth/authenticate */
+	CURL *h;		/* unary calls; keeps its connection */
+	int code;		/* gRPC code of the last etcd error */
+	char error[512];
+};
+
+/* A response body, bounded by ETCD_MAX_RESPONSE. */
+struct etcd_body {
+	char *p;
+	size_t n;
+	size_t cap;
+	bool too_big;
+};
+
+__attribute__((format(printf, 2, 3)))
+void etcd_set_error(struct etcd *e, const char *fmt, ...);
+/* The options every transfer shares: TLS files, close-on-exec sockets,
+ * connect timeout, keepalive, http(s) only, no redirects. */
+int etcd_curl_common(struct etcd *e, CURL *h, char *errbuf);
+/* Content-Type and, once authenticated, the token. Caller frees. */
+struct curl_slist *etcd_headers(const struct etcd *e);
+/* POSTs req to path ("/v3/kv/range") on the current endpoint, failing
+ * over to the others on transport errors, authenticating when asked.
+ * Returns 0 with *ret the decoded answer, or a negative errno. */
+int etcd_call(struct etcd *e, const char *path, const json_t *req, json_t **ret);
+void etcd_next_endpoint(struct etcd *e);
+/* Gets a token if a user is configured and none is held. */
+int etcd_ensure_auth(struct etcd *e);
+int64_t etcd_json_int64(const json_t *j);
+/* A base64 JSON string of len bytes at p; NULL on ENOMEM. */
+json_t *etcd_json_b64(const void *p, size_t len);
+
+#endif

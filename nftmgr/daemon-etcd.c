@@ -1,0 +1,322 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * The daemon on etcd: list everything under Calico's prefix at one
+ * revision, commit, then watch from that revision + 1 and keep a cache of
+ * the resources by key, so that a change costs one compile and one
+ * incremental commit and no re-read of the store. Bursts are coalesced:
+ * the commit waits for ETCD_SETTLE_MS of quiet, at most ETCD_MAX_WAIT_MS.
+ *
+ * A compacted start revision means events were lost: re-list. A lost
+ * connection: reconnect with backoff and resume from the revision the
+ * cache is complete up to; meanwhile the rules in force stay. A value that
+ * does not decode is reported and its key treated as absent, so what is
+ * enforced does not depend on what came before.
+ */
+#include <errno.h>
+#include <poll.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "daemon.h"
+#include "etcd.h"
+
+void cache_clear(struct cache *c)
+{
+	for (size_t i = 0; i < c->n; i++) {
+		free(c->v[i].key);
+		resource_free(c->v[i].r);
+	}
+	free(c->v);
+	*c = (struct cache){ 0 };
+}
+
+/* Index of key, or where it would go (*found false). */
+static size_t cache_pos(const struct cache *c, const char *key, bool *found)
+{
+	size_t lo = 0, hi = c->n;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		int k = strcmp(c->v[mid].key, key);
+
+		if (k == 0) {
+			*found = true;
+			return mid;
+		}
+		if (k < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	*found = false;
+	return lo;
+}
+
+/* Takes r (which may be NULL: skipped value) on every path. */
+static int cache_set(struct cache *c, const char *key, struct resource *r)
+{
+	bool found;
+	size_t i = cache_pos(c, key, &found);
+	char *k;
+
+	if (found) {
+		resource_free(c->v[i].r);
+		c->v[i].r = r;
+		return 0;
+	}
+	if (c->n == c->cap) {
+		size_t cap = c->cap ? c->cap * 2 : 256;
+		struct cache_entry *v = realloc(c->v, cap * sizeof(*v));
+
+		if (!v)
+			return resource_free(r), -ENOMEM;
+		c->v = v;
+		c->cap = cap;
+	}
+	k = strdup(key);
+	if (!k)
+		return resource_free(r), -ENOMEM;
+	memmove(&c->v[i + 1], &c->v[i], (c->n - i) * sizeof(*c->v));
+	c->v[i] = (struct cache_entry){ .key = k, .r = r };
+	c->n++;
+	return 0;
+}
+
+static void cache_del(struct cache *c, const char *key)
+{
+	bool found;
+	size_t i = cache_pos(c, key, &found);
+
+	if (!found)
+		return;
+	free(c->v[i].key);
+	resource_free(c->v[i].r);
+	memmove(&c->v[i], &c->v[i + 1], (c->n - i - 1) * sizeof(*c->v));
+	c->n--;
+}
+
+static void log_diags(const struct diags *dg)
+{
+	for (size_t i = 0; i < dg->n; i++) {
+		char *s = diag_format(&dg->v[i]);
+
+		logp(4, "skipped: %s", s ? s : dg->v[i].msg);
+		free(s);
+	}
+}
+
+/* Decodes one value into the cache; 0 when the key is not ours. */
+static int cache_put(struct cache *c, const char *key, const char *value, size_t len)
+{
+	struct resource *r = NULL;
+	struct diags dg = { 0 };
+	int k = calico_kv_decode(key, value, len, &r, &dg);
+
+	log_diags(&dg);
+	diags_clear(&dg);
+	if (k == 0 || k == -ENOMEM)
+		return k;
+	return cache_set(c, key, k == 1 ? r : NULL);
+}
+
+struct pending {
+	struct daemon *d;
+	bool any;
+	uint64_t first_ms;
+	uint64_t last_ms;
+};
+
+static int on_event(void *data, const struct etcd_event *ev)
+{
+	struct pending *p = data;
+	struct daemon *d = p->d;
+	enum res_kind kind;
+	char *ns = NULL, *name = NULL;
+	int k = calico_key_parse(ev->key, &kind, &ns, &name);
+
+	free(ns);
+	free(name);
+	if (ev->mod_revision > d->rev)
+		d->rev = ev->mod_revision;
+	if (k <= 0)
+		return k;
+	if (ev->deleted)
+		cache_del(&d->cache, ev->key);
+	else if (cache_put(&d->cache, ev->key, ev->value, ev->value_len) < 0)
+		return -ENOMEM;
+	p->last_ms = mono_ms();
+	if (!p->any)
+		p->first_ms = p->last_ms;
+	p->any = true;
+	return 0;
+}
+
+static int relist(struct daemon *d)
+{
+	struct cache fresh = { 0 };
+	struct etcd_kvs kvs;
+	int r = etcd_list_prefix(ds_etcd(d->ds), CALICO_PREFIX, 0, &kvs);
+
+	if (r < 0)
+		return r;
+	for (size_t i = 0; i < kvs.n && r >= 0; i++)
+		r = cache_put(&fresh, kvs.v[i].key, kvs.v[i].value, kvs.v[i].value_len);
+	if (r >= 0) {
+		cache_clear(&d->cache);
+		d->cache = fresh;
+		d->rev = kvs.revision;
+	} else {
+		cache_clear(&fresh);
+	}
+	etcd_kvs_clear(&kvs);
+	return r;
+}
+
+static int commit_cache(struct daemon *d, const char *why)
+{
+	struct resource **v = malloc((d->cache.n ? d->cache.n : 1) * sizeof(*v));
+	char what[96];
+	size_t n = 0;
+	int r;
+
+	if (!v)
+		return -ENOMEM;
+	for (size_t i = 0; i < d->cache.n; i++)
+		if (d->cache.v[i].r)
+			v[n++] = d->cache.v[i].r;
+	snprintf(what, sizeof(what), "%s (revision %lld)", why, (long long)d->rev);
+	r = daemon_commit(d, v, n, what);
+	if (r >= 0)
+		d->committed_rev = d->rev;
+	free(v);
+	return r;
+}
+
+/* Waits for a signal or the end of the backoff, which then grows. */
+static void back_off(struct daemon *d)
+{
+	struct pollfd p = { .fd = d->sfd, .events = POLLIN };
+
+	if (poll(&p, 1, (int)d->backoff_ms) > 0)
+		(void)daemon_signals(d);
+	d->backoff_ms = d->backoff_ms * 2 > BACKOFF_MAX_MS ? BACKOFF_MAX_MS : d->backoff_ms * 2;
+}
+
+static void reload(struct daemon *d)
+{
+	struct datastore *ds = NULL;
+
+	d->reload = false;
+	if (ds_open(d->ctx, &ds) != 0 || !ds_etcd(ds)) {
+		logp(3, "reload: the new configuration does not name a usable etcd; "
+		     "keeping the old one");
+		ds_free(ds);
+		return;
+	}
+	ds_free(d->ds);
+	d->ds = ds;
+	d->w = etcd_watch_free(d->w);
+}
+
+/* Lists and commits, or backs off; true when the cache is fresh. */
+static bool list_and_commit(struct daemon *d, const char *why)
+{
+	int r = relist(d);
+
+	if (r < 0) {
+		logp(4, "%s: cannot list etcd (%s); the rules in force stay, retrying in %u ms",
+		     why, etcd_error(ds_etcd(d->ds)), d->backoff_ms);
+		d->connected = false;
+		back_off(d);
+		return false;
+	}
+	d->connected = true;
+	(void)commit_cache(d, why);
+	return true;
+}
+
+static int wait_ms(const struct pending *p, uint64_t next_resync)
+{
+	uint64_t now = mono_ms(), until = next_resync;
+
+	if (p->any) {
+		until = p->last_ms + ETCD_SETTLE_MS;
+		if (p->first_ms + ETCD_MAX_WAIT_MS < until)
+			until = p->first_ms + ETCD_MAX_WAIT_MS;
+	}
+	return until > now ? (int)(until - now) : 0;
+}
+
+static const struct etcd_watch_ops watch_ops = { .event = on_event };
+
+static void watch_step(struct daemon *d, struct pending *p, int timeout_ms,
+		       bool *need_list)
+{
+	struct pollfd fd = { .fd = d->sfd, .events = POLLIN };
+	int r;
+
+	if (!d->w) {
+		r = etcd_watch_start(ds_etcd(d->ds), CALICO_PREFIX, d->rev + 1, WATCH_IDLE_S,
+				     &watch_ops, p, &d->w);
+		if (r < 0) {
+			logp(4, "cannot watch etcd: %s; retrying in %u ms",
+			     etcd_error(ds_etcd(d->ds)), d->backoff_ms);
+			back_off(d);
+			return;
+		}
+	}
+	r = etcd_watch_poll(d->w, &fd, 1, timeout_ms);
+	if (fd.revents & POLLIN)
+		(void)daemon_signals(d);
+	if (etcd_watch_created(d->w) && !d->connected) {
+		logp(6, "watching etcd %s from revision %lld", etcd_endpoint(ds_etcd(d->ds)),
+		     (long long)d->rev + 1);
+		d->connected = true;
+		d->backoff_ms = BACKOFF_MIN_MS;
+	}
+	if (r == -ECANCELED) {
+		logp(4, "etcd compacted revision %lld away; listing everything again",
+		     (long long)d->rev + 1);
+		*need_list = true;
+	} else if (r < 0) {
+		logp(4, "lost the etcd watch (%s); the rules in force stay, reconnecting in %u ms",
+		     etcd_error(ds_etcd(d->ds)), d->backoff_ms);
+		d->connected = false;
+	}
+	if (r < 0)
+		d->w = etcd_watch_free(d->w);
+	if (r < 0 && r != -ECANCELED)
+		back_off(d);
+}
+
+void daemon_run_etcd(struct daemon *d)
+{
+	struct pending p = { .d = d };
+	uint64_t next_resync = 0;
+	bool need_list = true;
+
+	d->backoff_ms = BACKOFF_MIN_MS;
+	while (!d->stop) {
+		if (d->reload) {
+			reload(d);
+			need_list = true;
+		}
+		if (need_list) {
+			d->w = etcd_watch_free(d->w);
+			p.any = false;
+			if (!list_and_commit(d, d->ready ? "re-list" : "start"))
+				continue;
+			need_list = false;
+			next_resync = mono_ms() + RESYNC_MS;
+		}
+		watch_step(d, &p, wait_ms(&p, next_resync), &need_list);
+		if (p.any && !need_list && wait_ms(&p, next_resync) == 0) {
+			p.any = false;
+			(void)commit_cache(d, "change");
+		}
+		if (!p.any && mono_ms() >= next_resync) {
+			(void)commit_cache(d, "resync");
+			next_resync = mono_ms() + RESYNC_MS;
+		}
+	}
+}

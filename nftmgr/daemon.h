@@ -1,0 +1,69 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* The daemon's parts: the loop (cmd-daemon.c), the etcd source
+ * (daemon-etcd.c). */
+#ifndef NFTMGR_DAEMON_H
+#define NFTMGR_DAEMON_H
+
+#include <stdint.h>
+
+#include "nftmgr.h"
+
+#define SETTLE_MS	100	/* files: a burst of writes becomes one commit */
+#define ETCD_SETTLE_MS	20	/* etcd: quiet time after the last event ... */
+#define ETCD_MAX_WAIT_MS 200	/* ... but never longer than this after the first */
+#define RESYNC_MS	60000	/* drift repair */
+#define WATCH_IDLE_S	660	/* above etcd's 10 min progress interval */
+#define BACKOFF_MIN_MS	200
+#define BACKOFF_MAX_MS	5000
+
+struct mnl_socket;
+struct etcd_watch;
+
+/* The resources as etcd has them, by key. */
+struct cache_entry {
+	char *key;
+	struct resource *r;	/* NULL: the value does not decode (skipped) */
+};
+
+struct cache {
+	struct cache_entry *v;
+	size_t n;
+	size_t cap;
+};
+
+struct daemon {
+	struct ctx *ctx;
+	struct node_input in;
+	struct mnl_socket *nl;
+	struct datastore *ds;
+	char *dir;		/* file datastore */
+	int ino;
+	int sfd;
+	bool ready;
+	bool stop;
+	bool reload;		/* SIGHUP */
+	unsigned long commits;
+	unsigned long failures;
+	/* etcd */
+	struct cache cache;
+	int64_t rev;		/* the cache is complete up to here */
+	int64_t committed_rev;
+	struct etcd_watch *w;
+	unsigned backoff_ms;
+	bool connected;
+};
+
+__attribute__((format(printf, 2, 3)))
+void logp(int prio, const char *fmt, ...);
+uint64_t mono_ms(void);
+/* Compiles v and commits it; logs the outcome. */
+int daemon_commit(struct daemon *d, struct resource *const *v, size_t n,
+		  const char *why);
+/* Reads signals; returns false when it is time to stop. */
+bool daemon_signals(struct daemon *d);
+
+/* The etcd source: list, commit, watch, until a stop signal. */
+void daemon_run_etcd(struct daemon *d);
+void cache_clear(struct cache *c);
+
+#endif

@@ -1,0 +1,299 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * One face for both datastores. The file datastore serialises writers with
+ * its lock; etcd has none, so every write is one transaction whose
+ * conditions say that each key is still as it was when it was checked
+ * (absent, or at the revision that was read): a concurrent writer makes
+ * the whole write fail, never half of it.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+#include <time.h>
+
+#include "etcd.h"
+#include "nftmgr.h"
+
+struct datastore {
+	enum datastore_type type;
+	struct store *file;
+	struct etcd *etcd;
+	char *where;
+};
+
+int ds_open(struct ctx *ctx, struct datastore **ret)
+{
+	struct datastore *ds = calloc(1, sizeof(*ds));
+	struct diags d = { 0 };
+	struct config cfg;
+	char err[256] = "";
+	int r;
+
+	if (!ds)
+		return EXIT_FAIL;
+	r = config_load(ctx->config_path, ctx->config_explicit, &cfg, &d);
+	print_diags(&d);
+	diags_clear(&d);
+	if (r < 0) {
+		free(ds);
+		return EXIT_FAIL;
+	}
+	/* --datastore-dir always means the file datastore */
+	ds->type = ctx->datastore_dir ? DATASTORE_FILE : cfg.type;
+	if (ds->type == DATASTORE_FILE) {
+		ds->where = strdup(ctx->datastore_dir ? ctx->datastore_dir : cfg.datastore_dir);
+		r = ds->where ? store_open(ds->where, &ds->file) : -ENOMEM;
+		if (r < 0)
+			fprintf(stderr, "Failed to open the datastore %s: %s\n",
+				ds->where ? ds->where : "", strerror(-r));
+	} else {
+		struct etcd_opts o = {
+			.endpoints = cfg.etcd_endpoints, .ca_file = cfg.etcd_ca_cert_file,
+			.cert_file = cfg.etcd_cert_file, .key_file = cfg.etcd_key_file,
+			.username = cfg.etcd_username, .password = cfg.etcd_password,
+		};
+
+		ds->where = strdup(cfg.etcd_endpoints ? cfg.etcd_endpoints : "");
+		r = ds->where ? etcd_open(&o, &ds->etcd, err, sizeof(err)) : -ENOMEM;
+		if (r < 0)
+			fprintf(stderr, "Failed to create the etcdv3 datastore client: %s\n",
+				err[0] ? err : strerror(-r));
+	}
+	config_clear(&cfg);
+	if (r < 0) {
+		ds_free(ds);
+		return EXIT_FAIL;
+	}
+	*ret = ds;
+	return 0;
+}
+
+struct datastore *ds_free(struct datastore *ds)
+{
+	if (!ds)
+		return NULL;
+	store_free(ds->file);
+	etcd_free(ds->etcd);
+	free(ds->where);
+	free(ds);
+	return NULL;
+}
+
+struct etcd *ds_etcd(struct datastore *ds)
+{
+	return ds->etcd;
+}
+
+const char *ds_where(const struct datastore *ds)
+{
+	return ds->where;
+}
+
+int ds_lock(struct datastore *ds)
+{
+	return ds->file ? store_lock(ds->file) : 0;
+}
+
+void ds_unlock(struct datastore *ds)
+{
+	if (ds->file)
+		store_unlock(ds->file);
+}
+
+static void etcd_failed(struct datastore *ds, int r)
+{
+	fprintf(stderr, "%s\n", ds->etcd && etcd_error(ds->etcd)[0] ?
+		etcd_error(ds->etcd) : strerror(-r));
+}
+
+int ds_list(struct datastore *ds, int kind, struct resource_list *out,
+	    struct diags *d)
+{
+	struct resource_list all = { 0 };
+	int64_t rev;
+	int r;
+
+	if (ds->file)
+		return kind < 0 ? store_list_all(ds->file, out, d) :
+				  store_list(ds->file, kind, NULL, out, d);
+	r = calico_list(ds->etcd, &all, d, &rev);
+	if (r < 0) {
+		etcd_failed(ds, r);
+		return r;
+	}
+	for (size_t i = 0; i < all.n && r >= 0; i++) {
+		if (kind >= 0 && all.v[i]->kind != (enum res_kind)kind)
+			continue;
+		r = resource_list_add(out, all.v[i]);
+		all.v[i] = NULL;
+	}
+	for (size_t i = 0; i < all.n; i++)
+		resource_free(all.v[i]);
+	free(all.v);
+	return r;
+}
+
+int ds_get(struct datastore *ds, const struct resource *r, struct resource **old,
+	   int64_t *rev)
+{
+	struct diags d = { 0 };
+	struct etcd_kvs kvs;
+	char *key;
+	int e;
+
+	*old = NULL;
+	*rev = 0;
+	if (ds->file) {
+		e = store_get(ds->file, r->kind, r->namespace, r->name, old, &d);
+		diags_clear(&d);	/* unreadable: written over */
+		return e == -EINVAL ? 1 : e;
+	}
+	key = resource_key(r->kind, r->namespace, r->name);
+	e = key ? etcd_get(ds->etcd, key, &kvs) : -ENOMEM;
+	if (e < 0) {
+		if (key)
+			etcd_failed(ds, e);
+		free(key);
+		return e;
+	}
+	if (kvs.n) {
+		*rev = kvs.v[0].mod_revision;
+		if (calico_kv_decode(key, kvs.v[0].value, kvs.v[0].value_len, old, &d) != 1)
+			*old = NULL;
+		diags_clear(&d);
+	}
+	e = kvs.n ? 1 : 0;
+	etcd_kvs_clear(&kvs);
+	free(key);
+	return e;
+}
+
+static char *uuid4(void)
+{
+	unsigned char b[16];
+	char *s;
+
+	if (getrandom(b, sizeof(b), 0) != (ssize_t)sizeof(b))
+		return NULL;
+	b[6] = (b[6] & 0x0f) | 0x40;
+	b[8] = (b[8] & 0x3f) | 0x80;
+	if (asprintf(&s, "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-"
+		     "%02x%02x%02x%02x%02x%02x", b[0], b[1], b[2], b[3], b[4], b[5],
+		     b[6], b[7], b[8], b[9], b[10], b[11], b[12], b[13], b[14], b[15]) < 0)
+		return NULL;
+	return s;
+}
+
+/* As Calico's client: a new resource gets a uid and a creation time, an
+ * updated one keeps those it had. */
+int ds_stamp(struct resource *r, const struct resource *old)
+{
+	char ts[32];
+	time_t now = time(NULL);
+	struct tm tm;
+
+	if (old && old->uid && !r->uid && !(r->uid = strdup(old->uid)))
+		return -ENOMEM;
+	if (old && old->created && !r->created && !(r->created = strdup(old->created)))
+		return -ENOMEM;
+	if (!r->uid && !(r->uid = uuid4()))
+		return -ENOMEM;
+	if (!r->created) {
+		gmtime_r(&now, &tm);
+		strftime(ts, sizeof(ts), "%Y-%m-%dT%H:%M:%SZ", &tm);
+		r->created = strdup(ts);
+	}
+	return r->created ? 0 : -ENOMEM;
+}
+
+/* One etcd transaction for every resource whose rev is not -1: put (or
+ * delete) on condition that the key is as it was read. */
+static int etcd_write(struct datastore *ds, struct resource *const *v,
+		      const int64_t *revs, size_t n, bool del)
+{
+	struct etcd_op *ops = calloc(n ? n : 1, sizeof(*ops));
+	size_t k = 0;
+	bool ok = false;
+	int r = ops ? 0 : -ENOMEM;
+
+	for (size_t i = 0; i < n && r == 0; i++) {
+		char *key, *val = NULL;
+
+		if (revs[i] < 0)
+			continue;
+		key = resource_key(v[i]->kind, v[i]->namespace, v[i]->name);
+		if (!del)
+			val = resource_to_storage_json(v[i]);
+		ops[k] = (struct etcd_op){ .del = del, .key = key, .value = val,
+					   .len = val ? strlen(val) : 0,
+					   .cond = revs[i] ? ETCD_AT_REVISION : ETCD_ABSENT,
+					   .rev = revs[i] };
+		k++;
+		if (!key || (!del && !val))
+			r = -ENOMEM;
+	}
+	if (r == 0 && k)
+		r = etcd_txn(ds->etcd, ops, k, &ok, NULL);
+	if (r < 0)
+		etcd_failed(ds, r);
+	else if (k && !ok)
+		r = -ESTALE;
+	for (size_t i = 0; i < k; i++) {
+		free((char *)ops[i].key);
+		free((char *)ops[i].value);
+	}
+	free(ops);
+	return r;
+}
+
+int ds_put_all(struct datastore *ds, struct resource *const *v, const int64_t *revs,
+	       size_t n, size_t *done)
+{
+	*done = 0;
+	if (ds->etcd) {
+		int r = etcd_write(ds, v, revs, n, false);
+
+		for (size_t i = 0; r == 0 && i < n; i++)
+			*done += revs[i] >= 0;
+		return r;
+	}
+	for (size_t i = 0; i < n; i++) {
+		int r;
+
+		if (revs[i] < 0)
+			continue;
+		r = store_put(ds->file, v[i]);
+		if (r < 0)
+			return r;
+		(*done)++;
+	}
+	return 0;
+}
+
+int ds_delete_all(struct datastore *ds, struct resource *const *v, const int64_t *revs,
+		  size_t n, size_t *done)
+{
+	*done = 0;
+	if (ds->etcd) {
+		int r = etcd_write(ds, v, revs, n, true);
+
+		for (size_t i = 0; r == 0 && i < n; i++)
+			*done += revs[i] >= 0;
+		return r;
+	}
+	for (size_t i = 0; i < n; i++) {
+		int r;
+
+		if (revs[i] < 0)
+			continue;
+		r = store_delete(ds->file, v[i]->kind, v[i]->namespace, v[i]->name);
+		if (r == -ENOENT)
+			continue;
+		if (r < 0)
+			return r;
+		(*done)++;
+	}
+	return 0;
+}

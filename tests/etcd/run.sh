@@ -1,0 +1,308 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
+# nftmgr against a real etcd (Debian's etcd-server), started here on the
+# loopback of a network namespace of the test's own, data in a temp dir:
+# the CLI writes what calicoctl writes and reads what it wrote, writes are
+# all-or-nothing; a running daemon enforces keys written with etcdctl in
+# Calico's layout (checked with real traffic from a client namespace),
+# coalesces bursts, keeps the rules through an etcd outage, re-lists after
+# a compaction, skips an invalid value; TLS with client certificates and
+# user/password auth work and a wrong CA is refused clearly. TAP output.
+set -u
+
+BIN=${NFTMGR_BIN:?}
+SRC=${NFTMGR_SOURCE:?}
+PROBE=${PROBE_BIN:?}
+
+if [ "$(id -u)" != 0 ] || ! unshare -n true 2>/dev/null || ! command -v nft >/dev/null; then
+	echo "1..0 # SKIP needs root, network namespaces and nft"
+	exit 0
+fi
+if ! command -v etcd >/dev/null || ! command -v etcdctl >/dev/null; then
+	echo "1..0 # SKIP needs etcd and etcdctl (Debian: etcd-server etcd-client)"
+	exit 0
+fi
+
+T=$(mktemp -d)
+C=nsc-$$ N=nsn-$$
+cleanup() {
+	kill $(jobs -p) 2>/dev/null
+	pkill -f -- "--data-dir $T/" 2>/dev/null
+	wait 2>/dev/null
+	ip netns del "$C" 2>/dev/null
+	ip netns del "$N" 2>/dev/null
+	rm -rf "$T"
+}
+trap cleanup EXIT
+n=0
+failed=0
+tap() {
+	n=$((n + 1))
+	if [ "$1" = OK ]; then echo "ok $n - $2"; else failed=$((failed + 1)); echo "not ok $n - $2"; fi
+}
+check() {	# check DESCRIPTION COMMAND...
+	local what=$1
+	shift
+	if "$@"; then tap OK "$what"; else tap FAIL "$what"; fi
+}
+until_ok() {	# until_ok SECONDS COMMAND...
+	local end=$(( $(date +%s%N) + $1 * 1000000000 ))
+	shift
+	while [ "$(date +%s%N)" -lt "$end" ]; do
+		"$@" >/dev/null 2>&1 && return 0
+		sleep 0.05
+	done
+	return 1
+}
+
+P=/calico/resources/v3/projectcalico.org
+EP=http://127.0.0.1:23790
+in_n() { ip netns exec "$N" "$@"; }
+ectl() { in_n etcdctl --endpoints "$EP" "$@"; }
+nm() { in_n env ETCD_ENDPOINTS="$EP" "$BIN" -c "$T/none.cfg" --node worker-1 "$@"; }
+open_port() { ip netns exec "$C" "$PROBE" tcp 203.0.113.10 "$1" 300; }
+closed_port() { ! open_port "$1"; }
+
+# etcd_start NAME CLIENT-PORT PEER-PORT [ARGS...]: a one-member cluster
+etcd_start() {
+	local name=$1 cport=$2 pport=$3 scheme=http
+	shift 3
+	case "$*" in *--cert-file*) scheme=https ;; esac
+	# exec: $! must be etcd itself, not a subshell around it
+	(exec ip netns exec "$N" etcd --name "$name" --data-dir "$T/$name" \
+		--listen-client-urls "$scheme://127.0.0.1:$cport" \
+		--advertise-client-urls "$scheme://127.0.0.1:$cport" \
+		--listen-peer-urls "http://127.0.0.1:$pport" \
+		--initial-advertise-peer-urls "http://127.0.0.1:$pport" \
+		--initial-cluster "$name=http://127.0.0.1:$pport" "$@" \
+		>>"$T/$name.log" 2>&1) &
+	echo $!
+}
+
+ip netns add "$C" && ip netns add "$N"
+ip -n "$N" link add eth1 type veth peer name eth0 netns "$C"
+ip -n "$N" addr add 203.0.113.10/24 dev eth1
+ip -n "$C" addr add 203.0.113.1/24 dev eth0
+for x in "$N eth1" "$C eth0" "$N lo" "$C lo"; do set -- $x; ip -n "$1" link set "$2" up; done
+in_n "$PROBE" listen tcp:8080 tcp:9090 tcp:9091 >/dev/null &
+printf 'apiVersion: projectcalico.org/v3\nkind: CalicoAPIConfig\nmetadata: {}\nspec: {}\n' >"$T/none.cfg"
+
+etcd_pid=$(etcd_start e1 23790 23800)
+until_ok 10 ectl endpoint health || { echo "Bail out! etcd did not start"; cat "$T/e1.log"; exit 1; }
+
+# --- the CLI on etcd ----------------------------------------------------
+nm apply -f "$SRC/tests/netns/common/hep.yaml" >"$T/out" 2>&1
+check "apply writes a HostEndpoint into etcd under Calico's key" \
+	sh -c "ip netns exec $N etcdctl --endpoints $EP get $P/hostendpoints/worker-1-public --print-value-only | grep -q '\"interfaceName\":\"eth1\"'"
+check "the stored value carries a uid and a creationTimestamp, as calicoctl's do" \
+	sh -c "ip netns exec $N etcdctl --endpoints $EP get $P/hostendpoints/worker-1-public --print-value-only | grep -q '\"uid\":\"[0-9a-f-]\{36\}\",\"creationTimestamp\":\"20'"
+ectl put "$P/globalnetworkpolicies/default.allow-8080" "$(cat "$SRC/tests/etcd/calicoctl-gnp.json")" >/dev/null
+nm get gnp >"$T/out" 2>&1
+check "get reads a policy written in calicoctl's layout (default.<name>)" grep -qx "allow-8080" "$T/out"
+nm apply -f "$SRC/tests/netns/cases/05-allow-port.yaml" >/dev/null 2>&1
+uid=$(ectl get "$P/globalnetworkpolicies/default.allow-8080" --print-value-only | grep -o '"uid":"[^"]*"')
+check "apply over an existing policy keeps its uid" test "$uid" = '"uid":"6ae3c9f7-1b2e-4d55-9a57-3c0e8e0f1f10"'
+check "a policy is stored as default.<name>" \
+	sh -c "ip netns exec $N etcdctl --endpoints $EP get --prefix $P/globalnetworkpolicies/ --keys-only | grep -qx '$P/globalnetworkpolicies/default.allow-8080'"
+
+keys_before=$(ectl get --prefix /calico --keys-only | grep -c .)
+cat >"$T/two.yaml" <<'EOF'
+apiVersion: projectcalico.org/v3
+kind: GlobalNetworkPolicy
+metadata: {name: new-one}
+spec: {order: 10, ingress: [{action: Allow, protocol: TCP, destination: {ports: [7000]}}]}
+---
+apiVersion: projectcalico.org/v3
+kind: GlobalNetworkPolicy
+metadata: {name: allow-8080}
+spec: {order: 10, ingress: [{action: Allow, protocol: TCP, destination: {ports: [7001]}}]}
+EOF
+nm create -f "$T/two.yaml" >"$T/out" 2>&1
+rc=$?
+keys_after=$(ectl get --prefix /calico --keys-only | grep -c .)
+check "create of two resources, one existing, fails and writes neither (exit $rc)" \
+	test "$rc" = 1 -a "$keys_before" = "$keys_after"
+check "  ... saying which one exists" grep -q "already exists: GlobalNetworkPolicy(allow-8080)" "$T/out"
+printf -- '---\napiVersion: projectcalico.org/v3\nkind: GlobalNetworkPolicy\nmetadata: {name: bad}\nspec: {order: x}\n' >>"$T/two.yaml"
+nm apply -f "$T/two.yaml" >"$T/out" 2>&1
+rc=$?
+keys_after=$(ectl get --prefix /calico --keys-only | grep -c .)
+check "apply with one invalid document writes nothing (exit $rc)" \
+	test "$rc" = 1 -a "$keys_before" = "$keys_after"
+check "  ... and locates the problem" grep -q "two.yaml:[0-9]*:[0-9]*: .*spec.order" "$T/out"
+head -n 9 "$T/two.yaml" >"$T/ok.yaml"
+nm apply -f "$T/ok.yaml" >"$T/out" 2>&1
+keys_after=$(ectl get --prefix /calico --keys-only | grep -c .)
+check "apply of two valid documents writes both in one transaction" \
+	sh -c "grep -q 'Successfully applied 2' $T/out && test $keys_after = $((keys_before + 1))"
+nm delete gnp new-one >/dev/null 2>&1
+nm apply -f "$SRC/tests/netns/cases/05-allow-port.yaml" >/dev/null 2>&1
+nm delete gnp no-such >"$T/out" 2>&1
+check "delete of a missing policy fails with calicoctl's message" \
+	grep -q "resource does not exist: GlobalNetworkPolicy(no-such)" "$T/out"
+printf 'apiVersion: projectcalico.org/v3\nkind: CalicoAPIConfig\nmetadata: {}\nspec:\n  etcdEndpoints: http://127.0.0.1:23797,%s\n' "$EP" >"$T/failover.cfg"
+in_n "$BIN" -c "$T/failover.cfg" get gnp >"$T/out" 2>&1
+check "a dead first endpoint fails over to the next (datastoreType implied by etcdEndpoints)" \
+	grep -qx "allow-8080" "$T/out"
+in_n env ETCD_ENDPOINTS=http://127.0.0.1:23797 "$BIN" -c "$T/none.cfg" get gnp >"$T/out" 2>&1
+rc=$?
+check "no endpoint reachable: exit 1 and curl's reason (exit $rc)" \
+	sh -c "test $rc = 1 && grep -q \"127.0.0.1:23797.*connect\" $T/out"
+
+# --- the daemon -----------------------------------------------------------
+ectl del "$P/globalnetworkpolicies/default.allow-8080" >/dev/null
+ip netns exec "$N" env ETCD_ENDPOINTS="$EP" "$BIN" -c "$T/none.cfg" --node worker-1 daemon \
+	2>"$T/daemon.log" &
+dpid=$!
+check "the daemon commits at start: the endpoint is guarded, 8080 closed" \
+	until_ok 5 sh -c "ip netns exec $N nft list chain inet nftmgr filter-in-eth1 >/dev/null 2>&1 && ! ip netns exec $C $PROBE tcp 203.0.113.10 8080 300"
+ectl put "$P/globalnetworkpolicies/default.allow-8080" "$(cat "$SRC/tests/etcd/calicoctl-gnp.json")" >/dev/null
+check "a policy put with etcdctl in Calico's layout opens 8080" until_ok 3 open_port 8080
+check "  ... and 9090 stays closed" closed_port 9090
+ectl del "$P/globalnetworkpolicies/default.allow-8080" >/dev/null
+check "deleting the key closes 8080 again" until_ok 3 closed_port 8080
+
+ectl put "$P/globalnetworkpolicies/default.broken" '{"kind":"GlobalNetworkPolicy","apiVersion":"projectcalico.org/v3","metadata":{"name":"default.broken"},"spec":{"order":"first"}}' >/dev/null
+ectl put "$P/globalnetworkpolicies/default.allow-8080" "$(cat "$SRC/tests/etcd/calicoctl-gnp.json")" >/dev/null
+check "an invalid value written into etcd is skipped; the rest still applies" until_ok 3 open_port 8080
+check "  ... and reported with its key and field" \
+	grep -q "skipped: $P/globalnetworkpolicies/default.broken: .*spec.order" "$T/daemon.log"
+ectl del "$P/globalnetworkpolicies/default.broken" >/dev/null
+
+# 500 puts in a burst, one process, as fast as etcd takes them
+commits_before=$(grep -c 'change (revision [0-9]*): committed' "$T/daemon.log")
+in_n python3 - "$EP" "$P" <<'PY' >/dev/null
+import base64, json, sys, urllib.request
+ep, p = sys.argv[1], sys.argv[2]
+b = lambda s: base64.b64encode(s.encode()).decode()
+for i in range(500):
+    port = 20000 + i % 250
+    pol = {"kind": "GlobalNetworkPolicy", "apiVersion": "projectcalico.org/v3",
+           "metadata": {"name": "default.burst-%d" % (i % 250)},
+           "spec": {"order": 500 + i % 250, "selector": "ibm.role == 'worker_public'",
+                    "ingress": [{"action": "Allow", "protocol": "TCP",
+                                 "destination": {"ports": [port + (i // 250) * 1000]}}]}}
+    req = urllib.request.Request(ep + "/v3/kv/put", json.dumps(
+        {"key": b(p + "/globalnetworkpolicies/default.burst-%d" % (i % 250)),
+         "value": b(json.dumps(pol))}).encode())
+    urllib.request.urlopen(req).read()
+PY
+burst_final() {
+	local got
+	got=$(in_n nft list table inet nftmgr | grep -o 'policy burst-[0-9]* ingress rule 0' | sort -u | wc -l)
+	[ "$got" = 250 ] && in_n nft list table inet nftmgr | grep -q 'dport 21249' &&
+		! in_n nft list table inet nftmgr | grep -q 'dport 20249'
+}
+check "500 puts in a burst: all 250 policies in force, each at its last value" until_ok 10 burst_final
+sleep 0.5
+commits=$(( $(grep -c 'change (revision [0-9]*): committed' "$T/daemon.log") - commits_before ))
+check "  ... in $commits commits, far fewer than 500" test "$commits" -ge 1 -a "$commits" -le 50
+in_n python3 - "$EP" "$P" <<'PY'
+import base64, json, sys, urllib.request
+ep, p = sys.argv[1], sys.argv[2]
+k = base64.b64encode((p + "/globalnetworkpolicies/default.burst-").encode()).decode()
+e = base64.b64encode((p + "/globalnetworkpolicies/default.burst.").encode()).decode()
+urllib.request.urlopen(urllib.request.Request(ep + "/v3/kv/deleterange",
+    json.dumps({"key": k, "range_end": e}).encode())).read()
+PY
+check "a prefix delete of the 250 removes them all" \
+	until_ok 10 sh -c "! ip netns exec $N nft list table inet nftmgr | grep -q 'policy burst-'"
+
+# an outage: etcd stopped for 10 s, then started again
+stop_etcd() {
+	kill "$1"
+	until_ok 10 sh -c "! kill -0 $1"
+}
+stop_etcd "$etcd_pid"
+held=0
+for i in $(seq 10); do
+	open_port 8080 && held=$((held + 1))
+	sleep 0.7
+done
+check "etcd down for 10 s: the rules stayed in force ($held/10 probes open)" test "$held" = 10
+check "  ... and the daemon said it lost etcd" grep -q "lost the etcd watch" "$T/daemon.log"
+etcd_pid=$(etcd_start e1 23790 23800)
+until_ok 10 ectl endpoint health
+sed "s/allow-8080/allow-9090/; s/8080/9090/" "$SRC/tests/etcd/calicoctl-gnp.json" >"$T/gnp9090.json"
+ectl put "$P/globalnetworkpolicies/default.allow-9090" "$(cat "$T/gnp9090.json")" >/dev/null
+check "after the restart a new change arrives (9090 opens)" until_ok 15 open_port 9090
+
+# compaction past the daemon's revision: the daemon is stopped while etcd
+# restarts (its watch breaks), a change is made and history compacted
+kill -STOP "$dpid"
+stop_etcd "$etcd_pid"
+etcd_pid=$(etcd_start e1 23790 23800)
+until_ok 10 ectl endpoint health
+ectl del "$P/globalnetworkpolicies/default.allow-9090" >/dev/null
+sed "s/allow-8080/allow-9091/; s/8080/9091/" "$SRC/tests/etcd/calicoctl-gnp.json" >"$T/gnp9091.json"
+ectl put "$P/globalnetworkpolicies/default.allow-9091" "$(cat "$T/gnp9091.json")" >/dev/null
+rev=$(ectl endpoint status -w json | grep -o '"revision":[0-9]*' | head -1 | cut -d: -f2)
+ectl compaction --physical "$rev" >/dev/null
+kill -CONT "$dpid"
+check "a compacted revision makes the daemon list everything again" \
+	until_ok 20 grep -q "compacted revision .* away; listing everything again" "$T/daemon.log"
+check "  ... and the rules are right afterwards (9091 open, 9090 closed)" \
+	until_ok 10 sh -c "ip netns exec $C $PROBE tcp 203.0.113.10 9091 300 && ! ip netns exec $C $PROBE tcp 203.0.113.10 9090 300"
+
+kill -TERM "$dpid"
+wait "$dpid"
+rc=$?
+check "SIGTERM: the daemon exits 0 (exit $rc) and leaves the rules in force" \
+	sh -c "test $rc = 0 && ip netns exec $C $PROBE tcp 203.0.113.10 9091 300"
+check "the log lines carry journald priorities" \
+	sh -c "! grep -v '^<[0-7]>' $T/daemon.log | grep -q ."
+
+# --- user and password -------------------------------------------------------
+ectl user add root:rootpw >/dev/null
+ectl user grant-role root root >/dev/null
+ectl auth enable >/dev/null
+printf 'apiVersion: projectcalico.org/v3\nkind: CalicoAPIConfig\nmetadata: {}\nspec:\n  etcdEndpoints: %s\n  etcdUsername: root\n  etcdPassword: %s\n' "$EP" rootpw >"$T/auth.cfg"
+in_n "$BIN" -c "$T/auth.cfg" get gnp >"$T/out" 2>&1
+check "user and password: a token is obtained and used" grep -qx "allow-9091" "$T/out"
+sed -i 's/rootpw/wrong/' "$T/auth.cfg"
+in_n "$BIN" -c "$T/auth.cfg" get gnp >"$T/out" 2>&1
+rc=$?
+check "a wrong password: exit 1 with etcd's reason (exit $rc)" \
+	sh -c "test $rc = 1 && grep -q 'authentication failed' $T/out"
+
+# --- TLS with client certificates ------------------------------------------
+mkcert() {	# mkcert NAME CA-NAME [SAN]
+	openssl req -new -newkey rsa:2048 -nodes -keyout "$T/$1.key" -subj "/CN=$1" \
+		-out "$T/$1.csr" 2>/dev/null
+	printf 'subjectAltName=%s\nextendedKeyUsage=serverAuth,clientAuth\n' "${3:-DNS:$1}" >"$T/$1.ext"
+	openssl x509 -req -in "$T/$1.csr" -CA "$T/$2.crt" -CAkey "$T/$2.key" -CAcreateserial \
+		-days 2 -extfile "$T/$1.ext" -out "$T/$1.crt" 2>/dev/null
+}
+for ca in ca other-ca; do
+	openssl req -x509 -newkey rsa:2048 -nodes -keyout "$T/$ca.key" -subj "/CN=$ca" \
+		-days 2 -out "$T/$ca.crt" 2>/dev/null
+done
+mkcert server ca IP:127.0.0.1
+mkcert client ca
+tls_pid=$(etcd_start e2 23791 23801 --cert-file "$T/server.crt" --key-file "$T/server.key" \
+	--trusted-ca-file "$T/ca.crt" --client-cert-auth)
+until_ok 10 in_n etcdctl --endpoints https://127.0.0.1:23791 --cacert "$T/ca.crt" \
+	--cert "$T/client.crt" --key "$T/client.key" endpoint health
+tls_cfg() {
+	printf 'apiVersion: v1\nkind: calicoApiConfig\nmetadata: {}\nspec:\n  etcdEndpoints: https://127.0.0.1:23791\n  etcdCACertFile: %s\n  etcdCertFile: %s\n  etcdKeyFile: %s\n' \
+		"$T/$1.crt" "$T/client.crt" "$T/client.key" >"$T/tls.cfg"
+}
+tls_cfg ca
+in_n "$BIN" -c "$T/tls.cfg" apply -f "$SRC/tests/netns/cases/05-allow-port.yaml" >"$T/out" 2>&1
+in_n "$BIN" -c "$T/tls.cfg" get gnp >>"$T/out" 2>&1
+check "TLS with CA, client certificate and key (v1 calicoApiConfig): write and read" \
+	grep -qx "allow-8080" "$T/out"
+tls_cfg other-ca
+in_n "$BIN" -c "$T/tls.cfg" get gnp >"$T/out" 2>&1
+rc=$?
+check "a wrong CA is refused: exit 1, with the certificate problem named (exit $rc)" \
+	sh -c "test $rc = 1 && grep -qi 'certificate' $T/out"
+sed -n 's/^/# /p' "$T/out" | head -3
+kill "$tls_pid" "$etcd_pid" 2>/dev/null
+
+if [ "$failed" -gt 0 ]; then
+	echo "# daemon log:"
+	sed 's/^/#   /' "$T/daemon.log"
+fi
+echo "1..$n"
+exit $((failed > 0))

@@ -64,6 +64,15 @@ void nl_close(struct mnl_socket *nl);
 int nl_sync_on(struct mnl_socket *nl, const struct nft_table *t, FILE *diff,
 	       struct nl_commit_result *res);
 
+/*
+ * The same without reading the table back: the difference from prev, the
+ * table this socket committed last and still owns (so that no one else
+ * can have changed it). Falls back to nl_sync_on() when prev is NULL or
+ * the kernel cannot give us ownership.
+ */
+int nl_sync_from(struct mnl_socket *nl, const struct nft_table *t,
+		 const struct nft_table *prev, struct nl_commit_result *res);
+
 /* The counter of every rule of table, with its chain and comment.
  * -ENOENT if there is no such table. */
 struct nl_counter {

@@ -403,6 +403,107 @@ static int plan_make(const struct nft_table *t, struct ksnap *ks,
 	return r;
 }
 
+/*
+ * The plan against what this socket committed last (prev) instead of a
+ * read-back: valid while the table is owned by the socket, since then no
+ * one else can have changed it. Sets with the same elements and chains
+ * with the same rules are left alone without looking at their contents
+ * twice; only sets that changed are diffed element by element.
+ */
+/* Both tables come from the same compiler: objects usually sit at the
+ * same index, so look there first. */
+static const struct nft_set *prev_set(const struct nft_table *prev, size_t i,
+				      const char *name)
+{
+	if (i < prev->n_sets && strcmp(prev->sets[i]->name, name) == 0)
+		return prev->sets[i];
+	return nft_table_find_set(prev, name);
+}
+
+static const struct nft_chain *prev_chain(const struct nft_table *prev, size_t i,
+					  const char *name)
+{
+	if (i < prev->n_chains && strcmp(prev->chains[i]->name, name) == 0)
+		return prev->chains[i];
+	return nft_table_find_chain(prev, name);
+}
+
+static int plan_trusted_sets(const struct nft_table *t, const struct nft_table *prev,
+			     struct plan *p)
+{
+	p->sets = calloc(t->n_sets + 1, sizeof(*p->sets));
+	if (!p->sets)
+		return -ENOMEM;
+	for (size_t i = 0; i < t->n_sets && !p->full; i++) {
+		const struct nft_set *s = t->sets[i], *ps = prev_set(prev, i, s->name);
+		struct kel *m, *k;
+		size_t nm, nk;
+		int r;
+
+		if (!ps) {
+			p->sets[i].create = true;
+			p->changes++;
+			continue;
+		}
+		if (ps->key != s->key || ps->interval != s->interval) {
+			p->full = true;
+			break;
+		}
+		if (nft_set_elems_equal(s, ps))
+			continue;
+		m = model_kels(s, &nm);
+		k = model_kels(ps, &nk);
+		r = m && k ? diff_elems(m, nm, k, nk, key_len(s->key), &p->sets[i]) : -ENOMEM;
+		free(m);
+		free(k);
+		if (r < 0)
+			return r;
+		p->changes += p->sets[i].n_add + p->sets[i].n_del;
+	}
+	return 0;
+}
+
+static int plan_trusted(const struct nft_table *t, const struct nft_table *prev,
+			struct plan *p)
+{
+	int r;
+
+	*p = (struct plan){ 0 };
+	r = plan_trusted_sets(t, prev, p);
+	if (r < 0 || p->full)
+		return r;
+	p->chain_new = calloc(t->n_chains + 1, sizeof(bool));
+	p->chain_changed = calloc(t->n_chains + 1, sizeof(bool));
+	p->chains_gone = calloc(prev->n_chains + 1, sizeof(char *));
+	p->chains_flush_only = calloc(1, sizeof(char *));
+	p->sets_gone = calloc(prev->n_sets + 1, sizeof(char *));
+	if (!p->chain_new || !p->chain_changed || !p->chains_gone ||
+	    !p->chains_flush_only || !p->sets_gone)
+		return -ENOMEM;
+	for (size_t i = 0; i < t->n_chains; i++) {
+		const struct nft_chain *c = t->chains[i];
+		const struct nft_chain *pc = prev_chain(prev, i, c->name);
+
+		if (!pc) {
+			p->chain_new[i] = true;
+		} else if (pc->hook != c->hook || pc->prio != c->prio) {
+			p->full = true;
+			return 0;
+		} else {
+			p->chain_changed[i] = !nft_chain_rules_equal(c, pc);
+		}
+		p->changes += p->chain_new[i] || p->chain_changed[i];
+	}
+	for (size_t i = 0; i < prev->n_chains; i++)
+		if (!prev_chain(t, i, prev->chains[i]->name))
+			p->chains_gone[p->n_chains_gone++] = prev->chains[i]->name;
+	for (size_t i = 0; i < prev->n_sets; i++)
+		if (!prev_set(t, i, prev->sets[i]->name))
+			p->sets_gone[p->n_sets_gone++] = prev->sets[i]->name;
+	p->changes += p->n_chains_gone + p->n_sets_gone;
+	return 0;
+}
+
 /* ---- the transaction ---------------------------------------------------- */
 
 static void put_kels(struct tx *tx, const char *table, const struct nft_set *s,
@@ -580,7 +681,8 @@ static void print_plan(FILE *f, const struct nft_table *t, const struct plan *p)
 		fprintf(f, "no changes: table inet %s is up to date\n", t->name);
 }
 
-static int attempt_sync(struct mnl_socket *nl, const struct nft_table *t, FILE *diff,
+static int attempt_sync(struct mnl_socket *nl, const struct nft_table *t,
+			const struct nft_table *prev, FILE *diff,
 			struct nl_commit_result *res)
 {
 	struct nl_set_ids ids = { .t = t, .base = 1 };
@@ -591,6 +693,10 @@ static int attempt_sync(struct mnl_socket *nl, const struct nft_table *t, FILE *
 	int r, err = 0;
 
 	r = get_genid(nl, &genid);
+	if (r == 0 && prev) {
+		r = plan_trusted(t, prev, &p);
+		goto planned;
+	}
 	if (r == 0)
 		r = nl_snapshot(nl, t->name, &ks);
 	/* A dump the kernel interrupted because the ruleset changed under it
@@ -599,6 +705,7 @@ static int attempt_sync(struct mnl_socket *nl, const struct nft_table *t, FILE *
 		r = -ERESTART;
 	if (r == 0)
 		r = plan_make(t, &ks, &ids, &p);
+planned:
 	if (r < 0) {
 		if (r != -ERESTART)
 			snprintf(res->error, sizeof(res->error), "reading table %s back: %s",
@@ -642,15 +749,16 @@ out:
 	return r;
 }
 
-int nl_sync_on(struct mnl_socket *nl, const struct nft_table *t, FILE *diff,
-	       struct nl_commit_result *res)
+static int sync_retrying(struct mnl_socket *nl, const struct nft_table *t,
+			 const struct nft_table *prev, FILE *diff,
+			 struct nl_commit_result *res)
 {
 	int r;
 
 	*res = (struct nl_commit_result){ 0 };
 	for (;;) {
 		res->error[0] = '\0';
-		r = attempt_sync(nl, t, diff, res);
+		r = attempt_sync(nl, t, prev, diff, res);
 		if (r != -ERESTART || res->retries >= MAX_RETRIES)
 			break;
 		res->retries++;
@@ -660,6 +768,22 @@ int nl_sync_on(struct mnl_socket *nl, const struct nft_table *t, FILE *diff,
 			 "the ruleset kept changing under us; gave up after %u attempts",
 			 res->retries + 1);
 	return r;
+}
+
+int nl_sync_on(struct mnl_socket *nl, const struct nft_table *t, FILE *diff,
+	       struct nl_commit_result *res)
+{
+	return sync_retrying(nl, t, NULL, diff, res);
+}
+
+int nl_sync_from(struct mnl_socket *nl, const struct nft_table *t,
+		 const struct nft_table *prev, struct nl_commit_result *res)
+{
+	/* trusting prev needs the table to be ours alone, and no chain
+	 * deletion deferred by an old kernel */
+	if (!prev || !nl_table_flags_wanted() || old_kernel())
+		prev = NULL;
+	return sync_retrying(nl, t, prev, NULL, res);
 }
 
 int nl_sync(const struct nft_table *t, FILE *diff, struct nl_commit_result *res)

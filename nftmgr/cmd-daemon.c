@@ -113,30 +113,43 @@ int daemon_commit(struct daemon *d, struct resource *const *v, size_t n,
 	struct compile_stats st = { 0 };
 	struct nl_commit_result res;
 	struct nft_table *t = NULL;
-	uint64_t t0 = mono_ms();
+	uint64_t t0 = mono_ms(), t1;
 	int r = node_compile(d->ctx, &d->in, v, n, &t, &st);
+
+	t1 = mono_ms();
 
 	if (r < 0) {
 		d->failures++;
 		logp(3, "%s: cannot compile the ruleset; the rules in force stay", why);
 		return r;
 	}
-	r = nl_sync_on(d->nl, t, NULL, &res);
+	/* a change is diffed against what we committed (the table is ours
+	 * alone); start, reload and the periodic resync read the kernel */
+	if (strncmp(why, "change", 6) == 0 && d->committed)
+		r = nl_sync_from(d->nl, t, d->committed, &res);
+	else
+		r = nl_sync_on(d->nl, t, NULL, &res);
+	d->committed = nft_table_free(d->committed);
 	if (r < 0) {
 		d->failures++;
 		logp(3, "%s: sync failed, the rules in force stay: %s", why, res.error);
 	} else {
 		d->commits += res.messages ? 1 : 0;
 		logp(6, "%s: %s (%zu chains, %zu rules, %zu sets; %zu messages, %zu bytes; "
-		     "%llu ms)", why, res.messages ? "committed" : "up to date", st.chains,
-		     st.rules, st.sets, res.messages, res.bytes,
-		     (unsigned long long)(mono_ms() - t0));
+		     "compile %llu ms, commit %llu ms)", why,
+		     res.messages ? "committed" : "up to date", st.chains, st.rules, st.sets,
+		     res.messages, res.bytes, (unsigned long long)(t1 - t0),
+		     (unsigned long long)(mono_ms() - t1));
 		if (!d->ready) {
 			sd_notify(0, "READY=1");
 			d->ready = true;
 		}
 		sd_notifyf(0, "STATUS=table inet %s in sync: %zu policies, %zu endpoints, "
 			   "%lu commits", t->name, st.policies, st.endpoints, d->commits);
+		if (res.owned) {
+			d->committed = t;
+			t = NULL;
+		}
 	}
 	nft_table_free(t);
 	return r;
@@ -261,6 +274,7 @@ int cmd_daemon(struct ctx *ctx, int argc, char **argv)
 out:
 	etcd_watch_free(d.w);
 	cache_clear(&d.cache);
+	nft_table_free(d.committed);
 	nl_close(d.nl);
 	if (d.ino >= 0)
 		close(d.ino);

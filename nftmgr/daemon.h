@@ -9,8 +9,8 @@
 #include "nftmgr.h"
 
 #define SETTLE_MS	100	/* files: a burst of writes becomes one commit */
-#define ETCD_SETTLE_MS	20	/* etcd: quiet time after the last event ... */
-#define ETCD_MAX_WAIT_MS 200	/* ... but never longer than this after the first */
+#define ETCD_SETTLE_MS	5	/* etcd: quiet time after the last event ... */
+#define ETCD_MAX_WAIT_MS 100	/* ... but never longer than this after the first */
 #define RESYNC_MS	60000	/* drift repair */
 #define WATCH_IDLE_S	660	/* above etcd's 10 min progress interval */
 #define BACKOFF_MIN_MS	200
@@ -42,6 +42,7 @@ struct daemon {
 	bool ready;
 	bool stop;
 	bool reload;		/* SIGHUP */
+	struct nft_table *committed;	/* in force, ours alone; NULL: read back */
 	unsigned long commits;
 	unsigned long failures;
 	/* etcd */

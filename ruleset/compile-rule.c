@@ -17,6 +17,7 @@
 struct addrs {
 	struct nft_elem *e;
 	size_t n;
+	size_t cap;		/* of e, when addrs_add() allocated it; else 0 */
 	bool constrained;
 };
 
@@ -186,12 +187,16 @@ out:
 
 static int addrs_add(struct addrs *a, const struct cidr *x)
 {
-	struct nft_elem *v = realloc(a->e, (a->n + 1) * sizeof(*v));
+	if (a->n >= a->cap) {
+		size_t cap = a->n < 4 ? 8 : 2 * a->n;
+		struct nft_elem *v = realloc(a->e, cap * sizeof(*v));
 
-	if (!v)
-		return -ENOMEM;
-	a->e = v;
-	cidr_range(x, &v[a->n++]);
+		if (!v)
+			return -ENOMEM;
+		a->e = v;
+		a->cap = cap;
+	}
+	cidr_range(x, &a->e[a->n++]);
 	return 0;
 }
 
@@ -292,6 +297,7 @@ static void copy_addrs(struct addrs *dst, const struct addrs *src)
 	} else {
 		dst->e = NULL;
 	}
+	dst->cap = dst->n;
 }
 
 /* ---- emitting --------------------------------------------------------------- */
@@ -329,6 +335,7 @@ static void emit_addrs(struct cctx *c, struct nft_chain *ch, struct nft_rule *nr
 	}
 	a->e = NULL;
 	a->n = 0;
+	a->cap = 0;
 	if (m.set)
 		rule_match(c, nr, &m);
 }
@@ -537,6 +544,7 @@ static void merge_into(struct cctx *c, struct crule *a, struct crule *b, int whi
 	memcpy(v + x->n, y->e, y->n * sizeof(*v));
 	x->e = v;
 	x->n += y->n;
+	x->cap = x->n;
 	a->last = b->last;
 	crule_free(b);
 }

@@ -41,8 +41,18 @@ enum chain_mode {
 	MODE_FORWARD,
 };
 
+/* Names to chains or sets: open addressing, rebuilt when it falls out
+ * of step with the table (after pruning). */
+struct name_index {
+	void **slot;
+	size_t cap;
+	size_t n;
+};
+
 struct cctx {
 	struct nft_table *t;
+	struct name_index chain_ix;
+	struct name_index set_ix;
 	const struct compile_opts *o;
 	struct diags *d;
 	struct resource *const *res;
@@ -62,6 +72,7 @@ struct cctx {
 struct nft_chain *chain_add(struct cctx *c, const char *name,
 			    enum nft_hook hook, int prio);
 struct nft_chain *chain_find(struct cctx *c, const char *name);
+void name_index_free(struct name_index *x);
 struct nft_rule *rule_add(struct cctx *c, struct nft_chain *ch,
 			  const char *comment);
 void rule_match(struct cctx *c, struct nft_rule *r, const struct nft_match *m);

@@ -73,45 +73,75 @@ void rule_copy(struct cctx *c, struct nft_chain *ch, const struct nft_rule *src)
 	rule_verdict(c, r, src->verdict, src->target);
 }
 
-static bool referenced(const struct nft_table *t, const char *name)
+static const struct nft_table *sort_t;
+
+static int cmp_chain_idx(const void *pa, const void *pb)
 {
+	return strcmp(sort_t->chains[*(const size_t *)pa]->name,
+		      sort_t->chains[*(const size_t *)pb]->name);
+}
+
+/* Marks the chain called name, found by binary search in idx. */
+static void mark(const struct nft_table *t, const size_t *idx, bool *keep, const char *name)
+{
+	size_t lo = 0, hi = t->n_chains;
+
+	while (name && lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		int c = strcmp(t->chains[idx[mid]]->name, name);
+
+		if (c == 0) {
+			keep[idx[mid]] = true;
+			return;
+		}
+		if (c < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+}
+
+/* Drops the chains nothing jumps to and no verdict map names: one pass
+ * over rules and map elements, names looked up in a sorted index. */
+void chains_prune(struct cctx *c)
+{
+	const struct nft_table *t = c->t;
+	bool *keep = calloc(t->n_chains + 1, sizeof(*keep));
+	size_t *idx = calloc(t->n_chains + 1, sizeof(*idx));
+	size_t w = 0;
+
+	if (!keep || !idx) {
+		free(keep);
+		free(idx);
+		c->err = -ENOMEM;
+		return;
+	}
+	for (size_t i = 0; i < t->n_chains; i++) {
+		idx[i] = i;
+		keep[i] = t->chains[i]->hook != NFT_HOOK_NONE;
+	}
+	sort_t = t;
+	qsort(idx, t->n_chains, sizeof(*idx), cmp_chain_idx);
 	for (size_t i = 0; i < t->n_chains; i++)
 		for (size_t k = 0; k < t->chains[i]->n_rules; k++) {
 			const struct nft_rule *r = &t->chains[i]->rules[k];
 
-			if ((r->verdict == NFT_V_JUMP || r->verdict == NFT_V_GOTO) &&
-			    r->target && strcmp(r->target, name) == 0)
-				return true;
+			if (r->verdict == NFT_V_JUMP || r->verdict == NFT_V_GOTO)
+				mark(t, idx, keep, r->target);
 		}
 	for (size_t i = 0; i < t->n_sets; i++)
 		for (size_t k = 0; t->sets[i]->key == NFT_KEY_IFNAME && k < t->sets[i]->n_elems; k++)
-			if (t->sets[i]->elems[k].chain &&
-			    strcmp(t->sets[i]->elems[k].chain, name) == 0)
-				return true;
-	return false;
-}
-
-void chains_prune(struct cctx *c)
-{
-	bool *keep = calloc(c->t->n_chains + 1, sizeof(*keep));
-	size_t w = 0;
-
-	if (!keep) {
-		c->err = -ENOMEM;
-		return;
-	}
-	/* Decide for all first: the test reads every chain's rules. */
-	for (size_t i = 0; i < c->t->n_chains; i++)
-		keep[i] = c->t->chains[i]->hook != NFT_HOOK_NONE ||
-			  referenced(c->t, c->t->chains[i]->name);
-	for (size_t i = 0; i < c->t->n_chains; i++) {
+			mark(t, idx, keep, t->sets[i]->elems[k].chain);
+	for (size_t i = 0; i < t->n_chains; i++) {
 		if (keep[i])
 			c->t->chains[w++] = c->t->chains[i];
 		else
 			chain_free(c->t->chains[i]);
 	}
 	c->t->n_chains = w;
+	name_index_free(&c->chain_ix);
 	free(keep);
+	free(idx);
 }
 
 struct nft_table *nft_table_free(struct nft_table *t)
@@ -149,12 +179,93 @@ char *chain_name(const char *prefix, const char *ns, const char *name)
 	return s;
 }
 
+static uint64_t name_hash(const char *s)
+{
+	uint64_t h = 0xcbf29ce484222325ull;
+
+	while (*s)
+		h = (h ^ (uint8_t)*s++) * 0x100000001b3ull;
+	return h;
+}
+
+/* Chains and sets both start with their name. */
+static const char *obj_name(const void *p, bool set)
+{
+	return set ? ((const struct nft_set *)p)->name : ((const struct nft_chain *)p)->name;
+}
+
+static void **ix_slot(struct name_index *x, const char *name, bool set)
+{
+	size_t i = name_hash(name) & (x->cap - 1);
+
+	while (x->slot[i] && strcmp(obj_name(x->slot[i], set), name) != 0)
+		i = (i + 1) & (x->cap - 1);
+	return &x->slot[i];
+}
+
+static int ix_put(struct name_index *x, void *p, bool set)
+{
+	if ((x->n + 1) * 2 > x->cap) {
+		struct name_index y = { .cap = x->cap ? x->cap * 2 : 64 };
+
+		y.slot = calloc(y.cap, sizeof(*y.slot));
+		if (!y.slot)
+			return -ENOMEM;
+		for (size_t i = 0; i < x->cap; i++)
+			if (x->slot[i])
+				*ix_slot(&y, obj_name(x->slot[i], set), set) = x->slot[i];
+		y.n = x->n;
+		free(x->slot);
+		*x = y;
+	}
+	*ix_slot(x, obj_name(p, set), set) = p;
+	x->n++;
+	return 0;
+}
+
+void name_index_free(struct name_index *x)
+{
+	free(x->slot);
+	*x = (struct name_index){ 0 };
+}
+
+/* The index of the table's chains (or sets), brought in step first. */
+static struct name_index *ix_sync(struct cctx *c, bool set)
+{
+	struct name_index *x = set ? &c->set_ix : &c->chain_ix;
+	size_t n = set ? c->t->n_sets : c->t->n_chains;
+
+	if (x->n != n) {
+		name_index_free(x);
+		for (size_t i = 0; i < n; i++)
+			if (ix_put(x, set ? (void *)c->t->sets[i] : (void *)c->t->chains[i], set) < 0) {
+				name_index_free(x);
+				c->err = -ENOMEM;
+				return NULL;
+			}
+	}
+	return x;
+}
+
+static void *ix_find(struct cctx *c, const char *name, bool set)
+{
+	struct name_index *x = ix_sync(c, set);
+
+	if (!x) {
+		void *const *v = set ? (void *const *)c->t->sets : (void *const *)c->t->chains;
+		size_t n = set ? c->t->n_sets : c->t->n_chains;
+
+		for (size_t i = 0; i < n; i++)
+			if (strcmp(obj_name(v[i], set), name) == 0)
+				return v[i];
+		return NULL;
+	}
+	return x->cap ? *ix_slot(x, name, set) : NULL;
+}
+
 struct nft_chain *chain_find(struct cctx *c, const char *name)
 {
-	for (size_t i = 0; i < c->t->n_chains; i++)
-		if (strcmp(c->t->chains[i]->name, name) == 0)
-			return c->t->chains[i];
-	return NULL;
+	return ix_find(c, name, false);
 }
 
 struct nft_chain *chain_add(struct cctx *c, const char *name,
@@ -171,6 +282,8 @@ struct nft_chain *chain_add(struct cctx *c, const char *name,
 	if (!v)
 		goto oom;
 	c->t->chains = v;
+	if (ix_sync(c, false))
+		(void)ix_put(&c->chain_ix, ch, false);	/* out of step: rebuilt */
 	v[c->t->n_chains++] = ch;
 	return ch;
 oom:
@@ -235,39 +348,40 @@ void rule_verdict(struct cctx *c, struct nft_rule *r, enum nft_verdict v,
 
 void cidr_range(const struct cidr *c, struct nft_elem *e)
 {
-	size_t w = c->family == AF_INET ? 4 : 16;
+	size_t w = c->family == AF_INET ? 4 : 16, full = c->len / 8;
 
 	memset(e, 0, sizeof(*e));
-	for (size_t bit = 0; bit < w * 8; bit++) {
-		uint8_t m = (uint8_t)(0x80 >> (bit % 8));
+	memcpy(e->lo, c->addr, full);
+	memcpy(e->hi, c->addr, full);
+	if (full < w) {
+		uint8_t m = (uint8_t)(0xff00 >> (c->len % 8));
 
-		if (bit < c->len) {
-			e->lo[bit / 8] |= c->addr[bit / 8] & m;
-			e->hi[bit / 8] |= c->addr[bit / 8] & m;
-		} else {
-			e->hi[bit / 8] |= m;
-		}
+		e->lo[full] = c->addr[full] & m;
+		e->hi[full] = (uint8_t)(e->lo[full] | ~m);
+		memset(e->hi + full + 1, 0xff, w - full - 1);
 	}
 }
 
-static int cmp_bytes(const uint8_t *a, const uint8_t *b, size_t w)
+/* Keys are 2 to 16 bytes: a loop beats a call to memcmp. */
+static inline int cmp_bytes(const uint8_t *a, const uint8_t *b, size_t w)
 {
-	return memcmp(a, b, w);
+	for (size_t i = 0; i < w; i++)
+		if (a[i] != b[i])
+			return a[i] < b[i] ? -1 : 1;
+	return 0;
 }
 
 /* a + 1 == b, on w big-endian bytes */
 static bool adjacent(const uint8_t *a, const uint8_t *b, size_t w)
 {
-	uint8_t x[16];
 	size_t i = w;
 
-	memcpy(x, a, w);
-	while (i-- > 0)
-		if (++x[i] != 0)
-			break;
-	if (i == (size_t)-1)
-		return false;	/* a was all ones */
-	return memcmp(x, b, w) == 0;
+	/* a = P x ff..ff and b = P (x+1) 00..00 */
+	while (i > 0 && a[i - 1] == 0xff && b[i - 1] == 0)
+		i--;
+	if (i == 0 || a[i - 1] == 0xff || (uint8_t)(a[i - 1] + 1) != b[i - 1])
+		return false;
+	return cmp_bytes(a, b, i - 1) == 0;
 }
 
 static size_t sort_width;
@@ -286,6 +400,15 @@ size_t elems_normalise(struct nft_elem *e, size_t n, size_t width)
 
 	if (n == 0)
 		return 0;
+	/* Already in order, apart and not touching (normalised before):
+	 * nothing to do. */
+	for (w = 1; w < n; w++)
+		if (cmp_bytes(e[w - 1].hi, e[w].lo, width) >= 0 ||
+		    adjacent(e[w - 1].hi, e[w].lo, width))
+			break;
+	if (w == n)
+		return n;
+	w = 0;
 	sort_width = width;
 	qsort(e, n, sizeof(*e), cmp_elem);
 	for (size_t r = 1; r < n; r++) {
@@ -412,11 +535,11 @@ const char *set_intern(struct cctx *c, enum nft_key key, bool interval,
 	else
 		snprintf(name, sizeof(name), "%.180s~%016llx", owner,
 			 (unsigned long long)fnv(0xcbf29ce484222325ull, owner, strlen(owner)));
-	if (nft_table_find_set(c->t, name)) {
+	if (ix_find(c, name, true)) {
 		char base[256];
 
 		memcpy(base, name, sizeof(base));
-		for (unsigned salt = 2; nft_table_find_set(c->t, name); salt++)
+		for (unsigned salt = 2; ix_find(c, name, true); salt++)
 			snprintf(name, sizeof(name), "%.200s-x%u", base, salt);
 	}
 	s = calloc(1, sizeof(*s));
@@ -436,6 +559,8 @@ const char *set_intern(struct cctx *c, enum nft_key key, bool interval,
 	s->n_elems = n;
 	s->refs = 1;
 	s->hash = h;
+	if (ix_sync(c, true))
+		(void)ix_put(&c->set_ix, s, true);
 	v[c->t->n_sets++] = s;
 	return s->name;
 }
@@ -447,4 +572,71 @@ const struct nft_set *nft_table_find_set(const struct nft_table *t,
 		if (strcmp(t->sets[i]->name, name) == 0)
 			return t->sets[i];
 	return NULL;
+}
+
+const struct nft_chain *nft_table_find_chain(const struct nft_table *t,
+					     const char *name)
+{
+	for (size_t i = 0; i < t->n_chains; i++)
+		if (strcmp(t->chains[i]->name, name) == 0)
+			return t->chains[i];
+	return NULL;
+}
+
+static bool str_eq(const char *a, const char *b)
+{
+	return a == b || (a && b && strcmp(a, b) == 0);
+}
+
+static bool cidr_eq(const struct cidr *a, const struct cidr *b)
+{
+	return a->family == b->family && a->len == b->len &&
+	       memcmp(a->addr, b->addr, sizeof(a->addr)) == 0;
+}
+
+static bool match_eq(const struct nft_match *a, const struct nft_match *b)
+{
+	return a->kind == b->kind && a->neg == b->neg && a->family == b->family &&
+	       a->has_code == b->has_code && a->num == b->num && a->code == b->code &&
+	       a->mask == b->mask && a->value == b->value && a->lo == b->lo &&
+	       a->hi == b->hi && cidr_eq(&a->cidr, &b->cidr) && str_eq(a->set, b->set) &&
+	       str_eq(a->ifname, b->ifname);
+}
+
+bool nft_rule_equal(const struct nft_rule *a, const struct nft_rule *b)
+{
+	if (a->n_m != b->n_m || a->mark_set != b->mark_set || a->mark_and != b->mark_and ||
+	    a->mark_or != b->mark_or || a->notrack != b->notrack || a->verdict != b->verdict ||
+	    !str_eq(a->log_prefix, b->log_prefix) || !str_eq(a->target, b->target) ||
+	    !str_eq(a->comment, b->comment))
+		return false;
+	for (size_t i = 0; i < a->n_m; i++)
+		if (!match_eq(&a->m[i], &b->m[i]))
+			return false;
+	return true;
+}
+
+bool nft_chain_rules_equal(const struct nft_chain *a, const struct nft_chain *b)
+{
+	if (a->n_rules != b->n_rules)
+		return false;
+	for (size_t i = 0; i < a->n_rules; i++)
+		if (!nft_rule_equal(&a->rules[i], &b->rules[i]))
+			return false;
+	return true;
+}
+
+bool nft_set_elems_equal(const struct nft_set *a, const struct nft_set *b)
+{
+	if (a->key != b->key || a->interval != b->interval || a->n_elems != b->n_elems ||
+	    a->hash != b->hash)
+		return false;
+	for (size_t i = 0; i < a->n_elems; i++) {
+		const struct nft_elem *x = &a->elems[i], *y = &b->elems[i];
+
+		if (memcmp(x->lo, y->lo, sizeof(x->lo)) || memcmp(x->hi, y->hi, sizeof(x->hi)) ||
+		    !str_eq(x->ifname, y->ifname) || !str_eq(x->chain, y->chain))
+			return false;
+	}
+	return true;
 }

@@ -483,6 +483,12 @@ struct nft_table *nft_table_free(struct nft_table *t);
 int nft_table_print(const struct nft_table *t, FILE *f);
 const struct nft_set *nft_table_find_set(const struct nft_table *t,
 					 const char *name);
+const struct nft_chain *nft_table_find_chain(const struct nft_table *t,
+					     const char *name);
+/* Equality of the model's objects, as the kernel would see them. */
+bool nft_rule_equal(const struct nft_rule *a, const struct nft_rule *b);
+bool nft_chain_rules_equal(const struct nft_chain *a, const struct nft_chain *b);
+bool nft_set_elems_equal(const struct nft_set *a, const struct nft_set *b);
 
 /* ---- the compiler ----------------------------------------------------------- */
 

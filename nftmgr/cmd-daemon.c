@@ -112,7 +112,7 @@ int daemon_commit(struct daemon *d, struct resource *const *v, size_t n,
 {
 	struct compile_stats st = { 0 };
 	struct nl_commit_result res;
-	struct nft_table *t = NULL;
+	struct nft_table *t = NULL, *old;
 	uint64_t t0 = mono_ms(), t1;
 	int r = node_compile(d->ctx, &d->in, v, n, &t, &st);
 
@@ -129,7 +129,9 @@ int daemon_commit(struct daemon *d, struct resource *const *v, size_t n,
 		r = nl_sync_from(d->nl, t, d->committed, &res);
 	else
 		r = nl_sync_on(d->nl, t, NULL, &res);
-	d->committed = nft_table_free(d->committed);
+	/* freed once the outcome is told: 200k elements take a while */
+	old = d->committed;
+	d->committed = NULL;
 	if (r < 0) {
 		d->failures++;
 		logp(3, "%s: sync failed, the rules in force stay: %s", why, res.error);
@@ -151,6 +153,7 @@ int daemon_commit(struct daemon *d, struct resource *const *v, size_t n,
 			t = NULL;
 		}
 	}
+	nft_table_free(old);
 	nft_table_free(t);
 	return r;
 }

@@ -535,16 +535,22 @@ static void merge_into(struct cctx *c, struct crule *a, struct crule *b, int whi
 {
 	struct addrs *x = which == 0 ? &a->src[0] : &a->dst[0];
 	struct addrs *y = which == 0 ? &b->src[0] : &b->dst[0];
-	struct nft_elem *v = realloc(x->e, (x->n + y->n) * sizeof(*v));
+	struct nft_elem *v = x->e;
 
-	if (!v) {
-		c->err = -ENOMEM;
-		return;
+	/* merges come in runs (a policy's rules): grow geometrically */
+	if (x->n + y->n > x->cap) {
+		size_t cap = 2 * (x->n + y->n);
+
+		v = realloc(x->e, cap * sizeof(*v));
+		if (!v) {
+			c->err = -ENOMEM;
+			return;
+		}
+		x->cap = cap;
 	}
 	memcpy(v + x->n, y->e, y->n * sizeof(*v));
 	x->e = v;
 	x->n += y->n;
-	x->cap = x->n;
 	a->last = b->last;
 	crule_free(b);
 }

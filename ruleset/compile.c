@@ -734,6 +734,7 @@ int ruleset_compile(struct resource *const *v, size_t n,
 	free(c.policies);
 	name_index_free(&c.chain_ix);
 	name_index_free(&c.set_ix);
+	name_index_free(&c.content_ix);
 	if (err) {
 		nft_table_free(c.t);
 		return err;

@@ -53,6 +53,7 @@ struct cctx {
 	struct nft_table *t;
 	struct name_index chain_ix;
 	struct name_index set_ix;
+	struct name_index content_ix;	/* sets by content hash */
 	const struct compile_opts *o;
 	struct diags *d;
 	struct resource *const *res;

@@ -489,6 +489,71 @@ static bool same_content(const struct nft_set *s, const struct nft_elem *e,
 	return true;
 }
 
+/* Sets by content hash, open addressing; out of memory only costs the
+ * sharing (a linear scan takes over). */
+static struct nft_set *content_find(struct cctx *c, enum nft_key key, bool interval,
+				    uint64_t h, const struct nft_elem *e, size_t n, size_t w)
+{
+	struct name_index *x = &c->content_ix;
+
+	if (x->n != c->t->n_sets) {
+		for (size_t i = 0; i < c->t->n_sets; i++) {
+			struct nft_set *s = c->t->sets[i];
+
+			if (s->key == key && s->interval == interval && s->hash == h &&
+			    same_content(s, e, n, w))
+				return s;
+		}
+		return NULL;
+	}
+	for (size_t i = h & (x->cap - 1); x->cap && x->slot[i]; i = (i + 1) & (x->cap - 1)) {
+		struct nft_set *s = x->slot[i];
+
+		if (s->key == key && s->interval == interval && s->hash == h &&
+		    same_content(s, e, n, w))
+			return s;
+	}
+	return NULL;
+}
+
+static void content_put(struct cctx *c, struct nft_set *s)
+{
+	struct name_index *x = &c->content_ix;
+
+	if (x->n != c->t->n_sets)
+		return;		/* given up: see content_find() */
+	if ((x->n + 1) * 2 > x->cap) {
+		struct name_index y = { .cap = x->cap ? x->cap * 2 : 64, .n = x->n };
+
+		y.slot = calloc(y.cap, sizeof(*y.slot));
+		if (!y.slot) {
+			name_index_free(x);
+			x->n = (size_t)-1;
+			return;
+		}
+		for (size_t i = 0; i < x->cap; i++) {
+			struct nft_set *o = x->slot[i];
+			size_t k;
+
+			if (!o)
+				continue;
+			for (k = o->hash & (y.cap - 1); y.slot[k]; k = (k + 1) & (y.cap - 1))
+				;
+			y.slot[k] = o;
+		}
+		free(x->slot);
+		*x = y;
+	}
+	{
+		size_t k;
+
+		for (k = s->hash & (x->cap - 1); x->slot[k]; k = (k + 1) & (x->cap - 1))
+			;
+		x->slot[k] = s;
+		x->n++;
+	}
+}
+
 /*
  * Identical contents share one set. A new set is named after its first
  * user (owner, e.g. "pi-allow-sys-mgmt.0.1": chain, rule, match), not
@@ -515,18 +580,20 @@ const char *set_intern(struct cctx *c, enum nft_key key, bool interval,
 				elems[++k] = elems[i];
 		n = k + 1;
 	}
+	/* only to find candidates for sharing: a word at a time will do */
 	for (size_t i = 0; i < n; i++) {
-		h = fnv(h, elems[i].lo, w);
-		h = fnv(h, elems[i].hi, w);
+		uint64_t x[4] = { 0 };
+
+		memcpy(x, elems[i].lo, w);
+		memcpy(x + 2, elems[i].hi, w);
+		for (size_t k = 0; k < 4; k++)
+			h = (h ^ x[k]) * 0x100000001b3ull;
 	}
-	for (size_t i = 0; i < c->t->n_sets; i++) {
-		s = c->t->sets[i];
-		if (s->key == key && s->interval == interval && s->hash == h &&
-		    same_content(s, elems, n, w)) {
-			s->refs++;
-			elems_free(elems, n);
-			return s->name;
-		}
+	s = content_find(c, key, interval, h, elems, n, w);
+	if (s) {
+		s->refs++;
+		elems_free(elems, n);
+		return s->name;
 	}
 	/* Set names are at most 255 bytes: long owners keep their start and
 	 * a hash of the whole. */
@@ -561,6 +628,7 @@ const char *set_intern(struct cctx *c, enum nft_key key, bool interval,
 	s->hash = h;
 	if (ix_sync(c, true))
 		(void)ix_put(&c->set_ix, s, true);
+	content_put(c, s);
 	v[c->t->n_sets++] = s;
 	return s->name;
 }

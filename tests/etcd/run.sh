@@ -154,11 +154,20 @@ check "no endpoint reachable: exit 1 and curl's reason (exit $rc)" \
 
 # --- the daemon -----------------------------------------------------------
 ectl del "$P/globalnetworkpolicies/default.allow-8080" >/dev/null
-ip netns exec "$N" env ETCD_ENDPOINTS="$EP" "$BIN" -c "$T/none.cfg" --node worker-1 daemon \
-	2>"$T/daemon.log" &
+ip netns exec "$N" python3 -c '
+import socket, sys
+s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+s.bind(sys.argv[1])
+while True:
+    print(s.recv(4096).decode(), flush=True)' "$T/notify" >"$T/notify.txt" &
+until_ok 3 test -S "$T/notify"
+ip netns exec "$N" env ETCD_ENDPOINTS="$EP" NOTIFY_SOCKET="$T/notify" "$BIN" -c "$T/none.cfg" \
+	--node worker-1 daemon 2>"$T/daemon.log" &
 dpid=$!
 check "the daemon commits at start: the endpoint is guarded, 8080 closed" \
 	until_ok 5 sh -c "ip netns exec $N nft list chain inet nftmgr filter-in-eth1 >/dev/null 2>&1 && ! ip netns exec $C $PROBE tcp 203.0.113.10 8080 300"
+check "READY=1 after the first commit, then STATUS= lines" \
+	until_ok 3 sh -c "grep -q '^READY=1' $T/notify.txt && grep -q '^STATUS=table inet nftmgr in sync' $T/notify.txt"
 ectl put "$P/globalnetworkpolicies/default.allow-8080" "$(cat "$SRC/tests/etcd/calicoctl-gnp.json")" >/dev/null
 check "a policy put with etcdctl in Calico's layout opens 8080" until_ok 3 open_port 8080
 check "  ... and 9090 stays closed" closed_port 9090
@@ -171,6 +180,13 @@ check "an invalid value written into etcd is skipped; the rest still applies" un
 check "  ... and reported with its key and field" \
 	grep -q "skipped: $P/globalnetworkpolicies/default.broken: .*spec.order" "$T/daemon.log"
 ectl del "$P/globalnetworkpolicies/default.broken" >/dev/null
+kill -HUP "$dpid"
+check "SIGHUP: the configuration is read again and etcd listed again" \
+	until_ok 5 grep -q "re-list (revision [0-9]*): " "$T/daemon.log"
+ectl del "$P/globalnetworkpolicies/default.allow-8080" >/dev/null
+check "  ... and changes still arrive after it" until_ok 3 closed_port 8080
+ectl put "$P/globalnetworkpolicies/default.allow-8080" "$(cat "$SRC/tests/etcd/calicoctl-gnp.json")" >/dev/null
+until_ok 3 open_port 8080
 
 # 500 puts in a burst, one process, as fast as etcd takes them
 commits_before=$(grep -c 'change (revision [0-9]*): committed' "$T/daemon.log")

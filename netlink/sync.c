@@ -132,7 +132,8 @@ static struct kel *kernel_kels(struct kset *k, size_t *n)
 	if (!v)
 		return NULL;
 	kel_w = w;
-	qsort(k->e, k->n, sizeof(*k->e), cmp_raw);
+	if (k->n)	/* an empty set has no element array at all */
+		qsort(k->e, k->n, sizeof(*k->e), cmp_raw);
 	for (size_t i = 0; i < k->n; i++) {
 		const struct nft_elem *e = &k->e[i];
 		struct kel *x = &v[cnt];

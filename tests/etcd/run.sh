@@ -216,6 +216,21 @@ check "500 puts in a burst: all 250 policies in force, each at its last value" u
 sleep 0.5
 commits=$(( $(grep -c 'change (revision [0-9]*): committed' "$T/daemon.log") - commits_before ))
 check "  ... in $commits commits, far fewer than 500" test "$commits" -ge 1 -a "$commits" -le 50
+# more keys than one range page (500): get pages through them at one revision
+in_n python3 - "$EP" "$P" <<'PY'
+import base64, json, sys, urllib.request
+ep, p = sys.argv[1], sys.argv[2]
+b = lambda s: base64.b64encode(s.encode()).decode()
+for i in range(250, 650):
+    pol = {"kind": "GlobalNetworkPolicy", "apiVersion": "projectcalico.org/v3",
+           "metadata": {"name": "default.burst-%d" % i},
+           "spec": {"order": 900, "ingress": [{"action": "Deny"}]}}
+    urllib.request.urlopen(urllib.request.Request(ep + "/v3/kv/put", json.dumps(
+        {"key": b(p + "/globalnetworkpolicies/default.burst-%d" % i),
+         "value": b(json.dumps(pol))}).encode())).read()
+PY
+check "get lists 650 policies, more than one page of 500" \
+	sh -c "test \$(ip netns exec $N env ETCD_ENDPOINTS=$EP $BIN -c $T/none.cfg get gnp | grep -c '^burst-') = 650"
 in_n python3 - "$EP" "$P" <<'PY'
 import base64, json, sys, urllib.request
 ep, p = sys.argv[1], sys.argv[2]
@@ -224,7 +239,7 @@ e = base64.b64encode((p + "/globalnetworkpolicies/default.burst.").encode()).dec
 urllib.request.urlopen(urllib.request.Request(ep + "/v3/kv/deleterange",
     json.dumps({"key": k, "range_end": e}).encode())).read()
 PY
-check "a prefix delete of the 250 removes them all" \
+check "a prefix delete of the 650 removes them all" \
 	until_ok 10 sh -c "! ip netns exec $N nft list table inet nftmgr | grep -q 'policy burst-'"
 
 # an outage: etcd stopped for 10 s, then started again

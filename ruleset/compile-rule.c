@@ -330,8 +330,8 @@ static void emit_addrs(struct cctx *c, struct nft_chain *ch, struct nft_rule *nr
 		char owner[300];
 
 		set_owner(ch, nr, owner, sizeof(owner));
-		m.set = (char *)set_intern(c, family == 4 ? NFT_KEY_IPV4 : NFT_KEY_IPV6,
-					   true, a->e, a->n, owner);
+		m.set = (char *)set_intern_normal(c, family == 4 ? NFT_KEY_IPV4 :
+						  NFT_KEY_IPV6, true, a->e, a->n, owner, true);
 	}
 	a->e = NULL;
 	a->n = 0;
@@ -358,7 +358,7 @@ static void emit_ports(struct cctx *c, struct nft_chain *ch, struct nft_rule *nr
 		char owner[300];
 
 		set_owner(ch, nr, owner, sizeof(owner));
-		m.set = (char *)set_intern(c, NFT_KEY_PORT, true, *e, *n, owner);
+		m.set = (char *)set_intern_normal(c, NFT_KEY_PORT, true, *e, *n, owner, true);
 	}
 	*e = NULL;
 	*n = 0;

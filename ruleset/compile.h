@@ -86,6 +86,10 @@ void chains_prune(struct cctx *c);
  * or of a new one named owner. */
 const char *set_intern(struct cctx *c, enum nft_key key, bool interval,
 		       struct nft_elem *elems, size_t n, const char *owner);
+/* The same for elements the caller has just normalised (intervals). */
+const char *set_intern_normal(struct cctx *c, enum nft_key key, bool interval,
+			      struct nft_elem *elems, size_t n, const char *owner,
+			      bool normal);
 void elems_free(struct nft_elem *e, size_t n);
 /* Sorts and merges ranges (interval sets); returns the new count. */
 size_t elems_normalise(struct nft_elem *e, size_t n, size_t width);

@@ -563,12 +563,21 @@ static void content_put(struct cctx *c, struct nft_set *s)
 const char *set_intern(struct cctx *c, enum nft_key key, bool interval,
 		       struct nft_elem *elems, size_t n, const char *owner)
 {
+	return set_intern_normal(c, key, interval, elems, n, owner, false);
+}
+
+const char *set_intern_normal(struct cctx *c, enum nft_key key, bool interval,
+			      struct nft_elem *elems, size_t n, const char *owner,
+			      bool normal)
+{
 	size_t w = key_width(key);
 	uint64_t h = 0xcbf29ce484222325ull;
 	struct nft_set *s, **v;
 	char name[256];
 
-	if (interval) {
+	if (normal) {
+		;	/* the caller just normalised them */
+	} else if (interval) {
 		n = elems_normalise(elems, n, w);
 	} else if (n) {
 		size_t k = 0;

@@ -22,6 +22,7 @@ import time
 import urllib.parse
 
 P = "/calico/resources/v3/projectcalico.org/globalnetworkpolicies/"
+WORK = re.compile(r"^<\d>change .*: committed .*compile (\d+) ms, commit (\d+) ms")
 LINE = re.compile(r"^<\d>(start|change|re-list) \(revision (\d+)\): (committed|up to date)")
 
 
@@ -33,12 +34,16 @@ class Daemon:
     def __init__(self, cmd):
         self.cond = threading.Condition()
         self.commits = []          # (revision, monotonic time)
+        self.work = []             # compile + commit ms of each change
         self.p = subprocess.Popen(cmd, stderr=subprocess.PIPE, text=True)
         threading.Thread(target=self.read, daemon=True).start()
 
     def read(self):
         for line in self.p.stderr:
             m = LINE.match(line)
+            w = WORK.match(line)
+            if w:
+                self.work.append(int(w.group(1)) + int(w.group(2)))
             if m:
                 self.last = line.strip()
                 with self.cond:
@@ -91,6 +96,11 @@ def main():
     print("initial %.3f s; %d changes: p50 %.1f ms, p99 %.1f ms, max %.1f ms"
           % (initial, changes, pick(0.50), pick(0.99), lat[-1]))
     print("  the daemon's last commit: %s" % d.last)
+    if d.work:
+        d.work.sort()
+        print("  the daemon's own compile + commit per change: p50 %d ms, p99 %d ms (of %d)"
+              % (d.work[len(d.work) // 2], d.work[min(len(d.work) - 1, int(0.99 * len(d.work)))],
+                 len(d.work)))
 
 
 main()

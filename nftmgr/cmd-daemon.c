@@ -26,6 +26,7 @@
 
 #include "daemon.h"
 #include "etcd.h"
+#include "metrics.h"
 #include "netlink.h"
 
 #define WATCH_MASK	(IN_CREATE | IN_DELETE | IN_MOVED_TO | IN_MOVED_FROM | \
@@ -54,12 +55,13 @@ uint64_t mono_ms(void)
 static void usage(FILE *f, const char *prog)
 {
 	fprintf(f, "Usage: %s [-c FILE] [--node NAME] [--datastore-dir DIR] daemon "
-		"[--local-address IFACE=IP ...]\n\n"
+		"[--local-address IFACE=IP ...] [--metrics-address HOST:PORT]\n\n"
 		"Keep this node's nftmgr table in sync with the datastore: commit at\n"
 		"start, after every change (file datastore: coalesced over %d ms; etcd:\n"
 		"%d ms of quiet, at most %d ms) and every %d s. While it runs the table\n"
 		"is owned by it. SIGTERM stops it and leaves the rules in force; SIGHUP\n"
-		"re-reads the configuration.\n", prog, SETTLE_MS, ETCD_SETTLE_MS,
+		"re-reads the configuration. --metrics-address serves Prometheus metrics\n"
+		"on /metrics and health on /livez and /readyz (off by default).\n", prog, SETTLE_MS, ETCD_SETTLE_MS,
 		ETCD_MAX_WAIT_MS, RESYNC_MS / 1000);
 }
 
@@ -120,6 +122,7 @@ int daemon_commit(struct daemon *d, struct resource *const *v, size_t n,
 
 	if (r < 0) {
 		d->failures++;
+		metrics_commit(d->metrics, (double)(mono_ms() - t0) / 1e3, r, false, false, &st);
 		logp(3, "%s: cannot compile the ruleset; the rules in force stay", why);
 		return r;
 	}
@@ -129,6 +132,8 @@ int daemon_commit(struct daemon *d, struct resource *const *v, size_t n,
 		r = nl_sync_from(d->nl, t, d->committed, &res);
 	else
 		r = nl_sync_on(d->nl, t, NULL, &res);
+	metrics_commit(d->metrics, (double)(mono_ms() - t0) / 1e3, r, r >= 0 && res.messages,
+		       strncmp(why, "resync", 6) == 0 || strncmp(why, "reload", 6) == 0, &st);
 	/* freed once the outcome is told: 200k elements take a while */
 	old = d->committed;
 	d->committed = NULL;
@@ -224,6 +229,7 @@ static void run_file(struct daemon *d)
 
 	(void)file_commit(d, "start");
 	for (;;) {
+		metrics_connected(d->metrics, true);	/* a directory: always there */
 		struct pollfd p[2] = { { .fd = d->sfd, .events = POLLIN },
 				       { .fd = d->ino, .events = POLLIN } };
 		int r = poll(p, 2, pending ? SETTLE_MS : RESYNC_MS);
@@ -252,7 +258,11 @@ static void run_file(struct daemon *d)
 int cmd_daemon(struct ctx *ctx, int argc, char **argv)
 {
 	struct daemon d = { .ctx = ctx, .sfd = -1, .ino = -1 };
-	int ret = node_args(ctx, argc, argv, &d.in, NULL, usage);
+	char err[256];
+	int ret;
+
+	d.in.daemon = true;
+	ret = node_args(ctx, argc, argv, &d.in, NULL, usage);
 
 	if (ret >= 0)
 		goto out;
@@ -266,6 +276,12 @@ int cmd_daemon(struct ctx *ctx, int argc, char **argv)
 		logp(3, "cannot start: %s", strerror(errno ? errno : EIO));
 		goto out;
 	}
+	if (d.in.metrics && metrics_start(d.in.metrics, &d.metrics, err, sizeof(err)) < 0) {
+		logp(3, "cannot start: %s", err);
+		goto out;
+	}
+	if (d.metrics)
+		logp(6, "serving /metrics, /livez and /readyz on %s", d.in.metrics);
 	logp(6, "watching %s %s for node %s", ds_etcd(d.ds) ? "etcd" : "directory",
 	     ds_where(d.ds), node_name(ctx));
 	if (ds_etcd(d.ds))
@@ -275,6 +291,7 @@ int cmd_daemon(struct ctx *ctx, int argc, char **argv)
 	sd_notify(0, "STOPPING=1");
 	ret = EXIT_OK;
 out:
+	metrics_stop(d.metrics);
 	etcd_watch_free(d.w);
 	cache_clear(&d.cache);
 	nft_table_free(d.committed);

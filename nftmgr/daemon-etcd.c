@@ -19,6 +19,7 @@
 
 #include "daemon.h"
 #include "etcd.h"
+#include "metrics.h"
 
 void cache_clear(struct cache *c)
 {
@@ -297,6 +298,7 @@ void daemon_run_etcd(struct daemon *d)
 
 	d->backoff_ms = BACKOFF_MIN_MS;
 	while (!d->stop) {
+		metrics_connected(d->metrics, d->connected);
 		if (d->reload) {
 			reload(d);
 			need_list = true;

@@ -42,6 +42,7 @@ struct daemon {
 	bool ready;
 	bool stop;
 	bool reload;		/* SIGHUP */
+	struct metrics *metrics;	/* NULL: off */
 	struct nft_table *committed;	/* in force, ours alone; NULL: read back */
 	unsigned long commits;
 	unsigned long failures;

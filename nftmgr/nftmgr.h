@@ -58,6 +58,8 @@ struct node_input {
 	struct local_iface *ifs;
 	size_t n_ifs;
 	bool own_ifs;		/* --local-address given */
+	bool daemon;		/* set by the daemon: accept its options */
+	const char *metrics;	/* --metrics-address HOST:PORT */
 };
 
 void ifaces_free(struct local_iface *v, size_t n);

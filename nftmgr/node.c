@@ -217,6 +217,7 @@ int node_args(struct ctx *ctx, int argc, char **argv, struct node_input *in,
 		{ "filename", required_argument, NULL, 'f' },
 		{ "local-address", required_argument, NULL, 'L' },
 		{ "full", no_argument, NULL, 'F' },
+		{ "metrics-address", required_argument, NULL, 'M' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -232,6 +233,8 @@ int node_args(struct ctx *ctx, int argc, char **argv, struct node_input *in,
 			in->own_ifs = true;
 		} else if (c == 'F' && full) {
 			*full = true;
+		} else if (c == 'M' && in->daemon) {
+			in->metrics = optarg;
 		} else if (c == 'h') {
 			usage(stdout, ctx->prog);
 			return EXIT_OK;

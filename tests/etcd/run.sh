@@ -162,7 +162,7 @@ while True:
     print(s.recv(4096).decode(), flush=True)' "$T/notify" >"$T/notify.txt" &
 until_ok 3 test -S "$T/notify"
 ip netns exec "$N" env ETCD_ENDPOINTS="$EP" NOTIFY_SOCKET="$T/notify" "$BIN" -c "$T/none.cfg" \
-	--node worker-1 daemon 2>"$T/daemon.log" &
+	--node worker-1 daemon --metrics-address 127.0.0.1:9108 2>"$T/daemon.log" &
 dpid=$!
 check "the daemon commits at start: the endpoint is guarded, 8080 closed" \
 	until_ok 5 sh -c "ip netns exec $N nft list chain inet nftmgr filter-in-eth1 >/dev/null 2>&1 && ! ip netns exec $C $PROBE tcp 203.0.113.10 8080 300"
@@ -243,6 +243,27 @@ check "a prefix delete of the 650 removes them all" \
 	until_ok 10 sh -c "! ip netns exec $N nft list table inet nftmgr | grep -q 'policy burst-'"
 
 # an outage: etcd stopped for 10 s, then started again
+http() {	# http PATH: the status line's code, then the body
+	ip netns exec "$N" python3 -c '
+import sys, urllib.request, urllib.error
+try:
+    r = urllib.request.urlopen("http://127.0.0.1:9108" + sys.argv[1], timeout=3)
+    print(r.status); print(r.read().decode())
+except urllib.error.HTTPError as e:
+    print(e.code); print(e.read().decode())' "$1"
+}
+metric() {	# metric NAME: its value
+	http /metrics | awk -v n="$1" '$1 == n { print $2 }'
+}
+healthy() { [ "$(http /livez | head -1)" = 200 ] && [ "$(http /readyz | head -1)" = 200 ]; }
+check "metrics: /livez and /readyz answer 200 once the first commit is done" healthy
+commits=$(metric nftmgr_commits_total)
+metrics_ok() {
+	[ "${commits:-0}" -ge 3 ] && [ "$(metric nftmgr_endpoints)" = 1 ] &&
+		[ "$(metric nftmgr_datastore_connected)" = 1 ] &&
+		[ "$(metric nftmgr_commit_duration_seconds_count)" -ge "$commits" ]
+}
+check "metrics: commits counted (${commits:-none}), one endpoint, datastore connected, a duration histogram" metrics_ok
 stop_etcd() {
 	kill "$1"
 	until_ok 10 sh -c "! kill -0 $1"
@@ -255,11 +276,18 @@ for i in $(seq 10); do
 done
 check "etcd down for 10 s: the rules stayed in force ($held/10 probes open)" test "$held" = 10
 check "  ... and the daemon said it lost etcd" grep -q "lost the etcd watch" "$T/daemon.log"
+down_seen() {
+	[ "$(http /readyz | head -1)" = 503 ] && [ "$(metric nftmgr_datastore_connected)" = 0 ] &&
+		[ "$(http /livez | head -1)" = 200 ]
+}
+check "  ... /readyz said 503 and datastore_connected 0, while /livez stayed 200" down_seen
 etcd_pid=$(etcd_start e1 23790 23800)
 until_ok 10 ectl endpoint health
 sed "s/allow-8080/allow-9090/; s/8080/9090/" "$SRC/tests/etcd/calicoctl-gnp.json" >"$T/gnp9090.json"
 ectl put "$P/globalnetworkpolicies/default.allow-9090" "$(cat "$T/gnp9090.json")" >/dev/null
 check "after the restart a new change arrives (9090 opens)" until_ok 15 open_port 9090
+ready() { [ "$(http /readyz | head -1)" = 200 ]; }
+check "  ... and /readyz is 200 again" until_ok 5 ready
 
 # compaction past the daemon's revision: the daemon is stopped while etcd
 # restarts (its watch breaks), a change is made and history compacted

@@ -292,6 +292,7 @@ int cmd_daemon(struct ctx *ctx, int argc, char **argv)
 	ret = EXIT_OK;
 out:
 	metrics_stop(d.metrics);
+	compile_memo_free(d.in.memo);
 	etcd_watch_free(d.w);
 	cache_clear(&d.cache);
 	nft_table_free(d.committed);

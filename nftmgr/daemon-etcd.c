@@ -297,6 +297,9 @@ void daemon_run_etcd(struct daemon *d)
 	bool need_list = true;
 
 	d->backoff_ms = BACKOFF_MIN_MS;
+	/* the cache keeps unchanged resources as the same objects: a change
+	 * recompiles only the policies it touched */
+	d->in.memo = compile_memo_new();
 	while (!d->stop) {
 		metrics_connected(d->metrics, d->connected);
 		if (d->reload) {

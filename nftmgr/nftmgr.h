@@ -59,6 +59,7 @@ struct node_input {
 	size_t n_ifs;
 	bool own_ifs;		/* --local-address given */
 	bool daemon;		/* set by the daemon: accept its options */
+	struct compile_memo *memo;	/* the etcd daemon's, across compiles */
 	const char *metrics;	/* --metrics-address HOST:PORT */
 };
 

@@ -131,7 +131,7 @@ static void node_ifaces(struct node_input *in)
 int node_compile(struct ctx *ctx, struct node_input *in, struct resource *const *v,
 		 size_t n, struct nft_table **ret, struct compile_stats *stats)
 {
-	struct compile_opts o = { .node = node_name(ctx) };
+	struct compile_opts o = { .node = node_name(ctx), .memo = in->memo };
 	struct resource_list l = { .n = n, .cap = n };
 	struct diags d = { 0 };
 	int r = -ENOMEM;

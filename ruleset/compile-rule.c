@@ -771,13 +771,25 @@ const char *policy_chain(struct cctx *c, const struct resource *p, enum dir dir,
 	_cleanup_free_ char *label = NULL;
 	const struct policy_spec *ps = &p->u.policy;
 
+	const char *made;
+	bool existed;
+
 	if (!name || (p->namespace && asprintf(&label, "%s/%s", p->namespace, p->name) < 0)) {
 		c->err = -ENOMEM;
 		return NULL;
 	}
-	return rules_chain(c, name, dir == DIR_IN ? ps->ingress : ps->egress,
+	existed = chain_find(c, name) != NULL;
+	if (!existed && memo_replay(c, name, p, dir, mode)) {
+		const struct nft_chain *ch = chain_find(c, name);
+
+		return ch ? ch->name : NULL;
+	}
+	made = rules_chain(c, name, dir == DIR_IN ? ps->ingress : ps->egress,
 			   dir == DIR_IN ? ps->n_ingress : ps->n_egress, "policy",
 			   label ? label : p->name, p->namespace, dir, mode);
+	if (made && !existed)
+		memo_record(c, chain_find(c, made), p, dir, mode);
+	return made;
 }
 
 /* Profiles are only consulted by the normal stage. A Pass in a profile

@@ -716,6 +716,8 @@ int ruleset_compile(struct resource *const *v, size_t n,
 	if (!err && !(c.t->name = strdup(c.fx.table)))
 		err = -ENOMEM;
 	if (!err)
+		memo_begin(&c);
+	if (!err)
 		err = sort_policies(&c);
 	if (!err)
 		err = find_heps(&c);
@@ -726,6 +728,7 @@ int ruleset_compile(struct resource *const *v, size_t n,
 	}
 	if (!err && stats)
 		stats_fill(&c, stats);
+	memo_end(&c, !err);
 	for (size_t i = 0; i < c.n_ifs; i++) {
 		free(c.ifs[i].ifname);
 		labels_clear(&c.ifs[i].labels);

@@ -73,6 +73,16 @@ struct cctx {
 struct nft_chain *chain_add(struct cctx *c, const char *name,
 			    enum nft_hook hook, int prio);
 struct nft_chain *chain_find(struct cctx *c, const char *name);
+const struct nft_set *set_find(struct cctx *c, const char *name);
+void chain_free(struct nft_chain *ch);
+/* memo.c: policy chains of the previous compile, reused when neither the
+ * policy nor anything else it could depend on changed. */
+void memo_begin(struct cctx *c);
+void memo_end(struct cctx *c, bool ok);
+bool memo_replay(struct cctx *c, const char *chain, const struct resource *p,
+		 enum dir dir, enum chain_mode mode);
+void memo_record(struct cctx *c, const struct nft_chain *ch, const struct resource *p,
+		 enum dir dir, enum chain_mode mode);
 void name_index_free(struct name_index *x);
 struct nft_rule *rule_add(struct cctx *c, struct nft_chain *ch,
 			  const char *comment);

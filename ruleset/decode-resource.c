@@ -762,6 +762,11 @@ struct resource *decode_one(struct dctx *c, const struct node *root)
 	r = decode_by_kind(c, root, api->str, kind->str);
 	if (r && c->errors != before)
 		r = resource_free(r);
+	if (r) {
+		static uint64_t serial;
+
+		r->serial = ++serial;
+	}
 	if (r && c->file && !(r->file = strdup(c->file)))
 		r = resource_free(r);
 	return r;

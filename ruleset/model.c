@@ -46,7 +46,7 @@ void elems_free(struct nft_elem *e, size_t n)
 	free(e);
 }
 
-static void chain_free(struct nft_chain *ch)
+void chain_free(struct nft_chain *ch)
 {
 	for (size_t k = 0; k < ch->n_rules; k++)
 		rule_free(&ch->rules[k]);
@@ -266,6 +266,11 @@ static void *ix_find(struct cctx *c, const char *name, bool set)
 struct nft_chain *chain_find(struct cctx *c, const char *name)
 {
 	return ix_find(c, name, false);
+}
+
+const struct nft_set *set_find(struct cctx *c, const char *name)
+{
+	return ix_find(c, name, true);
 }
 
 struct nft_chain *chain_add(struct cctx *c, const char *name,

@@ -288,6 +288,7 @@ struct resource {
 	char *created;		/* creationTimestamp */
 	char *file;		/* where it was read from */
 	struct pos pos;
+	uint64_t serial;	/* unique per decoded object (compile memo key) */
 	union {
 		struct policy_spec policy;	/* GNP, NP */
 		struct endpoint_spec ep;	/* HEP, WEP */
@@ -498,11 +499,22 @@ struct local_iface {
 	size_t n_addrs;
 };
 
+struct compile_memo;
+
 struct compile_opts {
 	const char *node;			/* this node's name */
 	const struct local_iface *ifaces;	/* for expectedIPs */
 	size_t n_ifaces;
+	/* Optional: what the last compile with this memo made of each
+	 * policy, reused for policies that are the same objects (serial) when
+	 * nothing else changed. The output is the same as without it. */
+	struct compile_memo *memo;
 };
+
+struct compile_memo *compile_memo_new(void);
+struct compile_memo *compile_memo_free(struct compile_memo *m);
+/* Policy chains replayed so far (for tests and logs). */
+unsigned long compile_memo_hits(const struct compile_memo *m);
 
 /* Statistics of one compilation. */
 struct compile_stats {

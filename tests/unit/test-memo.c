@@ -1,0 +1,155 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * The compile memo must not change the output. A node's resources evolve
+ * as in the daemon (unchanged resources stay the same objects): every
+ * namespace case is added in turn, a policy is replaced by a fresh copy,
+ * one is removed, the endpoint is replaced; after each step the table
+ * compiled with the memo prints exactly as the one compiled without, and
+ * the memo is seen to be used.
+ */
+#include <errno.h>
+#include <glob.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "ruleset.h"
+
+static char *print(const struct nft_table *t)
+{
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
+
+	assert_non_null(f);
+	assert_int_equal(nft_table_print(t, f), 0);
+	fclose(f);
+	return buf;
+}
+
+/* Compiles l without the memo, then twice with it (the second time
+ * every policy chain can be replayed): all three must print the same. */
+static void same_output(struct resource_list *l, struct compile_memo *memo)
+{
+	static const struct cidr a = { .family = 2, .len = 32, .addr = { 203, 0, 113, 10 } };
+	struct local_iface ifc = { .name = "eth1", .addrs = (struct cidr *)&a, .n_addrs = 1 };
+	struct compile_opts with = { .node = "worker-1", .ifaces = &ifc, .n_ifaces = 1,
+				     .memo = memo };
+	struct compile_opts without = with;
+	struct nft_table *t1 = NULL, *t2 = NULL;
+	struct diags d = { 0 };
+	char *p1, *p2;
+
+	without.memo = NULL;
+	resource_list_sort(l);
+	assert_int_equal(ruleset_compile(l->v, l->n, &without, &t2, NULL, &d), 0);
+	for (int round = 0; round < 2; round++) {
+		assert_int_equal(ruleset_compile(l->v, l->n, &with, &t1, NULL, &d), 0);
+		p1 = print(t1);
+		p2 = print(t2);
+		assert_string_equal(p1, p2);
+		free(p1);
+		free(p2);
+		nft_table_free(t1);
+	}
+	nft_table_free(t2);
+	diags_clear(&d);
+}
+
+static void load(const char *path, struct resource_list *l)
+{
+	struct diags d = { 0 };
+
+	assert_int_equal(ruleset_load_path(path, l, &d), 0);
+	diags_clear(&d);
+}
+
+/* Replaces the resource called name by a fresh decode of path's. */
+static void renew(struct resource_list *l, const char *path, const char *name)
+{
+	struct resource_list fresh = { 0 };
+	bool done = false;
+
+	load(path, &fresh);
+	for (size_t i = 0; i < l->n; i++)
+		for (size_t k = 0; k < fresh.n; k++)
+			if (!done && strcmp(l->v[i]->name, name) == 0 &&
+			    strcmp(fresh.v[k]->name, name) == 0 && l->v[i]->kind == fresh.v[k]->kind) {
+				struct resource *x = l->v[i];
+
+				l->v[i] = fresh.v[k];
+				fresh.v[k] = x;
+				done = true;
+			}
+	assert_true(done);
+	resource_list_clear(&fresh);
+}
+
+static void test_memo_same_table(void **state)
+{
+	const char *src = getenv("NFTMGR_SOURCE");
+	struct compile_memo *memo = compile_memo_new();
+	struct resource_list l = { 0 };
+	char pattern[4096], hep[4096];
+	glob_t g;
+
+	(void)state;
+	assert_non_null(src);
+	snprintf(hep, sizeof(hep), "%s/tests/netns/common/hep.yaml", src);
+	snprintf(pattern, sizeof(pattern), "%s/tests/netns/cases/*.yaml", src);
+	assert_int_equal(glob(pattern, 0, NULL, &g), 0);
+	assert_true(g.gl_pathc >= 20);
+	load(hep, &l);
+	same_output(&l, memo);
+	for (size_t i = 0; i < g.gl_pathc; i++) {
+		struct resource_list add = { 0 };
+
+		load(g.gl_pathv[i], &add);
+		for (size_t k = 0; k < add.n; k++) {
+			bool dup = false;
+
+			for (size_t j = 0; j < l.n; j++)
+				dup |= l.v[j]->kind == add.v[k]->kind &&
+				       strcmp(l.v[j]->name, add.v[k]->name) == 0;
+			if (!dup) {
+				assert_int_equal(resource_list_add(&l, add.v[k]), 0);
+				add.v[k] = NULL;
+			}
+		}
+		for (size_t k = 0; k < add.n; k++)
+			resource_free(add.v[k]);
+		free(add.v);
+		same_output(&l, memo);
+	}
+	/* a policy changed (a new object), then one gone, then the endpoint */
+	renew(&l, g.gl_pathv[4], "allow-8080");
+	same_output(&l, memo);
+	for (size_t i = 0; i < l.n; i++)
+		if (kind_info(l.v[i]->kind)->policy) {
+			resource_free(l.v[i]);
+			l.v[i] = l.v[--l.n];
+			break;
+		}
+	same_output(&l, memo);
+	renew(&l, hep, "worker-1-public");
+	same_output(&l, memo);
+	/* the memo was really used: at least one replay per step */
+	assert_true(compile_memo_hits(memo) >= g.gl_pathc);
+	globfree(&g);
+	resource_list_clear(&l);
+	compile_memo_free(memo);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_memo_same_table),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -80,6 +80,8 @@ static void felix_apply(struct felix *fx, const struct felix_spec *f)
 		fx->table = f->table_name;
 	if (f->has_mark_mask)
 		fx->mask = f->mark_mask;
+	if (f->has_merge_allow)
+		fx->merge_allow = f->merge_allow;
 }
 
 /* FelixConfiguration "default", then "node.<node>" over it. */
@@ -455,7 +457,13 @@ static void filter_tail(struct cctx *c, struct nft_chain *ch, const struct stage
 		}
 		profile_jumps(c, pc, s, h);
 	}
-	policy_jumps(c, ch, s, pols, n, prof);
+	{
+		size_t first = ch->n_rules;
+
+		policy_jumps(c, ch, s, pols, n, prof);
+		if (c->fx.merge_allow)
+			merge_allow_runs(c, ch, first);
+	}
 	if (n)
 		rule_verdict(c, rule_add(c, ch, "no policy allowed"), NFT_V_DROP, NULL);
 	else
@@ -724,6 +732,8 @@ int ruleset_compile(struct resource *const *v, size_t n,
 	if (!err) {
 		base_chains(&c);
 		chains_prune(&c);
+		if (c.fx.merge_allow)
+			sets_prune(&c);
 		err = c.err;
 	}
 	if (!err && stats)

@@ -28,6 +28,7 @@ struct felix {
 	const char *log_prefix;
 	const char *table;
 	uint32_t mask;
+	bool merge_allow;
 };
 
 /* How an Allow ends, per stage: the verdict itself where it is final for
@@ -75,6 +76,12 @@ struct nft_chain *chain_add(struct cctx *c, const char *name,
 struct nft_chain *chain_find(struct cctx *c, const char *name);
 const struct nft_set *set_find(struct cctx *c, const char *name);
 void chain_free(struct nft_chain *ch);
+/* Frees what the rule holds (not the rule itself). */
+void rule_free(struct nft_rule *r);
+bool match_eq(const struct nft_match *a, const struct nft_match *b);
+/* merge.c: nftablesMergeAllowPolicies */
+void merge_allow_runs(struct cctx *c, struct nft_chain *ch, size_t from);
+void sets_prune(struct cctx *c);
 /* memo.c: policy chains of the previous compile, reused when neither the
  * policy nor anything else it could depend on changed. */
 void memo_begin(struct cctx *c);

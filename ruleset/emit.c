@@ -277,6 +277,8 @@ static void felix_spec(struct jb *b, json_t *s, const struct felix_spec *f)
 		snprintf(buf, sizeof(buf), "%#010x", f->mark_mask);
 		set_str(b, s, "nftablesMarkMask", buf);
 	}
+	if (f->has_merge_allow)
+		set(b, s, "nftablesMergeAllowPolicies", json_boolean(f->merge_allow));
 }
 
 static json_t *j_spec(struct jb *b, const struct resource *r)

@@ -200,6 +200,15 @@ static void dec_mark_mask(struct dctx *c, const struct node *n, void *out)
 	f->has_mark_mask = true;
 }
 
+static void dec_merge_allow(struct dctx *c, const struct node *n, void *out)
+{
+	struct felix_spec *f = out;
+	unsigned before = c->errors;
+
+	dec_bool(c, n, &f->merge_allow);
+	f->has_merge_allow = c->errors == before;
+}
+
 static void dec_table_name(struct dctx *c, const struct node *n, void *out)
 {
 	char **s = out;
@@ -231,7 +240,7 @@ static const char *const felix_ignored[] = {
 void felix_dec_spec(struct dctx *c, const struct node *spec,
 		    struct felix_spec *f)
 {
-	struct field fields[6 + ARRAY_SIZE(felix_ignored)] = {
+	struct field fields[7 + ARRAY_SIZE(felix_ignored)] = {
 		{ "failsafeInboundHostPorts", dec_failsafe,
 		  offsetof(struct felix_spec, has_failsafe_in) },
 		{ "failsafeOutboundHostPorts", dec_failsafe,
@@ -242,9 +251,10 @@ void felix_dec_spec(struct dctx *c, const struct node *spec,
 		{ "nftablesTableName", dec_table_name,
 		  offsetof(struct felix_spec, table_name) },
 		{ "nftablesMarkMask", dec_mark_mask, 0 },
+		{ "nftablesMergeAllowPolicies", dec_merge_allow, 0 },
 	};
 
 	for (size_t i = 0; i < ARRAY_SIZE(felix_ignored); i++)
-		fields[6 + i] = (struct field){ felix_ignored[i], dec_ignore, 0 };
+		fields[7 + i] = (struct field){ felix_ignored[i], dec_ignore, 0 };
 	decode_fields(c, spec, fields, ARRAY_SIZE(fields), f);
 }

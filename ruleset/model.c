@@ -27,7 +27,7 @@ static void match_free(struct nft_match *m)
 	free(m->ifname);
 }
 
-static void rule_free(struct nft_rule *r)
+void rule_free(struct nft_rule *r)
 {
 	for (size_t i = 0; i < r->n_m; i++)
 		match_free(&r->m[i]);
@@ -676,7 +676,7 @@ static bool cidr_eq(const struct cidr *a, const struct cidr *b)
 	       memcmp(a->addr, b->addr, sizeof(a->addr)) == 0;
 }
 
-static bool match_eq(const struct nft_match *a, const struct nft_match *b)
+bool match_eq(const struct nft_match *a, const struct nft_match *b)
 {
 	return a->kind == b->kind && a->neg == b->neg && a->family == b->family &&
 	       a->has_code == b->has_code && a->num == b->num && a->code == b->code &&

@@ -276,6 +276,8 @@ struct felix_spec {
 	char *table_name;
 	bool has_mark_mask;
 	uint32_t mark_mask;
+	bool has_merge_allow;
+	bool merge_allow;	/* nftablesMergeAllowPolicies */
 };
 
 struct resource {

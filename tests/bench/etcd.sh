@@ -43,6 +43,18 @@ in_ns "$BIN" -c "$W/etcd.cfg" apply -f "$W/in" >/dev/null
 
 echo "== one-shot sync of W-big from files (baseline for the initial sync)"
 in_ns "$BIN" --node bench sync --full -f "$W/in" | sed -n 's/^  //p'
+echo "== one-shot incremental sync from files, one rule's CIDR list changed (baseline for a change)"
+python3 - "$W/in/policies.yaml" <<'PY'
+import re, sys
+t = open(sys.argv[1]).read()
+docs = t.split("---\n")
+for i, d in enumerate(docs):
+    if "name: p0500}" in d:
+        nets = re.findall(r"nets: \[([^\]]*)\]", d)
+        docs[i] = d.replace(nets[3], "10.255.255.0/24" + nets[3][nets[3].index(","):], 1)
+open(sys.argv[1], "w").write("---\n".join(docs))
+PY
+in_ns "$BIN" --node bench sync -f "$W/in" | sed -n 's/^  //p'
 in_ns nft delete table inet nftmgr
 echo "== daemon on etcd, W-big: initial sync and put-to-kernel latency"
 ip netns exec "$NS" python3 "$HERE/etcd-latency.py" "$EP" ${CHANGES:-200} -- \

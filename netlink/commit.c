@@ -587,7 +587,7 @@ static int attempt(struct mnl_socket *nl, const struct nft_table *t,
 			 strerror(-r));
 		return r;
 	}
-	tx.b = nftnl_batch_alloc(PAGE_SIZE_BATCH, MNL_SOCKET_BUFFER_SIZE * 2);
+	tx.b = nftnl_batch_alloc(PAGE_SIZE_BATCH, NL_MSG_MAX);
 	if (!tx.b)
 		return -ENOMEM;
 	tx.seqs.first = tx.seq;

@@ -30,6 +30,12 @@ uint32_t nl_set_id(const struct nl_set_ids *ids, const char *name);
 int nl_rule_build(struct nftnl_rule *nr, const struct nft_rule *r,
 		  const struct nl_set_ids *ids);
 
+/* The largest message a transaction holds (a page of set elements stays
+ * under the 64 KiB attribute limit): a batch page must be able to run
+ * over by this much, as libnftnl copies a message that crossed the page
+ * end into the next page only after it was written. */
+#define NL_MSG_MAX		(UINT16_MAX + 4096u)
+
 /* commit.c: building and sending one transaction. */
 struct nftnl_batch;
 struct nftnl_set;

@@ -726,7 +726,7 @@ planned:
 	}
 	if (!p.changes)
 		goto out;
-	tx.b = nftnl_batch_alloc(256u << 10, MNL_SOCKET_BUFFER_SIZE * 2);
+	tx.b = nftnl_batch_alloc(256u << 10, NL_MSG_MAX);
 	if (!tx.b) {
 		r = -ENOMEM;
 		goto out;

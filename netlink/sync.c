@@ -780,9 +780,10 @@ int nl_sync_on(struct mnl_socket *nl, const struct nft_table *t, FILE *diff,
 int nl_sync_from(struct mnl_socket *nl, const struct nft_table *t,
 		 const struct nft_table *prev, struct nl_commit_result *res)
 {
-	/* trusting prev needs the table to be ours alone, and no chain
-	 * deletion deferred by an old kernel */
-	if (!prev || !nl_table_flags_wanted() || old_kernel())
+	/* trusting prev needs the table to be ours alone, the same table
+	 * (nftablesTableName may change), and no chain deletion deferred by an
+	 * old kernel */
+	if (!prev || !nl_table_flags_wanted() || old_kernel() || strcmp(prev->name, t->name) != 0)
 		prev = NULL;
 	return sync_retrying(nl, t, prev, NULL, res);
 }

@@ -19,6 +19,7 @@ static const struct command commands[] = {
 	{ "diff", cmd_diff, "print what a sync would change in the kernel" },
 	{ "sync", cmd_sync, "bring this node's table in the kernel up to date, atomically" },
 	{ "stats", cmd_stats, "kernel counters per endpoint, stage and rule" },
+	{ "explain", cmd_explain, "which policy and rule decide a packet (no kernel needed)" },
 	{ "version", cmd_version, "print versions and kernel features" },
 };
 

@@ -493,6 +493,37 @@ bool nft_rule_equal(const struct nft_rule *a, const struct nft_rule *b);
 bool nft_chain_rules_equal(const struct nft_chain *a, const struct nft_chain *b);
 bool nft_set_elems_equal(const struct nft_set *a, const struct nft_set *b);
 
+/* ---- explain ------------------------------------------------------------------ */
+
+/* The first packet of a connection: with iif only it is for this host
+ * (prerouting, input), with oif only it is from it (output), with both it
+ * is forwarded (prerouting, forward). */
+struct nft_packet {
+	uint8_t family;			/* 4 or 6 */
+	uint8_t saddr[16];
+	uint8_t daddr[16];
+	uint8_t proto;			/* 6 tcp, 17 udp, 1 icmp, 58 icmpv6, ... */
+	uint16_t sport;
+	uint16_t dport;
+	int icmp_type;			/* -1: none */
+	int icmp_code;
+	const char *iif;
+	const char *oif;
+	uint32_t mark;
+};
+
+struct nft_explain {
+	bool accepted;
+	char why[128];		/* the deciding rule's comment */
+	char chain[128];	/* and its chain ("" if none decided) */
+};
+
+/* Walks p through t, printing each base chain and each matching rule to
+ * f; fills ret with the verdict and the rule that decided. Returns 0 or
+ * -EINVAL (neither interface given). */
+int nft_explain(const struct nft_table *t, const struct nft_packet *p, FILE *f,
+		struct nft_explain *ret);
+
 /* ---- the compiler ----------------------------------------------------------- */
 
 struct local_iface {

@@ -1,0 +1,73 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
+# explain against the kernel: for every namespace case, the case's table
+# is loaded (nft -f of the export) into a node namespace and real
+# connections from a client namespace (TCP and UDP, IPv4 and IPv6, to
+# ports that have listeners) are compared with what `nftmgr explain` says
+# of the same packet: open must be accept, closed must be drop. TAP, one
+# line per case.
+set -u
+
+BIN=${NFTMGR_BIN:?}
+SRC=${NFTMGR_SOURCE:?}
+PROBE=${PROBE_BIN:?}
+T=$(mktemp -d)
+C=nec-$$ N=nen-$$
+cleanup() {
+	kill $(jobs -p) 2>/dev/null
+	for ns in "$C" "$N"; do ip netns pids "$ns" 2>/dev/null | xargs -r kill 2>/dev/null; done
+	wait 2>/dev/null
+	ip netns del "$C" 2>/dev/null
+	ip netns del "$N" 2>/dev/null
+	rm -rf "$T"
+}
+trap cleanup EXIT
+n=0
+failed=0
+
+if [ "$(id -u)" != 0 ] || ! unshare -n true 2>/dev/null || ! command -v nft >/dev/null; then
+	echo "1..0 # SKIP needs root, network namespaces and nft"
+	exit 0
+fi
+
+ip netns add "$C" && ip netns add "$N"
+ip -n "$N" link add eth1 type veth peer name eth0 netns "$C"
+ip -n "$N" addr add 203.0.113.10/24 dev eth1
+ip -n "$N" addr add 2001:db8:1::10/64 dev eth1 nodad
+ip -n "$C" addr add 203.0.113.1/24 dev eth0
+ip -n "$C" addr add 2001:db8:1::1/64 dev eth0 nodad
+for x in "$N eth1" "$C eth0" "$N lo" "$C lo"; do set -- $x; ip -n "$1" link set "$2" up; done
+ip netns exec "$N" "$PROBE" listen tcp:22 tcp:179 tcp:6060 tcp:7070 tcp:8080 tcp:9090 \
+	udp:5353 udp:8080 >/dev/null &
+sleep 0.3
+ARGS=(--node worker-1 --local-address eth1=203.0.113.10 --local-address eth1=2001:db8:1::10)
+PACKETS="4 tcp 22;4 tcp 179;4 tcp 6060;4 tcp 7070;4 tcp 8080;4 tcp 9090;4 udp 5353;4 udp 8080;6 tcp 8080;6 tcp 9090;6 tcp 22"
+
+for f in "$SRC"/tests/netns/cases/*.yaml; do
+	name=$(basename "$f" .yaml)
+	in=(-f "$f")
+	grep -q '^# no-common-hep' "$f" || in=(-f "$SRC/tests/netns/common/hep.yaml" "${in[@]}")
+	"$BIN" "${ARGS[@]:0:2}" export "${in[@]}" "${ARGS[@]:2}" >"$T/x.nft" &&
+		ip netns exec "$N" nft -f "$T/x.nft" || { echo "not ok $((++n)) - $name: load"; failed=$((failed + 1)); continue; }
+	bad= checked=0 drops=0
+	IFS=';' read -ra pkts <<<"$PACKETS"
+	for pk in "${pkts[@]}"; do
+		set -- $pk
+		if [ "$1" = 4 ]; then src=203.0.113.1 dst=203.0.113.10; else src=2001:db8:1::1 dst=2001:db8:1::10; fi
+		if ip netns exec "$C" "$PROBE" "$2" "$dst" "$3" 300; then kernel=accept; else kernel=drop; fi
+		said=$("$BIN" "${ARGS[@]:0:2}" explain "${in[@]}" "${ARGS[@]:2}" --in eth1 \
+			--src "$src" --dst "$dst" --proto "$2" --dport "$3" | sed -n 's/^verdict: \([a-z]*\),.*/\1/p')
+		checked=$((checked + 1))
+		[ "$kernel" = drop ] && drops=$((drops + 1))
+		[ "$said" = "$kernel" ] || bad="$bad [$2 $dst $3: kernel $kernel, explain ${said:-nothing}]"
+	done
+	n=$((n + 1))
+	if [ -z "$bad" ]; then
+		echo "ok $n - $name: explain agrees with the kernel on $checked packets ($drops dropped)"
+	else
+		failed=$((failed + 1))
+		echo "not ok $n - $name: explain disagrees with the kernel:$bad"
+	fi
+done
+echo "1..$n"
+exit $((failed > 0))

@@ -209,27 +209,10 @@ static size_t on_body(char *p, size_t size, size_t nmemb, void *data)
 {
 	struct etcd_body *b = data;
 	size_t len = size * nmemb;
+	int r = etcd_append(&b->p, &b->n, &b->cap, p, len);
 
-	if (b->n + len > ETCD_MAX_RESPONSE) {
-		b->too_big = true;
-		return 0;
-	}
-	if (b->n + len + 1 > b->cap) {
-		size_t cap = b->cap ? b->cap : 4096;
-		char *q;
-
-		while (cap < b->n + len + 1)
-			cap *= 2;
-		q = realloc(b->p, cap);
-		if (!q)
-			return 0;
-		b->p = q;
-		b->cap = cap;
-	}
-	memcpy(b->p + b->n, p, len);
-	b->n += len;
-	b->p[b->n] = '\0';
-	return len;
+	b->too_big = r == -E2BIG;
+	return r < 0 ? 0 : len;
 }
 
 /* Transport errors move on to the next endpoint; answers do not. */

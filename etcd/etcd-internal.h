@@ -45,6 +45,9 @@ void etcd_next_endpoint(struct etcd *e);
 /* Gets a token if a user is configured and none is held. */
 int etcd_ensure_auth(struct etcd *e);
 int64_t etcd_json_int64(const json_t *j);
+/* Appends len bytes to a buffer kept NUL-terminated, bounded by
+ * ETCD_MAX_RESPONSE: 0, -E2BIG or -ENOMEM. */
+int etcd_append(char **buf, size_t *n, size_t *cap, const char *p, size_t len);
 /* A base64 JSON string of len bytes at p; NULL on ENOMEM. */
 json_t *etcd_json_b64(const void *p, size_t len);
 

@@ -17,6 +17,28 @@
 
 #include "etcd-internal.h"
 
+int etcd_append(char **buf, size_t *n, size_t *cap, const char *p, size_t len)
+{
+	if (*n + len > ETCD_MAX_RESPONSE)
+		return -E2BIG;
+	if (*n + len + 1 > *cap) {
+		size_t c = *cap ? *cap : 4096;
+		char *b;
+
+		while (c < *n + len + 1)
+			c *= 2;
+		b = realloc(*buf, c);
+		if (!b)
+			return -ENOMEM;
+		*buf = b;
+		*cap = c;
+	}
+	memcpy(*buf + *n, p, len);
+	*n += len;
+	(*buf)[*n] = '\0';
+	return 0;
+}
+
 int64_t etcd_json_int64(const json_t *j)
 {
 	const char *s;
@@ -163,24 +185,11 @@ int etcd_stream_feed(struct etcd_stream *s, const char *p, size_t len,
 
 		if (sink->state >= ETCD_WATCH_COMPACTED)
 			return sink->state == ETCD_WATCH_COMPACTED ? -ECANCELED : -EPROTO;
-		if (s->n + take > ETCD_MAX_RESPONSE) {
+		r = etcd_append(&s->buf, &s->n, &s->cap, p, take);
+		if (r == -E2BIG)
 			sink_fail(sink, "a watch message exceeds 64 MiB", NULL);
-			return -E2BIG;
-		}
-		if (s->n + take + 1 > s->cap) {
-			size_t cap = s->cap ? s->cap : 4096;
-			char *b;
-
-			while (cap < s->n + take + 1)
-				cap *= 2;
-			b = realloc(s->buf, cap);
-			if (!b)
-				return -ENOMEM;
-			s->buf = b;
-			s->cap = cap;
-		}
-		memcpy(s->buf + s->n, p, take);
-		s->n += take;
+		if (r < 0)
+			return r;
 		p += take;
 		len -= take;
 		if (!nl)

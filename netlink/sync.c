@@ -682,6 +682,24 @@ static void print_plan(FILE *f, const struct nft_table *t, const struct plan *p)
 		fprintf(f, "no changes: table inet %s is up to date\n", t->name);
 }
 
+/* The plan against prev, the table this socket committed, or else
+ * against what the kernel has (read into ks). */
+static int plan_against(struct mnl_socket *nl, const struct nft_table *t,
+			const struct nft_table *prev, struct ksnap *ks,
+			const struct nl_set_ids *ids, struct plan *p)
+{
+	int r;
+
+	if (prev)
+		return plan_trusted(t, prev, p);
+	r = nl_snapshot(nl, t->name, ks);
+	/* A dump the kernel interrupted because the ruleset changed under it
+	 * (NLM_F_DUMP_INTR) is retried like a stale generation. */
+	if (r == -EINTR)
+		return -ERESTART;
+	return r < 0 ? r : plan_make(t, ks, ids, p);
+}
+
 static int attempt_sync(struct mnl_socket *nl, const struct nft_table *t,
 			const struct nft_table *prev, FILE *diff,
 			struct nl_commit_result *res)
@@ -694,19 +712,8 @@ static int attempt_sync(struct mnl_socket *nl, const struct nft_table *t,
 	int r, err = 0;
 
 	r = get_genid(nl, &genid);
-	if (r == 0 && prev) {
-		r = plan_trusted(t, prev, &p);
-		goto planned;
-	}
 	if (r == 0)
-		r = nl_snapshot(nl, t->name, &ks);
-	/* A dump the kernel interrupted because the ruleset changed under it
-	 * (NLM_F_DUMP_INTR) is retried like a stale generation. */
-	if (r == -EINTR)
-		r = -ERESTART;
-	if (r == 0)
-		r = plan_make(t, &ks, &ids, &p);
-planned:
+		r = plan_against(nl, t, prev, &ks, &ids, &p);
 	if (r < 0) {
 		if (r != -ERESTART)
 			snprintf(res->error, sizeof(res->error), "reading table %s back: %s",

@@ -109,69 +109,84 @@ static bool drain_inotify(struct daemon *d)
 	return relevant;
 }
 
+static const char *const why_names[] = {
+	[WHY_START] = "start", [WHY_CHANGE] = "change", [WHY_RESYNC] = "resync",
+	[WHY_RELOAD] = "reload", [WHY_RELIST] = "re-list",
+};
+
+/* A commit went through: log it, tell systemd, keep the table if ours. */
+static void committed(struct daemon *d, const char *label, struct nft_table **t,
+		      const struct compile_stats *st, const struct nl_commit_result *res,
+		      uint64_t compile_ms, uint64_t commit_ms)
+{
+	d->commits += res->messages ? 1 : 0;
+	logp(6, "%s: %s (%zu chains, %zu rules, %zu sets; %zu messages, %zu bytes; "
+	     "compile %llu ms, commit %llu ms)", label,
+	     res->messages ? "committed" : "up to date", st->chains, st->rules, st->sets,
+	     res->messages, res->bytes, (unsigned long long)compile_ms,
+	     (unsigned long long)commit_ms);
+	if (!d->ready) {
+		sd_notify(0, "READY=1");
+		d->ready = true;
+	}
+	sd_notifyf(0, "STATUS=table inet %s in sync: %zu policies, %zu endpoints, "
+		   "%lu commits", (*t)->name, st->policies, st->endpoints, d->commits);
+	if (res->owned) {
+		d->committed = *t;
+		*t = NULL;
+	}
+}
+
 int daemon_commit(struct daemon *d, struct resource *const *v, size_t n,
-		  const char *why)
+		  enum commit_why why, int64_t rev)
 {
 	struct compile_stats st = { 0 };
 	struct nl_commit_result res;
 	struct nft_table *t = NULL, *old;
 	uint64_t t0 = mono_ms(), t1;
 	int r = node_compile(d->ctx, &d->in, v, n, &t, &st);
+	char label[64];
 
 	t1 = mono_ms();
-
+	snprintf(label, sizeof(label), rev >= 0 ? "%s (revision %lld)" : "%s", why_names[why],
+		 (long long)rev);
 	if (r < 0) {
 		d->failures++;
-		metrics_commit(d->metrics, (double)(mono_ms() - t0) / 1e3, r, false, false, &st);
-		logp(3, "%s: cannot compile the ruleset; the rules in force stay", why);
+		metrics_commit(d->metrics, (double)(t1 - t0) / 1e3, r, false, false, &st);
+		logp(3, "%s: cannot compile the ruleset; the rules in force stay", label);
 		return r;
 	}
 	/* a change is diffed against what we committed (the table is ours
 	 * alone); start, reload and the periodic resync read the kernel */
-	if (strncmp(why, "change", 6) == 0 && d->committed)
+	if (why == WHY_CHANGE && d->committed)
 		r = nl_sync_from(d->nl, t, d->committed, &res);
 	else
 		r = nl_sync_on(d->nl, t, NULL, &res);
 	metrics_commit(d->metrics, (double)(mono_ms() - t0) / 1e3, r, r >= 0 && res.messages,
-		       strncmp(why, "resync", 6) == 0 || strncmp(why, "reload", 6) == 0, &st);
+		       why == WHY_RESYNC || why == WHY_RELOAD, &st);
 	/* freed once the outcome is told: 200k elements take a while */
 	old = d->committed;
 	d->committed = NULL;
 	if (r < 0) {
 		d->failures++;
-		logp(3, "%s: sync failed, the rules in force stay: %s", why, res.error);
+		logp(3, "%s: sync failed, the rules in force stay: %s", label, res.error);
 	} else {
-		d->commits += res.messages ? 1 : 0;
-		logp(6, "%s: %s (%zu chains, %zu rules, %zu sets; %zu messages, %zu bytes; "
-		     "compile %llu ms, commit %llu ms)", why,
-		     res.messages ? "committed" : "up to date", st.chains, st.rules, st.sets,
-		     res.messages, res.bytes, (unsigned long long)(t1 - t0),
-		     (unsigned long long)(mono_ms() - t1));
-		if (!d->ready) {
-			sd_notify(0, "READY=1");
-			d->ready = true;
-		}
-		sd_notifyf(0, "STATUS=table inet %s in sync: %zu policies, %zu endpoints, "
-			   "%lu commits", t->name, st.policies, st.endpoints, d->commits);
-		if (res.owned) {
-			d->committed = t;
-			t = NULL;
-		}
+		committed(d, label, &t, &st, &res, t1 - t0, mono_ms() - t1);
 	}
 	nft_table_free(old);
 	nft_table_free(t);
 	return r;
 }
 
-static int file_commit(struct daemon *d, const char *why)
+static int file_commit(struct daemon *d, enum commit_why why)
 {
 	struct resource_list l = { 0 };
 	int r = load_resources(d->ctx, NULL, 0, &l);
 
 	if (r < 0)
-		logp(3, "%s: cannot read the datastore; the rules in force stay", why);
+		logp(3, "%s: cannot read the datastore; the rules in force stay", why_names[why]);
 	else
-		r = daemon_commit(d, l.v, l.n, why);
+		r = daemon_commit(d, l.v, l.n, why, -1);
 	resource_list_clear(&l);
 	return r;
 }
@@ -227,7 +242,7 @@ static void run_file(struct daemon *d)
 {
 	bool pending = false;
 
-	(void)file_commit(d, "start");
+	(void)file_commit(d, WHY_START);
 	for (;;) {
 		metrics_connected(d->metrics, true);	/* a directory: always there */
 		struct pollfd p[2] = { { .fd = d->sfd, .events = POLLIN },
@@ -240,7 +255,7 @@ static void run_file(struct daemon *d)
 			break;
 		if (d->reload) {
 			d->reload = false;
-			(void)file_commit(d, "reload");
+			(void)file_commit(d, WHY_RELOAD);
 		}
 		if (r > 0 && (p[1].revents & POLLIN)) {
 			if (drain_inotify(d))
@@ -249,7 +264,7 @@ static void run_file(struct daemon *d)
 			continue;	/* settle: wait for quiet */
 		}
 		if (r == 0) {
-			(void)file_commit(d, pending ? "change" : "resync");
+			(void)file_commit(d, pending ? WHY_CHANGE : WHY_RESYNC);
 			pending = false;
 		}
 	}

@@ -173,10 +173,9 @@ static int relist(struct daemon *d)
 	return r;
 }
 
-static int commit_cache(struct daemon *d, const char *why)
+static int commit_cache(struct daemon *d, enum commit_why why)
 {
 	struct resource **v = malloc((d->cache.n ? d->cache.n : 1) * sizeof(*v));
-	char what[96];
 	size_t n = 0;
 	int r;
 
@@ -185,10 +184,7 @@ static int commit_cache(struct daemon *d, const char *why)
 	for (size_t i = 0; i < d->cache.n; i++)
 		if (d->cache.v[i].r)
 			v[n++] = d->cache.v[i].r;
-	snprintf(what, sizeof(what), "%s (revision %lld)", why, (long long)d->rev);
-	r = daemon_commit(d, v, n, what);
-	if (r >= 0)
-		d->committed_rev = d->rev;
+	r = daemon_commit(d, v, n, why, d->rev);
 	free(v);
 	return r;
 }
@@ -220,13 +216,14 @@ static void reload(struct daemon *d)
 }
 
 /* Lists and commits, or backs off; true when the cache is fresh. */
-static bool list_and_commit(struct daemon *d, const char *why)
+static bool list_and_commit(struct daemon *d)
 {
+	enum commit_why why = d->ready ? WHY_RELIST : WHY_START;
 	int r = relist(d);
 
 	if (r < 0) {
 		logp(4, "%s: cannot list etcd (%s); the rules in force stay, retrying in %u ms",
-		     why, etcd_error(ds_etcd(d->ds)), d->backoff_ms);
+		     why == WHY_START ? "start" : "re-list", etcd_error(ds_etcd(d->ds)), d->backoff_ms);
 		d->connected = false;
 		back_off(d);
 		return false;
@@ -309,7 +306,7 @@ void daemon_run_etcd(struct daemon *d)
 		if (need_list) {
 			d->w = etcd_watch_free(d->w);
 			p.any = false;
-			if (!list_and_commit(d, d->ready ? "re-list" : "start"))
+			if (!list_and_commit(d))
 				continue;
 			need_list = false;
 			next_resync = mono_ms() + RESYNC_MS;
@@ -317,10 +314,10 @@ void daemon_run_etcd(struct daemon *d)
 		watch_step(d, &p, wait_ms(&p, next_resync), &need_list);
 		if (p.any && !need_list && wait_ms(&p, next_resync) == 0) {
 			p.any = false;
-			(void)commit_cache(d, "change");
+			(void)commit_cache(d, WHY_CHANGE);
 		}
 		if (!p.any && mono_ms() >= next_resync) {
-			(void)commit_cache(d, "resync");
+			(void)commit_cache(d, WHY_RESYNC);
 			next_resync = mono_ms() + RESYNC_MS;
 		}
 	}

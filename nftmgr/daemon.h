@@ -49,7 +49,6 @@ struct daemon {
 	/* etcd */
 	struct cache cache;
 	int64_t rev;		/* the cache is complete up to here */
-	int64_t committed_rev;
 	struct etcd_watch *w;
 	unsigned backoff_ms;
 	bool connected;
@@ -58,9 +57,18 @@ struct daemon {
 __attribute__((format(printf, 2, 3)))
 void logp(int prio, const char *fmt, ...);
 uint64_t mono_ms(void);
-/* Compiles v and commits it; logs the outcome. */
+enum commit_why {
+	WHY_START,
+	WHY_CHANGE,	/* diffed against the table committed last */
+	WHY_RESYNC,	/* the others read the kernel's table back */
+	WHY_RELOAD,
+	WHY_RELIST,
+};
+
+/* Compiles v and commits it; logs the outcome, with the datastore's
+ * revision when rev >= 0. */
 int daemon_commit(struct daemon *d, struct resource *const *v, size_t n,
-		  const char *why);
+		  enum commit_why why, int64_t rev);
 /* Reads signals; returns false when it is time to stop. */
 bool daemon_signals(struct daemon *d);
 

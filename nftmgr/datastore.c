@@ -248,12 +248,13 @@ static int etcd_write(struct datastore *ds, struct resource *const *v,
 	return r;
 }
 
-int ds_put_all(struct datastore *ds, struct resource *const *v, const int64_t *revs,
-	       size_t n, size_t *done)
+/* Writes or deletes every v[i] whose revs[i] is not -1. */
+static int write_each(struct datastore *ds, struct resource *const *v, const int64_t *revs,
+		      size_t n, bool del, size_t *done)
 {
 	*done = 0;
 	if (ds->etcd) {
-		int r = etcd_write(ds, v, revs, n, false);
+		int r = etcd_write(ds, v, revs, n, del);
 
 		for (size_t i = 0; r == 0 && i < n; i++)
 			*done += revs[i] >= 0;
@@ -264,7 +265,10 @@ int ds_put_all(struct datastore *ds, struct resource *const *v, const int64_t *r
 
 		if (revs[i] < 0)
 			continue;
-		r = store_put(ds->file, v[i]);
+		r = del ? store_delete(ds->file, v[i]->kind, v[i]->namespace, v[i]->name) :
+			  store_put(ds->file, v[i]);
+		if (r == -ENOENT && del)
+			continue;	/* gone meanwhile: nothing to do */
 		if (r < 0)
 			return r;
 		(*done)++;
@@ -272,28 +276,14 @@ int ds_put_all(struct datastore *ds, struct resource *const *v, const int64_t *r
 	return 0;
 }
 
+int ds_put_all(struct datastore *ds, struct resource *const *v, const int64_t *revs,
+	       size_t n, size_t *done)
+{
+	return write_each(ds, v, revs, n, false, done);
+}
+
 int ds_delete_all(struct datastore *ds, struct resource *const *v, const int64_t *revs,
 		  size_t n, size_t *done)
 {
-	*done = 0;
-	if (ds->etcd) {
-		int r = etcd_write(ds, v, revs, n, true);
-
-		for (size_t i = 0; r == 0 && i < n; i++)
-			*done += revs[i] >= 0;
-		return r;
-	}
-	for (size_t i = 0; i < n; i++) {
-		int r;
-
-		if (revs[i] < 0)
-			continue;
-		r = store_delete(ds->file, v[i]->kind, v[i]->namespace, v[i]->name);
-		if (r == -ENOENT)
-			continue;
-		if (r < 0)
-			return r;
-		(*done)++;
-	}
-	return 0;
+	return write_each(ds, v, revs, n, true, done);
 }

@@ -97,6 +97,8 @@ void rule_match(struct cctx *c, struct nft_rule *r, const struct nft_match *m);
 void rule_verdict(struct cctx *c, struct nft_rule *r, enum nft_verdict v,
 		  const char *target);
 void rule_copy(struct cctx *c, struct nft_chain *ch, const struct nft_rule *src);
+/* What a rule does (marks, notrack, log, verdict), copied onto r. */
+void rule_copy_actions(struct cctx *c, struct nft_rule *r, const struct nft_rule *src);
 /* Removes regular chains nothing jumps or goes to. */
 void chains_prune(struct cctx *c);
 /* Takes elems. Returns the name of the set with that content (shared),

@@ -182,6 +182,40 @@ static struct memo_entry *find(struct compile_memo *m, const char *chain)
 	return NULL;
 }
 
+/* One remembered rule into ch as rule i, its sets interned anew; *k
+ * walks the entry's sets. */
+static void replay_rule(struct cctx *c, struct nft_chain *ch, const struct memo_entry *e,
+			size_t i, size_t *k)
+{
+	const struct nft_rule *src = &e->copy->rules[i];
+	struct nft_rule *r = rule_add(c, ch, src->comment);
+
+	for (size_t j = 0; r && j < src->n_m; j++) {
+		struct nft_match mm = src->m[j];
+		const struct memo_set *ms;
+		struct nft_elem *copy;
+		char owner[300];
+
+		if (mm.set) {
+			ms = &e->sets[(*k)++];
+			copy = malloc((ms->n ? ms->n : 1) * sizeof(*copy));
+			if (!copy) {
+				c->err = -ENOMEM;
+				return;
+			}
+			memcpy(copy, ms->e, ms->n * sizeof(*copy));
+			/* the owner a compile would give: chain.rule.match */
+			snprintf(owner, sizeof(owner), "%s.%zu.%zu", ch->name, i, j);
+			mm.set = (char *)set_intern_normal(c, ms->key, ms->interval, copy, ms->n,
+							   owner, true);
+			if (!mm.set)
+				return;
+		}
+		rule_match(c, r, &mm);
+	}
+	rule_copy_actions(c, r, src);
+}
+
 bool memo_replay(struct cctx *c, const char *chain, const struct resource *p,
 		 enum dir dir, enum chain_mode mode)
 {
@@ -196,44 +230,8 @@ bool memo_replay(struct cctx *c, const char *chain, const struct resource *p,
 		return false;
 	}
 	ch = chain_add(c, chain, NFT_HOOK_NONE, 0);
-	for (size_t i = 0; ch && i < e->copy->n_rules && c->err == 0; i++) {
-		const struct nft_rule *src = &e->copy->rules[i];
-		struct nft_rule *r = rule_add(c, ch, src->comment);
-
-		for (size_t j = 0; r && j < src->n_m; j++) {
-			struct nft_match mm = src->m[j];
-			const struct memo_set *ms;
-			struct nft_elem *copy;
-			char owner[300];
-
-			if (!mm.set) {
-				rule_match(c, r, &mm);
-				continue;
-			}
-			ms = &e->sets[k++];
-			copy = malloc((ms->n ? ms->n : 1) * sizeof(*copy));
-			if (!copy) {
-				c->err = -ENOMEM;
-				return true;
-			}
-			memcpy(copy, ms->e, ms->n * sizeof(*copy));
-			/* the owner a compile would give: chain.rule.match */
-			snprintf(owner, sizeof(owner), "%s.%zu.%zu", chain, i, j);
-			mm.set = (char *)set_intern_normal(c, ms->key, ms->interval, copy, ms->n,
-							   owner, true);
-			if (mm.set)
-				rule_match(c, r, &mm);
-		}
-		if (!r)
-			break;
-		r->mark_set = src->mark_set;
-		r->mark_and = src->mark_and;
-		r->mark_or = src->mark_or;
-		r->notrack = src->notrack;
-		if (src->log_prefix && !(r->log_prefix = strdup(src->log_prefix)))
-			c->err = -ENOMEM;
-		rule_verdict(c, r, src->verdict, src->target);
-	}
+	for (size_t i = 0; ch && i < e->copy->n_rules && c->err == 0; i++)
+		replay_rule(c, ch, e, i, &k);
 	e->used = true;
 	m->hits++;
 	return true;

@@ -64,6 +64,13 @@ void rule_copy(struct cctx *c, struct nft_chain *ch, const struct nft_rule *src)
 		return;
 	for (size_t i = 0; i < src->n_m; i++)
 		rule_match(c, r, &src->m[i]);
+	rule_copy_actions(c, r, src);
+}
+
+void rule_copy_actions(struct cctx *c, struct nft_rule *r, const struct nft_rule *src)
+{
+	if (!r)
+		return;
 	r->mark_set = src->mark_set;
 	r->mark_and = src->mark_and;
 	r->mark_or = src->mark_or;
@@ -571,58 +578,74 @@ const char *set_intern(struct cctx *c, enum nft_key key, bool interval,
 	return set_intern_normal(c, key, interval, elems, n, owner, false);
 }
 
+/* Sorted, without duplicates (exact-match sets). */
+static size_t elems_dedupe(struct nft_elem *e, size_t n, size_t w)
+{
+	size_t k = 0;
+
+	if (!n)
+		return 0;
+	sort_width = w;
+	qsort(e, n, sizeof(*e), cmp_elem);
+	for (size_t i = 1; i < n; i++)
+		if (memcmp(e[i].lo, e[k].lo, w))
+			e[++k] = e[i];
+	return k + 1;
+}
+
+/* Only to find candidates for sharing: a word at a time will do. */
+static uint64_t elems_hash(const struct nft_elem *e, size_t n, size_t w)
+{
+	uint64_t h = 0xcbf29ce484222325ull;
+
+	for (size_t i = 0; i < n; i++) {
+		uint64_t x[4] = { 0 };
+
+		memcpy(x, e[i].lo, w);
+		memcpy(x + 2, e[i].hi, w);
+		for (size_t k = 0; k < 4; k++)
+			h = (h ^ x[k]) * 0x100000001b3ull;
+	}
+	return h;
+}
+
+/* A free name after owner. Set names are at most 255 bytes: long owners
+ * keep their start and a hash of the whole. */
+static void set_name(struct cctx *c, const char *owner, char name[256])
+{
+	char base[256];
+
+	if (strlen(owner) < 200)
+		snprintf(name, 256, "%s", owner);
+	else
+		snprintf(name, 256, "%.180s~%016llx", owner,
+			 (unsigned long long)fnv(0xcbf29ce484222325ull, owner, strlen(owner)));
+	if (!ix_find(c, name, true))
+		return;
+	memcpy(base, name, sizeof(base));
+	for (unsigned salt = 2; ix_find(c, name, true); salt++)
+		snprintf(name, 256, "%.200s-x%u", base, salt);
+}
+
 const char *set_intern_normal(struct cctx *c, enum nft_key key, bool interval,
 			      struct nft_elem *elems, size_t n, const char *owner,
 			      bool normal)
 {
 	size_t w = key_width(key);
-	uint64_t h = 0xcbf29ce484222325ull;
 	struct nft_set *s, **v;
 	char name[256];
+	uint64_t h;
 
-	if (normal) {
-		;	/* the caller just normalised them */
-	} else if (interval) {
-		n = elems_normalise(elems, n, w);
-	} else if (n) {
-		size_t k = 0;
-
-		sort_width = w;
-		qsort(elems, n, sizeof(*elems), cmp_elem);
-		for (size_t i = 1; i < n; i++)
-			if (memcmp(elems[i].lo, elems[k].lo, w))
-				elems[++k] = elems[i];
-		n = k + 1;
-	}
-	/* only to find candidates for sharing: a word at a time will do */
-	for (size_t i = 0; i < n; i++) {
-		uint64_t x[4] = { 0 };
-
-		memcpy(x, elems[i].lo, w);
-		memcpy(x + 2, elems[i].hi, w);
-		for (size_t k = 0; k < 4; k++)
-			h = (h ^ x[k]) * 0x100000001b3ull;
-	}
+	if (!normal)	/* else the caller just normalised them */
+		n = interval ? elems_normalise(elems, n, w) : elems_dedupe(elems, n, w);
+	h = elems_hash(elems, n, w);
 	s = content_find(c, key, interval, h, elems, n, w);
 	if (s) {
 		s->refs++;
 		elems_free(elems, n);
 		return s->name;
 	}
-	/* Set names are at most 255 bytes: long owners keep their start and
-	 * a hash of the whole. */
-	if (strlen(owner) < 200)
-		snprintf(name, sizeof(name), "%s", owner);
-	else
-		snprintf(name, sizeof(name), "%.180s~%016llx", owner,
-			 (unsigned long long)fnv(0xcbf29ce484222325ull, owner, strlen(owner)));
-	if (ix_find(c, name, true)) {
-		char base[256];
-
-		memcpy(base, name, sizeof(base));
-		for (unsigned salt = 2; ix_find(c, name, true); salt++)
-			snprintf(name, sizeof(name), "%.200s-x%u", base, salt);
-	}
+	set_name(c, owner, name);
 	s = calloc(1, sizeof(*s));
 	v = realloc(c->t->sets, (c->t->n_sets + 1) * sizeof(*v));
 	if (!s || !v || !(s->name = strdup(name))) {
@@ -634,12 +657,8 @@ const char *set_intern_normal(struct cctx *c, enum nft_key key, bool interval,
 		return NULL;
 	}
 	c->t->sets = v;
-	s->key = key;
-	s->interval = interval;
-	s->elems = elems;
-	s->n_elems = n;
-	s->refs = 1;
-	s->hash = h;
+	*s = (struct nft_set){ .name = s->name, .key = key, .interval = interval,
+			       .elems = elems, .n_elems = n, .refs = 1, .hash = h };
 	if (ix_sync(c, true))
 		(void)ix_put(&c->set_ix, s, true);
 	content_put(c, s);

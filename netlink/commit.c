@@ -197,7 +197,7 @@ static bool all_ones(const uint8_t *a, size_t w)
 }
 
 int elem_add(struct nftnl_set *ns, const void *key, uint32_t len,
-		    uint32_t flags, const char *chain)
+	     uint32_t flags, const char *chain, bool jump)
 {
 	struct nftnl_set_elem *e = nftnl_set_elem_alloc();
 
@@ -207,7 +207,8 @@ int elem_add(struct nftnl_set *ns, const void *key, uint32_t len,
 	if (flags)
 		nftnl_set_elem_set_u32(e, NFTNL_SET_ELEM_FLAGS, flags);
 	if (chain) {
-		nftnl_set_elem_set_u32(e, NFTNL_SET_ELEM_VERDICT, (uint32_t)NFT_GOTO);
+		nftnl_set_elem_set_u32(e, NFTNL_SET_ELEM_VERDICT,
+				       (uint32_t)(jump ? NFT_JUMP : NFT_GOTO));
 		nftnl_set_elem_set_str(e, NFTNL_SET_ELEM_CHAIN, chain);
 	}
 	nftnl_set_elem_add(ns, e);
@@ -225,19 +226,19 @@ static int elem_encode(struct nftnl_set *ns, const struct nft_set *s,
 	switch (s->key) {
 	case NFT_KEY_IFNAME:
 		memcpy(k, el->ifname, strnlen(el->ifname, 16));
-		return elem_add(ns, k, 16, 0, el->chain);
+		return elem_add(ns, k, 16, 0, el->chain, el->jump);
 	case NFT_KEY_PROTO_PORT:
 		k[0] = el->lo[0];
 		k[4] = el->lo[1];
 		k[5] = el->lo[2];
-		return elem_add(ns, k, 8, 0, NULL);
+		return elem_add(ns, k, 8, 0, NULL, false);
 	default:
 		break;
 	}
 	w = key_len(s->key);
 	if (!s->interval)
-		return elem_add(ns, el->lo, (uint32_t)w, 0, NULL);
-	if (elem_add(ns, el->lo, (uint32_t)w, 0, NULL) < 0)
+		return elem_add(ns, el->lo, (uint32_t)w, 0, NULL, false);
+	if (elem_add(ns, el->lo, (uint32_t)w, 0, NULL, false) < 0)
 		return -ENOMEM;
 	if (all_ones(el->hi, w))
 		return 0;	/* open interval up to the maximum */
@@ -245,7 +246,7 @@ static int elem_encode(struct nftnl_set *ns, const struct nft_set *s,
 	for (size_t i = w; i-- > 0;)
 		if (++k[i] != 0)
 			break;
-	return elem_add(ns, k, (uint32_t)w, NFT_SET_ELEM_INTERVAL_END, NULL);
+	return elem_add(ns, k, (uint32_t)w, NFT_SET_ELEM_INTERVAL_END, NULL, false);
 }
 
 void put_set(struct tx *tx, const char *table, const struct nft_set *s,

@@ -70,7 +70,7 @@ void put_rules(struct tx *tx, const char *table, const struct nft_chain *ch,
 uint32_t key_len(enum nft_key k);
 struct nftnl_set *set_new(const char *table, const struct nft_set *s, uint32_t id);
 int elem_add(struct nftnl_set *ns, const void *key, uint32_t len, uint32_t flags,
-	     const char *chain);
+	     const char *chain, bool jump);
 void seqmap_clear(struct seqmap *m);
 int get_genid(struct mnl_socket *nl, uint32_t *ret);
 int send_batch(struct mnl_socket *nl, struct tx *tx, uint32_t *ret_seq, int *ret_err,

@@ -289,6 +289,8 @@ static int elem_cb(struct nftnl_set_elem *e, void *data)
 			      nftnl_set_elem_get_u32(e, NFTNL_SET_ELEM_FLAGS) : 0);
 	if (nftnl_set_elem_is_set(e, NFTNL_SET_ELEM_CHAIN))
 		x->chain = strdup(nftnl_set_elem_get_str(e, NFTNL_SET_ELEM_CHAIN));
+	x->jump = nftnl_set_elem_is_set(e, NFTNL_SET_ELEM_VERDICT) &&
+		  (int)nftnl_set_elem_get_u32(e, NFTNL_SET_ELEM_VERDICT) == NFT_JUMP;
 	return 0;
 }
 

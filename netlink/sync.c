@@ -37,6 +37,7 @@
 struct kel {
 	uint8_t lo[16], hi[16];
 	const char *chain;
+	bool jump;
 };
 
 struct set_plan {
@@ -93,6 +94,7 @@ static struct kel *model_kels(const struct nft_set *s, size_t *n)
 			memcpy(v[i].lo, e->ifname, strnlen(e->ifname, 16));
 			memcpy(v[i].hi, v[i].lo, 16);
 			v[i].chain = e->chain;
+			v[i].jump = e->jump;
 			break;
 		case NFT_KEY_PROTO_PORT:
 			v[i].lo[0] = e->lo[0];
@@ -142,6 +144,7 @@ static struct kel *kernel_kels(struct kset *k, size_t *n)
 			continue;	/* an end without a start: skip */
 		memcpy(x->lo, e->lo, w);
 		x->chain = e->chain;
+		x->jump = e->jump;
 		if (!(k->flags & NFT_SET_INTERVAL)) {
 			memcpy(x->hi, e->lo, w);
 		} else if (i + 1 < k->n && (k->e[i + 1].hi[15] & NFT_SET_ELEM_INTERVAL_END)) {
@@ -167,6 +170,8 @@ static int cmp_kel(const struct kel *a, const struct kel *b, size_t w)
 		c = memcmp(a->hi, b->hi, w);
 	if (!c)
 		c = strcmp(a->chain ? a->chain : "", b->chain ? b->chain : "");
+	if (!c)
+		c = (int)a->jump - (int)b->jump;
 	return c;
 }
 
@@ -530,7 +535,7 @@ static void put_kels(struct tx *tx, const char *table, const struct nft_set *s,
 			uint8_t e[16];
 			bool open = true;
 
-			if (elem_add(ns, v[k].lo, w, 0, v[k].chain) < 0)
+			if (elem_add(ns, v[k].lo, w, 0, v[k].chain, v[k].jump) < 0)
 				tx->err = -ENOMEM;
 			if (!s->interval)
 				continue;
@@ -540,7 +545,7 @@ static void put_kels(struct tx *tx, const char *table, const struct nft_set *s,
 					open = false;
 					break;
 				}
-			if (!open && elem_add(ns, e, w, NFT_SET_ELEM_INTERVAL_END, NULL) < 0)
+			if (!open && elem_add(ns, e, w, NFT_SET_ELEM_INTERVAL_END, NULL, false) < 0)
 				tx->err = -ENOMEM;
 		}
 		nftnl_set_elems_nlmsg_build_payload(

@@ -98,6 +98,14 @@ static int effective_labels(struct cctx *c, const struct resource *r,
 				       p->u.profile.labels_to_apply.v[k].value) < 0)
 				return -ENOMEM;
 	}
+	/* What Calico's CNI plugin writes on every workload endpoint. */
+	if (r->kind == RES_WORKLOAD_ENDPOINT &&
+	    ((r->namespace && labels_set(out, "projectcalico.org/namespace", r->namespace) < 0) ||
+	     (e->orchestrator && *e->orchestrator &&
+	      labels_set(out, "projectcalico.org/orchestrator", e->orchestrator) < 0) ||
+	     (e->service_account &&
+	      labels_set(out, "projectcalico.org/serviceaccount", e->service_account) < 0)))
+		return -ENOMEM;
 	for (size_t k = 0; k < r->labels.n; k++)
 		if (labels_set(out, r->labels.v[k].key, r->labels.v[k].value) < 0)
 			return -ENOMEM;
@@ -126,6 +134,55 @@ static int namespace_labels(struct cctx *c, const char *ns, struct labels *out)
 	return 0;
 }
 
+/* Does a service account selector match the workload's account? Its
+ * labels come from the ksa.<ns>.<name> profile (pcsa. prefix removed),
+ * as Calico's kube-controllers write them. */
+static bool sa_selects(struct cctx *c, const char *sel, const struct resource *r)
+{
+	_cleanup_free_ char *name = NULL;
+	struct labels l = { 0 };
+	const struct resource *p;
+	bool m = false;
+
+	if (r->kind != RES_WORKLOAD_ENDPOINT || !r->u.ep.service_account)
+		return false;
+	if (asprintf(&name, "ksa.%s.%s", r->namespace ? r->namespace : "",
+		     r->u.ep.service_account) < 0)
+		goto oom;
+	if (labels_set(&l, "projectcalico.org/name", r->u.ep.service_account) < 0)
+		goto oom;
+	p = find_resource(c, RES_PROFILE, NULL, name);
+	for (size_t k = 0; p && k < p->u.profile.labels_to_apply.n; k++) {
+		const struct label *x = &p->u.profile.labels_to_apply.v[k];
+
+		if (strncmp(x->key, "pcsa.", 5) == 0 && labels_set(&l, x->key + 5, x->value) < 0)
+			goto oom;
+	}
+	m = sel_match(sel, &l);
+	labels_clear(&l);
+	return m;
+oom:
+	c->err = -ENOMEM;
+	labels_clear(&l);
+	return false;
+}
+
+/* Does a namespace selector match the namespace ns? */
+static bool ns_selects(struct cctx *c, const char *sel, const char *ns)
+{
+	struct labels l = { 0 };
+	bool m = false;
+
+	if (!ns)
+		return false;
+	if (namespace_labels(c, ns, &l) < 0)
+		c->err = -ENOMEM;
+	else
+		m = sel_match(sel, &l);
+	labels_clear(&l);
+	return m;
+}
+
 static const struct cidr *endpoint_addrs(const struct resource *r, size_t *n)
 {
 	switch (r->kind) {
@@ -149,39 +206,38 @@ static bool entity_selects(struct cctx *c, const struct entity *e,
 			   const char *sel, const char *pol_ns,
 			   const struct resource *r)
 {
-	struct labels l = { 0 }, nl = { 0 };
-	bool m = false;
+	struct labels l = { 0 };
+	bool m;
 
 	if (e->ns_selector) {
 		if (strcmp(e->ns_selector, "global()") == 0) {
 			if (r->namespace)
-				goto out;
-		} else {
-			if (!r->namespace || namespace_labels(c, r->namespace, &nl) < 0 ||
-			    !sel_match(e->ns_selector, &nl))
-				goto out;
+				return false;
+		} else if (!ns_selects(c, e->ns_selector, r->namespace)) {
+			return false;
 		}
 	} else if (pol_ns && (!r->namespace || strcmp(r->namespace, pol_ns))) {
-		goto out;
+		return false;
 	}
 	if (e->n_sa_names || e->sa_selector) {
 		bool found = false;
 
 		if (r->kind != RES_WORKLOAD_ENDPOINT || !r->u.ep.service_account)
-			goto out;
+			return false;
 		for (size_t i = 0; i < e->n_sa_names; i++)
 			found |= strcmp(e->sa_names[i], r->u.ep.service_account) == 0;
 		if (e->n_sa_names && !found)
-			goto out;
+			return false;
+		if (e->sa_selector && !sa_selects(c, e->sa_selector, r))
+			return false;
 	}
 	if (effective_labels(c, r, &l) < 0) {
 		c->err = -ENOMEM;
-		goto out;
+		labels_clear(&l);
+		return false;
 	}
 	m = sel_match(sel, &l);
-out:
 	labels_clear(&l);
-	labels_clear(&nl);
 	return m;
 }
 
@@ -792,11 +848,14 @@ const char *policy_chain(struct cctx *c, const struct resource *p, enum dir dir,
 	return made;
 }
 
-/* Profiles are only consulted by the normal stage. A Pass in a profile
- * goes on with the next profile. */
-const char *profile_chain(struct cctx *c, const struct resource *p, enum dir dir)
+/* Profiles are consulted by the normal stage (an Allow accepts) and by
+ * workload chains (an Allow marks and returns). A Pass in a profile goes
+ * on with the next profile. */
+const char *profile_chain(struct cctx *c, const struct resource *p, enum dir dir,
+			  enum chain_mode mode)
 {
-	_cleanup_free_ char *name = chain_name(dir == DIR_IN ? "pri-" : "pro-",
+	static const char *const prefix[2][2] = { { "pri-", "pro-" }, { "pfri-", "pfro-" } };
+	_cleanup_free_ char *name = chain_name(prefix[mode == MODE_FORWARD][dir],
 					       NULL, p->name);
 	const struct profile_spec *ps = &p->u.profile;
 
@@ -806,21 +865,35 @@ const char *profile_chain(struct cctx *c, const struct resource *p, enum dir dir
 	}
 	return rules_chain(c, name, dir == DIR_IN ? ps->ingress : ps->egress,
 			   dir == DIR_IN ? ps->n_ingress : ps->n_egress, "profile",
-			   p->name, NULL, dir, MODE_FILTER);
+			   p->name, NULL, dir, mode);
 }
 
-/* A policy selects a host endpoint when its selector matches the
- * endpoint's labels. Namespaced policies, and global ones restricted by
- * namespace or service account, only ever select workloads. */
-bool policy_selects(const struct resource *p, const struct hep_if *h)
+/* A policy selects a host endpoint when it is global, not restricted by
+ * namespace or service account, and its selector matches the endpoint's
+ * labels. A workload endpoint is selected by global policies (within
+ * their namespaceSelector and serviceAccountSelector) and by the
+ * namespaced policies of its own namespace. */
+bool policy_selects(struct cctx *c, const struct resource *p, const struct hep_if *h)
 {
-	if (p->kind != RES_GLOBAL_NETWORK_POLICY || p->u.policy.ns_selector ||
-	    p->u.policy.sa_selector)
+	const struct policy_spec *ps = &p->u.policy;
+	const struct resource *ep = h->hep;
+
+	if (ep->kind == RES_HOST_ENDPOINT) {
+		if (p->kind != RES_GLOBAL_NETWORK_POLICY || ps->ns_selector || ps->sa_selector)
+			return false;
+		return sel_match(ps->selector, &h->labels);
+	}
+	if (p->kind == RES_NETWORK_POLICY &&
+	    (!ep->namespace || !p->namespace || strcmp(ep->namespace, p->namespace)))
 		return false;
-	return sel_match(p->u.policy.selector, &h->labels);
+	if (ps->ns_selector && !ns_selects(c, ps->ns_selector, ep->namespace))
+		return false;
+	if (ps->sa_selector && !sa_selects(c, ps->sa_selector, ep))
+		return false;
+	return sel_match(ps->selector, &h->labels);
 }
 
-int hep_labels(struct cctx *c, const struct resource *hep, struct labels *out)
+int endpoint_labels(struct cctx *c, const struct resource *ep, struct labels *out)
 {
-	return effective_labels(c, hep, out);
+	return effective_labels(c, ep, out);
 }

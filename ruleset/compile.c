@@ -12,6 +12,14 @@
  * policy's Allow/Pass set a mark bit (inside the configured mask) and
  * return; the endpoint chain turns the mark into the stage's verdict, and
  * the mark tells later stages that an earlier one accepted the packet.
+ *
+ * Workload endpoints (this node's interfaces named by WorkloadEndpoints)
+ * get two chains each, as Felix's cali-fw-* and cali-tw-*: wl-from-<if>
+ * (the workload's egress) reached by iifname in the input and forward
+ * hooks, and wl-to-<if> (its ingress) reached by oifname in the forward
+ * hook. Both end in a drop or return with the accept mark; the base
+ * chain then goes on (forward) or applies defaultEndpointToHostAction
+ * (input). The host's own traffic to its workloads is accepted in output.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -26,6 +34,7 @@ enum stage_kind {
 	STAGE_PREDNAT,
 	STAGE_FILTER,
 	STAGE_FORWARD,
+	STAGE_WORKLOAD,
 };
 
 struct stage {
@@ -43,6 +52,10 @@ static const struct stage stages[] = {
 	{ STAGE_FORWARD, DIR_IN, "forward-in" },
 	{ STAGE_FORWARD, DIR_OUT, "forward-out" },
 };
+
+/* A workload's egress is traffic from it, its ingress traffic to it. */
+static const struct stage wl_from = { STAGE_WORKLOAD, DIR_OUT, "wl-from" };
+static const struct stage wl_to = { STAGE_WORKLOAD, DIR_IN, "wl-to" };
 
 /* Calico's defaults (Felix v3.21), SPEC.md section 4. */
 static const struct failsafe default_in[] = {
@@ -82,6 +95,8 @@ static void felix_apply(struct felix *fx, const struct felix_spec *f)
 		fx->mask = f->mark_mask;
 	if (f->has_merge_allow)
 		fx->merge_allow = f->merge_allow;
+	if (f->ep_to_host)
+		fx->ep_to_host_accept = strcmp(f->ep_to_host, "Drop") != 0;
 }
 
 /* FelixConfiguration "default", then "node.<node>" over it. */
@@ -121,25 +136,49 @@ static bool iface_has_ip(const struct local_iface *li, const struct cidr *ip)
 	return false;
 }
 
-static int add_if(struct cctx *c, const char *ifname, const struct resource *hep)
+static int if_push(struct cctx *c, struct hep_if **vec, size_t *n, const char *ifname,
+		   const struct resource *ep)
 {
 	struct hep_if *v;
 
-	/* One host endpoint per interface: the first by name wins, as in
-	 * Felix (resources arrive sorted by name). */
-	for (size_t i = 0; i < c->n_ifs; i++)
-		if (strcmp(c->ifs[i].ifname, ifname) == 0)
+	/* One endpoint per interface: the first by name wins, as in Felix
+	 * (resources arrive sorted by name). */
+	for (size_t i = 0; i < *n; i++)
+		if (strcmp((*vec)[i].ifname, ifname) == 0)
 			return 0;
-	v = realloc(c->ifs, (c->n_ifs + 1) * sizeof(*v));
+	v = realloc(*vec, (*n + 1) * sizeof(*v));
 	if (!v)
 		return -ENOMEM;
-	c->ifs = v;
-	v = &v[c->n_ifs];
-	*v = (struct hep_if){ .hep = hep };
+	*vec = v;
+	v = &v[*n];
+	*v = (struct hep_if){ .hep = ep };
 	v->ifname = strdup(ifname);
-	c->n_ifs++;
-	if (!v->ifname || hep_labels(c, hep, &v->labels) < 0)
+	(*n)++;
+	if (!v->ifname || endpoint_labels(c, ep, &v->labels) < 0)
 		return -ENOMEM;
+	return 0;
+}
+
+static int add_if(struct cctx *c, const char *ifname, const struct resource *hep)
+{
+	return if_push(c, &c->ifs, &c->n_ifs, ifname, hep);
+}
+
+/* This node's workload endpoints, by interface. */
+static int find_wls(struct cctx *c)
+{
+	for (size_t i = 0; i < c->n_res; i++) {
+		const struct resource *r = c->res[i];
+		const struct endpoint_spec *e = &r->u.ep;
+		int err;
+
+		if (r->kind != RES_WORKLOAD_ENDPOINT || !e->node || !e->iface ||
+		    strcmp(e->node, c->o->node) != 0)
+			continue;
+		err = if_push(c, &c->wls, &c->n_wls, e->iface, r);
+		if (err)
+			return err;
+	}
 	return 0;
 }
 
@@ -207,6 +246,9 @@ static bool in_stage(const struct stage *s, const struct resource *p)
 	case STAGE_FORWARD:
 		return !ps->do_not_track && !ps->pre_dnat &&
 		       (ps->apply_on_forward || p->kind == RES_NETWORK_POLICY);
+	case STAGE_WORKLOAD:
+		/* doNotTrack and preDNAT policies are for host endpoints */
+		return !ps->do_not_track && !ps->pre_dnat;
 	}
 	return false;
 }
@@ -352,6 +394,7 @@ static enum chain_mode stage_mode(const struct stage *s)
 	static const enum chain_mode modes[] = {
 		[STAGE_UNTRACKED] = MODE_UNTRACKED, [STAGE_PREDNAT] = MODE_PREDNAT,
 		[STAGE_FILTER] = MODE_FILTER, [STAGE_FORWARD] = MODE_FORWARD,
+		[STAGE_WORKLOAD] = MODE_FORWARD,
 	};
 
 	return modes[s->kind];
@@ -362,7 +405,8 @@ static enum chain_mode stage_mode(const struct stage *s)
 /* A short policy without Pass is copied into the endpoint chain instead
  * of jumped to: every new connection saves a jump and a return per such
  * policy. Its rules keep their comments and counters. (Not in the forward
- * stage, whose Allow returns.) */
+ * stage, whose Allow returns. In a workload chain an Allow marks and
+ * returns, which ends the endpoint chain the same way.) */
 static bool inline_policy(struct cctx *c, struct nft_chain *ch, const struct stage *s,
 			  const struct resource *p)
 {
@@ -401,7 +445,12 @@ static void policy_jumps(struct cctx *c, struct nft_chain *ch, const struct stag
 		if (s->kind == STAGE_FORWARD) {
 			mark_rule(c, ch, c->mark_accept | c->mark_pass, 0, true,
 				  NFT_V_RETURN, "allowed or passed");
-		} else if (policy_has_pass(pols[i], s->dir)) {
+			continue;
+		}
+		if (s->kind == STAGE_WORKLOAD)
+			mark_rule(c, ch, c->mark_accept, c->mark_accept, false,
+				  NFT_V_RETURN, "allowed");
+		if (policy_has_pass(pols[i], s->dir)) {
 			struct nft_rule *r = rule_add(c, ch, "passed");
 
 			rule_match(c, r, &(struct nft_match){ .kind = NFT_M_MARK,
@@ -426,7 +475,10 @@ static void profile_jumps(struct cctx *c, struct nft_chain *ch, const struct sta
 		if (!p)
 			continue;
 		snprintf(comment, sizeof(comment), "profile %s", p->name);
-		jump(c, ch, profile_chain(c, p, s->dir), comment);
+		jump(c, ch, profile_chain(c, p, s->dir, stage_mode(s)), comment);
+		if (s->kind == STAGE_WORKLOAD)
+			mark_rule(c, ch, c->mark_accept, c->mark_accept, false,
+				  NFT_V_RETURN, "allowed");
 	}
 	rule_verdict(c, rule_add(c, ch, "default deny"), NFT_V_DROP, NULL);
 }
@@ -484,12 +536,12 @@ static const char *endpoint_chain(struct cctx *c, const struct stage *s,
 		return NULL;
 	}
 	for (size_t i = 0; i < c->n_policies; i++)
-		if (in_stage(s, c->policies[i]) && policy_selects(c->policies[i], h))
+		if (in_stage(s, c->policies[i]) && policy_selects(c, c->policies[i], h))
 			pols[n++] = c->policies[i];
-	/* Only the normal stage has a default: deny. Other stages exist for
-	 * an endpoint only when a policy there selects it; Calico ignores
-	 * doNotTrack policies on an all-interfaces endpoint. */
-	if ((s->kind != STAGE_FILTER && n == 0) ||
+	/* Only the normal stage and workloads have a default: deny. Other
+	 * stages exist for an endpoint only when a policy there selects it;
+	 * Calico ignores doNotTrack policies on an all-interfaces endpoint. */
+	if ((s->kind != STAGE_FILTER && s->kind != STAGE_WORKLOAD && n == 0) ||
 	    (s->kind == STAGE_UNTRACKED && strcmp(h->ifname, "*") == 0))
 		goto out;
 	if (asprintf(&name, "%s-", s->map) < 0)
@@ -504,13 +556,13 @@ static const char *endpoint_chain(struct cctx *c, const struct stage *s,
 		goto oom;
 	if (s->kind != STAGE_UNTRACKED)
 		conntrack_rules(c, ch);
-	if (s->kind == STAGE_FILTER)
+	if (s->kind == STAGE_FILTER || s->kind == STAGE_WORKLOAD)
 		ndp_rules(c, ch);
-	if (s->kind != STAGE_FORWARD)
+	if (s->kind != STAGE_FORWARD && s->kind != STAGE_WORKLOAD)
 		failsafe_rules(c, ch, s);
-	/* Marks are read back in the chain only after a Pass or in the
-	 * forward stage: clear what an earlier stage may have left. */
-	if (s->kind == STAGE_FORWARD || any_pass(pols, n, s->dir))
+	/* Marks are read back only after a Pass, in the forward stage and
+	 * after a workload chain: clear what an earlier stage may have left. */
+	if (s->kind == STAGE_FORWARD || s->kind == STAGE_WORKLOAD || any_pass(pols, n, s->dir))
 		clear_marks(c, ch);
 	switch (s->kind) {
 	case STAGE_UNTRACKED:
@@ -524,6 +576,7 @@ static const char *endpoint_chain(struct cctx *c, const struct stage *s,
 		rule_verdict(c, rule_add(c, ch, "default deny"), NFT_V_DROP, NULL);
 		break;
 	case STAGE_FILTER:
+	case STAGE_WORKLOAD:
 		filter_tail(c, ch, s, h, pols, n);
 		break;
 	}
@@ -556,7 +609,7 @@ static struct nft_set *map_add(struct cctx *c, const char *name)
 }
 
 static void map_elem(struct cctx *c, struct nft_set *m, const char *ifname,
-		     const char *chain)
+		     const char *chain, bool jump)
 {
 	struct nft_elem *v;
 
@@ -572,6 +625,7 @@ static void map_elem(struct cctx *c, struct nft_set *m, const char *ifname,
 	*v = (struct nft_elem){ 0 };
 	v->ifname = strdup(ifname);
 	v->chain = strdup(chain);
+	v->jump = jump;
 	if (!v->ifname || !v->chain)
 		c->err = -ENOMEM;
 }
@@ -627,10 +681,14 @@ static struct nft_rule *dispatch_rule(struct cctx *c, struct nft_chain *base,
 	return r;
 }
 
+/* In the forward hook more follows the endpoint chain (the outgoing
+ * endpoint's), so it is jumped to; elsewhere the endpoint chain decides
+ * or falls through to the end of the base chain, and is gone to. */
 static void dispatch(struct cctx *c, struct nft_chain *base, const struct stage *s,
 		     bool skip_accepted)
 {
 	struct nft_set *m = map_add(c, s->map);
+	bool fwd = s->kind == STAGE_FORWARD;
 	const char *star = NULL;
 	struct nft_rule *r;
 
@@ -640,7 +698,7 @@ static void dispatch(struct cctx *c, struct nft_chain *base, const struct stage 
 		if (strcmp(c->ifs[i].ifname, "*") == 0)
 			star = ch;
 		else
-			map_elem(c, m, c->ifs[i].ifname, ch);
+			map_elem(c, m, c->ifs[i].ifname, ch, fwd);
 	}
 	r = dispatch_rule(c, base, "dispatch", skip_accepted);
 	rule_verdict(c, r, s->dir == DIR_IN ? NFT_V_VMAP_IIF : NFT_V_VMAP_OIF, s->map);
@@ -648,7 +706,94 @@ static void dispatch(struct cctx *c, struct nft_chain *base, const struct stage 
 		return;
 	r = dispatch_rule(c, base, "dispatch: all interfaces", skip_accepted);
 	not_workload(c, r, s->dir);
-	rule_verdict(c, r, NFT_V_GOTO, star);
+	rule_verdict(c, r, fwd ? NFT_V_JUMP : NFT_V_GOTO, star);
+}
+
+/* The workload maps: wl-from by iifname, wl-to by oifname, jumped to. */
+static void workload_maps(struct cctx *c)
+{
+	const struct stage *st[] = { &wl_from, &wl_to };
+
+	for (size_t k = 0; k < ARRAY_SIZE(st); k++) {
+		struct nft_set *m = map_add(c, st[k]->map);
+
+		for (size_t i = 0; i < c->n_wls; i++)
+			map_elem(c, m, c->wls[i].ifname,
+				 endpoint_chain(c, st[k], &c->wls[i]), true);
+	}
+}
+
+enum wl_end {
+	WL_DROP_UNMARKED,	/* forward: go on if its chain allowed */
+	WL_ACCEPT_MARKED,	/* input, Accept/Return */
+	WL_DROP_ALL,		/* input, Drop */
+};
+
+struct wl_check {
+	struct nft_chain *ch;
+	enum nft_match_kind kind;	/* iifname or oifname */
+	enum wl_end end;
+};
+
+/* After a workload map, per interface pattern. What a workload chain let
+ * through carries the accept mark (it decided everything else itself);
+ * a workload interface without an endpoint is dropped, as Felix drops
+ * "Unknown interface". */
+static void wl_check_rule(struct cctx *c, const char *pattern, void *data)
+{
+	const struct wl_check *w = data;
+	struct nft_match ifm = { .kind = w->kind, .ifname = (char *)pattern };
+	struct nft_match marked = { .kind = NFT_M_MARK, .mask = c->mark_accept,
+				    .value = c->mark_accept };
+	struct nft_rule *r = NULL;
+
+	switch (w->end) {
+	case WL_ACCEPT_MARKED:
+		r = rule_add(c, w->ch, "workload to host");
+		rule_match(c, r, &ifm);
+		rule_match(c, r, &marked);
+		rule_verdict(c, r, NFT_V_ACCEPT, NULL);
+		r = rule_add(c, w->ch, "unknown workload interface");
+		rule_match(c, r, &ifm);
+		break;
+	case WL_DROP_ALL:
+		r = rule_add(c, w->ch, "workload to host");
+		rule_match(c, r, &ifm);
+		break;
+	case WL_DROP_UNMARKED:
+		r = rule_add(c, w->ch, "unknown workload interface");
+		rule_match(c, r, &ifm);
+		marked.value = 0;
+		rule_match(c, r, &marked);
+		break;
+	}
+	rule_verdict(c, r, NFT_V_DROP, NULL);
+}
+
+/* Input from a workload: its egress policy (which accepts replies), then
+ * Felix's defaultEndpointToHostAction: Drop by default; Accept and Return
+ * both leave the packet to the rest of the ruleset. */
+static void workload_input(struct cctx *c, struct nft_chain *in)
+{
+	struct wl_check w = { in, NFT_M_IIFNAME,
+			      c->fx.ep_to_host_accept ? WL_ACCEPT_MARKED : WL_DROP_ALL };
+
+	rule_verdict(c, rule_add(c, in, "workload dispatch"), NFT_V_VMAP_IIF, wl_from.map);
+	for_each_workload_pattern(c, wl_check_rule, &w);
+}
+
+/* Forwarded from and to workloads: the sender's egress, then the
+ * receiver's ingress. */
+static void workload_forward(struct cctx *c, struct nft_chain *fwd)
+{
+	struct wl_check from = { fwd, NFT_M_IIFNAME, WL_DROP_UNMARKED };
+	struct wl_check to = { fwd, NFT_M_OIFNAME, WL_DROP_UNMARKED };
+
+	rule_verdict(c, rule_add(c, fwd, "workload dispatch"), NFT_V_VMAP_IIF, wl_from.map);
+	for_each_workload_pattern(c, wl_check_rule, &from);
+	clear_marks(c, fwd);
+	rule_verdict(c, rule_add(c, fwd, "workload dispatch"), NFT_V_VMAP_OIF, wl_to.map);
+	for_each_workload_pattern(c, wl_check_rule, &to);
 }
 
 static void accept_to_workload(struct cctx *c, const char *pattern, void *data)
@@ -684,6 +829,8 @@ static void base_chains(struct cctx *c)
 	dispatch(c, mangle, &stages[2], false);
 	mark_rule(c, in, c->mark_accept, c->mark_accept, false, NFT_V_ACCEPT,
 		  "accepted before DNAT");
+	workload_maps(c);
+	workload_input(c, in);
 	dispatch(c, in, &stages[3], false);
 	/* What an untracked policy let out must not meet the normal
 	 * stage's default deny (Felix's acceptAlreadyAccepted). */
@@ -695,12 +842,13 @@ static void base_chains(struct cctx *c)
 	 * preDNAT policy accepted it already, then the outgoing endpoint's
 	 * egress. */
 	dispatch(c, fwd, &stages[5], true);
+	workload_forward(c, fwd);
 	dispatch(c, fwd, &stages[6], false);
 }
 
 static void stats_fill(const struct cctx *c, struct compile_stats *st)
 {
-	*st = (struct compile_stats){ .endpoints = c->n_ifs,
+	*st = (struct compile_stats){ .endpoints = c->n_ifs + c->n_wls,
 				      .policies = c->n_policies,
 				      .chains = c->t->n_chains,
 				      .sets = c->t->n_sets };
@@ -729,6 +877,8 @@ int ruleset_compile(struct resource *const *v, size_t n,
 		err = sort_policies(&c);
 	if (!err)
 		err = find_heps(&c);
+	if (!err)
+		err = find_wls(&c);
 	if (!err) {
 		base_chains(&c);
 		chains_prune(&c);
@@ -744,6 +894,11 @@ int ruleset_compile(struct resource *const *v, size_t n,
 		labels_clear(&c.ifs[i].labels);
 	}
 	free(c.ifs);
+	for (size_t i = 0; i < c.n_wls; i++) {
+		free(c.wls[i].ifname);
+		labels_clear(&c.wls[i].labels);
+	}
+	free(c.wls);
 	free(c.policies);
 	name_index_free(&c.chain_ix);
 	name_index_free(&c.set_ix);

@@ -12,10 +12,11 @@ enum dir {
 	DIR_OUT,
 };
 
-/* A policed interface of this node and the host endpoint governing it. */
+/* A policed interface of this node and the host or workload endpoint
+ * governing it. */
 struct hep_if {
 	char *ifname;		/* "*" for all interfaces */
-	const struct resource *hep;
+	const struct resource *hep;	/* HostEndpoint or WorkloadEndpoint */
 	struct labels labels;	/* profiles' labelsToApply, then its own */
 };
 
@@ -29,6 +30,7 @@ struct felix {
 	const char *table;
 	uint32_t mask;
 	bool merge_allow;
+	bool ep_to_host_accept;	/* defaultEndpointToHostAction Accept/Return */
 };
 
 /* How an Allow ends, per stage: the verdict itself where it is final for
@@ -66,6 +68,8 @@ struct cctx {
 	size_t n_policies;
 	struct hep_if *ifs;
 	size_t n_ifs;
+	struct hep_if *wls;	/* this node's workload interfaces */
+	size_t n_wls;
 	int err;		/* first fatal error (-ENOMEM) */
 	enum chain_mode mode;	/* of the policy chain being filled */
 };
@@ -121,9 +125,10 @@ const char *policy_chain(struct cctx *c, const struct resource *p,
 			 enum dir dir, enum chain_mode mode);
 bool policy_has_pass(const struct resource *p, enum dir dir);
 const char *profile_chain(struct cctx *c, const struct resource *p,
-			  enum dir dir);
-bool policy_selects(const struct resource *p, const struct hep_if *h);
-int hep_labels(struct cctx *c, const struct resource *hep, struct labels *out);
+			  enum dir dir, enum chain_mode mode);
+bool policy_selects(struct cctx *c, const struct resource *p, const struct hep_if *h);
+/* The labels an endpoint is selected by (host or workload). */
+int endpoint_labels(struct cctx *c, const struct resource *ep, struct labels *out);
 const struct resource *find_resource(struct cctx *c, enum res_kind k,
 				     const char *ns, const char *name);
 

@@ -272,6 +272,7 @@ static void felix_spec(struct jb *b, json_t *s, const struct felix_spec *f)
 		    j_failsafe(b, f->failsafe_out, f->n_failsafe_out));
 	set_str(b, s, "interfacePrefix", f->interface_prefix);
 	set_str(b, s, "logPrefix", f->log_prefix);
+	set_str(b, s, "defaultEndpointToHostAction", f->ep_to_host);
 	set_str(b, s, "nftablesTableName", f->table_name);
 	if (f->has_mark_mask) {
 		snprintf(buf, sizeof(buf), "%#010x", f->mark_mask);

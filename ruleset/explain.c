@@ -154,14 +154,15 @@ static const struct nft_chain *find_chain(const struct nft_table *t, const char 
 	return name ? nft_table_find_chain(t, name) : NULL;
 }
 
-/* The chain a verdict map sends this packet to, if any. */
-static const char *map_target(const struct walk *w, const char *map, const char *ifname)
+/* The element of a verdict map this packet meets, if any. */
+static const struct nft_elem *map_target(const struct walk *w, const char *map,
+					 const char *ifname)
 {
 	const struct nft_set *s = nft_table_find_set(w->t, map);
 
 	for (size_t i = 0; s && ifname && i < s->n_elems; i++)
 		if (s->elems[i].ifname && strcmp(s->elems[i].ifname, ifname) == 0)
-			return s->elems[i].chain;
+			return &s->elems[i];
 	return NULL;
 }
 
@@ -184,7 +185,7 @@ static enum outcome enter(struct walk *w, const char *name, bool jump)
 static enum outcome apply(struct walk *w, const struct nft_chain *ch, const struct nft_rule *r,
 			  bool *stop)
 {
-	const char *target;
+	const struct nft_elem *target;
 
 	if (r->mark_set)
 		w->p.mark = (w->p.mark & r->mark_and) | r->mark_or;
@@ -207,8 +208,8 @@ static enum outcome apply(struct walk *w, const struct nft_chain *ch, const stru
 		target = map_target(w, r->target, r->verdict == NFT_V_VMAP_IIF ? w->p.iif : w->p.oif);
 		if (!target)
 			return GO_ON;
-		*stop = true;
-		return enter(w, target, false);
+		*stop = !target->jump;
+		return enter(w, target->chain, target->jump);
 	}
 	return GO_ON;
 }

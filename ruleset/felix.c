@@ -209,6 +209,27 @@ static void dec_merge_allow(struct dctx *c, const struct node *n, void *out)
 	f->has_merge_allow = c->errors == before;
 }
 
+/* Drop, Return or Accept, any case (Felix's env form is DROP, ...). */
+static void dec_ep_to_host(struct dctx *c, const struct node *n, void *out)
+{
+	static const char *const v[] = { "Drop", "Return", "Accept" };
+	struct felix_spec *f = out;
+
+	if (n->type != NODE_SCALAR) {
+		dctx_err(c, n, "expected Drop, Return or Accept");
+		return;
+	}
+	for (size_t i = 0; i < ARRAY_SIZE(v); i++)
+		if (strcasecmp(n->str, v[i]) == 0) {
+			free(f->ep_to_host);
+			f->ep_to_host = strdup(v[i]);
+			if (!f->ep_to_host)
+				dctx_err(c, n, "out of memory");
+			return;
+		}
+	dctx_err(c, n, "\"%s\" is not Drop, Return or Accept", n->str);
+}
+
 static void dec_table_name(struct dctx *c, const struct node *n, void *out)
 {
 	char **s = out;
@@ -232,7 +253,7 @@ static const char *const felix_ignored[] = {
 	"vxlanEnabled", "vxlanVNI", "vxlanPort", "vxlanMTU", "bpfEnabled",
 	"bpfLogLevel", "floatingIPs", "healthEnabled", "healthPort",
 	"prometheusMetricsEnabled", "prometheusMetricsPort",
-	"iptablesBackend", "chainInsertMode", "defaultEndpointToHostAction",
+	"iptablesBackend", "chainInsertMode",
 	"ipv6Support", "routeRefreshInterval", "iptablesRefreshInterval",
 	"nftablesMode", "wireguardEnabled",
 };
@@ -240,7 +261,7 @@ static const char *const felix_ignored[] = {
 void felix_dec_spec(struct dctx *c, const struct node *spec,
 		    struct felix_spec *f)
 {
-	struct field fields[7 + ARRAY_SIZE(felix_ignored)] = {
+	struct field fields[8 + ARRAY_SIZE(felix_ignored)] = {
 		{ "failsafeInboundHostPorts", dec_failsafe,
 		  offsetof(struct felix_spec, has_failsafe_in) },
 		{ "failsafeOutboundHostPorts", dec_failsafe,
@@ -252,9 +273,10 @@ void felix_dec_spec(struct dctx *c, const struct node *spec,
 		  offsetof(struct felix_spec, table_name) },
 		{ "nftablesMarkMask", dec_mark_mask, 0 },
 		{ "nftablesMergeAllowPolicies", dec_merge_allow, 0 },
+		{ "defaultEndpointToHostAction", dec_ep_to_host, 0 },
 	};
 
 	for (size_t i = 0; i < ARRAY_SIZE(felix_ignored); i++)
-		fields[7 + i] = (struct field){ felix_ignored[i], dec_ignore, 0 };
+		fields[8 + i] = (struct field){ felix_ignored[i], dec_ignore, 0 };
 	decode_fields(c, spec, fields, ARRAY_SIZE(fields), f);
 }

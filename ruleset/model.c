@@ -736,7 +736,8 @@ bool nft_set_elems_equal(const struct nft_set *a, const struct nft_set *b)
 		const struct nft_elem *x = &a->elems[i], *y = &b->elems[i];
 
 		if (memcmp(x->lo, y->lo, sizeof(x->lo)) || memcmp(x->hi, y->hi, sizeof(x->hi)) ||
-		    !str_eq(x->ifname, y->ifname) || !str_eq(x->chain, y->chain))
+		    !str_eq(x->ifname, y->ifname) || !str_eq(x->chain, y->chain) ||
+		    x->jump != y->jump)
 			return false;
 	}
 	return true;

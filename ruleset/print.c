@@ -50,7 +50,7 @@ static void put_elem(FILE *f, const struct nft_set *s, const struct nft_elem *e)
 		fprintf(f, "%u . %u", e->lo[0], (unsigned)e->lo[1] << 8 | e->lo[2]);
 		break;
 	case NFT_KEY_IFNAME:
-		fprintf(f, "\"%s\" : goto %s", e->ifname, e->chain);
+		fprintf(f, "\"%s\" : %s %s", e->ifname, e->jump ? "jump" : "goto", e->chain);
 		break;
 	}
 }

@@ -123,6 +123,7 @@ struct resource *resource_free(struct resource *r)
 		free(r->u.felix.failsafe_out);
 		free(r->u.felix.interface_prefix);
 		free(r->u.felix.log_prefix);
+		free(r->u.felix.ep_to_host);
 		free(r->u.felix.table_name);
 		break;
 	case RES_KIND_MAX:

@@ -278,6 +278,7 @@ struct felix_spec {
 	uint32_t mark_mask;
 	bool has_merge_allow;
 	bool merge_allow;	/* nftablesMergeAllowPolicies */
+	char *ep_to_host;	/* defaultEndpointToHostAction: Drop|Return|Accept */
 };
 
 struct resource {
@@ -381,7 +382,8 @@ struct nft_elem {
 	uint8_t lo[16];		/* addresses / ports big-endian; proto at [0] */
 	uint8_t hi[16];		/* inclusive end, = lo for single values */
 	char *ifname;		/* NFT_KEY_IFNAME */
-	char *chain;		/* verdict map target (goto) */
+	char *chain;		/* verdict map target */
+	bool jump;		/* jump to it (else goto) */
 };
 
 struct nft_set {

@@ -22,8 +22,8 @@ tap() {
 }
 
 export_case() {	# export_case FILE
-	local common=()
-	grep -q '^# no-common-hep' "$1" || common=(-f "$SRC/tests/netns/common/hep.yaml")
+	local common=(-f "$SRC/tests/netns/common/pod.yaml")
+	grep -q '^# no-common-hep' "$1" || common+=(-f "$SRC/tests/netns/common/hep.yaml")
 	# The version line is left out so that a release does not change
 	# every golden file.
 	"$BIN" --node worker-1 export "${common[@]}" -f "$1" \

@@ -3,6 +3,8 @@
  * A tiny traffic peer for the namespace tests.
  *   probe listen tcp:80 udp:80 ...     answer "ok" on each port, IPv4+IPv6
  *   probe tcp|udp ADDR PORT [MS]       exit 0 if "ok" came back in time
+ *   probe many MS tcp:ADDR:PORT ...    all at once; prints one character
+ *                                      per target: 'o' answered, '-' not
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -113,6 +115,92 @@ static int probe(const char *proto, const char *addr, const char *port, int ms)
 	return n == 2 && memcmp(buf, "ok", 2) == 0 ? 0 : 1;
 }
 
+#define MAX_TARGETS 256
+
+/* Starts one probe: a non-blocking connect (TCP) or a datagram (UDP). */
+static int start(const char *spec)
+{
+	struct addrinfo hints = { .ai_flags = AI_NUMERICHOST | AI_NUMERICSERV }, *ai;
+	char buf[128], *addr, *port;
+	int fd, udp;
+
+	snprintf(buf, sizeof(buf), "%s", spec);
+	addr = strchr(buf, ':');
+	port = strrchr(buf, ':');
+	if (!addr || addr == port)
+		return -1;
+	*addr++ = '\0';
+	*port++ = '\0';
+	udp = strcmp(buf, "udp") == 0;
+	hints.ai_socktype = udp ? SOCK_DGRAM : SOCK_STREAM;
+	if (getaddrinfo(addr, port, &hints, &ai) != 0)
+		return -1;
+	fd = socket(ai->ai_family, ai->ai_socktype | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+	if (fd >= 0 && connect(fd, ai->ai_addr, ai->ai_addrlen) < 0 && errno != EINPROGRESS) {
+		close(fd);
+		fd = -2;	/* refused at once: closed */
+	}
+	freeaddrinfo(ai);
+	if (fd >= 0 && udp && send(fd, "ping", 4, 0) < 0) {
+		close(fd);
+		fd = -2;
+	}
+	return fd;
+}
+
+static long ms_since(const struct timespec *t0)
+{
+	struct timespec now;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	return (now.tv_sec - t0->tv_sec) * 1000 + (now.tv_nsec - t0->tv_nsec) / 1000000;
+}
+
+/* probe many MS SPEC...: every target at once, one answer each. */
+static int many(int ms, int n, char **specs)
+{
+	struct pollfd p[MAX_TARGETS];
+	char out[MAX_TARGETS + 1];
+	struct timespec t0;
+	int left = 0;
+	long spent;
+
+	if (n > MAX_TARGETS)
+		return 2;
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	for (int i = 0; i < n; i++) {
+		p[i] = (struct pollfd){ .fd = start(specs[i]), .events = POLLIN };
+		out[i] = '-';
+		if (p[i].fd == -1)
+			return 2;
+		if (p[i].fd >= 0)
+			left++;
+		else
+			p[i].fd = -1;	/* poll ignores it */
+	}
+	out[n] = '\0';
+	while (left > 0 && (spent = ms_since(&t0)) < ms) {
+		if (poll(p, (nfds_t)n, (int)(ms - spent)) < 0 && errno != EINTR)
+			return 2;
+		for (int i = 0; i < n; i++) {
+			char buf[8];
+
+			if (p[i].fd < 0 || !p[i].revents)
+				continue;
+			if (recv(p[i].fd, buf, sizeof(buf), 0) == 2 && memcmp(buf, "ok", 2) == 0)
+				out[i] = 'o';
+			close(p[i].fd);
+			p[i].fd = -1;
+			left--;
+		}
+	}
+	for (int i = 0; i < n; i++)
+		if (p[i].fd >= 0)
+			close(p[i].fd);
+	printf("%s\n", out);
+	return 0;
+}
+
 /* probe rate tcp ADDR PORT SECONDS: new TCP connections per second, each
  * one connect + answer + close, one after the other. */
 static int rate(const char *addr, const char *port, int seconds)
@@ -139,10 +227,13 @@ int main(int argc, char **argv)
 {
 	if (argc == 6 && strcmp(argv[1], "rate") == 0)
 		return rate(argv[3], argv[4], atoi(argv[5]));
+	if (argc >= 3 && strcmp(argv[1], "many") == 0)
+		return many(atoi(argv[2]), argc - 3, argv + 3);
 	if (argc >= 3 && strcmp(argv[1], "listen") == 0)
 		return serve(argc, argv);
 	if (argc >= 4)
 		return probe(argv[1], argv[2], argv[3], argc > 4 ? atoi(argv[4]) : 700);
-	fprintf(stderr, "usage: probe listen tcp:PORT|udp:PORT ... | probe tcp|udp ADDR PORT [MS]\n");
+	fprintf(stderr, "usage: probe listen tcp:PORT|udp:PORT ... | probe tcp|udp ADDR PORT [MS]\n"
+			"       probe many MS tcp|udp:ADDR:PORT ...\n");
 	return 2;
 }

@@ -13,7 +13,8 @@
 #   # expect: FROM PROTO ADDRESS PORT open|closed    (FROM: client|node|pod)
 # Other directives: "# export: system" exports inside the node namespace
 # with its real addresses instead of --local-address; "# no-common-hep"
-# leaves out common/hep.yaml. NETNS_LOAD=sync commits with nftmgr sync
+# leaves out common/hep.yaml (common/pod.yaml, the pod's workload endpoint,
+# is always loaded). NETNS_LOAD=sync commits with nftmgr sync
 # instead of nft -f. TAP output, one line per expectation.
 set -u
 
@@ -107,10 +108,10 @@ check() {	# check NS FROM PROTO ADDR PORT WANT
 }
 
 run_case() {	# run_case FILE ID
-	local file=$1 id=$2 script args=() common=()
+	local file=$1 id=$2 script args=() common=(-f "$HERE/common/pod.yaml")
 	CASE=$(basename "$file" .yaml)
 	topology "$id"
-	grep -q '^# no-common-hep' "$file" || common=(-f "$HERE/common/hep.yaml")
+	grep -q '^# no-common-hep' "$file" || common+=(-f "$HERE/common/hep.yaml")
 	if grep -q '^# export: system' "$file"; then
 		script=$(ip netns exec "$N" "$BIN" --node worker-1 export "${common[@]}" -f "$file")
 	else
@@ -122,7 +123,7 @@ run_case() {	# run_case FILE ID
 		local sync=(ip netns exec "$N" "$BIN" --node worker-1 sync "${common[@]}" -f "$file" "${args[@]}")
 		# From another case's table first, so that the case's own
 		# table arrives by an incremental sync.
-		ip netns exec "$N" "$BIN" --node worker-1 sync -f "$HERE/common/hep.yaml" \
+		ip netns exec "$N" "$BIN" --node worker-1 sync -f "$HERE/common/hep.yaml" -f "$HERE/common/pod.yaml" \
 			-f "$HERE/cases/04-seed-v1-default-policies.yaml" "${args[@]}" >/dev/null
 		if "${sync[@]}" >/dev/null && "${sync[@]}" >/dev/null &&
 		   [ "$(ip netns exec "$N" nft list tables | sort | tr '\n' ' ')" = "table inet nftmgr table ip kubeproxy " ]; then

@@ -19,6 +19,7 @@ struct addrs {
 	size_t n;
 	size_t cap;		/* of e, when addrs_add() allocated it; else 0 */
 	bool constrained;
+	bool selector;		/* from a selector: always a named set */
 };
 
 /* One compiled rule, before it becomes an nft_rule. */
@@ -262,6 +263,7 @@ static void resolve(struct cctx *c, const struct entity *e, const char *sel,
 		    const char *pol_ns, struct addrs out[2])
 {
 	out[0].constrained = out[1].constrained = true;
+	out[0].selector = out[1].selector = true;
 	for (size_t i = 0; i < c->n_res; i++) {
 		const struct resource *r = c->res[i];
 		const struct cidr *a;
@@ -375,7 +377,9 @@ static void emit_addrs(struct cctx *c, struct nft_chain *ch, struct nft_rule *nr
 	if (!a->constrained || (neg && a->n == 0))
 		return;
 	a->n = elems_normalise(a->e, a->n, w);
-	if (a->n == 1 && range_is_prefix(&a->e[0], w, &len)) {
+	/* Endpoint addresses stay in a set even when there is one, so that
+	 * pods coming and going change set elements, never rules. */
+	if (a->n == 1 && !a->selector && range_is_prefix(&a->e[0], w, &len)) {
 		m.cidr.family = family == 4 ? AF_INET : AF_INET6;
 		m.cidr.len = (uint8_t)len;
 		memcpy(m.cidr.addr, a->e[0].lo, w);

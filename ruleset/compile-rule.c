@@ -257,10 +257,34 @@ static int addrs_add(struct addrs *a, const struct cidr *x)
 	return 0;
 }
 
+/* A destination named port resolved to one number: the endpoints that
+ * give the name that number. */
+struct named_variant {
+	const char *name;
+	uint8_t proto;		/* 0: any */
+	uint16_t port;
+};
+
+static bool has_named_port(const struct resource *r, const struct named_variant *nv)
+{
+	if (r->kind != RES_HOST_ENDPOINT && r->kind != RES_WORKLOAD_ENDPOINT)
+		return false;
+	for (size_t j = 0; j < r->u.ep.n_ports; j++) {
+		const struct named_port *np = &r->u.ep.ports[j];
+
+		if (strcmp(np->name, nv->name) == 0 && np->port == nv->port &&
+		    (!nv->proto || np->protocol.num == nv->proto))
+			return true;
+	}
+	return false;
+}
+
 /* The addresses of every endpoint and network set the entity's selector
- * picks, per family ([0] IPv4, [1] IPv6). */
-static void resolve(struct cctx *c, const struct entity *e, const char *sel,
-		    const char *pol_ns, struct addrs out[2])
+ * picks (with nv, only endpoints giving nv's name nv's number), per
+ * family ([0] IPv4, [1] IPv6). */
+static void resolve_named(struct cctx *c, const struct entity *e, const char *sel,
+			  const char *pol_ns, const struct named_variant *nv,
+			  struct addrs out[2])
 {
 	out[0].constrained = out[1].constrained = true;
 	out[0].selector = out[1].selector = true;
@@ -270,12 +294,18 @@ static void resolve(struct cctx *c, const struct entity *e, const char *sel,
 		size_t n;
 
 		a = endpoint_addrs(r, &n);
-		if (!n || !entity_selects(c, e, sel, pol_ns, r))
+		if (!n || (nv && !has_named_port(r, nv)) || !entity_selects(c, e, sel, pol_ns, r))
 			continue;
 		for (size_t k = 0; k < n; k++)
 			if (addrs_add(&out[a[k].family == AF_INET ? 0 : 1], &a[k]) < 0)
 				c->err = -ENOMEM;
 	}
+}
+
+static void resolve(struct cctx *c, const struct entity *e, const char *sel,
+		    const char *pol_ns, struct addrs out[2])
+{
+	resolve_named(c, e, sel, pol_ns, NULL, out);
 }
 
 static void nets_to_addrs(struct cctx *c, const struct cidr *v, size_t n,
@@ -691,13 +721,21 @@ static void rule_addrs_fill(struct cctx *c, const struct rule *r,
 }
 
 static int compile_rule(struct cctx *c, const struct rule *r, unsigned idx,
-			const char *pol_ns, struct crule out[2])
+			const char *pol_ns, const struct named_variant *nv,
+			struct crule out[2])
 {
 	struct rule_addrs a = { 0 };
 	bool has[2], agnostic;
 	int count = 0;
 
 	rule_addrs_fill(c, r, pol_ns, &a);
+	if (nv) {
+		/* Where the destination's selector (all() when absent) picks
+		 * endpoints that give the name this number. */
+		addrs_free(&a.dsel[0]);
+		addrs_free(&a.dsel[1]);
+		resolve_named(c, &r->dst, r->dst.selector, pol_ns, nv, a.dsel);
+	}
 	for (int k = 0; k < 2; k++)
 		has[k] = a.snets[k].constrained || a.dnets[k].constrained ||
 			 a.snot[k].constrained || a.dnot[k].constrained;
@@ -758,36 +796,158 @@ static void crule_normalise(struct crule *r)
 	}
 }
 
+/* A rule as compiled: itself, or, when its destination has named ports,
+ * one rule for its numeric ports and one per number a name resolves to
+ * (named ports are per endpoint, as Calico resolves them). Each variant
+ * is a shallow copy whose dst.ports point into the variant. */
+struct variant {
+	struct rule rule;
+	struct named_variant nv;
+	struct port port;
+	struct port *numeric;
+};
+
+struct variants {
+	struct variant *v;
+	size_t n;
+};
+
+static struct variant *variant_add(struct cctx *c, struct variants *vs, const struct rule *r)
+{
+	struct variant *v = realloc(vs->v, (vs->n + 1) * sizeof(*v));
+
+	if (!v) {
+		c->err = -ENOMEM;
+		return NULL;
+	}
+	vs->v = v;
+	v = &v[vs->n++];
+	*v = (struct variant){ .rule = *r };
+	return v;
+}
+
+static void named_variants(struct cctx *c, const struct rule *r, const struct port *p,
+			   struct variants *vs)
+{
+	for (size_t i = 0; i < c->n_res; i++) {
+		const struct resource *e = c->res[i];
+
+		if (e->kind != RES_HOST_ENDPOINT && e->kind != RES_WORKLOAD_ENDPOINT)
+			continue;
+		for (size_t j = 0; j < e->u.ep.n_ports; j++) {
+			const struct named_port *np = &e->u.ep.ports[j];
+			struct named_variant nv = { p->name, r->protocol.set ? r->protocol.num : 0,
+						    np->port };
+			bool seen = false;
+			struct variant *v;
+
+			if (strcmp(np->name, p->name) || (nv.proto && np->protocol.num != nv.proto))
+				continue;
+			for (size_t k = 0; k < vs->n; k++)
+				seen |= vs->v[k].nv.name && strcmp(vs->v[k].nv.name, nv.name) == 0 &&
+					vs->v[k].nv.port == nv.port;
+			if (seen || !(v = variant_add(c, vs, r)))
+				continue;
+			v->nv = nv;
+		}
+	}
+}
+
+static void rule_variants(struct cctx *c, const struct rule *r, struct variants *vs)
+{
+	size_t named = 0;
+
+	for (size_t i = 0; i < r->dst.n_ports; i++)
+		named += r->dst.ports[i].name != NULL;
+	if (!named) {
+		variant_add(c, vs, r);
+		return;
+	}
+	if (named < r->dst.n_ports) {
+		struct variant *v = variant_add(c, vs, r);
+
+		if (v && !(v->numeric = calloc(r->dst.n_ports, sizeof(*v->numeric))))
+			c->err = -ENOMEM;
+		if (v && v->numeric) {
+			size_t k = 0;
+
+			for (size_t i = 0; i < r->dst.n_ports; i++)
+				if (!r->dst.ports[i].name)
+					v->numeric[k++] = r->dst.ports[i];
+			v->rule.dst.ports = v->numeric;
+			v->rule.dst.n_ports = k;
+		}
+	}
+	for (size_t i = 0; i < r->dst.n_ports; i++)
+		if (r->dst.ports[i].name)
+			named_variants(c, r, &r->dst.ports[i], vs);
+	/* point each named variant's port list at its own number */
+	for (size_t i = 0; i < vs->n; i++) {
+		struct variant *v = &vs->v[i];
+
+		if (!v->nv.name)
+			continue;
+		v->port = (struct port){ .min = v->nv.port, .max = v->nv.port };
+		v->rule.dst.ports = &v->port;
+		v->rule.dst.n_ports = 1;
+	}
+}
+
+/* Adjacent compiled rules that differ in one address list become one;
+ * the rest are emitted as they come. */
+struct emitter {
+	struct cctx *c;
+	struct nft_chain *ch;
+	const char *what;
+	const char *name;
+	enum dir dir;
+	struct crule pending;
+	bool have;
+};
+
+static void emitter_take(struct emitter *em, struct crule *r)
+{
+	int m;
+
+	crule_normalise(r);
+	m = em->have ? mergeable(&em->pending, r) : -1;
+	if (m >= 0) {
+		merge_into(em->c, &em->pending, r, m);
+		return;
+	}
+	if (em->have) {
+		emit(em->c, em->ch, &em->pending, em->what, em->name, em->dir);
+		crule_free(&em->pending);
+	}
+	em->pending = *r;
+	em->have = true;
+}
+
 static void fill_chain(struct cctx *c, struct nft_chain *ch, const struct rule *rules,
 		       size_t n, const char *what, const char *name,
 		       const char *pol_ns, enum dir dir)
 {
-	struct crule pending = { 0 }, out[2];
-	bool have = false;
+	struct emitter em = { c, ch, what, name, dir, { 0 }, false };
+	struct crule out[2];
 
 	for (size_t i = 0; i < n && c->err == 0; i++) {
-		int k = compile_rule(c, &rules[i], (unsigned)i, pol_ns, out);
+		struct variants vs = { 0 };
 
-		for (int j = 0; j < k; j++) {
-			int m;
+		rule_variants(c, &rules[i], &vs);
+		for (size_t v = 0; v < vs.n && c->err == 0; v++) {
+			int k = compile_rule(c, &vs.v[v].rule, (unsigned)i, pol_ns,
+					     vs.v[v].nv.name ? &vs.v[v].nv : NULL, out);
 
-			crule_normalise(&out[j]);
-			m = have ? mergeable(&pending, &out[j]) : -1;
-			if (m >= 0) {
-				merge_into(c, &pending, &out[j], m);
-				continue;
-			}
-			if (have) {
-				emit(c, ch, &pending, what, name, dir);
-				crule_free(&pending);
-			}
-			pending = out[j];
-			have = true;
+			for (int j = 0; j < k; j++)
+				emitter_take(&em, &out[j]);
 		}
+		for (size_t v = 0; v < vs.n; v++)
+			free(vs.v[v].numeric);
+		free(vs.v);
 	}
-	if (have) {
-		emit(c, ch, &pending, what, name, dir);
-		crule_free(&pending);
+	if (em.have) {
+		emit(c, ch, &em.pending, what, name, dir);
+		crule_free(&em.pending);
 	}
 }
 

@@ -23,8 +23,9 @@
 # Steps are applied to the running node one after the other, without
 # tearing anything down; cases too. MATRIX_LOAD=sync commits with
 # `nftmgr sync` (incremental from the previous step or case) instead of
-# nft -f of `nftmgr export`. A failure prints the expected and observed
-# matrices side by side. TAP, one line per step.
+# nft -f of `nftmgr export`, and then also checks `nftmgr explain` against
+# the kernel for x/a's row and z/c's column. A failure prints the expected
+# and observed matrices side by side. TAP, one line per step.
 set -u
 
 BIN=${NFTMGR_BIN:?}
@@ -214,6 +215,40 @@ counted() {	# counted STEPFILE LABEL
 	done < <(grep '^# counted:' "$1")
 }
 
+# explain_agrees STEPFILE LABEL: nftmgr explain of the first packet of
+# x/a's row and z/c's column, every port, against what the kernel did.
+explain_agrees() {
+	local i j k s d cell pr pt want got bad=0 row col
+	local ports=("tcp 80" "tcp 81" "udp 80")
+	mapfile -t row <"$T/got"
+	for i in "${!PODS[@]}"; do
+		for j in "${!PODS[@]}"; do
+			s=${PODS[$i]} d=${PODS[$j]}
+			[ "$s" = "$d" ] && continue
+			[ "$s" = x/a ] || [ "$d" = z/c ] || continue
+			read -ra col <<<"${row[$i]}"
+			for k in 0 1 2; do
+				read -r pr pt <<<"${ports[$k]}"
+				cell=${col[$j]:$k:1}
+				[ "$cell" = o ] && want=accept || want=drop
+				got=$("$BIN" --node worker-1 explain -f "$T/base.yaml" -f "$1" \
+					--in "$(iface_of "$s")" --out "$(iface_of "$d")" \
+					--src "$(ip_of "$s")" --dst "$(ip_of "$d")" --proto "$pr" --dport "$pt" |
+					sed -n 's/^verdict: \([a-z]*\).*/\1/p')
+				if [ "$got" != "$want" ]; then
+					bad=$((bad + 1))
+					echo "# explain $s -> $d $pr/$pt: $got, the kernel: $want"
+				fi
+			done
+		done
+	done
+	if [ "$bad" = 0 ]; then
+		tap OK "$2: explain agrees with the kernel (x/a's row, z/c's column)"
+	else
+		tap FAIL "$2: explain disagrees with the kernel $bad times"
+	fi
+}
+
 run_step() {	# run_step STEPFILE LABEL
 	local label=$2
 	if ! load "$1"; then
@@ -243,6 +278,7 @@ run_step() {	# run_step STEPFILE LABEL
 	fi
 	extra_checks "$1" "$label"
 	counted "$1" "$label"
+	[ "${MATRIX_LOAD:-nft}" = nft ] && explain_agrees "$1" "$label"
 }
 
 # The control: no table at all, every pod reaches every pod.

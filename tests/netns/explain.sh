@@ -7,6 +7,7 @@
 # of the same packet: open must be accept, closed must be drop. TAP, one
 # line per case.
 set -u
+. "$(dirname "$0")/lib.sh"
 
 BIN=${NFTMGR_BIN:?}
 SRC=${NFTMGR_SOURCE:?}
@@ -22,13 +23,8 @@ cleanup() {
 	rm -rf "$T"
 }
 trap cleanup EXIT
-n=0
-failed=0
 
-if [ "$(id -u)" != 0 ] || ! unshare -n true 2>/dev/null || ! command -v nft >/dev/null; then
-	echo "1..0 # SKIP needs root, network namespaces and nft"
-	exit 0
-fi
+need_netns
 
 ip netns add "$C" && ip netns add "$N"
 ip -n "$N" link add eth1 type veth peer name eth0 netns "$C"
@@ -69,5 +65,4 @@ for f in "$SRC"/tests/netns/cases/*.yaml; do
 		echo "not ok $n - $name: explain disagrees with the kernel:$bad"
 	fi
 done
-echo "1..$n"
-exit $((failed > 0))
+tap_done

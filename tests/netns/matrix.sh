@@ -27,6 +27,7 @@
 # the kernel for x/a's row and z/c's column. A failure prints the expected
 # and observed matrices side by side. TAP, one line per step.
 set -u
+. "$(dirname "$0")/lib.sh"
 
 BIN=${NFTMGR_BIN:?}
 PROBE=${PROBE_BIN:?}
@@ -34,18 +35,9 @@ HERE=$(cd "$(dirname "$0")" && pwd)
 T=$(mktemp -d)
 N=nmx-node-$$
 PODS=(x/a x/b x/c y/a y/b y/c z/a z/b z/c)
-n=0
-failed=0
 
-tap() {	# tap OK|FAIL description
-	n=$((n + 1))
-	if [ "$1" = OK ]; then echo "ok $n - $2"; else failed=$((failed + 1)); echo "not ok $n - $2"; fi
-}
 
-if [ "$(id -u)" != 0 ] || ! unshare -n true 2>/dev/null || ! command -v nft >/dev/null; then
-	echo "1..0 # SKIP needs root, network namespaces and nft"
-	exit 0
-fi
+need_netns
 
 netns_of() { echo "nmx-${1/\//-}-$$"; }	# x/a -> nmx-x-a-PID
 iface_of() { echo "cali${1/\//}"; }		# x/a -> calixa
@@ -355,5 +347,4 @@ EOF
 	element_only "a local pod's address changed" -f "$T/policy.yaml"
 fi
 
-echo "1..$n"
-exit $((failed > 0))
+tap_done

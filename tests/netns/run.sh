@@ -17,22 +17,14 @@
 # is always loaded). NETNS_LOAD=sync commits with nftmgr sync
 # instead of nft -f. TAP output, one line per expectation.
 set -u
+. "$(dirname "$0")/lib.sh"
 
 BIN=${NFTMGR_BIN:?}
 PROBE=${PROBE_BIN:?}
 HERE=$(cd "$(dirname "$0")" && pwd)
-n=0
-failed=0
 
-tap() {	# tap OK|FAIL description
-	n=$((n + 1))
-	if [ "$1" = OK ]; then echo "ok $n - $2"; else failed=$((failed + 1)); echo "not ok $n - $2"; fi
-}
 
-if [ "$(id -u)" != 0 ] || ! unshare -n true 2>/dev/null || ! command -v nft >/dev/null; then
-	echo "1..0 # SKIP needs root, network namespaces and nft"
-	exit 0
-fi
+need_netns
 
 PIDS=()
 NSS=()
@@ -153,5 +145,4 @@ for f in "${cases[@]}"; do
 	id=$((id + 1))
 	run_case "$f" "$id"
 done
-echo "1..$n"
-exit $((failed > 0))
+tap_done

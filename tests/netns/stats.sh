@@ -4,6 +4,7 @@
 # policy's packets per policy and per rule, get hep -o wide per endpoint,
 # stats shows each endpoint chain's rules. TAP output.
 set -u
+. "$(dirname "$0")/lib.sh"
 
 BIN=${NFTMGR_BIN:?}
 SRC=${NFTMGR_SOURCE:?}
@@ -18,17 +19,8 @@ cleanup() {
 	rm -rf "$T"
 }
 trap cleanup EXIT
-n=0
-failed=0
-tap() {
-	n=$((n + 1))
-	if [ "$1" = OK ]; then echo "ok $n - $2"; else failed=$((failed + 1)); echo "not ok $n - $2"; fi
-}
 
-if [ "$(id -u)" != 0 ] || ! unshare -n true 2>/dev/null || ! command -v nft >/dev/null; then
-	echo "1..0 # SKIP needs root, network namespaces and nft"
-	exit 0
-fi
+need_netns
 
 ip netns add "$C" && ip netns add "$N"
 ip -n "$N" link add eth1 type veth peer name eth0 netns "$C"
@@ -69,5 +61,4 @@ else
 	tap FAIL "stats: the endpoint's 'no policy allowed' rule counted the denied connections"
 	sed 's/^/# /' "$T/stats.txt"
 fi
-echo "1..$n"
-exit $((failed > 0))
+tap_done

@@ -9,13 +9,12 @@
 #    still commits (generation id, retries).
 # TAP output.
 set -u
+. "$(dirname "$0")/lib.sh"
 
 BIN=${NFTMGR_BIN:?}
 SRC=${NFTMGR_SOURCE:?}
 CASES=$SRC/tests/netns/cases
 ARGS=(--local-address eth1=203.0.113.10 --local-address eth1=2001:db8:1::10)
-n=0
-failed=0
 T=$(mktemp -d)
 trap 'rm -rf "$T"' EXIT
 
@@ -25,15 +24,8 @@ noflags() {
 	sed '/^\tflags/{N;d}' "$1"
 }
 
-tap() {
-	n=$((n + 1))
-	if [ "$1" = OK ]; then echo "ok $n - $2"; else failed=$((failed + 1)); echo "not ok $n - $2"; fi
-}
 
-if [ "$(id -u)" != 0 ] || ! unshare -n true 2>/dev/null || ! command -v nft >/dev/null; then
-	echo "1..0 # SKIP needs root, network namespaces and nft"
-	exit 0
-fi
+need_netns
 
 inputs() {	# inputs CASE: the -f arguments for a case
 	grep -q '^# no-common-hep' "$1" || printf '%s\n' -f "$SRC/tests/netns/common/hep.yaml"
@@ -208,5 +200,4 @@ else
 	tap FAIL "20 syncs beside a process changing the ruleset all succeed"
 	sed 's/^/# /' "$T/churn.txt" | tail -5
 fi
-echo "1..$n"
-exit $((failed > 0))
+tap_done

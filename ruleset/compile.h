@@ -126,10 +126,18 @@ const char *policy_chain(struct cctx *c, const struct resource *p,
 bool policy_has_pass(const struct resource *p, enum dir dir);
 const char *profile_chain(struct cctx *c, const struct resource *p,
 			  enum dir dir, enum chain_mode mode);
+
+/* select.c */
+const struct resource *find_resource(struct cctx *c, enum res_kind k,
+				     const char *ns, const char *name);
 bool policy_selects(struct cctx *c, const struct resource *p, const struct hep_if *h);
 /* The labels an endpoint is selected by (host or workload). */
 int endpoint_labels(struct cctx *c, const struct resource *ep, struct labels *out);
-const struct resource *find_resource(struct cctx *c, enum res_kind k,
-				     const char *ns, const char *name);
+/* Does endpoint-like resource r match the entity's selector sel, seen
+ * from a policy in namespace pol_ns (NULL for global policies)? */
+bool entity_selects(struct cctx *c, const struct entity *e, const char *sel,
+		    const char *pol_ns, const struct resource *r);
+/* The addresses of an endpoint or network set; NULL, 0 for other kinds. */
+const struct cidr *endpoint_addrs(const struct resource *r, size_t *n);
 
 #endif

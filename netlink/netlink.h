@@ -73,6 +73,20 @@ int nl_sync_on(struct mnl_socket *nl, const struct nft_table *t, FILE *diff,
 int nl_sync_from(struct mnl_socket *nl, const struct nft_table *t,
 		 const struct nft_table *prev, struct nl_commit_result *res);
 
+/*
+ * Our table as the kernel has it now, whole: chains, sets with their
+ * elements, rules with their counters. nl_restore() puts it back in one
+ * transaction, replacing whatever the table has become since (deleting
+ * it if there was none). This is what a commit awaiting confirmation
+ * rolls back to.
+ */
+struct nl_saved;
+int nl_save(const char *table, struct nl_saved **ret);
+int nl_restore(const struct nl_saved *s, struct nl_commit_result *res);
+bool nl_saved_exists(const struct nl_saved *s);
+size_t nl_saved_rules(const struct nl_saved *s);
+void nl_saved_free(struct nl_saved *s);
+
 /* The counter of every rule of table, with its chain and comment.
  * -ENOENT if there is no such table. */
 struct nl_counter {

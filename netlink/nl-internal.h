@@ -83,6 +83,12 @@ int nl_table_info(struct mnl_socket *nl, const char *name, bool *ret_exists,
 		  uint32_t *ret_flags);
 
 /* readback.c: our table as the kernel has it. */
+struct nlmsghdr;
+typedef int (*parse_fn)(const struct nlmsghdr *nlh, void *data);
+/* Sends one request and runs fn on every reply until the dump is done. */
+int nl_talk(struct mnl_socket *nl, struct nlmsghdr *nlh, parse_fn fn, void *data);
+uint32_t nl_next_seq(void);
+
 struct kchain {
 	char *name;
 	bool base;

@@ -22,8 +22,6 @@
 
 #include "nl-internal.h"
 
-typedef int (*parse_fn)(const struct nlmsghdr *nlh, void *data);
-
 static int cb_adapter(const struct nlmsghdr *nlh, void *data)
 {
 	void **ctx = data;
@@ -32,7 +30,7 @@ static int cb_adapter(const struct nlmsghdr *nlh, void *data)
 }
 
 /* Sends one request and runs fn on every reply until the dump is done. */
-static int talk(struct mnl_socket *nl, struct nlmsghdr *nlh, parse_fn fn, void *data)
+int nl_talk(struct mnl_socket *nl, struct nlmsghdr *nlh, parse_fn fn, void *data)
 {
 	const size_t size = 1u << 17;
 	char *buf = malloc(size);
@@ -59,7 +57,7 @@ static int talk(struct mnl_socket *nl, struct nlmsghdr *nlh, parse_fn fn, void *
 	return r < 0 ? r : 0;
 }
 
-static uint32_t next_seq(void)
+uint32_t nl_next_seq(void)
 {
 	static uint32_t seq;
 
@@ -321,11 +319,11 @@ static int dump_elems(struct mnl_socket *nl, struct ctx *c, struct kset *k)
 	nftnl_set_set_str(ns, NFTNL_SET_TABLE, c->table);
 	nftnl_set_set_str(ns, NFTNL_SET_NAME, k->name);
 	nlh = nftnl_nlmsg_build_hdr(buf, NFT_MSG_GETSETELEM, NFPROTO_INET,
-				    NLM_F_DUMP | NLM_F_ACK, next_seq());
+				    NLM_F_DUMP | NLM_F_ACK, nl_next_seq());
 	nftnl_set_elems_nlmsg_build_payload(nlh, ns);
 	nftnl_set_free(ns);
 	c->set = k;
-	r = talk(nl, nlh, on_elems, c);
+	r = nl_talk(nl, nlh, on_elems, c);
 	return r;
 }
 
@@ -341,10 +339,10 @@ int nl_table_info(struct mnl_socket *nl, const char *name, bool *ret_exists,
 	if (!t)
 		return -ENOMEM;
 	nftnl_table_set_str(t, NFTNL_TABLE_NAME, name);
-	nlh = nftnl_nlmsg_build_hdr(buf, NFT_MSG_GETTABLE, NFPROTO_INET, NLM_F_ACK, next_seq());
+	nlh = nftnl_nlmsg_build_hdr(buf, NFT_MSG_GETTABLE, NFPROTO_INET, NLM_F_ACK, nl_next_seq());
 	nftnl_table_nlmsg_build_payload(nlh, t);
 	nftnl_table_free(t);
-	r = talk(nl, nlh, on_table, &s);
+	r = nl_talk(nl, nlh, on_table, &s);
 	if (r == -ENOENT)
 		r = 0;
 	*ret_exists = s.exists;
@@ -366,13 +364,13 @@ int nl_snapshot(struct mnl_socket *nl, const char *table, struct ksnap *ret)
 	}
 	if (r == 0) {
 		nlh = nftnl_nlmsg_build_hdr(buf, NFT_MSG_GETCHAIN, NFPROTO_INET,
-					    NLM_F_DUMP | NLM_F_ACK, next_seq());
-		r = talk(nl, nlh, on_chain, &c);
+					    NLM_F_DUMP | NLM_F_ACK, nl_next_seq());
+		r = nl_talk(nl, nlh, on_chain, &c);
 	}
 	if (r == 0) {
 		nlh = nftnl_nlmsg_build_hdr(buf, NFT_MSG_GETSET, NFPROTO_INET,
-					    NLM_F_DUMP | NLM_F_ACK, next_seq());
-		r = talk(nl, nlh, on_set, &c);
+					    NLM_F_DUMP | NLM_F_ACK, nl_next_seq());
+		r = nl_talk(nl, nlh, on_set, &c);
 	}
 	for (size_t i = 0; r == 0 && i < s.n_sets; i++)
 		r = dump_elems(nl, &c, &s.sets[i]);
@@ -384,10 +382,10 @@ int nl_snapshot(struct mnl_socket *nl, const char *table, struct ksnap *ret)
 		} else {
 			nftnl_rule_set_str(rule, NFTNL_RULE_TABLE, table);
 			nlh = nftnl_nlmsg_build_hdr(buf, NFT_MSG_GETRULE, NFPROTO_INET,
-						    NLM_F_DUMP | NLM_F_ACK, next_seq());
+						    NLM_F_DUMP | NLM_F_ACK, nl_next_seq());
 			nftnl_rule_nlmsg_build_payload(nlh, rule);
 			nftnl_rule_free(rule);
-			r = talk(nl, nlh, on_rule, &c);
+			r = nl_talk(nl, nlh, on_rule, &c);
 		}
 	}
 	if (r < 0) {

@@ -139,7 +139,7 @@ int cmd_delete(struct ctx *ctx, int argc, char **argv)
 	ret = delete_all(ds, &l, skip);
 	ds_unlock(ds);
 	if (ret == EXIT_OK && !no_sync && !ds_etcd(ds))
-		ret = after_write_sync(ctx);
+		ret = after_write_sync(ctx, NULL);
 out:
 	ds_free(ds);
 	resource_list_clear(&l);

@@ -8,12 +8,16 @@
 
 static void usage(FILE *f, const char *prog)
 {
-	fprintf(f, "Usage: %s [--node NAME] sync [-f PATH ...] [--local-address IFACE=IP ...] [--full]\n\n"
+	fprintf(f, "Usage: %s [--node NAME] sync [-f PATH ...] [--local-address IFACE=IP ...] [--full]\n"
+		"       [--confirm-within DURATION]\n\n"
 		"Bring this node's nftmgr table in the kernel to the ruleset compiled from\n"
 		"the datastore (or from PATH), in one atomic netlink transaction that\n"
 		"carries only what differs (nothing, when nothing does). --full replaces\n"
 		"the whole table instead. Nothing outside the table is touched; on\n"
-		"failure nothing changes.\n",
+		"failure nothing changes.\n\n"
+		"--confirm-within 60s (or 2m, up to 1 h): unless 'nftmgr confirm' is run\n"
+		"in time, the table is put back as it was before this sync, atomically,\n"
+		"by a helper that outlives this command and its connection.\n",
 		prog);
 }
 

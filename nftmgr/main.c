@@ -18,6 +18,7 @@ static const struct command commands[] = {
 	{ "daemon", cmd_daemon, "keep this node's kernel in sync with the datastore" },
 	{ "diff", cmd_diff, "print what a sync would change in the kernel" },
 	{ "sync", cmd_sync, "bring this node's table in the kernel up to date, atomically" },
+	{ "confirm", cmd_confirm, "keep (or roll back) a commit made with --confirm-within" },
 	{ "stats", cmd_stats, "kernel counters per endpoint, stage and rule" },
 	{ "explain", cmd_explain, "which policy and rule decide a packet (no kernel needed)" },
 	{ "version", cmd_version, "print versions and kernel features" },

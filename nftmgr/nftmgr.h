@@ -43,6 +43,34 @@ int cmd_diff(struct ctx *ctx, int argc, char **argv);
 int cmd_daemon(struct ctx *ctx, int argc, char **argv);
 int cmd_stats(struct ctx *ctx, int argc, char **argv);
 int cmd_explain(struct ctx *ctx, int argc, char **argv);
+int cmd_confirm(struct ctx *ctx, int argc, char **argv);
+
+/* confirm.c: commits that are rolled back unless confirmed. */
+struct undo {			/* the stored resources to put back */
+	struct resource **put;	/* their versions before the write */
+	size_t n_put;
+	struct resource **del;	/* written where there was none */
+	size_t n_del;
+};
+
+struct confirm {
+	int pid;
+	int fd;			/* to the helper: how the commit went */
+	unsigned seconds;
+	long long deadline;
+};
+
+/* "60", "60s", "2m"; 1..max seconds. */
+int parse_duration(const char *s, unsigned max, unsigned *ret);
+/* Saves table as it is and forks the helper that restores it (and the
+ * resources of undo, when not NULL) unless confirmed within seconds.
+ * Prints its own errors; fails if a commit awaits confirmation already. */
+int confirm_arm(struct ctx *ctx, const char *table, unsigned seconds,
+		const struct undo *undo, struct confirm *ret);
+/* Tells the helper whether the commit happened (if not, it has nothing
+ * to roll back and leaves); prints the deadline. */
+void confirm_done(struct confirm *c, bool committed);
+#define CONFIRM_MAX_SECONDS	3600
 
 /* Shared by the writing verbs (write.c). */
 enum write_mode {
@@ -62,6 +90,8 @@ struct node_input {
 	bool daemon;		/* set by the daemon: accept its options */
 	struct compile_memo *memo;	/* the etcd daemon's, across compiles */
 	const char *metrics;	/* --metrics-address HOST:PORT */
+	unsigned confirm_within;	/* sync --confirm-within: seconds */
+	struct confirm *armed;	/* already armed by the caller */
 };
 
 void ifaces_free(struct local_iface *v, size_t n);
@@ -138,7 +168,8 @@ int ctx_store_dir(struct ctx *ctx, char **ret);
 /* "Kind" when every resource has one kind, else NULL. */
 const char *common_kind(struct resource *const *v, size_t n);
 const char *node_name(const struct ctx *ctx);
-/* Syncs this node after a write; returns an exit status. */
-int after_write_sync(struct ctx *ctx);
+/* Syncs this node after a write, telling c (if not NULL) how it went;
+ * returns an exit status. */
+int after_write_sync(struct ctx *ctx, struct confirm *c);
 
 #endif

@@ -184,12 +184,23 @@ int sync_node(struct ctx *ctx, struct node_input *in, bool full)
 	struct nl_commit_result res;
 	struct nft_table *t = NULL;
 	struct timespec t0, t1, t2;
+	struct confirm armed, *c = in->armed;
 	int r;
 
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	r = node_table(ctx, in, &t, &st);
-	if (r < 0)
+	if (r < 0) {
+		if (c)
+			confirm_done(c, false);
 		return r;
+	}
+	if (!c && in->confirm_within) {
+		if (confirm_arm(ctx, t->name, in->confirm_within, NULL, &armed) < 0) {
+			nft_table_free(t);
+			return -EBUSY;
+		}
+		c = &armed;
+	}
 	clock_gettime(CLOCK_MONOTONIC, &t1);
 	r = full ? nl_commit_replace(t, &res) : nl_sync(t, NULL, &res);
 	clock_gettime(CLOCK_MONOTONIC, &t2);
@@ -206,6 +217,8 @@ int sync_node(struct ctx *ctx, struct node_input *in, bool full)
 	if (r >= 0)
 		printf("  load and compile %.1f ms, read back, diff and commit %.1f ms\n",
 		       ms(&t0, &t1), ms(&t1, &t2));
+	if (c)
+		confirm_done(c, r >= 0);
 	nft_table_free(t);
 	return r;
 }
@@ -218,6 +231,7 @@ int node_args(struct ctx *ctx, int argc, char **argv, struct node_input *in,
 		{ "local-address", required_argument, NULL, 'L' },
 		{ "full", no_argument, NULL, 'F' },
 		{ "metrics-address", required_argument, NULL, 'M' },
+		{ "confirm-within", required_argument, NULL, 'C' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -235,12 +249,18 @@ int node_args(struct ctx *ctx, int argc, char **argv, struct node_input *in,
 			*full = true;
 		} else if (c == 'M' && in->daemon) {
 			in->metrics = optarg;
+		} else if (c == 'C' && full && !in->daemon &&
+			   parse_duration(optarg, CONFIRM_MAX_SECONDS, &in->confirm_within) == 0) {
+			continue;
 		} else if (c == 'h') {
 			usage(stdout, ctx->prog);
 			return EXIT_OK;
 		} else {
 			if (c == 'L')
 				fprintf(stderr, "--local-address wants IFACE=IP, not '%s'\n", optarg);
+			if (c == 'C')
+				fprintf(stderr, "--confirm-within wants 1 s to %u s (60, 60s, 2m), "
+					"not '%s'\n", CONFIRM_MAX_SECONDS, optarg);
 			usage(stderr, ctx->prog);
 			return EXIT_USAGE;
 		}

@@ -64,9 +64,9 @@ const char *node_name(const struct ctx *ctx)
 
 /* With the file datastore, a write syncs this node's kernel at once, so
  * that a single node needs no daemon. */
-int after_write_sync(struct ctx *ctx)
+int after_write_sync(struct ctx *ctx, struct confirm *c)
 {
-	struct node_input in = { 0 };
+	struct node_input in = { .armed = c };
 	int r = sync_node(ctx, &in, false);
 
 	node_input_clear(&in);

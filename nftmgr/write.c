@@ -20,11 +20,15 @@ static const char *const verbs[][3] = {
 
 static void write_usage(FILE *f, const char *prog, enum write_mode m)
 {
-	fprintf(f, "Usage: %s %s -f PATH [--no-sync]%s\n\n"
+	fprintf(f, "Usage: %s %s -f PATH [--no-sync] [--confirm-within DURATION]%s\n\n"
 		"%s every resource in PATH (a file, a directory of *.yaml, *.yml\n"
 		"and *.json files, or - for standard input).\n\n"
 		"  -f, --filename PATH   resources to %s\n"
 		"      --no-sync         do not sync this node's kernel afterwards\n"
+		"      --confirm-within DURATION\n"
+		"                        (file datastore) unless 'nftmgr confirm' is run\n"
+		"                        within DURATION (60s, 2m; up to 1 h), put the\n"
+		"                        table and the stored resources back as they were\n"
 		"%s"
 		"  -h, --help            show this help\n",
 		prog, verbs[m][0], m == WRITE_CREATE ? " [--skip-exists]" : "",
@@ -34,9 +38,11 @@ static void write_usage(FILE *f, const char *prog, enum write_mode m)
 
 /* Existence rules per verb; returns the number of resources to write, or
  * -1 after printing why nothing can be written. revs[i] is the revision
- * seen (0: absent), -1 for entries left alone by --skip-exists. */
+ * seen (0: absent), -1 for entries left alone by --skip-exists. With undo,
+ * the stored versions are kept there, and what is new listed. */
 static int check_existence(struct datastore *ds, struct resource_list *l,
-			   enum write_mode m, bool skip_exists, int64_t *revs)
+			   enum write_mode m, bool skip_exists, int64_t *revs,
+			   struct undo *undo)
 {
 	int todo = 0;
 
@@ -47,7 +53,17 @@ static int check_existence(struct datastore *ds, struct resource_list *l,
 
 		if (e >= 0 && ds_stamp(r, old) < 0)
 			e = -ENOMEM;
-		resource_free(old);
+		if (e == 1 && undo && !old && !(m == WRITE_CREATE && skip_exists)) {
+			fprintf(stderr, "Failed to %s '%s' resource %s: its stored version cannot "
+				"be read, so it could not be put back\n", verbs[m][0], kind, r->name);
+			return -1;
+		}
+		if (undo && e == 1 && !(m == WRITE_CREATE && skip_exists))
+			undo->put[undo->n_put++] = old;
+		else
+			resource_free(old);
+		if (undo && e == 0)
+			undo->del[undo->n_del++] = r;
 		if (e < 0) {
 			fprintf(stderr, "Failed to %s '%s' resource %s: %s\n",
 				verbs[m][0], kind, r->name, strerror(-e));
@@ -99,6 +115,7 @@ int write_command(struct ctx *ctx, int argc, char **argv, enum write_mode m)
 		{ "filename", required_argument, NULL, 'f' },
 		{ "no-sync", no_argument, NULL, 'n' },
 		{ "skip-exists", no_argument, NULL, 's' },
+		{ "confirm-within", required_argument, NULL, 'C' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -108,16 +125,25 @@ int write_command(struct ctx *ctx, int argc, char **argv, enum write_mode m)
 	const char *path = NULL, *kind;
 	bool skip_exists = false, no_sync = false;
 	int64_t *revs = NULL;
-	int c, ret = EXIT_FAIL, todo;
+	struct undo undo = { 0 };
+	struct confirm armed, *c = NULL;
+	unsigned confirm_within = 0;
+	int opt, r, ret = EXIT_FAIL, todo;
 
-	while ((c = getopt_long(argc, argv, "f:h", opts, NULL)) != -1) {
-		if (c == 'f')
+	while ((opt = getopt_long(argc, argv, "f:h", opts, NULL)) != -1) {
+		if (opt == 'f')
 			path = optarg;
-		else if (c == 'n')
+		else if (opt == 'n')
 			no_sync = true;
-		else if (c == 's' && m == WRITE_CREATE)
+		else if (opt == 's' && m == WRITE_CREATE)
 			skip_exists = true;
-		else if (c == 'h')
+		else if (opt == 'C' && parse_duration(optarg, CONFIRM_MAX_SECONDS,
+						     &confirm_within) < 0)
+			return fprintf(stderr, "--confirm-within wants 1 s to %u s (60, 60s, 2m), "
+				       "not '%s'\n", CONFIRM_MAX_SECONDS, optarg), EXIT_USAGE;
+		else if (opt == 'C')
+			continue;
+		else if (opt == 'h')
 			return write_usage(stdout, ctx->prog, m), EXIT_OK;
 		else
 			return write_usage(stderr, ctx->prog, m), EXIT_USAGE;
@@ -136,17 +162,35 @@ int write_command(struct ctx *ctx, int argc, char **argv, enum write_mode m)
 	if (ret)
 		goto out;
 	ret = EXIT_FAIL;
+	if (confirm_within && (no_sync || ds_etcd(ds))) {
+		fprintf(stderr, "--confirm-within needs the file datastore and a sync (with etcd, "
+			"run 'nftmgr sync --confirm-within' on the node)\n");
+		goto out;
+	}
 	revs = calloc(l.n, sizeof(*revs));
-	if (!revs || ds_lock(ds) < 0) {
+	if (confirm_within) {
+		undo.put = calloc(l.n, sizeof(*undo.put));
+		undo.del = calloc(l.n, sizeof(*undo.del));
+	}
+	if (!revs || (confirm_within && (!undo.put || !undo.del)) || ds_lock(ds) < 0) {
 		fprintf(stderr, "Failed to lock the datastore\n");
 		goto out;
 	}
-	todo = check_existence(ds, &l, m, skip_exists, revs);
+	todo = check_existence(ds, &l, m, skip_exists, revs, confirm_within ? &undo : NULL);
 	if (todo < 0)
 		goto out;
+	if (confirm_within) {
+		r = confirm_arm(ctx, table_name(ctx), confirm_within, &undo, &armed);
+		if (r < 0)
+			goto out;
+		c = &armed;
+	}
 	ret = write_all(ds, &l, revs, m);
-	if (ret)
+	if (ret) {
+		if (c)
+			confirm_done(c, false);
 		goto out;
+	}
 	kind = common_kind(l.v, l.n);
 	if (kind)
 		printf("Successfully %s %d '%s' resource(s)\n", verbs[m][1], todo, kind);
@@ -154,8 +198,12 @@ int write_command(struct ctx *ctx, int argc, char **argv, enum write_mode m)
 		printf("Successfully %s %d resource(s)\n", verbs[m][1], todo);
 	ds_unlock(ds);
 	/* with etcd, the nodes' daemons take the change from their watch */
-	ret = no_sync || ds_etcd(ds) ? EXIT_OK : after_write_sync(ctx);
+	ret = no_sync || ds_etcd(ds) ? EXIT_OK : after_write_sync(ctx, c);
 out:
+	for (size_t i = 0; i < undo.n_put; i++)
+		resource_free(undo.put[i]);
+	free(undo.put);
+	free(undo.del);
 	free(revs);
 	ds_free(ds);
 	resource_list_clear(&l);

@@ -58,7 +58,8 @@ static int on_rule(const struct nlmsghdr *nlh, void *data)
 		d->cap = cap;
 	}
 	x = &d->v[d->n++];
-	*x = (struct nl_counter){ .chain = strdup(nftnl_rule_get_str(r, NFTNL_RULE_CHAIN)) };
+	*x = (struct nl_counter){ .chain = strdup(nftnl_rule_get_str(r, NFTNL_RULE_CHAIN)),
+				  .handle = nftnl_rule_get_u64(r, NFTNL_RULE_HANDLE) };
 	ud = nftnl_rule_get_data(r, NFTNL_RULE_USERDATA, &udlen);
 	if (ud)
 		nftnl_udata_parse(ud, udlen, comment_cb, &comment);

@@ -301,6 +301,22 @@ static void mark_set(struct rb *b, const struct nft_rule *r)
 	}
 }
 
+static void nftrace_set(struct rb *b)
+{
+	struct nftnl_expr *e = add(b, "immediate");
+	uint8_t one = 1;
+
+	if (e) {
+		nftnl_expr_set_u32(e, NFTNL_EXPR_IMM_DREG, NFT_REG_1);
+		nftnl_expr_set(e, NFTNL_EXPR_IMM_DATA, &one, sizeof(one));
+	}
+	e = add(b, "meta");
+	if (e) {
+		nftnl_expr_set_u32(e, NFTNL_EXPR_META_KEY, NFT_META_NFTRACE);
+		nftnl_expr_set_u32(e, NFTNL_EXPR_META_SREG, NFT_REG_1);
+	}
+}
+
 static void verdict(struct rb *b, const struct nft_rule *r)
 {
 	static const int codes[] = {
@@ -357,6 +373,8 @@ int nl_rule_build(struct nftnl_rule *nr, const struct nft_rule *r,
 		mark_set(&b, r);
 	if (r->notrack)
 		add(&b, "notrack");
+	if (r->nftrace)
+		nftrace_set(&b);
 	if (r->log_prefix) {
 		struct nftnl_expr *e = add(&b, "log");
 		char prefix[140];

@@ -87,9 +87,39 @@ bool nl_saved_exists(const struct nl_saved *s);
 size_t nl_saved_rules(const struct nl_saved *s);
 void nl_saved_free(struct nl_saved *s);
 
+/*
+ * nftrace. t is the marking table (nft_trace_table()); it is committed
+ * owned by the tracer, so the kernel deletes it when the tracer stops or
+ * the process dies. Events come from every table; nl_trace_read() runs cb
+ * on those waiting on nl_trace_fd() (0: none, 1: some, negative errno).
+ */
+struct nl_trace_event {
+	uint32_t id;		/* the packet */
+	uint32_t type;		/* NFT_TRACETYPE_RULE, _RETURN, _POLICY */
+	char table[64];
+	char chain[128];
+	uint64_t handle;	/* of the rule, 0 if none */
+	bool has_verdict;
+	int32_t verdict;	/* NF_ACCEPT, NF_DROP, NFT_JUMP, NFT_GOTO, ... */
+	char target[128];	/* of a jump or goto */
+	int32_t policy;		/* of the base chain, for _POLICY */
+	uint8_t nfproto;	/* NFPROTO_IPV4 or _IPV6 */
+	char iif[16], oif[16];
+	uint8_t l3[40], l4[8];	/* headers, when the kernel sent them */
+	uint32_t l3_len, l4_len;
+};
+
+struct nl_tracer;
+int nl_trace_start(const struct nft_table *t, struct nl_tracer **ret, char *err, size_t len);
+int nl_trace_fd(const struct nl_tracer *tr);
+int nl_trace_read(struct nl_tracer *tr, int (*cb)(const struct nl_trace_event *ev, void *data),
+		  void *data);
+void nl_trace_stop(struct nl_tracer *tr);
+
 /* The counter of every rule of table, with its chain and comment.
  * -ENOENT if there is no such table. */
 struct nl_counter {
+	uint64_t handle;
 	char *chain;
 	char *comment;		/* "policy NAME ingress rule N", ... or NULL */
 	uint64_t packets;

@@ -21,29 +21,6 @@ static void usage(FILE *f, const char *prog)
 		"host; --out alone: from it; both: forwarded.\n", prog);
 }
 
-static int proto_arg(const char *s)
-{
-	static const struct { const char *name; int num; } v[] = {
-		{ "tcp", 6 }, { "udp", 17 }, { "sctp", 132 }, { "icmp", 1 }, { "icmpv6", 58 },
-	};
-	char *end;
-	long n;
-
-	for (size_t i = 0; i < sizeof(v) / sizeof(v[0]); i++)
-		if (strcasecmp(s, v[i].name) == 0)
-			return v[i].num;
-	n = strtol(s, &end, 10);
-	return *s && !*end && n >= 0 && n <= 255 ? (int)n : -1;
-}
-
-static int num_arg(const char *s, long max)
-{
-	char *end;
-	long n = strtol(s, &end, 10);
-
-	return *s && !*end && n >= 0 && n <= max ? (int)n : -1;
-}
-
 /* Fills the address and returns its family (4, 6), or -1. */
 static int addr_arg(const char *s, uint8_t *a)
 {
@@ -77,11 +54,11 @@ static int parse(struct ctx *ctx, int argc, char **argv, struct nft_packet *p,
 		case 'o': p->oif = optarg; break;
 		case 's': v = fs = addr_arg(optarg, p->saddr); break;
 		case 'd': v = fd = addr_arg(optarg, p->daddr); break;
-		case 'p': v = proto_arg(optarg); p->proto = (uint8_t)(v < 0 ? 0 : v); break;
-		case 'S': v = num_arg(optarg, 65535); p->sport = (uint16_t)(v < 0 ? 0 : v); break;
-		case 'D': v = num_arg(optarg, 65535); p->dport = (uint16_t)(v < 0 ? 0 : v); break;
-		case 't': v = p->icmp_type = num_arg(optarg, 255); break;
-		case 'c': v = p->icmp_code = num_arg(optarg, 255); break;
+		case 'p': v = proto_from_arg(optarg); p->proto = (uint8_t)(v < 0 ? 0 : v); break;
+		case 'S': v = num_from_arg(optarg, 65535); p->sport = (uint16_t)(v < 0 ? 0 : v); break;
+		case 'D': v = num_from_arg(optarg, 65535); p->dport = (uint16_t)(v < 0 ? 0 : v); break;
+		case 't': v = p->icmp_type = num_from_arg(optarg, 255); break;
+		case 'c': v = p->icmp_code = num_from_arg(optarg, 255); break;
 		case 'f': in->paths[in->n_paths++] = optarg; break;
 		case 'L':
 			v = iface_from_arg(optarg, &in->ifs, &in->n_ifs) == 0 ? 0 : -1;

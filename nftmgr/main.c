@@ -21,6 +21,7 @@ static const struct command commands[] = {
 	{ "confirm", cmd_confirm, "keep (or roll back) a commit made with --confirm-within" },
 	{ "stats", cmd_stats, "kernel counters per endpoint, stage and rule" },
 	{ "explain", cmd_explain, "which policy and rule decide a packet (no kernel needed)" },
+	{ "trace", cmd_trace, "follow real packets through this node's table, in policy terms" },
 	{ "version", cmd_version, "print versions and kernel features" },
 };
 

@@ -44,6 +44,7 @@ int cmd_daemon(struct ctx *ctx, int argc, char **argv);
 int cmd_stats(struct ctx *ctx, int argc, char **argv);
 int cmd_explain(struct ctx *ctx, int argc, char **argv);
 int cmd_confirm(struct ctx *ctx, int argc, char **argv);
+int cmd_trace(struct ctx *ctx, int argc, char **argv);
 
 /* confirm.c: commits that are rolled back unless confirmed. */
 struct undo {			/* the stored resources to put back */
@@ -168,6 +169,10 @@ int ctx_store_dir(struct ctx *ctx, char **ret);
 /* "Kind" when every resource has one kind, else NULL. */
 const char *common_kind(struct resource *const *v, size_t n);
 const char *node_name(const struct ctx *ctx);
+/* "tcp", "udp", "sctp", "icmp", "icmpv6" or 0..255; -1 if none. */
+int proto_from_arg(const char *s);
+/* 0..max; -1 if not a number in range. */
+int num_from_arg(const char *s, long max);
 /* Syncs this node after a write, telling c (if not NULL) how it went;
  * returns an exit status. */
 int after_write_sync(struct ctx *ctx, struct confirm *c);

@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <unistd.h>
 
 #include "nftmgr.h"
@@ -76,4 +77,27 @@ int after_write_sync(struct ctx *ctx, struct confirm *c)
 		return EXIT_FAIL;
 	}
 	return EXIT_OK;
+}
+
+int proto_from_arg(const char *s)
+{
+	static const struct { const char *name; int num; } v[] = {
+		{ "tcp", 6 }, { "udp", 17 }, { "sctp", 132 }, { "icmp", 1 }, { "icmpv6", 58 },
+	};
+	char *end;
+	long n;
+
+	for (size_t i = 0; i < sizeof(v) / sizeof(v[0]); i++)
+		if (strcasecmp(s, v[i].name) == 0)
+			return v[i].num;
+	n = strtol(s, &end, 10);
+	return *s && !*end && n >= 0 && n <= 255 ? (int)n : -1;
+}
+
+int num_from_arg(const char *s, long max)
+{
+	char *end;
+	long n = strtol(s, &end, 10);
+
+	return *s && !*end && n >= 0 && n <= max ? (int)n : -1;
 }

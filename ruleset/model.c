@@ -75,6 +75,7 @@ void rule_copy_actions(struct cctx *c, struct nft_rule *r, const struct nft_rule
 	r->mark_and = src->mark_and;
 	r->mark_or = src->mark_or;
 	r->notrack = src->notrack;
+	r->nftrace = src->nftrace;
 	if (src->log_prefix && !(r->log_prefix = strdup(src->log_prefix)))
 		c->err = -ENOMEM;
 	rule_verdict(c, r, src->verdict, src->target);
@@ -707,7 +708,8 @@ bool match_eq(const struct nft_match *a, const struct nft_match *b)
 bool nft_rule_equal(const struct nft_rule *a, const struct nft_rule *b)
 {
 	if (a->n_m != b->n_m || a->mark_set != b->mark_set || a->mark_and != b->mark_and ||
-	    a->mark_or != b->mark_or || a->notrack != b->notrack || a->verdict != b->verdict ||
+	    a->mark_or != b->mark_or || a->notrack != b->notrack || a->nftrace != b->nftrace ||
+	    a->verdict != b->verdict ||
 	    !str_eq(a->log_prefix, b->log_prefix) || !str_eq(a->target, b->target) ||
 	    !str_eq(a->comment, b->comment))
 		return false;

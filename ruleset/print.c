@@ -200,6 +200,8 @@ static void put_rule(FILE *f, const struct nft_rule *r)
 	}
 	if (r->notrack)
 		fputs(" notrack", f);
+	if (r->nftrace)
+		fputs(" meta nftrace set 1", f);
 	if (r->log_prefix)
 		fprintf(f, " log prefix \"%s: \"", r->log_prefix);
 	switch (r->verdict) {

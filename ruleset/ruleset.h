@@ -451,6 +451,7 @@ struct nft_rule {
 	uint32_t mark_and;
 	uint32_t mark_or;
 	bool notrack;
+	bool nftrace;		/* meta nftrace set 1 (nftmgr trace's table) */
 	char *log_prefix;
 	enum nft_verdict verdict;
 	char *target;		/* chain or map */
@@ -525,6 +526,24 @@ struct nft_explain {
  * -EINVAL (neither interface given). */
 int nft_explain(const struct nft_table *t, const struct nft_packet *p, FILE *f,
 		struct nft_explain *ret);
+
+/* ---- trace ------------------------------------------------------------------- */
+
+/* Which packets nftmgr trace follows; unset fields match anything. */
+struct nft_trace_filter {
+	const char *iif, *oif;
+	uint8_t family;		/* 4 or 6; 0: both */
+	bool has_src, has_dst;
+	struct cidr src, dst;
+	uint8_t proto;
+	uint16_t sport, dport;	/* need proto tcp, udp or sctp */
+};
+
+/* The table that sets nftrace on those packets, ahead of every other
+ * table on prerouting and output. -EINVAL for ports without a protocol
+ * that has them. */
+int nft_trace_table(const char *name, const struct nft_trace_filter *f,
+		    struct nft_table **ret);
 
 /* ---- the compiler ----------------------------------------------------------- */
 

@@ -1,0 +1,437 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * trace: the real path of real packets through our table, in policy
+ * terms. A table of its own marks the packets the filter picks with
+ * nftrace for a bounded time; the kernel's trace events for our table are
+ * gathered per packet and printed once the packet is done (dropped, or
+ * quiet for a moment): each rule it matched, by the comment that names
+ * its policy and rule, then the verdict and what decided it, worded as
+ * explain words it.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <getopt.h>
+#include <linux/netfilter.h>
+#include <linux/netfilter/nf_tables.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/signalfd.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "netlink.h"
+#include "nftmgr.h"
+
+#define INFLIGHT_MAX	64	/* packets being followed at once */
+#define QUIET_MS	300	/* a packet with no event for this long is done */
+#define COUNT_MAX	1000000
+
+struct pkt {
+	uint32_t id;
+	bool used, seen, dropped, ours;
+	char *text;		/* the lines so far */
+	size_t len;
+	FILE *f;
+	char iif[16], oif[16];
+	uint8_t nfproto, l3[40], l4[8];
+	uint32_t l3_len, l4_len;
+	char why[320];
+	struct timespec last;
+};
+
+struct tracer {
+	const char *table;
+	const char *marker;		/* the marking table */
+	struct nl_counter *rules;	/* handle -> comment */
+	size_t n_rules;
+	time_t reloaded;
+	struct pkt p[INFLIGHT_MAX];
+	unsigned long done, count;
+};
+
+static long ms_since(const struct timespec *t)
+{
+	struct timespec now;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	return (now.tv_sec - t->tv_sec) * 1000 + (now.tv_nsec - t->tv_nsec) / 1000000;
+}
+
+static const char *comment_of(struct tracer *tr, uint64_t handle)
+{
+	for (int pass = 0; pass < 2; pass++) {
+		for (size_t i = 0; i < tr->n_rules; i++)
+			if (tr->rules[i].handle == handle)
+				return tr->rules[i].comment;
+		/* A rule committed since we looked: look again, at most once
+		 * a second. */
+		if (pass || time(NULL) == tr->reloaded)
+			break;
+		tr->reloaded = time(NULL);
+		nl_counters_free(tr->rules, tr->n_rules);
+		tr->rules = NULL;
+		tr->n_rules = 0;
+		(void)nl_counters(tr->table, &tr->rules, &tr->n_rules);
+	}
+	return NULL;
+}
+
+static void headline(FILE *f, const struct pkt *p, unsigned long no)
+{
+	static const char *const protos[256] = { [1] = "icmp", [6] = "tcp", [17] = "udp",
+						 [58] = "icmpv6", [132] = "sctp" };
+	char src[INET6_ADDRSTRLEN] = "?", dst[INET6_ADDRSTRLEN] = "?";
+	int proto = -1;
+
+	fprintf(f, "packet %lu:", no);
+	if (p->iif[0])
+		fprintf(f, " in %s", p->iif);
+	if (p->oif[0])
+		fprintf(f, " out %s", p->oif);
+	if (p->nfproto == NFPROTO_IPV4 && p->l3_len >= 20) {
+		inet_ntop(AF_INET, p->l3 + 12, src, sizeof(src));
+		inet_ntop(AF_INET, p->l3 + 16, dst, sizeof(dst));
+		proto = p->l3[9];
+	} else if (p->nfproto == NFPROTO_IPV6 && p->l3_len >= 40) {
+		inet_ntop(AF_INET6, p->l3 + 8, src, sizeof(src));
+		inet_ntop(AF_INET6, p->l3 + 24, dst, sizeof(dst));
+		proto = p->l3[6];
+	}
+	if (proto < 0) {
+		fputc('\n', f);
+		return;
+	}
+	if (protos[proto])
+		fprintf(f, " %s", protos[proto]);
+	else
+		fprintf(f, " proto %d", proto);
+	if ((proto == 6 || proto == 17 || proto == 132) && p->l4_len >= 4)
+		fprintf(f, " %s:%u -> %s:%u\n", src, (p->l4[0] << 8) | p->l4[1], dst,
+			(p->l4[2] << 8) | p->l4[3]);
+	else if ((proto == 1 || proto == 58) && p->l4_len >= 2)
+		fprintf(f, " %s -> %s type %u code %u\n", src, dst, p->l4[0], p->l4[1]);
+	else
+		fprintf(f, " %s -> %s\n", src, dst);
+}
+
+static void flush(struct tracer *tr, struct pkt *p)
+{
+	if (p->f)
+		fclose(p->f);
+	/* --count: the packets after the last one asked for are left out */
+	if (p->ours && !(tr->count && tr->done >= tr->count)) {
+		tr->done++;
+		headline(stdout, p, tr->done);
+		fputs(p->text ? p->text : "", stdout);
+		printf("verdict: %s, by %s%s%s\n\n", p->dropped ? "drop" : "accept",
+		       p->why[0] ? p->why : "no rule of table ", p->why[0] ? "" : tr->table,
+		       p->why[0] ? "" : " decided");
+		fflush(stdout);
+	}
+	free(p->text);
+	*p = (struct pkt){ 0 };
+}
+
+static struct pkt *pkt_get(struct tracer *tr, uint32_t id)
+{
+	struct pkt *free_slot = NULL, *oldest = NULL;
+
+	for (int i = 0; i < INFLIGHT_MAX; i++) {
+		struct pkt *p = &tr->p[i];
+
+		if (p->used && p->id == id)
+			return p;
+		if (!p->used && !free_slot)
+			free_slot = p;
+		if (p->used && (!oldest || ms_since(&p->last) > ms_since(&oldest->last)))
+			oldest = p;
+	}
+	if (!free_slot) {
+		flush(tr, oldest);
+		free_slot = oldest;
+	}
+	*free_slot = (struct pkt){ .id = id, .used = true };
+	free_slot->f = open_memstream(&free_slot->text, &free_slot->len);
+	return free_slot->f ? free_slot : NULL;
+}
+
+static const char *verdict_name(int32_t v)
+{
+	switch (v) {
+	case NF_ACCEPT: return "accept";
+	case NF_DROP: return "drop";
+	case NFT_JUMP: return "jump";
+	case NFT_GOTO: return "goto";
+	case NFT_RETURN: return "return";
+	default: return NULL;
+	}
+}
+
+static int on_event(const struct nl_trace_event *ev, void *data)
+{
+	struct tracer *tr = data;
+	struct pkt *p = pkt_get(tr, ev->id);
+	const char *what, *v;
+
+	if (!p)
+		return -1;
+	/* The kernel derives the id from the packet buffer's address, which
+	 * the next packet may reuse: the marking rule is where each starts. */
+	if (p->seen && strcmp(ev->table, tr->marker) == 0) {
+		flush(tr, p);
+		if (tr->count && tr->done >= tr->count)
+			return -1;
+		p = pkt_get(tr, ev->id);
+		if (!p)
+			return -1;
+	}
+	p->seen = true;
+	clock_gettime(CLOCK_MONOTONIC, &p->last);
+	/* the headers of the first event that has them, from any table */
+	if (!p->l3_len && ev->l3_len) {
+		memcpy(p->l3, ev->l3, ev->l3_len);
+		p->l3_len = ev->l3_len;
+		memcpy(p->l4, ev->l4, ev->l4_len);
+		p->l4_len = ev->l4_len;
+		p->nfproto = ev->nfproto;
+	}
+	if (ev->iif[0])
+		memcpy(p->iif, ev->iif, sizeof(p->iif));
+	if (ev->oif[0])
+		memcpy(p->oif, ev->oif, sizeof(p->oif));
+	if (strcmp(ev->table, tr->table) != 0)
+		return 0;
+	p->ours = true;
+	switch (ev->type) {
+	case NFT_TRACETYPE_RULE:
+		/* the end of a chain's rules, reported as a rule without one */
+		if (!ev->handle && ev->verdict != NF_ACCEPT && ev->verdict != NF_DROP)
+			break;
+		what = comment_of(tr, ev->handle);
+		fprintf(p->f, "  %s: ", ev->chain);
+		if (what)
+			fputs(what, p->f);
+		else
+			fprintf(p->f, "rule handle %llu", (unsigned long long)ev->handle);
+		v = ev->has_verdict ? verdict_name(ev->verdict) : NULL;
+		if (v && ev->target[0])
+			fprintf(p->f, " -> %s %s", v, ev->target);
+		else if (v)
+			fprintf(p->f, " -> %s", v);
+		fputc('\n', p->f);
+		if (ev->verdict == NF_ACCEPT || ev->verdict == NF_DROP) {
+			snprintf(p->why, sizeof(p->why), "%s in chain %s",
+				 what ? what : "a rule without a comment", ev->chain);
+			p->dropped = ev->verdict == NF_DROP;
+		}
+		break;
+	case NFT_TRACETYPE_RETURN:
+		fprintf(p->f, "  %s: end of chain, back to the caller\n", ev->chain);
+		break;
+	case NFT_TRACETYPE_POLICY:
+		fprintf(p->f, "  %s: no rule decided: the chain's policy %s\n", ev->chain,
+			ev->policy == NF_DROP ? "drops" : "accepts");
+		if (ev->policy == NF_DROP)
+			p->dropped = true;
+		break;
+	}
+	if (p->dropped) {
+		flush(tr, p);
+		if (tr->count && tr->done >= tr->count)
+			return -1;
+	}
+	return 0;
+}
+
+/* Flushes the packets quiet for long enough; returns the poll timeout
+ * until the next one is. */
+static int flush_quiet(struct tracer *tr)
+{
+	long wait = -1;
+
+	for (int i = 0; i < INFLIGHT_MAX; i++) {
+		struct pkt *p = &tr->p[i];
+		long quiet;
+
+		if (!p->used)
+			continue;
+		quiet = ms_since(&p->last);
+		if (quiet >= QUIET_MS)
+			flush(tr, p);
+		else if (wait < 0 || QUIET_MS - quiet < wait)
+			wait = QUIET_MS - quiet;
+	}
+	return (int)wait;
+}
+
+static void usage(FILE *f, const char *prog)
+{
+	fprintf(f, "Usage: %s trace [--in IFACE] [--out IFACE] [--src CIDR] [--dst CIDR]\n"
+		"       [--proto tcp|udp|sctp|icmp|icmpv6|NUM] [--sport N] [--dport N]\n"
+		"       [--duration DURATION] [--count N]\n\n"
+		"Follow the real packets that match the filter through this node's table\n"
+		"and print, for each, the rules it met in policy terms and what decided\n"
+		"its verdict. Stops after DURATION (default 10s, at most 1h), after N\n"
+		"packets, or on Ctrl-C. Needs nothing but the kernel: the packets are\n"
+		"marked by a table of its own, which goes away with the command.\n", prog);
+}
+
+static int parse(struct ctx *ctx, int argc, char **argv, struct nft_trace_filter *f,
+		 unsigned *seconds, unsigned long *count)
+{
+	static const struct option opts[] = {
+		{ "in", required_argument, NULL, 'i' }, { "out", required_argument, NULL, 'o' },
+		{ "src", required_argument, NULL, 's' }, { "dst", required_argument, NULL, 'd' },
+		{ "proto", required_argument, NULL, 'p' }, { "sport", required_argument, NULL, 'S' },
+		{ "dport", required_argument, NULL, 'D' },
+		{ "duration", required_argument, NULL, 't' },
+		{ "count", required_argument, NULL, 'n' },
+		{ "help", no_argument, NULL, 'h' }, { NULL, 0, NULL, 0 },
+	};
+	char why[200] = "";
+	int c, v = 0;
+
+	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+		switch (c) {
+		case 'i': f->iif = optarg; v = strlen(optarg) < 16 ? 0 : -1; break;
+		case 'o': f->oif = optarg; v = strlen(optarg) < 16 ? 0 : -1; break;
+		case 's':
+			v = cidr_parse(optarg, false, &f->src, why, sizeof(why)) == 0 ? 0 : -1;
+			f->has_src = true;
+			break;
+		case 'd':
+			v = cidr_parse(optarg, false, &f->dst, why, sizeof(why)) == 0 ? 0 : -1;
+			f->has_dst = true;
+			break;
+		case 'p': v = proto_from_arg(optarg); f->proto = (uint8_t)(v < 0 ? 0 : v); break;
+		case 'S': v = num_from_arg(optarg, 65535); f->sport = (uint16_t)(v < 0 ? 0 : v); break;
+		case 'D': v = num_from_arg(optarg, 65535); f->dport = (uint16_t)(v < 0 ? 0 : v); break;
+		case 't': v = parse_duration(optarg, 3600, seconds); break;
+		case 'n':
+			v = num_from_arg(optarg, COUNT_MAX);
+			*count = v < 0 ? 0 : (unsigned long)v;
+			break;
+		case 'h': usage(stdout, ctx->prog); return EXIT_OK;
+		default: usage(stderr, ctx->prog); return EXIT_USAGE;
+		}
+		if (v < 0) {
+			fprintf(stderr, "trace: bad value '%s'%s%s\n", optarg, why[0] ? ": " : "", why);
+			return EXIT_USAGE;
+		}
+	}
+	if (optind != argc) {
+		usage(stderr, ctx->prog);
+		return EXIT_USAGE;
+	}
+	if (f->has_src && f->has_dst && f->src.family != f->dst.family) {
+		fprintf(stderr, "trace: --src and --dst of one family\n");
+		return EXIT_USAGE;
+	}
+	if (f->has_src || f->has_dst)
+		f->family = (f->has_src ? f->src.family : f->dst.family) == AF_INET ? 4 : 6;
+	if ((f->sport || f->dport) && f->proto != 6 && f->proto != 17 && f->proto != 132) {
+		fprintf(stderr, "trace: --sport and --dport need --proto tcp, udp or sctp\n");
+		return EXIT_USAGE;
+	}
+	return -1;
+}
+
+static int run(struct tracer *tr, struct nl_tracer *nt, unsigned seconds)
+{
+	struct timespec start;
+	sigset_t set;
+	int sfd, r = 0;
+
+	sigemptyset(&set);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGTERM);
+	sigprocmask(SIG_BLOCK, &set, NULL);
+	sfd = signalfd(-1, &set, SFD_CLOEXEC);
+	clock_gettime(CLOCK_MONOTONIC, &start);
+	for (;;) {
+		struct pollfd p[2] = { { .fd = nl_trace_fd(nt), .events = POLLIN },
+				       { .fd = sfd, .events = POLLIN } };
+		long left = (long)seconds * 1000 - ms_since(&start);
+		int wait = flush_quiet(tr);
+
+		if (left <= 0 || (tr->count && tr->done >= tr->count))
+			break;
+		if (wait < 0 || wait > left)
+			wait = (int)left;
+		if (poll(p, sfd >= 0 ? 2 : 1, wait) < 0 && errno != EINTR) {
+			r = -errno;
+			break;
+		}
+		if (sfd >= 0 && p[1].revents)
+			break;
+		if (p[0].revents) {
+			r = nl_trace_read(nt, on_event, tr);
+			if (r == -ECANCELED) {
+				r = 0;
+				break;
+			}
+			if (r == -ENOBUFS) {
+				fprintf(stderr, "trace: events were lost (too many packets)\n");
+				r = 0;
+			} else if (r < 0) {
+				break;
+			}
+		}
+	}
+	if (sfd >= 0)
+		close(sfd);
+	return r;
+}
+
+int cmd_trace(struct ctx *ctx, int argc, char **argv)
+{
+	struct nft_trace_filter f = { 0 };
+	struct tracer tr = { 0 };
+	struct nl_tracer *nt = NULL;
+	struct nft_table *t = NULL;
+	unsigned seconds = 10;
+	char err[512], name[300];
+	int ret = parse(ctx, argc, argv, &f, &seconds, &tr.count), r;
+
+	if (ret >= 0)
+		return ret;
+	ret = EXIT_FAIL;
+	tr.table = table_name(ctx);
+	r = nl_counters(tr.table, &tr.rules, &tr.n_rules);
+	if (r < 0) {
+		fprintf(stderr, "Cannot trace table inet %s: %s\n", tr.table,
+			r == -ENOENT ? "it is not in the kernel (run 'nftmgr sync')" : strerror(-r));
+		return EXIT_FAIL;
+	}
+	tr.reloaded = time(NULL);
+	snprintf(name, sizeof(name), "%s-trace", tr.table);
+	tr.marker = name;
+	r = nft_trace_table(name, &f, &t);
+	if (r == 0)
+		r = nl_trace_start(t, &nt, err, sizeof(err));
+	else
+		snprintf(err, sizeof(err), "%s", strerror(-r));
+	if (r < 0) {
+		fprintf(stderr, "Cannot start tracing: %s\n", err);
+		goto out;
+	}
+	printf("Tracing for %u s%s in table inet %s (marked by table inet %s); Ctrl-C stops\n",
+	       seconds, tr.count ? " or until enough packets" : "", tr.table, name);
+	fflush(stdout);
+	r = run(&tr, nt, seconds);
+	for (int i = 0; i < INFLIGHT_MAX; i++)
+		if (tr.p[i].used)
+			flush(&tr, &tr.p[i]);
+	printf("%lu packet(s) traced\n", tr.done);
+	if (r < 0)
+		fprintf(stderr, "trace: reading events: %s\n", strerror(-r));
+	ret = r < 0 ? EXIT_FAIL : EXIT_OK;
+out:
+	nl_trace_stop(nt);
+	nft_table_free(t);
+	nl_counters_free(tr.rules, tr.n_rules);
+	return ret;
+}

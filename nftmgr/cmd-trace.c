@@ -330,8 +330,6 @@ static int parse(struct ctx *ctx, int argc, char **argv, struct nft_trace_filter
 		fprintf(stderr, "trace: --src and --dst of one family\n");
 		return EXIT_USAGE;
 	}
-	if (f->has_src || f->has_dst)
-		f->family = (f->has_src ? f->src.family : f->dst.family) == AF_INET ? 4 : 6;
 	if ((f->sport || f->dport) && f->proto != 6 && f->proto != 17 && f->proto != 132) {
 		fprintf(stderr, "trace: --sport and --dport need --proto tcp, udp or sctp\n");
 		return EXIT_USAGE;

@@ -532,8 +532,7 @@ int nft_explain(const struct nft_table *t, const struct nft_packet *p, FILE *f,
 /* Which packets nftmgr trace follows; unset fields match anything. */
 struct nft_trace_filter {
 	const char *iif, *oif;
-	uint8_t family;		/* 4 or 6; 0: both */
-	bool has_src, has_dst;
+	bool has_src, has_dst;	/* of one family; none: both families */
 	struct cidr src, dst;
 	uint8_t proto;
 	uint16_t sport, dport;	/* need proto tcp, udp or sctp */

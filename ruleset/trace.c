@@ -29,8 +29,6 @@ static void filter_rule(struct cctx *c, struct nft_chain *ch, const struct nft_t
 	if (f->oif && output)
 		rule_match(c, r, &(struct nft_match){ .kind = NFT_M_OIFNAME,
 						      .ifname = (char *)f->oif });
-	if (f->family)
-		rule_match(c, r, &(struct nft_match){ .kind = NFT_M_NFPROTO, .num = f->family });
 	for (int i = 0; i < 2; i++)
 		if (a[i])
 			rule_match(c, r, &(struct nft_match){

@@ -9,11 +9,14 @@
 
 static void usage(FILE *f, const char *prog)
 {
-	fprintf(f, "Usage: %s delete -f PATH [--skip-not-exists] [--no-sync]\n"
-		"       %s delete KIND NAME [-n NAMESPACE] [--skip-not-exists] [--no-sync]\n\n"
+	fprintf(f, "Usage: %s delete -f PATH [--skip-not-exists] [--no-sync] [--confirm-within D]\n"
+		"       %s delete KIND NAME [-n NAMESPACE] [--skip-not-exists] [--no-sync]\n"
+		"              [--confirm-within D]\n\n"
 		"Delete the resources named in PATH, or one resource by kind and name.\n"
 		"Every resource is checked first: if one is missing, nothing is deleted\n"
-		"(unless --skip-not-exists).\n", prog, prog);
+		"(unless --skip-not-exists). --confirm-within (file datastore): unless\n"
+		"'nftmgr confirm' is run within D (60s, 2m), put the resources and the\n"
+		"table back.\n", prog, prog);
 }
 
 /* The resources to delete, as (kind, namespace, name) in a list. */
@@ -41,7 +44,10 @@ static int by_name(const char *kind_arg, const char *name, const char *ns,
 	return resource_list_add(l, r);
 }
 
-static int delete_all(struct datastore *ds, struct resource_list *l, bool skip_missing)
+/* With undo, the stored versions are kept there to be put back. */
+static int delete_all(struct ctx *ctx, struct datastore *ds, struct resource_list *l,
+		      bool skip_missing, struct undo *undo, unsigned confirm_within,
+		      struct confirm *armed)
 {
 	const char *kind = common_kind(l->v, l->n);
 	int64_t *revs = calloc(l->n ? l->n : 1, sizeof(*revs));
@@ -53,7 +59,12 @@ static int delete_all(struct datastore *ds, struct resource_list *l, bool skip_m
 		struct resource *old = NULL;
 
 		e = ds_get(ds, r, &old, &revs[i]);
-		resource_free(old);
+		if (e == 1 && undo && !old)
+			e = -EIO;	/* unreadable: it could not be put back */
+		if (e == 1 && undo)
+			undo->put[undo->n_put++] = old;
+		else
+			resource_free(old);
 		if (e == 0 && !skip_missing) {
 			fprintf(stderr, "Failed to delete any resources: resource does not exist: %s(%s%s%s)\n",
 				kind_info(r->kind)->kind, r->namespace ? r->namespace : "",
@@ -67,9 +78,16 @@ static int delete_all(struct datastore *ds, struct resource_list *l, bool skip_m
 		if (e == 0)
 			revs[i] = -1;
 	}
+	if (e >= 0 && confirm_within &&
+	    confirm_arm(ctx, table_name(ctx), confirm_within, undo, armed) < 0) {
+		free(revs);
+		return EXIT_FAIL;
+	}
 	if (e >= 0)
 		e = ds_delete_all(ds, l->v, revs, l->n, &done);
 	free(revs);
+	if (confirm_within && e < 0 && armed->fd >= 0)
+		confirm_done(armed, false);
 	if (e == -ESTALE)
 		fprintf(stderr, "Failed to delete any resources: the datastore changed while "
 			"deleting (another writer?); nothing was deleted\n");
@@ -92,6 +110,7 @@ int cmd_delete(struct ctx *ctx, int argc, char **argv)
 		{ "namespace", required_argument, NULL, 'n' },
 		{ "skip-not-exists", no_argument, NULL, 's' },
 		{ "no-sync", no_argument, NULL, 'S' },
+		{ "confirm-within", required_argument, NULL, 'C' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -100,6 +119,9 @@ int cmd_delete(struct ctx *ctx, int argc, char **argv)
 	struct datastore *ds = NULL;
 	const char *path = NULL, *ns = NULL;
 	bool skip = false, no_sync = false;
+	struct confirm armed = { .fd = -1 };
+	struct undo undo = { 0 };
+	unsigned within = 0;
 	int c, ret = EXIT_FAIL;
 
 	while ((c = getopt_long(argc, argv, "f:n:sh", opts, NULL)) != -1) {
@@ -111,6 +133,10 @@ int cmd_delete(struct ctx *ctx, int argc, char **argv)
 			skip = true;
 		else if (c == 'S')
 			no_sync = true;
+		else if (c == 'C' && confirm_opt(optarg, &within) < 0)
+			return EXIT_USAGE;
+		else if (c == 'C')
+			continue;
 		else if (c == 'h')
 			return usage(stdout, ctx->prog), EXIT_OK;
 		else
@@ -131,16 +157,23 @@ int cmd_delete(struct ctx *ctx, int argc, char **argv)
 	ret = ds_open(ctx, &ds);
 	if (ret)
 		goto out;
+	ret = EXIT_FAIL;
+	if (within && confirm_usable(ds, no_sync) < 0)
+		goto out;
+	if (within && !(undo.put = calloc(l.n, sizeof(*undo.put))))
+		goto out;
 	if (ds_lock(ds) < 0) {
 		fprintf(stderr, "Failed to lock the datastore\n");
-		ret = EXIT_FAIL;
 		goto out;
 	}
-	ret = delete_all(ds, &l, skip);
+	ret = delete_all(ctx, ds, &l, skip, within ? &undo : NULL, within, &armed);
 	ds_unlock(ds);
 	if (ret == EXIT_OK && !no_sync && !ds_etcd(ds))
-		ret = after_write_sync(ctx, NULL);
+		ret = after_write_sync(ctx, armed.fd >= 0 ? &armed : NULL);
 out:
+	for (size_t i = 0; i < undo.n_put; i++)
+		resource_free(undo.put[i]);
+	free(undo.put);
 	ds_free(ds);
 	resource_list_clear(&l);
 	diags_clear(&d);

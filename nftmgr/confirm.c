@@ -65,6 +65,24 @@ int parse_duration(const char *s, unsigned max, unsigned *ret)
 	return 0;
 }
 
+int confirm_opt(const char *arg, unsigned *ret)
+{
+	if (parse_duration(arg, CONFIRM_MAX_SECONDS, ret) == 0)
+		return 0;
+	fprintf(stderr, "--confirm-within wants 1 s to %u s (60, 60s, 2m), not '%s'\n",
+		CONFIRM_MAX_SECONDS, arg);
+	return -1;
+}
+
+int confirm_usable(struct datastore *ds, bool no_sync)
+{
+	if (!no_sync && !ds_etcd(ds))
+		return 0;
+	fprintf(stderr, "--confirm-within needs the file datastore and a sync (with etcd, "
+		"run 'nftmgr sync --confirm-within' on the node)\n");
+	return -1;
+}
+
 /* ---- the helper ---------------------------------------------------------- */
 
 struct helper {
@@ -354,7 +372,7 @@ static void usage(FILE *f, const char *prog)
 {
 	fprintf(f, "Usage: %s confirm [--rollback | --status]\n\n"
 		"Keep the commit made with --confirm-within (sync, apply, create,\n"
-		"replace), so that it is not rolled back at its deadline.\n\n"
+		"replace, delete), so that it is not rolled back at its deadline.\n\n"
 		"      --rollback   roll it back now instead\n"
 		"      --status     say whether a commit awaits confirmation\n",
 		prog);

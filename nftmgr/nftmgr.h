@@ -47,6 +47,7 @@ int cmd_confirm(struct ctx *ctx, int argc, char **argv);
 int cmd_trace(struct ctx *ctx, int argc, char **argv);
 
 /* confirm.c: commits that are rolled back unless confirmed. */
+struct datastore;
 struct undo {			/* the stored resources to put back */
 	struct resource **put;	/* their versions before the write */
 	size_t n_put;
@@ -63,6 +64,10 @@ struct confirm {
 
 /* "60", "60s", "2m"; 1..max seconds. */
 int parse_duration(const char *s, unsigned max, unsigned *ret);
+/* --confirm-within's value; prints why it is refused. */
+int confirm_opt(const char *arg, unsigned *ret);
+/* Whether a write can be confirmed: the file datastore, and a sync. */
+int confirm_usable(struct datastore *ds, bool no_sync);
 /* Saves table as it is and forks the helper that restores it (and the
  * resources of undo, when not NULL) unless confirmed within seconds.
  * Prints its own errors; fails if a commit awaits confirmation already. */

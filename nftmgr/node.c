@@ -249,18 +249,15 @@ int node_args(struct ctx *ctx, int argc, char **argv, struct node_input *in,
 			*full = true;
 		} else if (c == 'M' && in->daemon) {
 			in->metrics = optarg;
-		} else if (c == 'C' && full && !in->daemon &&
-			   parse_duration(optarg, CONFIRM_MAX_SECONDS, &in->confirm_within) == 0) {
-			continue;
+		} else if (c == 'C' && full && !in->daemon) {
+			if (confirm_opt(optarg, &in->confirm_within) < 0)
+				return EXIT_USAGE;
 		} else if (c == 'h') {
 			usage(stdout, ctx->prog);
 			return EXIT_OK;
 		} else {
 			if (c == 'L')
 				fprintf(stderr, "--local-address wants IFACE=IP, not '%s'\n", optarg);
-			if (c == 'C')
-				fprintf(stderr, "--confirm-within wants 1 s to %u s (60, 60s, 2m), "
-					"not '%s'\n", CONFIRM_MAX_SECONDS, optarg);
 			usage(stderr, ctx->prog);
 			return EXIT_USAGE;
 		}

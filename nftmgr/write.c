@@ -137,10 +137,8 @@ int write_command(struct ctx *ctx, int argc, char **argv, enum write_mode m)
 			no_sync = true;
 		else if (opt == 's' && m == WRITE_CREATE)
 			skip_exists = true;
-		else if (opt == 'C' && parse_duration(optarg, CONFIRM_MAX_SECONDS,
-						     &confirm_within) < 0)
-			return fprintf(stderr, "--confirm-within wants 1 s to %u s (60, 60s, 2m), "
-				       "not '%s'\n", CONFIRM_MAX_SECONDS, optarg), EXIT_USAGE;
+		else if (opt == 'C' && confirm_opt(optarg, &confirm_within) < 0)
+			return EXIT_USAGE;
 		else if (opt == 'C')
 			continue;
 		else if (opt == 'h')
@@ -162,11 +160,8 @@ int write_command(struct ctx *ctx, int argc, char **argv, enum write_mode m)
 	if (ret)
 		goto out;
 	ret = EXIT_FAIL;
-	if (confirm_within && (no_sync || ds_etcd(ds))) {
-		fprintf(stderr, "--confirm-within needs the file datastore and a sync (with etcd, "
-			"run 'nftmgr sync --confirm-within' on the node)\n");
+	if (confirm_within && confirm_usable(ds, no_sync) < 0)
 		goto out;
-	}
 	revs = calloc(l.n, sizeof(*revs));
 	if (confirm_within) {
 		undo.put = calloc(l.n, sizeof(*undo.put));

@@ -215,4 +215,28 @@ else
 	tap FAIL "the examples' table was replaced by another"
 fi
 same "and came back exactly as the kernel listed it" "$T/ex.nft" "$T/ex-back.nft"
+
+# 7. delete --confirm-within: the deleted policy comes back, in the store and
+#    in the kernel.
+nm sync >/dev/null
+listing >"$T/del-before.nft"
+stored >"$T/del-before.store"
+reach 9090 && open_before=1 || open_before=0
+nm delete gnp allow-8080 --confirm-within 1m >"$T/del.out" 2>&1
+if [ $open_before = 1 ] && ! reach 9090 && ! nm get gnp allow-8080 >/dev/null 2>&1 && pending; then
+	tap OK "delete --confirm-within: the policy is gone from the store and the kernel (9090 closed)"
+else
+	tap FAIL "delete --confirm-within: the policy is gone from the store and the kernel (9090 closed)"
+	sed 's/^/# /' "$T/del.out"
+fi
+nm confirm --rollback >/dev/null
+listing >"$T/del-after.nft"
+stored >"$T/del-after.store"
+if reach 9090 && cmp -s "$T/del-before.nft" "$T/del-after.nft" &&
+   cmp -s "$T/del-before.store" "$T/del-after.store"; then
+	tap OK "rolled back: the policy is stored again, 9090 open, the listing as before"
+else
+	tap FAIL "rolled back: the policy is stored again, 9090 open, the listing as before"
+	diff "$T/del-before.store" "$T/del-after.store" | sed 's/^/# /'
+fi
 tap_done

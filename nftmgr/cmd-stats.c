@@ -12,7 +12,7 @@ static bool endpoint_chain(const char *chain)
 {
 	static const char *const stages[] = {
 		"untracked-in-", "untracked-out-", "prednat-in-", "filter-in-",
-		"filter-out-", "forward-in-", "forward-out-",
+		"filter-out-", "forward-in-", "forward-out-", "wl-from-", "wl-to-",
 	};
 
 	for (size_t i = 0; i < sizeof(stages) / sizeof(stages[0]); i++)

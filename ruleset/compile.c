@@ -297,6 +297,47 @@ static void ndp_rules(struct cctx *c, struct nft_chain *ch)
 	}
 }
 
+/* A workload sends from its own addresses only, as Felix's reverse path
+ * check has it: per family, anything else is dropped, and a family it
+ * has no address of altogether (neighbour discovery, from link-local or
+ * unspecified addresses, is accepted before). The addresses are a named
+ * set, so that a pod readdressed changes elements only. */
+static void anti_spoofing(struct cctx *c, struct nft_chain *ch, const struct hep_if *h)
+{
+	size_t n = 0;
+	const struct cidr *a = endpoint_addrs(h->hep, &n);
+
+	for (int fam = 4; fam <= 6; fam += 2) {
+		struct nft_elem *e = calloc(n ? n : 1, sizeof(*e));
+		struct nft_rule *r;
+		char owner[300];
+		const char *set;
+		size_t k = 0;
+
+		if (!e) {
+			c->err = -ENOMEM;
+			return;
+		}
+		for (size_t i = 0; i < n; i++)
+			if ((a[i].family == AF_INET) == (fam == 4))
+				cidr_range(&a[i], &e[k++]);
+		r = rule_add(c, ch, "anti-spoofing");
+		if (!k) {
+			free(e);
+			rule_match(c, r, &(struct nft_match){ .kind = NFT_M_NFPROTO, .num = fam });
+			rule_verdict(c, r, NFT_V_DROP, NULL);
+			continue;
+		}
+		snprintf(owner, sizeof(owner), "%s.own-v%d", ch->name, fam);
+		set = set_intern(c, fam == 4 ? NFT_KEY_IPV4 : NFT_KEY_IPV6, true, e, k, owner);
+		if (!set)
+			return;
+		rule_match(c, r, &(struct nft_match){ .kind = NFT_M_SADDR, .family = (uint8_t)fam,
+						      .set = (char *)set, .neg = true });
+		rule_verdict(c, r, NFT_V_DROP, NULL);
+	}
+}
+
 static const char *failsafe_set(struct cctx *c, const struct failsafe *fs, size_t n,
 			       const char *owner)
 {
@@ -554,9 +595,16 @@ static const char *endpoint_chain(struct cctx *c, const struct stage *s,
 	}
 	if (!name || !(ch = chain_add(c, name, NFT_HOOK_NONE, 0)))
 		goto oom;
+	/* From a workload: neighbour discovery, then only its own source
+	 * addresses, before conntrack (a spoofed packet must not pass as
+	 * part of another's connection). */
+	if (s == &wl_from) {
+		ndp_rules(c, ch);
+		anti_spoofing(c, ch, h);
+	}
 	if (s->kind != STAGE_UNTRACKED)
 		conntrack_rules(c, ch);
-	if (s->kind == STAGE_FILTER || s->kind == STAGE_WORKLOAD)
+	if (s->kind == STAGE_FILTER || s == &wl_to)
 		ndp_rules(c, ch);
 	if (s->kind != STAGE_FORWARD && s->kind != STAGE_WORKLOAD)
 		failsafe_rules(c, ch, s);

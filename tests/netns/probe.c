@@ -5,6 +5,7 @@
  *   probe tcp|udp ADDR PORT [MS]       exit 0 if "ok" came back in time
  *   probe many MS tcp:ADDR:PORT ...    all at once; prints one character
  *                                      per target: 'o' answered, '-' not
+ * PROBE_SOURCE=ADDR binds probes to that source address (tcp|udp only).
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -81,6 +82,23 @@ static int serve(int argc, char **argv)
 	}
 }
 
+/* PROBE_SOURCE: a source address of the caller's choosing (one the
+ * namespace has, so that the packet may claim it). */
+static int bind_source(int fd, int family)
+{
+	const char *src = getenv("PROBE_SOURCE");
+	struct sockaddr_in6 a6 = { .sin6_family = AF_INET6 };
+	struct sockaddr_in a4 = { .sin_family = AF_INET };
+
+	if (!src || !*src)
+		return 0;
+	if (family == AF_INET && inet_pton(AF_INET, src, &a4.sin_addr) == 1)
+		return bind(fd, (struct sockaddr *)&a4, sizeof(a4));
+	if (family == AF_INET6 && inet_pton(AF_INET6, src, &a6.sin6_addr) == 1)
+		return bind(fd, (struct sockaddr *)&a6, sizeof(a6));
+	return -1;
+}
+
 static int probe(const char *proto, const char *addr, const char *port, int ms)
 {
 	struct addrinfo hints = { .ai_flags = AI_NUMERICHOST | AI_NUMERICSERV }, *ai;
@@ -95,6 +113,11 @@ static int probe(const char *proto, const char *addr, const char *port, int ms)
 	fd = socket(ai->ai_family, ai->ai_socktype | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
 	if (fd < 0)
 		return 2;
+	if (bind_source(fd, ai->ai_family) < 0) {
+		freeaddrinfo(ai);
+		close(fd);
+		return 2;
+	}
 	if (connect(fd, ai->ai_addr, ai->ai_addrlen) < 0 && errno != EINPROGRESS) {
 		freeaddrinfo(ai);
 		close(fd);

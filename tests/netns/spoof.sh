@@ -5,8 +5,10 @@
 # namespace, adds t's address to its interface and sends from it: the
 # packet would satisfy the policy, and must be dropped on a's interface
 # before any policy (the "anti-spoofing" rule counts it; v's own counter,
-# in v's namespace, sees nothing). t itself still gets through, and a pod
-# readdressed keeps working after an incremental sync. TAP output.
+# in v's namespace, sees nothing). The same over IPv6, where a's endpoint
+# has no IPv6 address at all (so its IPv6 is dropped whole, neighbour
+# discovery aside). t itself still gets through, and a pod readdressed
+# keeps working after an incremental sync. TAP output.
 set -u
 . "$(dirname "$0")/lib.sh"
 
@@ -16,6 +18,7 @@ T=$(mktemp -d)
 N=nsp-$$
 PODS=(a t v)
 declare -A ADDR=([a]=10.244.1.2 [t]=10.244.1.3 [v]=10.244.1.4)
+declare -A ADDR6=([a]=fd00:10::2 [t]=fd00:10::3 [v]=fd00:10::4)
 pod_ns() { echo "nsp-$1-$$"; }
 cleanup() {
 	for p in "${PODS[@]}"; do ip netns pids "$(pod_ns "$p")" 2>/dev/null | xargs -r kill 2>/dev/null; done
@@ -31,7 +34,7 @@ need_netns
 # The node and its pods, wired as Calico's CNI plugin does.
 ip netns add "$N"
 ip -n "$N" link set lo up
-ip netns exec "$N" sysctl -qw net.ipv4.ip_forward=1
+ip netns exec "$N" sysctl -qw net.ipv4.ip_forward=1 net.ipv6.conf.all.forwarding=1
 ip -n "$N" link add uplink type veth peer name uplink-peer
 ip -n "$N" link set uplink up
 ip -n "$N" link set uplink-peer up
@@ -48,6 +51,11 @@ for p in "${PODS[@]}"; do
 	ip -n "$N" link set "cali$p" up
 	ip netns exec "$N" sysctl -qw "net.ipv4.conf.cali$p.proxy_arp=1" "net.ipv4.neigh.cali$p.proxy_delay=0"
 	ip -n "$N" route add "${ADDR[$p]}/32" dev "cali$p" scope link
+	# IPv6 as Calico wires it: a link-local gateway on the host side
+	ip -n "$N" addr add fe80::1/64 dev "cali$p" nodad
+	ip -n "$ns" addr add "${ADDR6[$p]}/128" dev eth0 nodad
+	ip -n "$ns" -6 route add default via fe80::1 dev eth0
+	ip -n "$N" -6 route add "${ADDR6[$p]}/128" dev "cali$p"
 done
 ip netns exec "$(pod_ns v)" "$PROBE" listen tcp:80 udp:80 >/dev/null &
 # v's own view of what reaches it, outside nftmgr's namespace
@@ -56,12 +64,16 @@ table inet observe {
 	chain input {
 		type filter hook input priority 0; policy accept;
 		udp dport 80 ip saddr 10.244.1.3 counter comment "from t"
+		udp dport 80 ip6 saddr fd00:10::3 counter comment "from t, IPv6"
 	}
 }
 NFT
-seen() { ip netns exec "$(pod_ns v)" nft list table inet observe | sed -nE 's/.*counter packets ([0-9]+).*/\1/p'; }
+seen() {	# seen [6]: datagrams v got from t's address
+	ip netns exec "$(pod_ns v)" nft list table inet observe |
+		sed -nE "s/.*counter packets ([0-9]+).*comment \"from t${1:+, IPv6}\"/\1/p"
+}
 
-wep() {	# wep POD LABEL ADDRESS
+wep() {	# wep POD LABEL ADDRESSES
 	cat <<EOY
 ---
 apiVersion: projectcalico.org/v3
@@ -76,15 +88,16 @@ spec:
   pod: $1
   endpoint: eth0
   interfaceName: cali$1
-  ipNetworks: [$3/32]
+  ipNetworks: [$3]
   profiles: [kns.default]
 EOY
 }
 {
 	printf 'apiVersion: v1\nkind: Namespace\nmetadata: {name: default}\n'
-	wep a "role: attacker" "${ADDR[a]}"
-	wep t "role: trusted" "${ADDR[t]}"
-	wep v "app: victim" "${ADDR[v]}"
+	# a's endpoint is IPv4 only, whatever its interface holds
+	wep a "role: attacker" "${ADDR[a]}/32"
+	wep t "role: trusted" "${ADDR[t]}/32, \"${ADDR6[t]}/128\""
+	wep v "app: victim" "${ADDR[v]}/32, \"${ADDR6[v]}/128\""
 	cat <<'EOY'
 ---
 apiVersion: networking.k8s.io/v1
@@ -132,11 +145,35 @@ else
 	tap FAIL "a claiming t's address over TCP: no connection"
 fi
 
+# IPv6: t gets through; a, whose endpoint has no IPv6 address, sends none,
+# whether from the address its interface has or from t's.
+if from t udp "${ADDR6[v]}" 80 && from t tcp "${ADDR6[v]}" 80 && [ "$(seen 6)" = 1 ]; then
+	tap OK "IPv6: t reaches v on UDP and TCP 80 (v saw 1 datagram from t)"
+else
+	tap FAIL "IPv6: t reaches v on UDP and TCP 80 (v saw $(seen 6) datagrams from t)"
+fi
+before=$(spoof_count)
+from a udp "${ADDR6[v]}" 80
+after=$(spoof_count)
+if [ $((after - before)) -ge 1 ]; then
+	tap OK "IPv6 from a, whose endpoint has none: dropped by anti-spoofing ($((after - before)) packets)"
+else
+	tap FAIL "IPv6 from a, whose endpoint has none: dropped by anti-spoofing (counted $((after - before)))"
+fi
+ip -n "$(pod_ns a)" addr add "${ADDR6[t]}/128" dev eth0 nodad
+SRC=${ADDR6[t]} from a udp "${ADDR6[v]}" 80
+SRC=${ADDR6[t]} from a udp "${ADDR6[v]}" 80
+if [ "$(seen 6)" = 1 ] && [ $(($(spoof_count) - after)) -ge 2 ]; then
+	tap OK "IPv6: a claiming t's address: dropped, v saw nothing"
+else
+	tap FAIL "IPv6: a claiming t's address: v saw $(seen 6) datagrams from t (1 expected)"
+fi
+
 # t moves to a new address: the sync changes set elements only, and the
 # old address is now a's to claim no more than before.
 ip -n "$(pod_ns t)" addr add 10.244.1.30/32 dev eth0
 ip -n "$N" route add 10.244.1.30/32 dev calit scope link
-sed -i "s|ipNetworks: \[${ADDR[t]}/32\]|ipNetworks: [10.244.1.30/32]|" "$T/pods.yaml"
+sed -i "s|ipNetworks: \[${ADDR[t]}/32,|ipNetworks: [10.244.1.30/32,|" "$T/pods.yaml"
 nm apply --no-sync -f "$T/pods.yaml" >/dev/null
 plan=$(nm diff)
 nm sync >/dev/null

@@ -309,7 +309,7 @@ static int parse(struct ctx *ctx, int argc, char **argv, struct nft_trace_filter
 		case 'p': v = proto_from_arg(optarg); f->proto = (uint8_t)(v < 0 ? 0 : v); break;
 		case 'S': v = num_from_arg(optarg, 65535); f->sport = (uint16_t)(v < 0 ? 0 : v); break;
 		case 'D': v = num_from_arg(optarg, 65535); f->dport = (uint16_t)(v < 0 ? 0 : v); break;
-		case 't': v = parse_duration(optarg, 3600, seconds); break;
+		case 't': v = duration_parse(optarg, 3600, seconds); break;
 		case 'n':
 			v = num_from_arg(optarg, COUNT_MAX);
 			*count = v < 0 ? 0 : (unsigned long)v;

@@ -46,28 +46,9 @@ static socklen_t sock_addr(const char *table, struct sockaddr_un *sa)
 	return (socklen_t)(offsetof(struct sockaddr_un, sun_path) + 1 + (size_t)n);
 }
 
-int parse_duration(const char *s, unsigned max, unsigned *ret)
-{
-	unsigned long v;
-	char *end;
-
-	errno = 0;
-	v = strtoul(s, &end, 10);
-	if (errno || end == s || *s == '-')
-		return -EINVAL;
-	if (strcmp(end, "m") == 0 && v <= max / 60)
-		v *= 60;
-	else if (*end && strcmp(end, "s") != 0)
-		return -EINVAL;
-	if (v == 0 || v > max)
-		return -ERANGE;
-	*ret = (unsigned)v;
-	return 0;
-}
-
 int confirm_opt(const char *arg, unsigned *ret)
 {
-	if (parse_duration(arg, CONFIRM_MAX_SECONDS, ret) == 0)
+	if (duration_parse(arg, CONFIRM_MAX_SECONDS, ret) == 0)
 		return 0;
 	fprintf(stderr, "--confirm-within wants 1 s to %u s (60, 60s, 2m), not '%s'\n",
 		CONFIRM_MAX_SECONDS, arg);

@@ -62,8 +62,6 @@ struct confirm {
 	long long deadline;
 };
 
-/* "60", "60s", "2m"; 1..max seconds. */
-int parse_duration(const char *s, unsigned max, unsigned *ret);
 /* --confirm-within's value; prints why it is refused. */
 int confirm_opt(const char *arg, unsigned *ret);
 /* Whether a write can be confirmed: the file datastore, and a sync. */

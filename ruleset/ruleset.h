@@ -154,6 +154,9 @@ struct cidr {
 /* Parses "10.0.0.0/8", "fd00::/8" or a bare address (full length). With
  * allow_host_bits the address is masked, else host bits are an error;
  * why gets the reason. Returns 0 or -EINVAL. */
+/* A duration in whole seconds: "60", "60s", "2m"; 1..max. -EINVAL if it
+ * is not one, -ERANGE if out of range. */
+int duration_parse(const char *s, unsigned max, unsigned *ret);
 int cidr_parse(const char *s, bool allow_host_bits, struct cidr *ret,
 	       char *why, size_t whylen);
 /* "10.0.0.0/8" (with_len) or "10.0.0.1". */

@@ -139,3 +139,22 @@ number:
 	*ret = (struct protocol){ true, false, (uint8_t)v };
 	return 0;
 }
+
+int duration_parse(const char *s, unsigned max, unsigned *ret)
+{
+	unsigned long v;
+	char *end;
+
+	errno = 0;
+	v = strtoul(s, &end, 10);
+	if (errno || end == s || *s == '-')
+		return -EINVAL;
+	if (strcmp(end, "m") == 0 && v <= max / 60)
+		v *= 60;
+	else if (*end && strcmp(end, "s") != 0)
+		return -EINVAL;
+	if (v == 0 || v > max)
+		return -ERANGE;
+	*ret = (unsigned)v;
+	return 0;
+}

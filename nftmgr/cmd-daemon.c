@@ -125,10 +125,9 @@ static void committed(struct daemon *d, const char *label, struct nft_table **t,
 	     res->messages ? "committed" : "up to date", st->chains, st->rules, st->sets,
 	     res->messages, res->bytes, (unsigned long long)compile_ms,
 	     (unsigned long long)commit_ms);
-	if (!d->ready) {
+	if (!d->notified)
 		sd_notify(0, "READY=1");
-		d->ready = true;
-	}
+	d->ready = d->notified = true;
 	sd_notifyf(0, "STATUS=table inet %s in sync: %zu policies, %zu endpoints, "
 		   "%lu commits", (*t)->name, st->policies, st->endpoints, d->commits);
 	if (res->owned) {

@@ -16,6 +16,7 @@
 #include <poll.h>
 #include <stdlib.h>
 #include <string.h>
+#include <systemd/sd-daemon.h>
 
 #include "daemon.h"
 #include "etcd.h"
@@ -225,6 +226,14 @@ static bool list_and_commit(struct daemon *d)
 		logp(4, "%s: cannot list etcd (%s); the rules in force stay, retrying in %u ms",
 		     why == WHY_START ? "start" : "re-list", etcd_error(ds_etcd(d->ds)), d->backoff_ms);
 		d->connected = false;
+		/* Started all the same: systemd must not kill and restart us
+		 * while etcd is away (the rules in force stay); /readyz says
+		 * 503 until the first commit. */
+		if (!d->notified) {
+			sd_notifyf(0, "READY=1\nSTATUS=waiting for etcd (%s); the rules in force "
+				   "stay", etcd_error(ds_etcd(d->ds)));
+			d->notified = true;
+		}
 		back_off(d);
 		return false;
 	}

@@ -39,7 +39,8 @@ struct daemon {
 	char *dir;		/* file datastore */
 	int ino;
 	int sfd;
-	bool ready;
+	bool ready;		/* the first commit is done */
+	bool notified;		/* READY=1 sent to systemd */
 	bool stop;
 	bool reload;		/* SIGHUP */
 	struct metrics *metrics;	/* NULL: off */

@@ -153,6 +153,23 @@ check "no endpoint reachable: exit 1 and curl's reason (exit $rc)" \
 	sh -c "test $rc = 1 && grep -q \"127.0.0.1:23797.*connect\" $T/out"
 
 # --- the daemon -----------------------------------------------------------
+# etcd unreachable at start: READY=1 all the same (no systemd restart loop),
+# with a STATUS= saying why, and nothing committed.
+ip netns exec "$N" python3 -c '
+import socket, sys
+s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+s.bind(sys.argv[1])
+while True:
+    print(s.recv(4096).decode(), flush=True)' "$T/notify-down" >"$T/notify-down.txt" &
+npid=$!
+until_ok 3 test -S "$T/notify-down"
+ip netns exec "$N" env ETCD_ENDPOINTS=http://127.0.0.1:23797 NOTIFY_SOCKET="$T/notify-down" \
+	"$BIN" -c "$T/none.cfg" --node worker-1 daemon 2>/dev/null &
+down_pid=$!
+check "etcd unreachable at start: READY=1 with STATUS=waiting for etcd, nothing committed" \
+	until_ok 5 sh -c "grep -q '^READY=1' $T/notify-down.txt && grep -q '^STATUS=waiting for etcd' $T/notify-down.txt && ! ip netns exec $N nft list table inet nftmgr"
+kill "$down_pid" "$npid" 2>/dev/null
+wait "$down_pid" "$npid" 2>/dev/null
 ectl del "$P/globalnetworkpolicies/default.allow-8080" >/dev/null
 ip netns exec "$N" python3 -c '
 import socket, sys

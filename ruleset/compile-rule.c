@@ -99,6 +99,7 @@ static void resolve_named(struct cctx *c, const struct entity *e, const char *se
 {
 	out[0].constrained = out[1].constrained = true;
 	out[0].selector = out[1].selector = true;
+	c->used_eps = true;
 	for (size_t i = 0; i < c->n_res; i++) {
 		const struct resource *r = c->res[i];
 		const struct cidr *a;
@@ -141,8 +142,10 @@ static int ports_resolve(struct cctx *c, const struct port *p, size_t n,
 		uint16_t lo = p[i].min, hi = p[i].max;
 		size_t from = 0, to = 1;
 
-		if (p[i].name)
+		if (p[i].name) {
 			to = c->n_res;
+			c->used_eps = true;
+		}
 		for (size_t k = from; k < to; k++) {
 			struct nft_elem *nv;
 
@@ -640,6 +643,7 @@ static struct variant *variant_add(struct cctx *c, struct variants *vs, const st
 static void named_variants(struct cctx *c, const struct rule *r, const struct port *p,
 			   struct variants *vs)
 {
+	c->used_eps = true;
 	for (size_t i = 0; i < c->n_res; i++) {
 		const struct resource *e = c->res[i];
 
@@ -815,6 +819,7 @@ const char *policy_chain(struct cctx *c, const struct resource *p, enum dir dir,
 
 		return ch ? ch->name : NULL;
 	}
+	c->used_eps = false;
 	made = rules_chain(c, name, dir == DIR_IN ? ps->ingress : ps->egress,
 			   dir == DIR_IN ? ps->n_ingress : ps->n_egress, "policy",
 			   label ? label : p->name, p->namespace, dir, mode);

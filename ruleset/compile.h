@@ -72,6 +72,7 @@ struct cctx {
 	size_t n_wls;
 	int err;		/* first fatal error (-ENOMEM) */
 	enum chain_mode mode;	/* of the policy chain being filled */
+	bool used_eps;		/* that chain read endpoints (selectors, named ports) */
 };
 
 /* model.c */
@@ -87,7 +88,8 @@ bool match_eq(const struct nft_match *a, const struct nft_match *b);
 void merge_allow_runs(struct cctx *c, struct nft_chain *ch, size_t from);
 void sets_prune(struct cctx *c);
 /* memo.c: policy chains of the previous compile, reused when neither the
- * policy nor anything else it could depend on changed. */
+ * policy nor anything else it could depend on changed; endpoints count
+ * only for the chains that read them (c->used_eps). */
 void memo_begin(struct cctx *c);
 void memo_end(struct cctx *c, bool ok);
 bool memo_replay(struct cctx *c, const char *chain, const struct resource *p,

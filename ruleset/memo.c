@@ -2,10 +2,13 @@
 /*
  * The compile memo: the daemon recompiles everything after every change,
  * but most policies did not change. A policy's chain depends on the policy
- * and on everything that is not a policy (endpoints, network sets,
- * profiles, Felix settings, this node and its addresses), so when those
+ * and on everything that is not a policy (network sets, profiles,
+ * namespaces, Felix settings, this node and its addresses), so when those
  * are the same objects as last time (compared by serial) and the policy
- * is too, its chain is replayed from the memo instead of compiled.
+ * is too, its chain is replayed from the memo instead of compiled. Host
+ * and workload endpoints count only for the chains that read them (a
+ * selector's addresses, a named port): pods coming and going leave the
+ * chains of policies written with nets and port numbers alone in the memo.
  *
  * Replay redoes what is not local to the chain: each set is interned
  * again (shared with an equal set, named after its owner), in the same
@@ -35,11 +38,14 @@ struct memo_entry {
 	struct memo_set *sets;		/* one per set match, in order */
 	size_t n_sets;
 	bool used;
+	bool uses_eps;			/* read endpoints when compiled */
 };
 
 struct compile_memo {
-	uint64_t *world;		/* serials of every resource but policies */
+	uint64_t *world;		/* serials of every resource but policies and endpoints */
 	size_t n_world;
+	uint64_t *eps;			/* serials of the endpoints */
+	size_t n_eps;
 	char *opts;			/* node and addresses, as text */
 	struct memo_entry *v;
 	size_t n, cap;
@@ -82,6 +88,7 @@ struct compile_memo *compile_memo_free(struct compile_memo *m)
 	entries_clear(m);
 	free(m->v);
 	free(m->world);
+	free(m->eps);
 	free(m->opts);
 	free(m);
 	return NULL;
@@ -115,32 +122,58 @@ static char *opts_text(const struct compile_opts *o)
 	return buf;
 }
 
-/* Forgets everything when anything but the policies changed. */
+static bool same_serials(const uint64_t *a, size_t n, const uint64_t *b, size_t nb)
+{
+	if (!a || n != nb || (n && memcmp(a, b, n * sizeof(*a)) != 0))
+		return false;
+	for (size_t i = 0; i < n; i++)
+		if (!a[i])
+			return false;	/* not tracked: may differ */
+	return true;
+}
+
+/* Forgets everything when anything but the policies and endpoints
+ * changed; when endpoints did, what read them. */
 void memo_begin(struct cctx *c)
 {
 	struct compile_memo *m = c->o->memo;
-	uint64_t *world;
-	size_t n = 0;
+	uint64_t *world, *eps;
+	size_t n = 0, ne = 0, w = 0;
 	char *opts;
-	bool same;
 
 	if (!m)
 		return;
 	world = calloc(c->n_res + 1, sizeof(*world));
+	eps = calloc(c->n_res + 1, sizeof(*eps));
 	opts = opts_text(c->o);
-	for (size_t i = 0; world && i < c->n_res; i++)
-		if (!kind_info(c->res[i]->kind)->policy)
+	for (size_t i = 0; world && eps && i < c->n_res; i++) {
+		enum res_kind k = c->res[i]->kind;
+
+		if (k == RES_HOST_ENDPOINT || k == RES_WORKLOAD_ENDPOINT)
+			eps[ne++] = c->res[i]->serial;
+		else if (!kind_info(k)->policy)
 			world[n++] = c->res[i]->serial;
-	same = world && opts && m->opts && n == m->n_world &&
-	       memcmp(world, m->world, n * sizeof(*world)) == 0 && strcmp(opts, m->opts) == 0;
-	for (size_t i = 0; same && i < n; i++)
-		same = world[i] != 0;
-	if (!same)
+	}
+	if (!opts || !m->opts || strcmp(opts, m->opts) != 0 || !eps ||
+	    !same_serials(world, n, m->world, m->n_world)) {
 		entries_clear(m);
+	} else if (!same_serials(eps, ne, m->eps, m->n_eps)) {
+		for (size_t i = 0; i < m->n; i++) {
+			if (m->v[i].uses_eps)
+				entry_clear(&m->v[i]);
+			else
+				m->v[w++] = m->v[i];
+		}
+		m->n = w;
+		m->next = 0;
+	}
 	free(m->world);
+	free(m->eps);
 	free(m->opts);
 	m->world = world;
 	m->n_world = n;
+	m->eps = eps;
+	m->n_eps = ne;
 	m->opts = opts;
 	for (size_t i = 0; i < m->n; i++)
 		m->v[i].used = false;
@@ -293,6 +326,7 @@ void memo_record(struct cctx *c, const struct nft_chain *ch, const struct resour
 	e->dir = dir;
 	e->mode = mode;
 	e->used = true;
+	e->uses_eps = c->used_eps;
 	e->copy = calloc(1, sizeof(*e->copy));
 	if (!e->chain || !e->copy)
 		goto fail;

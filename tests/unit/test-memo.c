@@ -16,6 +16,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <cmocka.h>
 
 #include "ruleset.h"
@@ -145,10 +146,106 @@ static void test_memo_same_table(void **state)
 	compile_memo_free(memo);
 }
 
+/* Pods come and go: chains of policies written with nets and port numbers
+ * stay in the memo, those whose selectors or named ports read endpoints
+ * are compiled again, and the table is the same as without a memo. */
+static const char pods_yaml[] =
+	"apiVersion: v1\nkind: Namespace\nmetadata: {name: default}\n"
+	"---\napiVersion: projectcalico.org/v3\nkind: HostEndpoint\n"
+	"metadata: {name: worker-1-public, labels: {ibm.role: worker_public}}\n"
+	"spec: {node: worker-1, interfaceName: eth1, expectedIPs: [203.0.113.10]}\n"
+	"---\napiVersion: projectcalico.org/v3\nkind: GlobalNetworkPolicy\n"
+	"metadata: {name: by-nets}\nspec:\n  selector: all()\n  ingress:\n"
+	"  - {action: Allow, protocol: TCP, source: {nets: [10.0.0.0/8]}, destination: {ports: [22]}}\n"
+	"---\napiVersion: projectcalico.org/v3\nkind: GlobalNetworkPolicy\n"
+	"metadata: {name: by-selector}\nspec:\n  selector: all()\n  ingress:\n"
+	"  - {action: Allow, source: {selector: app == 'web'}}\n"
+	"---\napiVersion: projectcalico.org/v3\nkind: GlobalNetworkPolicy\n"
+	"metadata: {name: by-named-port}\nspec:\n  selector: all()\n  ingress:\n"
+	"  - {action: Allow, protocol: TCP, destination: {ports: [http]}}\n";
+
+#define WEP_YAML \
+	"apiVersion: projectcalico.org/v3\nkind: WorkloadEndpoint\n" \
+	"metadata: {name: worker--1-k8s-%s-eth0, namespace: default, labels: {app: web}}\n" \
+	"spec: {node: worker-1, orchestrator: k8s, pod: %s, endpoint: eth0, interfaceName: %s,\n" \
+	"  ipNetworks: [%s/32], profiles: [kns.default],\n" \
+	"  ports: [{name: http, protocol: TCP, port: %d}]}\n"
+
+static void add_yaml(struct resource_list *l, const char *text)
+{
+	char path[] = "/tmp/test-memo-XXXXXX.yaml";
+	int fd = mkstemps(path, 5);
+	FILE *f;
+
+	assert_true(fd >= 0);
+	f = fdopen(fd, "w");
+	assert_non_null(f);
+	fputs(text, f);
+	fclose(f);
+	{
+		struct resource_list add = { 0 };
+
+		load(path, &add);
+		for (size_t i = 0; i < add.n; i++)
+			assert_int_equal(resource_list_add(l, add.v[i]), 0);
+		free(add.v);
+	}
+	unlink(path);
+}
+
+static void add_pod(struct resource_list *l, const char *pod, const char *ifname,
+		    const char *addr, int port)
+{
+	char text[1024];
+
+	snprintf(text, sizeof(text), WEP_YAML, pod, pod, ifname, addr, port);
+	add_yaml(l, text);
+}
+
+static void test_memo_pod_churn(void **state)
+{
+	struct compile_memo *memo = compile_memo_new();
+	struct resource_list l = { 0 };
+	unsigned long before;
+	char *p;
+
+	(void)state;
+	add_yaml(&l, pods_yaml);
+	add_pod(&l, "web-1", "cali1", "10.244.0.1", 80);
+	same_output(&l, memo);
+	/* a second pod: its address and its port number must appear, so the
+	 * selector and named-port chains cannot be the remembered ones */
+	add_pod(&l, "web-2", "cali2", "10.244.0.2", 8080);
+	before = compile_memo_hits(memo);
+	same_output(&l, memo);
+	/* by-nets was replayed at least once per endpoint direction it has */
+	assert_true(compile_memo_hits(memo) > before);
+	{
+		static const struct cidr a = { .family = 2, .len = 32, .addr = { 203, 0, 113, 10 } };
+		struct local_iface ifc = { .name = "eth1", .addrs = (struct cidr *)&a, .n_addrs = 1 };
+		struct compile_opts o = { .node = "worker-1", .ifaces = &ifc, .n_ifaces = 1,
+					  .memo = memo };
+		struct nft_table *t = NULL;
+		struct diags d = { 0 };
+
+		resource_list_sort(&l);
+		assert_int_equal(ruleset_compile(l.v, l.n, &o, &t, NULL, &d), 0);
+		p = print(t);
+		assert_non_null(strstr(p, "10.244.0.2"));
+		assert_non_null(strstr(p, "8080"));
+		free(p);
+		nft_table_free(t);
+		diags_clear(&d);
+	}
+	resource_list_clear(&l);
+	compile_memo_free(memo);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_memo_same_table),
+		cmocka_unit_test(test_memo_pod_churn),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

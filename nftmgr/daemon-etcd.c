@@ -296,6 +296,14 @@ static void watch_step(struct daemon *d, struct pending *p, int timeout_ms,
 		back_off(d);
 }
 
+/* NFTMGR_COMPILE_MEMO=0 turns the memo off: the benchmarks' baseline. */
+static bool memo_wanted(void)
+{
+	const char *v = getenv("NFTMGR_COMPILE_MEMO");
+
+	return !v || strcmp(v, "0") != 0;
+}
+
 void daemon_run_etcd(struct daemon *d)
 {
 	struct pending p = { .d = d };
@@ -305,7 +313,7 @@ void daemon_run_etcd(struct daemon *d)
 	d->backoff_ms = BACKOFF_MIN_MS;
 	/* the cache keeps unchanged resources as the same objects: a change
 	 * recompiles only the policies it touched */
-	d->in.memo = compile_memo_new();
+	d->in.memo = memo_wanted() ? compile_memo_new() : NULL;
 	while (!d->stop) {
 		metrics_connected(d->metrics, d->connected);
 		if (d->reload) {

@@ -10,10 +10,14 @@ CIDR changed (over one kept-alive HTTP connection, as an etcd client
 would) and waits for the daemon's "change (revision R): committed" line
 with R at least the put's revision: the daemon logs it once the kernel
 acknowledged the batch. Prints the initial sync time and p50/p99/max.
+With LATENCY_KIND=pod, each change is a pod instead: a WorkloadEndpoint of
+this node put, then deleted, in turn (no policy selects it: only its
+interface's chains change).
 """
 import base64
 import http.client
 import json
+import os
 import re
 import subprocess
 import sys
@@ -22,6 +26,7 @@ import time
 import urllib.parse
 
 P = "/calico/resources/v3/projectcalico.org/globalnetworkpolicies/"
+WEPS = "/calico/resources/v3/projectcalico.org/workloadendpoints/default/"
 WORK = re.compile(r"^<\d>change .*: committed .*compile (\d+) ms, commit (\d+) ms")
 LINE = re.compile(r"^<\d>(start|change|re-list) \(revision (\d+)\): (committed|up to date)")
 
@@ -65,6 +70,20 @@ class Daemon:
                 self.cond.wait(left)
 
 
+def wep_key(i):
+    return WEPS + "bench-k8s-pod%d-eth0" % i
+
+
+def wep(i):
+    return {"kind": "WorkloadEndpoint", "apiVersion": "projectcalico.org/v3",
+            "metadata": {"name": "bench-k8s-pod%d-eth0" % i, "namespace": "default",
+                         "labels": {"app": "bench"}},
+            "spec": {"node": "bench", "orchestrator": "k8s", "pod": "pod%d" % i,
+                     "endpoint": "eth0", "interfaceName": "cali%d" % i,
+                     "ipNetworks": ["10.244.%d.%d/32" % (i // 250, i % 250 + 1)],
+                     "profiles": ["kns.default"]}}
+
+
 def main():
     ep, changes = sys.argv[1], int(sys.argv[2])
     cmd = sys.argv[sys.argv.index("--") + 1:]
@@ -82,11 +101,21 @@ def main():
     rev0 = int(call("/v3/kv/range", {"key": b64("/")})["header"]["revision"])
     initial = d.wait_rev(rev0, 120) - t0
     lat = []
+    pods = os.environ.get("LATENCY_KIND") == "pod"
     for i in range(changes):
-        pol["spec"]["ingress"][3]["source"]["nets"][0] = "10.%d.%d.0/24" % (i // 256, i % 256)
         t = time.monotonic()
-        rev = int(call("/v3/kv/put", {"key": b64(P + "default.p0500"),
-                                      "value": b64(json.dumps(pol))})["header"]["revision"])
+        if pods and i % 2:
+            rev = int(call("/v3/kv/deleterange", {"key": b64(wep_key(i - 1))})
+                      ["header"]["revision"])
+        elif pods:
+            rev = int(call("/v3/kv/put", {"key": b64(wep_key(i)),
+                                          "value": b64(json.dumps(wep(i)))})
+                      ["header"]["revision"])
+        else:
+            pol["spec"]["ingress"][3]["source"]["nets"][0] = "10.%d.%d.0/24" % (i // 256,
+                                                                               i % 256)
+            rev = int(call("/v3/kv/put", {"key": b64(P + "default.p0500"),
+                                          "value": b64(json.dumps(pol))})["header"]["revision"])
         lat.append((d.wait_rev(rev) - t) * 1000)
         time.sleep(0.05)      # separate changes, not a burst
     d.p.terminate()

@@ -60,6 +60,14 @@ echo "== daemon on etcd, W-big: initial sync and put-to-kernel latency"
 ip netns exec "$NS" python3 "$HERE/etcd-latency.py" "$EP" ${CHANGES:-200} -- \
 	"$BIN" -c "$W/etcd.cfg" --node bench daemon
 in_ns nft delete table inet nftmgr
+echo "== daemon on etcd, W-big: pod put/delete to kernel (no policy selects the pods)"
+ip netns exec "$NS" env LATENCY_KIND=pod python3 "$HERE/etcd-latency.py" "$EP" ${CHANGES:-200} -- \
+	"$BIN" -c "$W/etcd.cfg" --node bench daemon
+in_ns nft delete table inet nftmgr
+echo "== baseline: the same with the compile memo off (every change compiles every policy)"
+ip netns exec "$NS" env LATENCY_KIND=pod NFTMGR_COMPILE_MEMO=0 python3 "$HERE/etcd-latency.py" \
+	"$EP" ${CHANGES:-200} -- "$BIN" -c "$W/etcd.cfg" --node bench daemon
+in_ns nft delete table inet nftmgr
 echo "== the same latency with a small ruleset (the examples + one W-big policy)"
 in_ns etcdctl --endpoints "$EP" del --prefix /calico/ >/dev/null
 in_ns "$BIN" -c "$W/etcd.cfg" apply -f "$HERE/../../examples" >/dev/null

@@ -192,7 +192,12 @@ static void selector_common(struct dctx *c, const struct node *n, void *out,
 		dctx_err(c, &at, "invalid selector: %s", err.msg);
 		return;
 	}
+	/* Calico's v1 -> v3 upgrade: the namespace label of Kubernetes pods
+	 * changed names. */
+	if (r == 0 && c->ver == API_V1)
+		r = selector_rename_label(s, "calico/k8s_ns", "projectcalico.org/namespace");
 	if (r < 0) {
+		selector_free(s);
 		dctx_err(c, n, "out of memory");
 		return;
 	}

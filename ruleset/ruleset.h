@@ -97,6 +97,8 @@ char *selector_format(const struct selector *s);
 /* True if global() appears anywhere / if the selector is exactly global(). */
 bool selector_uses_global(const struct selector *s);
 bool selector_is_global(const struct selector *s);
+/* Every use of label from (has, ==, in, ...) becomes one of to. */
+int selector_rename_label(struct selector *s, const char *from, const char *to);
 
 /* ---- resources ---------------------------------------------------------- */
 

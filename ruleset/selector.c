@@ -554,6 +554,22 @@ bool selector_uses_global(const struct selector *s)
 	return false;
 }
 
+int selector_rename_label(struct selector *s, const char *from, const char *to)
+{
+	if (s->label && strcmp(s->label, from) == 0) {
+		char *x = strdup(to);
+
+		if (!x)
+			return -ENOMEM;
+		free(s->label);
+		s->label = x;
+	}
+	for (size_t i = 0; i < s->n_kids; i++)
+		if (selector_rename_label(s->kids[i], from, to) < 0)
+			return -ENOMEM;
+	return 0;
+}
+
 bool selector_is_global(const struct selector *s)
 {
 	return s->op == SEL_GLOBAL;

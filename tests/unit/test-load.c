@@ -180,6 +180,36 @@ static void test_v1_conversion(void **state)
 	resource_list_clear(&l);
 }
 
+/* calico-upgrade renames the pods' namespace label in v1 selectors (and
+ * only there: a v3 selector is taken as written). */
+static void test_v1_k8s_ns(void **state)
+{
+	static const char text[] =
+		"- apiVersion: v1\n  kind: policy\n  metadata: {name: allow-egress-pods}\n"
+		"  spec:\n    selector: has(calico/k8s_ns)\n    types: [egress]\n    egress:\n"
+		"    - action: allow\n      destination:\n"
+		"        selector: calico/k8s_ns == 'kube-system' && k8s-app == 'kube-dns'\n"
+		"    - action: allow\n      destination:\n"
+		"        notSelector: calico/k8s_ns in {'a', 'b'} || role == 'calico/k8s_ns'\n"
+		"---\napiVersion: projectcalico.org/v3\nkind: GlobalNetworkPolicy\n"
+		"metadata: {name: v3-as-written}\nspec:\n  selector: has(calico/k8s_ns)\n";
+	struct resource_list l = { 0 };
+	const struct resource *r;
+
+	(void)state;
+	load_ok(text, &l);
+	assert_int_equal(l.n, 2);
+	r = l.v[0];
+	assert_string_equal(r->u.policy.selector, "has(projectcalico.org/namespace)");
+	assert_string_equal(r->u.policy.egress[0].dst.selector,
+			    "projectcalico.org/namespace == \"kube-system\" && k8s-app == \"kube-dns\"");
+	/* a value that spells the old name is a value, not a label */
+	assert_string_equal(r->u.policy.egress[1].dst.not_selector,
+			    "projectcalico.org/namespace in {\"a\", \"b\"} || role == \"calico/k8s_ns\"");
+	assert_string_equal(l.v[1]->u.policy.selector, "has(calico/k8s_ns)");
+	resource_list_clear(&l);
+}
+
 static void test_types_default(void **state)
 {
 	static const char text[] =
@@ -405,6 +435,7 @@ int main(void)
 		cmocka_unit_test(test_fixtures),
 		cmocka_unit_test(test_seed_v1_equals_v3),
 		cmocka_unit_test(test_v1_conversion),
+		cmocka_unit_test(test_v1_k8s_ns),
 		cmocka_unit_test(test_types_default),
 		cmocka_unit_test(test_order),
 		cmocka_unit_test(test_k8s),

@@ -570,7 +570,9 @@ void describe(const struct tx *tx, uint32_t seq, int err, char *out, size_t len)
 	snprintf(out, len, "%s: kernel rejected it: %s", what, strerror(-err));
 }
 
-static int attempt(struct mnl_socket *nl, const struct nft_table *t,
+/* One try: the generation and the table's state read, fn's batch built
+ * against them and sent. */
+static int attempt(struct mnl_socket *nl, const char *table, tx_build_fn fn, const void *what,
 		   struct nl_commit_result *res)
 {
 	struct tx tx = { .seq = (uint32_t)time(NULL) };
@@ -582,7 +584,7 @@ static int attempt(struct mnl_socket *nl, const struct nft_table *t,
 
 	r = get_genid(nl, &genid);
 	if (r == 0)
-		r = nl_table_info(nl, t->name, &exists, &flags);
+		r = nl_table_info(nl, table, &exists, &flags);
 	if (r < 0) {
 		snprintf(res->error, sizeof(res->error), "cannot read the ruleset state: %s",
 			 strerror(-r));
@@ -592,7 +594,7 @@ static int attempt(struct mnl_socket *nl, const struct nft_table *t,
 	if (!tx.b)
 		return -ENOMEM;
 	tx.seqs.first = tx.seq;
-	build(&tx, t, genid, exists, flags);
+	fn(&tx, what, genid, exists, flags);
 	r = tx.err;
 	if (r == 0)
 		r = send_batch(nl, &tx, &bad_seq, &err, &res->bytes);
@@ -643,8 +645,8 @@ void nl_close(struct mnl_socket *nl)
 		mnl_socket_close(nl);
 }
 
-int nl_commit_replace_on(struct mnl_socket *nl, const struct nft_table *t,
-			 struct nl_commit_result *res)
+int nl_transact(struct mnl_socket *nl, const char *table, tx_build_fn fn, const void *what,
+		struct nl_commit_result *res)
 {
 	int r;
 
@@ -652,12 +654,24 @@ int nl_commit_replace_on(struct mnl_socket *nl, const struct nft_table *t,
 	 * our batch: read it again and retry, a bounded number of times. */
 	for (;;) {
 		res->error[0] = '\0';
-		r = attempt(nl, t, res);
+		r = attempt(nl, table, fn, what, res);
 		if (r != -ERESTART || res->retries >= MAX_RETRIES)
 			break;
 		res->retries++;
 	}
 	return r;
+}
+
+static void build_replace(struct tx *tx, const void *t, uint32_t genid, bool exists,
+			  uint32_t flags)
+{
+	build(tx, t, genid, exists, flags);
+}
+
+int nl_commit_replace_on(struct mnl_socket *nl, const struct nft_table *t,
+			 struct nl_commit_result *res)
+{
+	return nl_transact(nl, t->name, build_replace, t, res);
 }
 
 int nl_commit_replace(const struct nft_table *t, struct nl_commit_result *res)

@@ -78,6 +78,14 @@ int send_batch(struct mnl_socket *nl, struct tx *tx, uint32_t *ret_seq, int *ret
 void describe(const struct tx *tx, uint32_t seq, int err, char *out, size_t len);
 int nl_commit_replace_on(struct mnl_socket *nl, const struct nft_table *t,
 			 struct nl_commit_result *res);
+/* Builds one transaction with fn, against the ruleset generation and
+ * table's state (exists, flags) read just before, sends it, and retries
+ * a few times when another process committed in between. A kernel that
+ * refuses our table flags is retried without them. Errors in res. */
+typedef void (*tx_build_fn)(struct tx *tx, const void *what, uint32_t genid, bool exists,
+			    uint32_t flags);
+int nl_transact(struct mnl_socket *nl, const char *table, tx_build_fn fn, const void *what,
+		struct nl_commit_result *res);
 /* Whether our table exists and with which flags. */
 int nl_table_info(struct mnl_socket *nl, const char *name, bool *ret_exists,
 		  uint32_t *ret_flags);

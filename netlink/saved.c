@@ -9,7 +9,6 @@
  */
 #include <errno.h>
 #include <libmnl/libmnl.h>
-#include <libnftnl/batch.h>
 #include <libnftnl/chain.h>
 #include <libnftnl/common.h>
 #include <libnftnl/rule.h>
@@ -24,7 +23,6 @@
 
 #include "nl-internal.h"
 
-#define PAGE_SIZE_BATCH		(256u << 10)
 #define ELEMS_PER_MSG		256
 #define MAX_RETRIES		5
 
@@ -299,11 +297,13 @@ static int put_elem(struct nftnl_set_elem *el, void *data)
 	return 0;
 }
 
-static void build(struct tx *tx, const struct nl_saved *s, uint32_t genid, bool exists,
+static void build(struct tx *tx, const void *what_, uint32_t genid, bool exists,
 		  uint32_t flags)
 {
+	const struct nl_saved *s = what_;
 	char what[300];
 
+	/* nothing then and nothing now: an empty transaction */
 	put_begin(tx, genid);
 	if (exists) {
 		put_table(tx, s->table, NFT_MSG_NEWTABLE, flags);
@@ -338,49 +338,6 @@ static void build(struct tx *tx, const struct nl_saved *s, uint32_t genid, bool 
 	put_end(tx);
 }
 
-static int attempt(struct mnl_socket *nl, const struct nl_saved *s,
-		   struct nl_commit_result *res)
-{
-	struct tx tx = { .seq = (uint32_t)time(NULL) };
-	uint32_t genid = 0, flags = 0, bad_seq = 0;
-	bool exists = false;
-	int r, err = 0;
-
-	r = get_genid(nl, &genid);
-	if (r == 0)
-		r = nl_table_info(nl, s->table, &exists, &flags);
-	if (r < 0) {
-		snprintf(res->error, sizeof(res->error), "cannot read the ruleset state: %s",
-			 strerror(-r));
-		return r;
-	}
-	if (!exists && !s->exists)
-		return 0;	/* nothing then, nothing now */
-	tx.b = nftnl_batch_alloc(PAGE_SIZE_BATCH, NL_MSG_MAX);
-	if (!tx.b)
-		return -ENOMEM;
-	tx.seqs.first = tx.seq;
-	build(&tx, s, genid, exists, flags);
-	r = tx.err;
-	if (r == 0)
-		r = send_batch(nl, &tx, &bad_seq, &err, &res->bytes);
-	if (r == 0 && bad_seq == tx.table_seq && tx.table_seq &&
-	    (err == -EOPNOTSUPP || err == -EINVAL)) {
-		nl_table_flags_refused();
-		r = -ERESTART;
-	} else if (r == 0 && err) {
-		describe(&tx, bad_seq, err, res->error, sizeof(res->error));
-		r = err;
-	} else if (r < 0 && !res->error[0]) {
-		snprintf(res->error, sizeof(res->error), "sending the transaction: %s", strerror(-r));
-	}
-	res->messages = tx.msgs;
-	res->genid = genid;
-	seqmap_clear(&tx.seqs);
-	nftnl_batch_free(tx.b);
-	return r;
-}
-
 int nl_restore(const struct nl_saved *s, struct nl_commit_result *res)
 {
 	struct mnl_socket *nl;
@@ -390,13 +347,7 @@ int nl_restore(const struct nl_saved *s, struct nl_commit_result *res)
 	nl = nl_open(res);
 	if (!nl)
 		return errno ? -errno : -EIO;
-	for (;;) {
-		res->error[0] = '\0';
-		r = attempt(nl, s, res);
-		if (r != -ERESTART || res->retries >= MAX_RETRIES)
-			break;
-		res->retries++;
-	}
+	r = nl_transact(nl, s->table, build, s, res);
 	nl_close(nl);
 	return r;
 }

@@ -8,7 +8,6 @@
  */
 #include <errno.h>
 #include <libmnl/libmnl.h>
-#include <libnftnl/batch.h>
 #include <libnftnl/trace.h>
 #include <linux/netfilter.h>
 #include <linux/netfilter/nf_tables.h>
@@ -18,75 +17,53 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
-#include <time.h>
 
 #include "nl-internal.h"
 
-#define PAGE_SIZE_BATCH		(64u << 10)
-
 struct nl_tracer {
 	struct mnl_socket *owner;	/* owns the marking table */
+	struct nft_table empty;		/* its name, no chains: to delete it */
 	struct mnl_socket *events;	/* member of NFNLGRP_NFTRACE */
 	char buf[1u << 16];
 };
 
-static int commit_table(struct mnl_socket *nl, const struct nft_table *t, char *err,
-			size_t len)
+/* Left by a trace that could not own its table, or one that ran on a
+ * kernel without owner flags: deleted first. An owned one (a trace
+ * running) refuses this with EPERM. */
+static void build_marking(struct tx *tx, const void *what, uint32_t genid, bool exists,
+			  uint32_t flags)
 {
+	const struct nft_table *t = what;
 	struct nl_set_ids ids = { .t = t, .base = 1 };
-	struct tx tx = { .seq = (uint32_t)time(NULL) };
-	uint32_t genid = 0, flags = 0, bad_seq = 0;
-	size_t bytes = 0;
-	bool exists = false;
-	int r, kerr = 0;
 
-	r = get_genid(nl, &genid);
-	if (r == 0)
-		r = nl_table_info(nl, t->name, &exists, &flags);
-	if (r < 0) {
-		snprintf(err, len, "cannot read the ruleset state: %s", strerror(-r));
-		return r;
-	}
-	tx.b = nftnl_batch_alloc(PAGE_SIZE_BATCH, NL_MSG_MAX);
-	if (!tx.b)
-		return -ENOMEM;
-	tx.seqs.first = tx.seq;
-	put_begin(&tx, genid);
-	/* Left by a trace that could not own its table: ours now. An owned
-	 * one (a trace running) refuses this with EPERM. */
+	put_begin(tx, genid);
 	if (exists) {
-		put_table(&tx, t->name, NFT_MSG_NEWTABLE, flags);
-		put_table(&tx, t->name, NFT_MSG_DELTABLE, 0);
+		put_table(tx, t->name, NFT_MSG_NEWTABLE, flags);
+		put_table(tx, t->name, NFT_MSG_DELTABLE, 0);
 	}
-	put_table(&tx, t->name, NFT_MSG_NEWTABLE, NFT_TABLE_F_OWNER);
-	for (size_t i = 0; i < t->n_chains; i++)
-		put_chain(&tx, t->name, t->chains[i]);
-	for (size_t i = 0; i < t->n_chains; i++)
-		put_rules(&tx, t->name, t->chains[i], &ids);
-	put_end(&tx);
-	r = tx.err;
-	if (r == 0)
-		r = send_batch(nl, &tx, &bad_seq, &kerr, &bytes);
-	if (r == 0 && kerr == -EPERM)
-		snprintf(err, len, "table inet %s is owned by another process: is a trace "
-			 "running already?", t->name);
-	else if (r == 0 && kerr)
-		describe(&tx, bad_seq, kerr, err, len);
-	else if (r < 0)
-		snprintf(err, len, "sending the transaction: %s", strerror(-r));
-	if (r == 0)
-		r = kerr;
-	seqmap_clear(&tx.seqs);
-	nftnl_batch_free(tx.b);
-	return r;
+	if (t->n_chains) {
+		put_table(tx, t->name, NFT_MSG_NEWTABLE,
+			  nl_table_flags_wanted() & NFT_TABLE_F_OWNER);
+		for (size_t i = 0; i < t->n_chains; i++)
+			put_chain(tx, t->name, t->chains[i]);
+		for (size_t i = 0; i < t->n_chains; i++)
+			put_rules(tx, t->name, t->chains[i], &ids);
+	}
+	put_end(tx);
 }
 
 void nl_trace_stop(struct nl_tracer *tr)
 {
+	struct nl_commit_result res = { 0 };
+
 	if (!tr)
 		return;
 	nl_close(tr->events);
-	nl_close(tr->owner);	/* and with it the marking table */
+	/* Owned, the marking table goes with the socket; else delete it. */
+	if (tr->owner && tr->empty.name && !(nl_table_flags_wanted() & NFT_TABLE_F_OWNER))
+		(void)nl_transact(tr->owner, tr->empty.name, build_marking, &tr->empty, &res);
+	nl_close(tr->owner);
+	free(tr->empty.name);
 	free(tr);
 }
 
@@ -114,7 +91,18 @@ int nl_trace_start(const struct nft_table *t, struct nl_tracer **ret, char *err,
 		snprintf(err, len, "%s", res.error);
 		goto fail;
 	}
-	r = commit_table(tr->owner, t, err, len);
+	tr->empty.name = strdup(t->name);
+	if (!tr->empty.name) {
+		r = -ENOMEM;
+		goto fail;
+	}
+	res = (struct nl_commit_result){ 0 };
+	r = nl_transact(tr->owner, t->name, build_marking, t, &res);
+	if (r == -EPERM)
+		snprintf(err, len, "table inet %s is owned by another process: is a trace "
+			 "running already?", t->name);
+	else if (r < 0)
+		snprintf(err, len, "%s", res.error);
 	if (r < 0)
 		goto fail;
 	*ret = tr;

@@ -26,13 +26,7 @@ trap cleanup EXIT
 
 need_netns
 
-ip netns add "$C" && ip netns add "$N"
-ip -n "$N" link add eth1 type veth peer name eth0 netns "$C"
-ip -n "$N" addr add 203.0.113.10/24 dev eth1
-ip -n "$N" addr add 2001:db8:1::10/64 dev eth1 nodad
-ip -n "$C" addr add 203.0.113.1/24 dev eth0
-ip -n "$C" addr add 2001:db8:1::1/64 dev eth0 nodad
-for x in "$N eth1" "$C eth0" "$N lo" "$C lo"; do set -- $x; ip -n "$1" link set "$2" up; done
+client_and_node "$C" "$N" 6
 ip netns exec "$N" "$PROBE" listen tcp:22 tcp:179 tcp:6060 tcp:7070 tcp:8080 tcp:9090 \
 	udp:5353 udp:8080 >/dev/null &
 sleep 0.3

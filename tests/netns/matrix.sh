@@ -67,17 +67,8 @@ ip -n "$N" link set uplink up
 ip -n "$N" link set uplink-peer up
 ip -n "$N" route add default dev uplink
 for p in "${PODS[@]}"; do
-	ns=$(netns_of "$p") ifc=$(iface_of "$p") addr=$(ip_of "$p")
-	ip netns add "$ns"
-	ip -n "$ns" link set lo up
-	ip -n "$N" link add "$ifc" type veth peer name eth0 netns "$ns"
-	ip -n "$ns" addr add "$addr/32" dev eth0
-	ip -n "$ns" link set eth0 up
-	ip -n "$ns" route add 169.254.1.1 dev eth0 scope link
-	ip -n "$ns" route add default via 169.254.1.1 dev eth0
-	ip -n "$N" link set "$ifc" up
-	ip netns exec "$N" sysctl -qw "net.ipv4.conf.$ifc.proxy_arp=1" "net.ipv4.neigh.$ifc.proxy_delay=0"
-	ip -n "$N" route add "$addr/32" dev "$ifc" scope link
+	ns=$(netns_of "$p")
+	wire_pod "$N" "$ns" "$(iface_of "$p")" "$(ip_of "$p")"
 	mkfifo "$T/ready"
 	ip netns exec "$ns" "$PROBE" listen tcp:80 tcp:81 udp:80 udp:53 >"$T/ready" &
 	read -r -t 5 _ <"$T/ready"

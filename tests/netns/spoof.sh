@@ -41,16 +41,7 @@ ip -n "$N" link set uplink-peer up
 ip -n "$N" route add default dev uplink
 for p in "${PODS[@]}"; do
 	ns=$(pod_ns "$p")
-	ip netns add "$ns"
-	ip -n "$ns" link set lo up
-	ip -n "$N" link add "cali$p" type veth peer name eth0 netns "$ns"
-	ip -n "$ns" addr add "${ADDR[$p]}/32" dev eth0
-	ip -n "$ns" link set eth0 up
-	ip -n "$ns" route add 169.254.1.1 dev eth0 scope link
-	ip -n "$ns" route add default via 169.254.1.1 dev eth0
-	ip -n "$N" link set "cali$p" up
-	ip netns exec "$N" sysctl -qw "net.ipv4.conf.cali$p.proxy_arp=1" "net.ipv4.neigh.cali$p.proxy_delay=0"
-	ip -n "$N" route add "${ADDR[$p]}/32" dev "cali$p" scope link
+	wire_pod "$N" "$ns" "cali$p" "${ADDR[$p]}"
 	# IPv6 as Calico wires it: a link-local gateway on the host side
 	ip -n "$N" addr add fe80::1/64 dev "cali$p" nodad
 	ip -n "$ns" addr add "${ADDR6[$p]}/128" dev eth0 nodad

@@ -22,11 +22,7 @@ trap cleanup EXIT
 
 need_netns
 
-ip netns add "$C" && ip netns add "$N"
-ip -n "$N" link add eth1 type veth peer name eth0 netns "$C"
-ip -n "$N" addr add 203.0.113.10/24 dev eth1
-ip -n "$C" addr add 203.0.113.1/24 dev eth0
-for x in "$N eth1" "$C eth0" "$N lo" "$C lo"; do set -- $x; ip -n "$1" link set "$2" up; done
+client_and_node "$C" "$N"
 ip netns exec "$N" "$PROBE" listen tcp:8080 tcp:9090 >/dev/null &
 printf 'apiVersion: projectcalico.org/v3\nkind: CalicoAPIConfig\nmetadata:\nspec: {datastoreType: file}\n' >"$T/cfg"
 nm() { ip netns exec "$N" "$BIN" -c "$T/cfg" --datastore-dir "$T/store" --node worker-1 "$@"; }

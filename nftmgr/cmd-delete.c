@@ -88,12 +88,12 @@ static int delete_all(struct ctx *ctx, struct datastore *ds, struct resource_lis
 	free(revs);
 	if (confirm_within && e < 0 && armed->fd >= 0)
 		confirm_done(armed, false);
-	if (e == -ESTALE)
+	if (e == -ESTALE && !done)
 		fprintf(stderr, "Failed to delete any resources: the datastore changed while "
 			"deleting (another writer?); nothing was deleted\n");
-	else if (e < 0 && !ds_etcd(ds))
+	else if (e < 0 && (done || !ds_etcd(ds)))
 		fprintf(stderr, "Partial success: deleted the first %zu out of %zu resources:\n"
-			"Hit error: %s\n", done, l->n, strerror(-e));
+			"Hit error: %s\n", done, l->n, write_error(e));
 	if (e < 0)
 		return EXIT_FAIL;
 	if (kind)

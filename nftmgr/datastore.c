@@ -208,6 +208,9 @@ int ds_stamp(struct resource *r, const struct resource *old)
 	return r->created ? 0 : -ENOMEM;
 }
 
+/* etcd's default --max-txn-ops. */
+#define ETCD_TXN_OPS	128
+
 /* One etcd transaction for every resource whose rev is not -1: put (or
  * delete) on condition that the key is as it was read. */
 static int etcd_write(struct datastore *ds, struct resource *const *v,
@@ -248,18 +251,27 @@ static int etcd_write(struct datastore *ds, struct resource *const *v,
 	return r;
 }
 
-/* Writes or deletes every v[i] whose revs[i] is not -1. */
+/* Writes or deletes every v[i] whose revs[i] is not -1. On etcd, in
+ * transactions of at most ETCD_TXN_OPS resources (one, all or nothing,
+ * when they fit), as etcd refuses larger ones by default; *done counts
+ * what went in before a failure. */
 static int write_each(struct datastore *ds, struct resource *const *v, const int64_t *revs,
 		      size_t n, bool del, size_t *done)
 {
 	*done = 0;
-	if (ds->etcd) {
-		int r = etcd_write(ds, v, revs, n, del);
+	for (size_t i = 0; ds->etcd && i < n;) {
+		size_t from = i, k = 0;
+		int r;
 
-		for (size_t i = 0; r == 0 && i < n; i++)
-			*done += revs[i] >= 0;
-		return r;
+		while (i < n && k < ETCD_TXN_OPS)
+			k += revs[i++] >= 0;
+		r = etcd_write(ds, v + from, revs + from, i - from, del);
+		if (r < 0)
+			return r;
+		*done += k;
 	}
+	if (ds->etcd)
+		return 0;
 	for (size_t i = 0; i < n; i++) {
 		int r;
 

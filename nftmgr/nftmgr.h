@@ -172,6 +172,8 @@ int ctx_store_dir(struct ctx *ctx, char **ret);
 /* "Kind" when every resource has one kind, else NULL. */
 const char *common_kind(struct resource *const *v, size_t n);
 const char *node_name(const struct ctx *ctx);
+/* Why a datastore write failed, for the user. */
+const char *write_error(int e);
 /* "tcp", "udp", "sctp", "icmp", "icmpv6" or 0..255; -1 if none. */
 int proto_from_arg(const char *s);
 /* 0..max; -1 if not a number in range. */

@@ -101,3 +101,8 @@ int num_from_arg(const char *s, long max)
 
 	return *s && !*end && n >= 0 && n <= max ? (int)n : -1;
 }
+
+const char *write_error(int e)
+{
+	return e == -ESTALE ? "the datastore changed meanwhile (another writer?)" : strerror(-e);
+}

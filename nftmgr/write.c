@@ -91,19 +91,19 @@ static int write_all(struct datastore *ds, struct resource_list *l, const int64_
 	size_t done = 0;
 	int e = ds_put_all(ds, l->v, revs, l->n, &done);
 
-	if (e == -ESTALE) {
+	if (e == -ESTALE && !done) {
 		fprintf(stderr, "Failed to %s any resources: the datastore changed while "
 			"writing (another writer?); nothing was written\n", verbs[m][0]);
 		return EXIT_FAIL;
 	}
-	if (e < 0 && ds_etcd(ds)) {
+	if (e < 0 && ds_etcd(ds) && !done) {
 		fprintf(stderr, "Failed to %s any resources: nothing was written\n",
 			verbs[m][0]);
 		return EXIT_FAIL;
 	}
 	if (e < 0) {
 		fprintf(stderr, "Partial success: %s the first %zu out of %zu resources:\n"
-			"Hit error: %s\n", verbs[m][1], done, l->n, strerror(-e));
+			"Hit error: %s\n", verbs[m][1], done, l->n, write_error(e));
 		return EXIT_FAIL;
 	}
 	return EXIT_OK;

@@ -143,6 +143,20 @@ nm apply -f "$SRC/tests/netns/cases/05-allow-port.yaml" >/dev/null 2>&1
 nm delete gnp no-such >"$T/out" 2>&1
 check "delete of a missing policy fails with calicoctl's message" \
 	grep -q "resource does not exist: GlobalNetworkPolicy(no-such)" "$T/out"
+# More resources than etcd's default --max-txn-ops (128) in one apply: in
+# transactions of 128, all of them stored; deleted again the same way.
+for i in $(seq 300); do
+	printf -- '---\napiVersion: projectcalico.org/v3\nkind: GlobalNetworkSet\nmetadata: {name: many-%d}\nspec: {nets: [10.%d.%d.0/24]}\n' "$i" $((i / 256)) $((i % 256))
+done >"$T/many.yaml"
+many() { ectl get --prefix /calico/resources/v3/projectcalico.org/globalnetworksets/ --keys-only | grep -c many-; }
+nm apply --no-sync -f "$T/many.yaml" >"$T/out" 2>&1
+n_many=$(many)
+check "apply of 300 resources to an etcd allowing 128 operations per transaction stores all 300 ($n_many)" \
+	sh -c "grep -q 'Successfully applied 300' $T/out && test $n_many = 300"
+nm delete --no-sync -f "$T/many.yaml" >"$T/out" 2>&1
+n_many=$(many)
+check "  ... and delete of the 300 removes them all ($n_many left)" \
+	sh -c "grep -q 'Successfully deleted 300' $T/out && test $n_many = 0"
 printf 'apiVersion: projectcalico.org/v3\nkind: CalicoAPIConfig\nmetadata: {}\nspec:\n  etcdEndpoints: http://127.0.0.1:23797,%s\n' "$EP" >"$T/failover.cfg"
 in_n "$BIN" -c "$T/failover.cfg" get gnp >"$T/out" 2>&1
 check "a dead first endpoint fails over to the next (datastoreType implied by etcdEndpoints)" \

@@ -71,9 +71,22 @@ struct helper {
 	const char *table;
 	struct nl_saved *saved;
 	const struct undo *undo;
-	time_t deadline;
+	time_t deadline;		/* wall clock, for messages */
+	struct timespec end;		/* monotonic: the real deadline */
 	int lfd, pfd, sfd;
 };
+
+/* Milliseconds to the deadline, on the monotonic clock (a clock set by
+ * NTP meanwhile must not move it); 0 once it passed. */
+static long left_ms(const struct helper *h)
+{
+	struct timespec now;
+	long ms;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	ms = (h->end.tv_sec - now.tv_sec) * 1000 + (h->end.tv_nsec - now.tv_nsec) / 1000000;
+	return ms > 0 ? ms : 0;
+}
 
 static void close_all_but(int a, int b, int c)
 {
@@ -182,10 +195,8 @@ static bool serve(struct helper *h, int fd)
 			roll_back(h, "asked for", reply, sizeof(reply));
 			over = true;
 		} else if (strcmp(req, "status") == 0) {
-			long left = (long)(h->deadline - time(NULL));
-
 			snprintf(reply, sizeof(reply), "pending: table inet %s is rolled back in %ld s "
-				 "unless confirmed\n", h->table, left > 0 ? left : 0);
+				 "unless confirmed\n", h->table, (left_ms(h) + 999) / 1000);
 		} else {
 			snprintf(reply, sizeof(reply), "refused: unknown request\n");
 		}
@@ -204,12 +215,12 @@ static int helper_run(struct helper *h)
 	char reply[REPLY_MAX];
 
 	for (;;) {
-		time_t now = time(NULL);
+		long left = left_ms(h);
 		int fd, n;
 
-		if (now >= h->deadline)
+		if (left <= 0)
 			return roll_back(h, "not confirmed in time", reply, sizeof(reply));
-		n = poll(p, 3, (int)(h->deadline - now) * 1000);
+		n = poll(p, 3, (int)left);
 		if (n < 0 && errno != EINTR)
 			return roll_back(h, "poll failed", reply, sizeof(reply));
 		if (n <= 0)
@@ -308,6 +319,8 @@ int confirm_arm(struct ctx *ctx, const char *table, unsigned seconds,
 	}
 	fflush(NULL);
 	h.deadline = time(NULL) + seconds;
+	clock_gettime(CLOCK_MONOTONIC, &h.end);
+	h.end.tv_sec += seconds;
 	pid = fork();
 	if (pid == 0) {
 		close(pfd[1]);

@@ -11,11 +11,19 @@
  * cache is complete up to; meanwhile the rules in force stay. A value that
  * does not decode is reported and its key treated as absent, so what is
  * enforced does not depend on what came before.
+ *
+ * After a commit the resources are also written to a last-known-good copy
+ * in the state directory (at most every LKG_DELAY_MS, and at stop), which
+ * 'sync --boot' commits before the network, and so etcd, is up.
  */
 #include <errno.h>
+#include <fcntl.h>
+#include <libgen.h>
 #include <poll.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <systemd/sd-daemon.h>
 
 #include "daemon.h"
@@ -174,20 +182,106 @@ static int relist(struct daemon *d)
 	return r;
 }
 
-static int commit_cache(struct daemon *d, enum commit_why why)
+static struct resource **cache_resources(struct daemon *d, size_t *ret_n)
 {
 	struct resource **v = malloc((d->cache.n ? d->cache.n : 1) * sizeof(*v));
 	size_t n = 0;
+
+	for (size_t i = 0; v && i < d->cache.n; i++)
+		if (d->cache.v[i].r)
+			v[n++] = d->cache.v[i].r;
+	*ret_n = n;
+	return v;
+}
+
+static int commit_cache(struct daemon *d, enum commit_why why)
+{
+	size_t n;
+	struct resource **v = cache_resources(d, &n);
 	int r;
 
 	if (!v)
 		return -ENOMEM;
-	for (size_t i = 0; i < d->cache.n; i++)
-		if (d->cache.v[i].r)
-			v[n++] = d->cache.v[i].r;
 	r = daemon_commit(d, v, n, why, d->rev);
 	free(v);
+	d->lkg_ok = r >= 0;
+	if (r >= 0 && why != WHY_RESYNC && !d->lkg_dirty) {
+		d->lkg_dirty = true;
+		if (!d->lkg_due)
+			d->lkg_due = mono_ms();
+	}
 	return r;
+}
+
+/* fsync()s the directory holding path, so that a rename in it lasts. */
+static int fsync_dir(const char *path)
+{
+	char *copy = strdup(path);
+	int fd = copy ? open(dirname(copy), O_RDONLY | O_DIRECTORY | O_CLOEXEC) : -1, r = 0;
+
+	if (fd < 0 || fsync(fd) < 0)
+		r = -errno;
+	if (fd >= 0)
+		close(fd);
+	free(copy);
+	return r;
+}
+
+/* The resources of the last commit, written whole beside the copy,
+ * fsynced and renamed over it: a crash leaves the old copy or the new.
+ * Nothing when the state directory does not exist. */
+static void lkg_write(struct daemon *d)
+{
+	const char *path = ds_lkg_path(d->ds);
+	struct resource **v = NULL;
+	char *tmp = NULL;
+	FILE *f = NULL;
+	size_t n = 0;
+	int fd = -1, r = -ENOMEM;
+
+	d->lkg_dirty = false;
+	d->lkg_due = mono_ms() + LKG_DELAY_MS;
+	if (!path || asprintf(&tmp, "%s.tmp", path) < 0 || !(v = cache_resources(d, &n)))
+		goto out;
+	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	if (fd < 0) {
+		r = -errno;
+		goto out;
+	}
+	f = fdopen(fd, "w");
+	if (!f) {
+		r = -errno;
+		close(fd);
+		goto out;
+	}
+	r = resources_write_yaml(v, n, f);
+	if (r == 0 && (fflush(f) != 0 || fsync(fileno(f)) < 0))
+		r = -errno;
+	if (fclose(f) != 0 && r == 0)
+		r = -EIO;
+	if (r == 0 && rename(tmp, path) < 0)
+		r = -errno;
+	if (r == 0)
+		r = fsync_dir(path);
+	if (r < 0)
+		unlink(tmp);
+out:
+	if (r == -ENOENT)
+		logp(6, "no state directory for %s: no last-known-good copy", path ? path : "?");
+	else if (r < 0)
+		logp(4, "cannot write the last-known-good copy %s: %s", path ? path : "?",
+		     strerror(-r));
+	else
+		logp(7, "last-known-good copy written: %zu resources", n);
+	free(tmp);
+	free(v);
+}
+
+/* Due, and the cache is exactly what was committed (no event pending,
+ * the last commit went through). */
+static bool lkg_due(const struct daemon *d, const struct pending *p)
+{
+	return d->lkg_dirty && d->lkg_ok && !p->any && mono_ms() >= d->lkg_due;
 }
 
 /* Waits for a signal or the end of the backoff, which then grows. */
@@ -252,6 +346,19 @@ static int wait_ms(const struct pending *p, uint64_t next_resync)
 			until = p->first_ms + ETCD_MAX_WAIT_MS;
 	}
 	return until > now ? (int)(until - now) : 0;
+}
+
+/* The wait, shortened to when the last-known-good copy is due, if it can
+ * be written then. */
+static int lkg_wait(const struct daemon *d, const struct pending *p, int wait)
+{
+	uint64_t now = mono_ms();
+	int w;
+
+	if (!d->lkg_dirty || !d->lkg_ok || p->any)
+		return wait;
+	w = d->lkg_due > now ? (int)(d->lkg_due - now) : 0;
+	return w < wait ? w : wait;
 }
 
 static const struct etcd_watch_ops watch_ops = { .event = on_event };
@@ -328,7 +435,7 @@ void daemon_run_etcd(struct daemon *d)
 			need_list = false;
 			next_resync = mono_ms() + RESYNC_MS;
 		}
-		watch_step(d, &p, wait_ms(&p, next_resync), &need_list);
+		watch_step(d, &p, lkg_wait(d, &p, wait_ms(&p, next_resync)), &need_list);
 		if (p.any && !need_list && wait_ms(&p, next_resync) == 0) {
 			p.any = false;
 			(void)commit_cache(d, WHY_CHANGE);
@@ -337,5 +444,10 @@ void daemon_run_etcd(struct daemon *d)
 			(void)commit_cache(d, WHY_RESYNC);
 			next_resync = mono_ms() + RESYNC_MS;
 		}
+		if (lkg_due(d, &p))
+			lkg_write(d);
 	}
+	/* stopping: what was committed last, even if not yet due */
+	if (d->lkg_dirty && d->lkg_ok && !p.any)
+		lkg_write(d);
 }

@@ -21,6 +21,7 @@ struct datastore {
 	struct store *file;
 	struct etcd *etcd;
 	char *where;
+	char *lkg;		/* etcd: the last-known-good copy's path */
 };
 
 int ds_open(struct ctx *ctx, struct datastore **ret)
@@ -56,7 +57,9 @@ int ds_open(struct ctx *ctx, struct datastore **ret)
 		};
 
 		ds->where = strdup(cfg.etcd_endpoints ? cfg.etcd_endpoints : "");
-		r = ds->where ? etcd_open(&o, &ds->etcd, err, sizeof(err)) : -ENOMEM;
+		if (asprintf(&ds->lkg, "%s/" LKG_FILE, cfg.datastore_dir) < 0)
+			ds->lkg = NULL;
+		r = ds->where && ds->lkg ? etcd_open(&o, &ds->etcd, err, sizeof(err)) : -ENOMEM;
 		if (r < 0)
 			fprintf(stderr, "Failed to create the etcdv3 datastore client: %s\n",
 				err[0] ? err : strerror(-r));
@@ -70,6 +73,11 @@ int ds_open(struct ctx *ctx, struct datastore **ret)
 	return 0;
 }
 
+const char *ds_lkg_path(const struct datastore *ds)
+{
+	return ds->lkg;
+}
+
 struct datastore *ds_free(struct datastore *ds)
 {
 	if (!ds)
@@ -77,6 +85,7 @@ struct datastore *ds_free(struct datastore *ds)
 	store_free(ds->file);
 	etcd_free(ds->etcd);
 	free(ds->where);
+	free(ds->lkg);
 	free(ds);
 	return NULL;
 }

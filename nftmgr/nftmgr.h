@@ -95,6 +95,7 @@ struct node_input {
 	struct compile_memo *memo;	/* the etcd daemon's, across compiles */
 	const char *metrics;	/* --metrics-address HOST:PORT */
 	unsigned confirm_within;	/* sync --confirm-within: seconds */
+	bool boot;		/* sync --boot */
 	struct confirm *armed;	/* already armed by the caller */
 };
 
@@ -143,6 +144,11 @@ int ds_open(struct ctx *ctx, struct datastore **ret);
 struct datastore *ds_free(struct datastore *ds);
 /* NULL for the file datastore. */
 struct etcd *ds_etcd(struct datastore *ds);
+/* etcd: where the daemon keeps the resources of its last commit, for
+ * sync --boot to commit before the network (and etcd) is up; in the
+ * configured datastoreDir. NULL for the file datastore. */
+#define LKG_FILE	"etcd-last-known-good.yaml"
+const char *ds_lkg_path(const struct datastore *ds);
 const char *ds_where(const struct datastore *ds);
 /* The file datastore's writer lock; nothing for etcd (transactions). */
 int ds_lock(struct datastore *ds);

@@ -232,6 +232,7 @@ int node_args(struct ctx *ctx, int argc, char **argv, struct node_input *in,
 		{ "full", no_argument, NULL, 'F' },
 		{ "metrics-address", required_argument, NULL, 'M' },
 		{ "confirm-within", required_argument, NULL, 'C' },
+		{ "boot", no_argument, NULL, 'B' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -249,6 +250,8 @@ int node_args(struct ctx *ctx, int argc, char **argv, struct node_input *in,
 			*full = true;
 		} else if (c == 'M' && in->daemon) {
 			in->metrics = optarg;
+		} else if (c == 'B' && full && !in->daemon) {
+			in->boot = true;
 		} else if (c == 'C' && full && !in->daemon) {
 			if (confirm_opt(optarg, &in->confirm_within) < 0)
 				return EXIT_USAGE;

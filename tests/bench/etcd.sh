@@ -37,7 +37,8 @@ for _ in $(seq 100); do
 	ip netns exec "$NS" etcdctl --endpoints "$EP" endpoint health >/dev/null 2>&1 && break
 	sleep 0.1
 done
-printf 'apiVersion: projectcalico.org/v3\nkind: CalicoAPIConfig\nmetadata: {}\nspec: {etcdEndpoints: "%s"}\n' "$EP" >"$W/etcd.cfg"
+mkdir "$W/state"	# the daemon's last-known-good copy, not the host's
+printf 'apiVersion: projectcalico.org/v3\nkind: CalicoAPIConfig\nmetadata: {}\nspec: {etcdEndpoints: "%s", datastoreDir: "%s"}\n' "$EP" "$W/state" >"$W/etcd.cfg"
 in_ns() { ip netns exec "$NS" "$@"; }
 in_ns "$BIN" -c "$W/etcd.cfg" apply -f "$W/in" >/dev/null
 

@@ -185,13 +185,18 @@ int sync_node(struct ctx *ctx, struct node_input *in, bool full)
 	struct nft_table *t = NULL;
 	struct timespec t0, t1, t2;
 	struct confirm armed, *c = in->armed;
+	/* Armed by a write verb: the store changed, so there is something to
+	 * put back at the deadline even if this sync fails (a daemon owning
+	 * the table takes the change from the store, and the old version
+	 * back). */
+	bool stored = c != NULL;
 	int r;
 
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	r = node_table(ctx, in, &t, &st);
 	if (r < 0) {
 		if (c)
-			confirm_done(c, false);
+			confirm_done(c, stored);
 		return r;
 	}
 	if (!c && in->confirm_within) {
@@ -218,7 +223,7 @@ int sync_node(struct ctx *ctx, struct node_input *in, bool full)
 		printf("  load and compile %.1f ms, read back, diff and commit %.1f ms\n",
 		       ms(&t0, &t1), ms(&t1, &t2));
 	if (c)
-		confirm_done(c, r >= 0);
+		confirm_done(c, r >= 0 || stored);
 	nft_table_free(t);
 	return r;
 }

@@ -109,6 +109,23 @@ else
 	tap FAIL "a new daemon adopts the table and goes on"
 	sed 's/^/# /' "$T/daemon2.log"
 fi
+# apply --confirm-within while the daemon owns the table: the command's own
+# sync cannot commit, but the daemon takes the change from the store; no
+# confirm comes, the helper puts the store back, and the daemon follows.
+printf 'apiVersion: projectcalico.org/v3\nkind: GlobalNetworkPolicy\nmetadata: {name: unconfirmed}\nspec: {ingress: [{action: Allow, protocol: TCP, destination: {ports: [7777]}}]}\n' >"$T/u.yaml"
+nm apply --confirm-within 3s -f "$T/u.yaml" >"$T/u.out" 2>&1
+if until_ok 3 has_rule "policy unconfirmed ingress rule 0" && nm confirm --status | grep -q '^pending'; then
+	tap OK "apply --confirm-within under the daemon: the daemon commits the change, a rollback awaits"
+else
+	tap FAIL "apply --confirm-within under the daemon: the daemon commits the change, a rollback awaits"
+	sed 's/^/# /' "$T/u.out"
+fi
+if until_ok 8 sh -c '! nft list table inet nftmgr | grep -q "policy unconfirmed "' &&
+   ! nm get gnp unconfirmed >/dev/null 2>&1 && has_rule "policy allow-8080 ingress rule 0"; then
+	tap OK "  ... not confirmed: the store is put back and the daemon takes the policy out again"
+else
+	tap FAIL "  ... not confirmed: the store is put back and the daemon takes the policy out again"
+fi
 kill -TERM "$pid"
 wait "$pid"
 # Type=notify: READY=1 once the table is committed, then STATUS= lines.

@@ -13,8 +13,9 @@
  * enforced does not depend on what came before.
  *
  * After a commit the resources are also written to a last-known-good copy
- * in the state directory (at most every LKG_DELAY_MS, and at stop), which
- * 'sync --boot' commits before the network, and so etcd, is up.
+ * in the state directory (by a forked child, at most every LKG_DELAY_MS,
+ * and at stop), which 'sync --boot' commits before the network, and so
+ * etcd, is up.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -23,6 +24,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
+#include <sys/wait.h>
 #include <unistd.h>
 #include <systemd/sd-daemon.h>
 
@@ -229,30 +232,28 @@ static int fsync_dir(const char *path)
 
 /* The resources of the last commit, written whole beside the copy,
  * fsynced and renamed over it: a crash leaves the old copy or the new.
- * Nothing when the state directory does not exist. */
-static void lkg_write(struct daemon *d)
+ * Returns 0 or a negative errno (-ENOENT: no state directory). */
+static int lkg_write_file(const char *path, struct resource *const *v, size_t n)
 {
-	const char *path = ds_lkg_path(d->ds);
-	struct resource **v = NULL;
 	char *tmp = NULL;
-	FILE *f = NULL;
-	size_t n = 0;
-	int fd = -1, r = -ENOMEM;
+	FILE *f;
+	int fd, r;
 
-	d->lkg_dirty = false;
-	d->lkg_due = mono_ms() + LKG_DELAY_MS;
-	if (!path || asprintf(&tmp, "%s.tmp", path) < 0 || !(v = cache_resources(d, &n)))
-		goto out;
+	if (asprintf(&tmp, "%s.tmp", path) < 0)
+		return -ENOMEM;
 	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
 	if (fd < 0) {
 		r = -errno;
-		goto out;
+		free(tmp);
+		return r;
 	}
 	f = fdopen(fd, "w");
 	if (!f) {
 		r = -errno;
 		close(fd);
-		goto out;
+		unlink(tmp);
+		free(tmp);
+		return r;
 	}
 	r = resources_write_yaml(v, n, f);
 	if (r == 0 && (fflush(f) != 0 || fsync(fileno(f)) < 0))
@@ -265,15 +266,77 @@ static void lkg_write(struct daemon *d)
 		r = fsync_dir(path);
 	if (r < 0)
 		unlink(tmp);
-out:
+	free(tmp);
+	return r;
+}
+
+static void lkg_report(const char *path, int r, size_t n)
+{
 	if (r == -ENOENT)
-		logp(6, "no state directory for %s: no last-known-good copy", path ? path : "?");
+		logp(6, "no state directory for %s: no last-known-good copy", path);
 	else if (r < 0)
-		logp(4, "cannot write the last-known-good copy %s: %s", path ? path : "?",
-		     strerror(-r));
+		logp(4, "cannot write the last-known-good copy %s: %s", path, strerror(-r));
 	else
 		logp(7, "last-known-good copy written: %zu resources", n);
-	free(tmp);
+}
+
+/* Reaps the writer; with wait, waits for it. */
+static void lkg_reap(struct daemon *d, bool wait)
+{
+	int status;
+	pid_t p;
+
+	if (!d->lkg_pid)
+		return;
+	p = waitpid(d->lkg_pid, &status, wait ? 0 : WNOHANG);
+	if (p == 0)
+		return;
+	d->lkg_pid = 0;
+	/* the child's exit status is the errno it met */
+	if (p > 0 && WIFEXITED(status) && WEXITSTATUS(status))
+		lkg_report(ds_lkg_path(d->ds), -WEXITSTATUS(status), 0);
+}
+
+/* Writing W-big's copy takes a few hundred milliseconds, which the daemon's
+ * loop must not wait for: a forked child writes it from its copy of the
+ * cache (a consistent snapshot, for free) and exits; the daemon reaps it.
+ * At stop (sync), the daemon writes it itself. */
+static void lkg_write(struct daemon *d, bool sync)
+{
+	const char *path = ds_lkg_path(d->ds);
+	struct resource **v = NULL;
+	size_t n = 0;
+	pid_t pid;
+	int r;
+
+	if (!path || d->lkg_pid)
+		return;
+	d->lkg_dirty = false;
+	d->lkg_due = mono_ms() + LKG_DELAY_MS;
+	v = cache_resources(d, &n);
+	if (!v) {
+		lkg_report(path, -ENOMEM, 0);
+		return;
+	}
+	if (sync) {
+		lkg_report(path, lkg_write_file(path, v, n), n);
+		free(v);
+		return;
+	}
+	fflush(NULL);
+	pid = fork();
+	if (pid == 0) {
+		/* behind the daemon's own work on a busy node */
+		(void)setpriority(PRIO_PROCESS, 0, 10);
+		r = lkg_write_file(path, v, n);
+		_exit(r < 0 ? (-r & 0xff) : 0);
+	}
+	if (pid < 0) {
+		lkg_report(path, lkg_write_file(path, v, n), n);
+	} else {
+		d->lkg_pid = (int)pid;
+		logp(7, "writing the last-known-good copy: %zu resources (pid %d)", n, (int)pid);
+	}
 	free(v);
 }
 
@@ -281,7 +344,7 @@ out:
  * the last commit went through). */
 static bool lkg_due(const struct daemon *d, const struct pending *p)
 {
-	return d->lkg_dirty && d->lkg_ok && !p->any && mono_ms() >= d->lkg_due;
+	return d->lkg_dirty && d->lkg_ok && !p->any && !d->lkg_pid && mono_ms() >= d->lkg_due;
 }
 
 /* Waits for a signal or the end of the backoff, which then grows. */
@@ -355,6 +418,8 @@ static int lkg_wait(const struct daemon *d, const struct pending *p, int wait)
 	uint64_t now = mono_ms();
 	int w;
 
+	if (d->lkg_pid)		/* reap the writer soon */
+		return wait < 100 ? wait : 100;
 	if (!d->lkg_dirty || !d->lkg_ok || p->any)
 		return wait;
 	w = d->lkg_due > now ? (int)(d->lkg_due - now) : 0;
@@ -444,10 +509,12 @@ void daemon_run_etcd(struct daemon *d)
 			(void)commit_cache(d, WHY_RESYNC);
 			next_resync = mono_ms() + RESYNC_MS;
 		}
+		lkg_reap(d, false);
 		if (lkg_due(d, &p))
-			lkg_write(d);
+			lkg_write(d, false);
 	}
 	/* stopping: what was committed last, even if not yet due */
+	lkg_reap(d, true);
 	if (d->lkg_dirty && d->lkg_ok && !p.any)
-		lkg_write(d);
+		lkg_write(d, true);
 }

@@ -12,7 +12,7 @@
 #define ETCD_SETTLE_MS	5	/* etcd: quiet time after the last event ... */
 #define ETCD_MAX_WAIT_MS 100	/* ... but never longer than this after the first */
 #define RESYNC_MS	60000	/* drift repair */
-#define LKG_DELAY_MS	5000	/* etcd: the last-known-good copy, at most this often */
+#define LKG_DELAY_MS	30000	/* etcd: the last-known-good copy, at most this often */
 #define WATCH_IDLE_S	660	/* above etcd's 10 min progress interval */
 #define BACKOFF_MIN_MS	200
 #define BACKOFF_MAX_MS	5000
@@ -57,6 +57,7 @@ struct daemon {
 	bool lkg_dirty;		/* a commit since the copy was written */
 	bool lkg_ok;		/* the cache is what was committed last */
 	uint64_t lkg_due;	/* not before (monotonic ms) */
+	int lkg_pid;		/* the child writing it, 0 if none */
 };
 
 __attribute__((format(printf, 2, 3)))

@@ -53,33 +53,37 @@ static int check_existence(struct datastore *ds, struct resource_list *l,
 
 		if (e >= 0 && ds_stamp(r, old) < 0)
 			e = -ENOMEM;
-		if (e == 1 && undo && !old && !(m == WRITE_CREATE && skip_exists)) {
-			fprintf(stderr, "Failed to %s '%s' resource %s: its stored version cannot "
-				"be read, so it could not be put back\n", verbs[m][0], kind, r->name);
-			return -1;
-		}
-		if (undo && e == 1 && !(m == WRITE_CREATE && skip_exists))
-			undo->put[undo->n_put++] = old;
-		else
-			resource_free(old);
-		if (undo && e == 0)
-			undo->del[undo->n_del++] = r;
 		if (e < 0) {
+			resource_free(old);
 			fprintf(stderr, "Failed to %s '%s' resource %s: %s\n",
 				verbs[m][0], kind, r->name, strerror(-e));
 			return -1;
 		}
 		if (m == WRITE_CREATE && e == 1 && skip_exists) {
+			resource_free(old);
 			revs[i] = -1;
 			continue;
 		}
 		if ((m == WRITE_CREATE && e == 1) || (m == WRITE_REPLACE && e == 0)) {
+			resource_free(old);
 			fprintf(stderr, "Failed to %s any '%s' resources: resource %s: %s(%s%s%s)\n",
 				verbs[m][0], kind, e ? "already exists" : "does not exist",
 				kind, r->namespace ? r->namespace : "",
 				r->namespace ? "/" : "", r->name);
 			return -1;
 		}
+		if (undo && e == 1 && !old) {
+			fprintf(stderr, "Failed to %s '%s' resource %s: its stored version cannot "
+				"be read, so it could not be put back\n", verbs[m][0], kind, r->name);
+			return -1;
+		}
+		/* what a rollback puts back: the old version, or no resource */
+		if (undo && e == 1)
+			undo->put[undo->n_put++] = old;
+		else
+			resource_free(old);
+		if (undo && e == 0)
+			undo->del[undo->n_del++] = r;
 		todo++;
 	}
 	return todo;

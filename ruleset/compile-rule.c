@@ -68,8 +68,8 @@ static int addrs_add(struct addrs *a, const struct cidr *x)
 	return 0;
 }
 
-/* A destination named port resolved to one number: the endpoints that
- * give the name that number. */
+/* A named port resolved to one number: the endpoints that give the name
+ * that number. */
 struct named_variant {
 	const char *name;
 	uint8_t proto;		/* 0: any */
@@ -536,7 +536,7 @@ static void rule_addrs_fill(struct cctx *c, const struct rule *r,
 
 static int compile_rule(struct cctx *c, const struct rule *r, unsigned idx,
 			const char *pol_ns, const struct named_variant *nv,
-			struct crule out[2])
+			const struct named_variant *snv, struct crule out[2])
 {
 	struct rule_addrs a = { 0 };
 	bool has[2], agnostic;
@@ -549,6 +549,12 @@ static int compile_rule(struct cctx *c, const struct rule *r, unsigned idx,
 		addrs_free(&a.dsel[0]);
 		addrs_free(&a.dsel[1]);
 		resolve_named(c, &r->dst, r->dst.selector, pol_ns, nv, a.dsel);
+	}
+	if (snv) {
+		/* the same on the source side */
+		addrs_free(&a.ssel[0]);
+		addrs_free(&a.ssel[1]);
+		resolve_named(c, &r->src, r->src.selector, pol_ns, snv, a.ssel);
 	}
 	for (int k = 0; k < 2; k++)
 		has[k] = a.snets[k].constrained || a.dnets[k].constrained ||
@@ -610,15 +616,17 @@ static void crule_normalise(struct crule *r)
 	}
 }
 
-/* A rule as compiled: itself, or, when its destination has named ports,
- * one rule for its numeric ports and one per number a name resolves to
- * (named ports are per endpoint, as Calico resolves them). Each variant
- * is a shallow copy whose dst.ports point into the variant. */
+/* A rule as compiled: itself, or, when its destination or source has
+ * named ports, one rule for its numeric ports and one per number a name
+ * resolves to (named ports are per endpoint, as Calico resolves them),
+ * the two sides crossed. Each variant is a shallow copy whose port lists
+ * point into the variant (port, sport) or at arrays it owns. */
 struct variant {
 	struct rule rule;
-	struct named_variant nv;
-	struct port port;
-	struct port *numeric;
+	struct named_variant nv;	/* destination */
+	struct named_variant snv;	/* source */
+	struct port port, sport;
+	struct port *numeric, *snumeric;
 };
 
 struct variants {
@@ -626,7 +634,20 @@ struct variants {
 	size_t n;
 };
 
-static struct variant *variant_add(struct cctx *c, struct variants *vs, const struct rule *r)
+static struct port *ports_dup(struct cctx *c, const struct port *p, size_t n)
+{
+	struct port *v = p ? malloc((n ? n : 1) * sizeof(*v)) : NULL;
+
+	if (p && !v)
+		c->err = -ENOMEM;
+	if (v)
+		memcpy(v, p, n * sizeof(*v));
+	return v;
+}
+
+/* A copy of base in vs, with arrays of its own. */
+static struct variant *variant_add(struct cctx *c, struct variants *vs,
+				   const struct variant *base)
 {
 	struct variant *v = realloc(vs->v, (vs->n + 1) * sizeof(*v));
 
@@ -636,13 +657,33 @@ static struct variant *variant_add(struct cctx *c, struct variants *vs, const st
 	}
 	vs->v = v;
 	v = &v[vs->n++];
-	*v = (struct variant){ .rule = *r };
+	*v = *base;
+	v->numeric = ports_dup(c, base->numeric, base->rule.dst.n_ports);
+	v->snumeric = ports_dup(c, base->snumeric, base->rule.src.n_ports);
+	if (base->numeric)
+		v->rule.dst.ports = v->numeric;
+	if (base->snumeric)
+		v->rule.src.ports = v->snumeric;
 	return v;
 }
 
-static void named_variants(struct cctx *c, const struct rule *r, const struct port *p,
-			   struct variants *vs)
+static void variants_free(struct variants *vs)
 {
+	for (size_t i = 0; i < vs->n; i++) {
+		free(vs->v[i].numeric);
+		free(vs->v[i].snumeric);
+	}
+	free(vs->v);
+	*vs = (struct variants){ 0 };
+}
+
+/* One variant of base per number the name p has on some endpoint (none
+ * twice among those from vs->v[first] on). */
+static void named_variants(struct cctx *c, const struct variant *base, const struct port *p,
+			   bool src, struct variants *vs, size_t first)
+{
+	const struct rule *r = &base->rule;
+
 	c->used_eps = true;
 	for (size_t i = 0; i < c->n_res; i++) {
 		const struct resource *e = c->res[i];
@@ -658,54 +699,101 @@ static void named_variants(struct cctx *c, const struct rule *r, const struct po
 
 			if (strcmp(np->name, p->name) || (nv.proto && np->protocol.num != nv.proto))
 				continue;
-			for (size_t k = 0; k < vs->n; k++)
-				seen |= vs->v[k].nv.name && strcmp(vs->v[k].nv.name, nv.name) == 0 &&
-					vs->v[k].nv.port == nv.port;
-			if (seen || !(v = variant_add(c, vs, r)))
+			for (size_t k = first; k < vs->n; k++) {
+				const struct named_variant *o = src ? &vs->v[k].snv : &vs->v[k].nv;
+
+				seen |= o->name && strcmp(o->name, nv.name) == 0 && o->port == nv.port;
+			}
+			if (seen || !(v = variant_add(c, vs, base)))
 				continue;
-			v->nv = nv;
+			if (src)
+				v->snv = nv;
+			else
+				v->nv = nv;
+		}
+	}
+}
+
+/* base's variants for one side's ports, added to vs. */
+static void side_variants(struct cctx *c, const struct variant *base, bool src,
+			  struct variants *vs)
+{
+	const struct entity *e = src ? &base->rule.src : &base->rule.dst;
+	size_t named = 0, first = vs->n;
+
+	for (size_t i = 0; i < e->n_ports; i++)
+		named += e->ports[i].name != NULL;
+	if (!named) {
+		variant_add(c, vs, base);
+		return;
+	}
+	if (named < e->n_ports) {
+		struct variant *v = variant_add(c, vs, base);
+		struct port *numeric = calloc(e->n_ports, sizeof(*numeric));
+		size_t k = 0;
+
+		if (!numeric) {
+			c->err = -ENOMEM;
+		} else if (v) {
+			for (size_t i = 0; i < e->n_ports; i++)
+				if (!e->ports[i].name)
+					numeric[k++] = e->ports[i];
+			if (src) {
+				v->snumeric = numeric;
+				v->rule.src.ports = numeric;
+				v->rule.src.n_ports = k;
+			} else {
+				v->numeric = numeric;
+				v->rule.dst.ports = numeric;
+				v->rule.dst.n_ports = k;
+			}
+			numeric = NULL;
+		}
+		free(numeric);
+	}
+	for (size_t i = 0; i < e->n_ports; i++)
+		if (e->ports[i].name)
+			named_variants(c, base, &e->ports[i], src, vs, first);
+}
+
+/* Points each named variant's port list at its own number (only once the
+ * array stopped moving). */
+static void variants_fix(struct variants *vs)
+{
+	for (size_t i = 0; i < vs->n; i++) {
+		struct variant *v = &vs->v[i];
+
+		if (v->nv.name) {
+			v->port = (struct port){ .min = v->nv.port, .max = v->nv.port };
+			v->rule.dst.ports = &v->port;
+			v->rule.dst.n_ports = 1;
+		}
+		if (v->snv.name) {
+			v->sport = (struct port){ .min = v->snv.port, .max = v->snv.port };
+			v->rule.src.ports = &v->sport;
+			v->rule.src.n_ports = 1;
 		}
 	}
 }
 
 static void rule_variants(struct cctx *c, const struct rule *r, struct variants *vs)
 {
-	size_t named = 0;
+	struct variant base = { .rule = *r };
+	struct variants dst = { 0 };
+	bool src_named = false;
 
-	for (size_t i = 0; i < r->dst.n_ports; i++)
-		named += r->dst.ports[i].name != NULL;
-	if (!named) {
-		variant_add(c, vs, r);
+	for (size_t i = 0; i < r->src.n_ports; i++)
+		src_named |= r->src.ports[i].name != NULL;
+	side_variants(c, &base, false, src_named ? &dst : vs);
+	if (!src_named) {
+		variants_fix(vs);
 		return;
 	}
-	if (named < r->dst.n_ports) {
-		struct variant *v = variant_add(c, vs, r);
-
-		if (v && !(v->numeric = calloc(r->dst.n_ports, sizeof(*v->numeric))))
-			c->err = -ENOMEM;
-		if (v && v->numeric) {
-			size_t k = 0;
-
-			for (size_t i = 0; i < r->dst.n_ports; i++)
-				if (!r->dst.ports[i].name)
-					v->numeric[k++] = r->dst.ports[i];
-			v->rule.dst.ports = v->numeric;
-			v->rule.dst.n_ports = k;
-		}
-	}
-	for (size_t i = 0; i < r->dst.n_ports; i++)
-		if (r->dst.ports[i].name)
-			named_variants(c, r, &r->dst.ports[i], vs);
-	/* point each named variant's port list at its own number */
-	for (size_t i = 0; i < vs->n; i++) {
-		struct variant *v = &vs->v[i];
-
-		if (!v->nv.name)
-			continue;
-		v->port = (struct port){ .min = v->nv.port, .max = v->nv.port };
-		v->rule.dst.ports = &v->port;
-		v->rule.dst.n_ports = 1;
-	}
+	variants_fix(&dst);
+	for (size_t i = 0; i < dst.n && c->err == 0; i++)
+		side_variants(c, &dst.v[i], true, vs);
+	variants_fix(vs);
+	variants_free(&dst);
 }
 
 /* Adjacent compiled rules that differ in one address list become one;
@@ -751,14 +839,13 @@ static void fill_chain(struct cctx *c, struct nft_chain *ch, const struct rule *
 		rule_variants(c, &rules[i], &vs);
 		for (size_t v = 0; v < vs.n && c->err == 0; v++) {
 			int k = compile_rule(c, &vs.v[v].rule, (unsigned)i, pol_ns,
-					     vs.v[v].nv.name ? &vs.v[v].nv : NULL, out);
+					     vs.v[v].nv.name ? &vs.v[v].nv : NULL,
+					     vs.v[v].snv.name ? &vs.v[v].snv : NULL, out);
 
 			for (int j = 0; j < k; j++)
 				emitter_take(&em, &out[j]);
 		}
-		for (size_t v = 0; v < vs.n; v++)
-			free(vs.v[v].numeric);
-		free(vs.v);
+		variants_free(&vs);
 	}
 	if (em.have) {
 		emit(c, ch, &em.pending, what, name, dir);

@@ -170,41 +170,11 @@ static const char *verdict_name(int32_t v)
 	}
 }
 
-static int on_event(const struct nl_trace_event *ev, void *data)
+/* One event of our table into the packet's lines and verdict. */
+static void record(struct tracer *tr, struct pkt *p, const struct nl_trace_event *ev)
 {
-	struct tracer *tr = data;
-	struct pkt *p = pkt_get(tr, ev->id);
 	const char *what, *v;
 
-	if (!p)
-		return -1;
-	/* The kernel derives the id from the packet buffer's address, which
-	 * the next packet may reuse: the marking rule is where each starts. */
-	if (p->seen && strcmp(ev->table, tr->marker) == 0) {
-		flush(tr, p);
-		if (tr->count && tr->done >= tr->count)
-			return -1;
-		p = pkt_get(tr, ev->id);
-		if (!p)
-			return -1;
-	}
-	p->seen = true;
-	clock_gettime(CLOCK_MONOTONIC, &p->last);
-	/* the headers of the first event that has them, from any table */
-	if (!p->l3_len && ev->l3_len) {
-		memcpy(p->l3, ev->l3, ev->l3_len);
-		p->l3_len = ev->l3_len;
-		memcpy(p->l4, ev->l4, ev->l4_len);
-		p->l4_len = ev->l4_len;
-		p->nfproto = ev->nfproto;
-	}
-	if (ev->iif[0])
-		memcpy(p->iif, ev->iif, sizeof(p->iif));
-	if (ev->oif[0])
-		memcpy(p->oif, ev->oif, sizeof(p->oif));
-	if (strcmp(ev->table, tr->table) != 0)
-		return 0;
-	p->ours = true;
 	switch (ev->type) {
 	case NFT_TRACETYPE_RULE:
 		/* the end of a chain's rules, reported as a rule without one */
@@ -238,6 +208,43 @@ static int on_event(const struct nl_trace_event *ev, void *data)
 			p->dropped = true;
 		break;
 	}
+}
+
+static int on_event(const struct nl_trace_event *ev, void *data)
+{
+	struct tracer *tr = data;
+	struct pkt *p = pkt_get(tr, ev->id);
+
+	if (!p)
+		return -1;
+	/* The kernel derives the id from the packet buffer's address, which
+	 * the next packet may reuse: the marking rule is where each starts. */
+	if (p->seen && strcmp(ev->table, tr->marker) == 0) {
+		flush(tr, p);
+		if (tr->count && tr->done >= tr->count)
+			return -1;
+		p = pkt_get(tr, ev->id);
+		if (!p)
+			return -1;
+	}
+	p->seen = true;
+	clock_gettime(CLOCK_MONOTONIC, &p->last);
+	/* the headers of the first event that has them, from any table */
+	if (!p->l3_len && ev->l3_len) {
+		memcpy(p->l3, ev->l3, ev->l3_len);
+		p->l3_len = ev->l3_len;
+		memcpy(p->l4, ev->l4, ev->l4_len);
+		p->l4_len = ev->l4_len;
+		p->nfproto = ev->nfproto;
+	}
+	if (ev->iif[0])
+		memcpy(p->iif, ev->iif, sizeof(p->iif));
+	if (ev->oif[0])
+		memcpy(p->oif, ev->oif, sizeof(p->oif));
+	if (strcmp(ev->table, tr->table) != 0)
+		return 0;
+	p->ours = true;
+	record(tr, p, ev);
 	if (p->dropped) {
 		flush(tr, p);
 		if (tr->count && tr->done >= tr->count)

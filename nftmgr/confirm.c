@@ -372,6 +372,33 @@ static void usage(FILE *f, const char *prog)
 		prog);
 }
 
+/* Sends req to the helper guarding table and reads its one-line reply.
+ * Returns 1 with the reply, 0 when no helper listens, or -errno. */
+static int ask_helper(const char *table, const char *req, char *reply, size_t len)
+{
+	struct sockaddr_un sa;
+	socklen_t salen = sock_addr(table, &sa);
+	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0), r = 1;
+	size_t got = 0;
+	ssize_t n;
+
+	if (fd < 0)
+		return -errno;
+	if (connect(fd, (struct sockaddr *)&sa, salen) < 0 || write(fd, req, strlen(req)) < 0) {
+		r = errno == ECONNREFUSED || errno == ENOENT ? 0 : -errno;
+		close(fd);
+		return r;
+	}
+	/* A rollback takes one transaction; a minute is plenty. */
+	(void)setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &(struct timeval){ .tv_sec = 60 },
+			 sizeof(struct timeval));
+	while (got < len - 1 && (n = read(fd, reply + got, len - 1 - got)) > 0)
+		got += (size_t)n;
+	close(fd);
+	reply[got] = '\0';
+	return got ? 1 : -ETIMEDOUT;
+}
+
 int cmd_confirm(struct ctx *ctx, int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -382,11 +409,7 @@ int cmd_confirm(struct ctx *ctx, int argc, char **argv)
 	};
 	const char *req = "confirm\n", *table;
 	char reply[REPLY_MAX];
-	struct sockaddr_un sa;
-	socklen_t salen;
-	size_t got = 0;
-	ssize_t n;
-	int c, fd;
+	int c, r;
 
 	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
 		if (c == 'r')
@@ -401,33 +424,17 @@ int cmd_confirm(struct ctx *ctx, int argc, char **argv)
 	if (optind != argc)
 		return usage(stderr, ctx->prog), EXIT_USAGE;
 	table = table_name(ctx);
-	salen = sock_addr(table, &sa);
-	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	if (fd < 0 || connect(fd, (struct sockaddr *)&sa, salen) < 0) {
-		if (fd >= 0 && (errno == ECONNREFUSED || errno == ENOENT)) {
-			printf("No commit to table inet %s awaits confirmation\n", table);
-			close(fd);
-			return strcmp(req, "status\n") == 0 ? EXIT_OK : EXIT_FAIL;
-		}
-		fprintf(stderr, "Cannot reach the confirmation helper: %s\n", strerror(errno));
-		if (fd >= 0)
-			close(fd);
-		return EXIT_FAIL;
+	r = ask_helper(table, req, reply, sizeof(reply));
+	if (r == 0) {
+		printf("No commit to table inet %s awaits confirmation\n", table);
+		return strcmp(req, "status\n") == 0 ? EXIT_OK : EXIT_FAIL;
 	}
-	if (write(fd, req, strlen(req)) < 0) {
-		fprintf(stderr, "Cannot reach the confirmation helper: %s\n", strerror(errno));
-		close(fd);
-		return EXIT_FAIL;
-	}
-	/* A rollback takes one transaction; a minute is plenty. */
-	(void)setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &(struct timeval){ .tv_sec = 60 },
-			 sizeof(struct timeval));
-	while (got < sizeof(reply) - 1 && (n = read(fd, reply + got, sizeof(reply) - 1 - got)) > 0)
-		got += (size_t)n;
-	close(fd);
-	reply[got] = '\0';
-	if (!got) {
+	if (r == -ETIMEDOUT) {
 		fprintf(stderr, "The confirmation helper did not answer\n");
+		return EXIT_FAIL;
+	}
+	if (r < 0) {
+		fprintf(stderr, "Cannot reach the confirmation helper: %s\n", strerror(-r));
 		return EXIT_FAIL;
 	}
 	fputs(reply, strncmp(reply, "refused", 7) == 0 || strncmp(reply, "rollback failed", 15) == 0

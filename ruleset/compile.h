@@ -87,6 +87,36 @@ bool match_eq(const struct nft_match *a, const struct nft_match *b);
 /* merge.c: nftablesMergeAllowPolicies */
 void merge_allow_runs(struct cctx *c, struct nft_chain *ch, size_t from);
 void sets_prune(struct cctx *c);
+/* A named port resolved to one number: the endpoints that give the name
+ * that number. */
+struct named_variant {
+	const char *name;
+	uint8_t proto;		/* 0: any */
+	uint16_t port;
+};
+
+/* A rule as compiled: itself, or, when its destination or source has
+ * named ports, one rule for its numeric ports and one per number a name
+ * resolves to (named ports are per endpoint, as Calico resolves them),
+ * the two sides crossed. Each variant is a shallow copy whose port lists
+ * point into the variant (port, sport) or at arrays it owns. */
+struct variant {
+	struct rule rule;
+	struct named_variant nv;	/* destination */
+	struct named_variant snv;	/* source */
+	struct port port, sport;
+	struct port *numeric, *snumeric;
+};
+
+struct variants {
+	struct variant *v;
+	size_t n;
+};
+
+/* variants.c: a rule's variants (vs is the caller's: variants_free()). */
+void rule_variants(struct cctx *c, const struct rule *r, struct variants *vs);
+void variants_free(struct variants *vs);
+
 /* memo.c: policy chains of the previous compile, reused when neither the
  * policy nor anything else it could depend on changed; endpoints count
  * only for the chains that read them (c->used_eps). */

@@ -16,7 +16,7 @@
 #include <stdint.h>
 #include <sys/types.h>
 
-#include "ruleset.h"
+#include "resource.h"
 
 #define ETCD_MAX_RESPONSE	(64u << 20)	/* one unary answer or watch message */
 #define ETCD_MAX_KEYS		1000000u	/* one listing */

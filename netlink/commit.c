@@ -119,34 +119,34 @@ void put_table(struct tx *tx, const char *name, uint16_t type, uint32_t flags)
 	end_msg(tx);
 }
 
-static uint32_t key_type(enum nft_key k)
+static uint32_t key_type(enum model_key k)
 {
 	switch (k) {
-	case NFT_KEY_IPV4:
+	case MODEL_KEY_IPV4:
 		return TYPE_IPADDR;
-	case NFT_KEY_IPV6:
+	case MODEL_KEY_IPV6:
 		return TYPE_IP6ADDR;
-	case NFT_KEY_PORT:
+	case MODEL_KEY_PORT:
 		return TYPE_INET_SERVICE;
-	case NFT_KEY_PROTO_PORT:
+	case MODEL_KEY_PROTO_PORT:
 		return TYPE_INET_PROTO << 6 | TYPE_INET_SERVICE;
-	case NFT_KEY_IFNAME:
+	case MODEL_KEY_IFNAME:
 		return TYPE_IFNAME;
 	}
 	return 0;
 }
 
-uint32_t key_len(enum nft_key k)
+uint32_t key_len(enum model_key k)
 {
 	static const uint32_t len[] = {
-		[NFT_KEY_IPV4] = 4, [NFT_KEY_IPV6] = 16, [NFT_KEY_PORT] = 2,
-		[NFT_KEY_PROTO_PORT] = 8, [NFT_KEY_IFNAME] = 16,
+		[MODEL_KEY_IPV4] = 4, [MODEL_KEY_IPV6] = 16, [MODEL_KEY_PORT] = 2,
+		[MODEL_KEY_PROTO_PORT] = 8, [MODEL_KEY_IFNAME] = 16,
 	};
 
 	return len[k];
 }
 
-struct nftnl_set *set_new(const char *table, const struct nft_set *s,
+struct nftnl_set *set_new(const char *table, const struct model_set *s,
 				 uint32_t id)
 {
 	struct nftnl_set *ns = nftnl_set_alloc();
@@ -166,22 +166,22 @@ struct nftnl_set *set_new(const char *table, const struct nft_set *s,
 	nftnl_set_set_u32(ns, NFTNL_SET_KEY_LEN, key_len(s->key));
 	if (s->interval)
 		flags |= NFT_SET_INTERVAL;
-	if (s->key == NFT_KEY_IFNAME) {
+	if (s->key == MODEL_KEY_IFNAME) {
 		flags |= NFT_SET_MAP;
 		nftnl_set_set_u32(ns, NFTNL_SET_DATA_TYPE, NFT_DATA_VERDICT);
 		nftnl_set_set_u32(ns, NFTNL_SET_DATA_LEN, 0);
 	}
-	if (s->key == NFT_KEY_PROTO_PORT)
+	if (s->key == MODEL_KEY_PROTO_PORT)
 		flags |= NFT_SET_CONCAT;
 	nftnl_set_set_u32(ns, NFTNL_SET_FLAGS, flags);
-	if (s->key == NFT_KEY_PROTO_PORT) {
+	if (s->key == MODEL_KEY_PROTO_PORT) {
 		uint8_t fields[2] = { 1, 2 };
 
 		nftnl_set_set_data(ns, NFTNL_SET_DESC_CONCAT, fields, sizeof(fields));
 	}
 	/* nft records the key byte order for itself (2 = big endian). */
 	nftnl_udata_put_u32(u, NFTNL_UDATA_SET_KEYBYTEORDER,
-			    s->key == NFT_KEY_IFNAME ? 1 : 2);
+			    s->key == MODEL_KEY_IFNAME ? 1 : 2);
 	nftnl_set_set_data(ns, NFTNL_SET_USERDATA, nftnl_udata_buf_data(u),
 			   nftnl_udata_buf_len(u));
 	nftnl_udata_buf_free(u);
@@ -217,17 +217,17 @@ int elem_add(struct nftnl_set *ns, const void *key, uint32_t len,
 
 /* One element of the model as kernel elements: an interval is a start
  * and an end (exclusive) flagged INTERVAL_END. */
-static int elem_encode(struct nftnl_set *ns, const struct nft_set *s,
-		       const struct nft_elem *el)
+static int elem_encode(struct nftnl_set *ns, const struct model_set *s,
+		       const struct model_elem *el)
 {
 	uint8_t k[16] = { 0 };
 	size_t w;
 
 	switch (s->key) {
-	case NFT_KEY_IFNAME:
+	case MODEL_KEY_IFNAME:
 		memcpy(k, el->ifname, strnlen(el->ifname, 16));
 		return elem_add(ns, k, 16, 0, el->chain, el->jump);
-	case NFT_KEY_PROTO_PORT:
+	case MODEL_KEY_PROTO_PORT:
 		k[0] = el->lo[0];
 		k[4] = el->lo[1];
 		k[5] = el->lo[2];
@@ -249,7 +249,7 @@ static int elem_encode(struct nftnl_set *ns, const struct nft_set *s,
 	return elem_add(ns, k, (uint32_t)w, NFT_SET_ELEM_INTERVAL_END, NULL, false);
 }
 
-void put_set(struct tx *tx, const char *table, const struct nft_set *s,
+void put_set(struct tx *tx, const char *table, const struct model_set *s,
 		    uint32_t id)
 {
 	struct nftnl_set *ns = set_new(table, s, id);
@@ -292,13 +292,13 @@ void put_set(struct tx *tx, const char *table, const struct nft_set *s,
 	nftnl_set_free(ns);
 }
 
-void put_chain(struct tx *tx, const char *table, const struct nft_chain *ch)
+void put_chain(struct tx *tx, const char *table, const struct model_chain *ch)
 {
 	static const uint32_t hooks[] = {
-		[NFT_HOOK_PREROUTING] = NF_INET_PRE_ROUTING,
-		[NFT_HOOK_INPUT] = NF_INET_LOCAL_IN,
-		[NFT_HOOK_FORWARD] = NF_INET_FORWARD,
-		[NFT_HOOK_OUTPUT] = NF_INET_LOCAL_OUT,
+		[MODEL_HOOK_PREROUTING] = NF_INET_PRE_ROUTING,
+		[MODEL_HOOK_INPUT] = NF_INET_LOCAL_IN,
+		[MODEL_HOOK_FORWARD] = NF_INET_FORWARD,
+		[MODEL_HOOK_OUTPUT] = NF_INET_LOCAL_OUT,
 	};
 	struct nftnl_chain *c = nftnl_chain_alloc();
 	char what[300];
@@ -314,7 +314,7 @@ void put_chain(struct tx *tx, const char *table, const struct nft_chain *ch)
 	nftnl_chain_set_str(c, NFTNL_CHAIN_TABLE, table);
 	nftnl_chain_set_str(c, NFTNL_CHAIN_NAME, ch->name);
 	nftnl_chain_set_u32(c, NFTNL_CHAIN_FAMILY, NFPROTO_INET);
-	if (ch->hook != NFT_HOOK_NONE) {
+	if (ch->hook != MODEL_HOOK_NONE) {
 		nftnl_chain_set_u32(c, NFTNL_CHAIN_HOOKNUM, hooks[ch->hook]);
 		nftnl_chain_set_s32(c, NFTNL_CHAIN_PRIO, ch->prio);
 		nftnl_chain_set_str(c, NFTNL_CHAIN_TYPE, "filter");
@@ -330,25 +330,25 @@ void put_chain(struct tx *tx, const char *table, const struct nft_chain *ch)
 /* Test hook: NFTMGR_TEST_FAULT_RULE=<comment> turns that rule into a jump
  * to a chain that does not exist, so that the kernel refuses the batch
  * half-way (tests/netns/sync.sh). */
-static const struct nft_rule *fault(const struct nft_rule *r)
+static const struct model_rule *fault(const struct model_rule *r)
 {
-	static struct nft_rule bad;
+	static struct model_rule bad;
 	const char *want = getenv("NFTMGR_TEST_FAULT_RULE");
 
 	if (!want || !r->comment || strcmp(r->comment, want) != 0)
 		return r;
 	bad = *r;
-	bad.verdict = NFT_V_JUMP;
+	bad.verdict = MODEL_V_JUMP;
 	bad.target = (char *)"no-such-chain";
 	bad.mark_set = false;
 	return &bad;
 }
 
-void put_rules(struct tx *tx, const char *table, const struct nft_chain *ch,
+void put_rules(struct tx *tx, const char *table, const struct model_chain *ch,
 		      const struct nl_set_ids *ids)
 {
 	for (size_t i = 0; i < ch->n_rules && !tx->err; i++) {
-		const struct nft_rule *r = &ch->rules[i];
+		const struct model_rule *r = &ch->rules[i];
 		struct nftnl_rule *nr = nftnl_rule_alloc();
 		char what[300];
 		void *buf;
@@ -420,7 +420,7 @@ void put_end(struct tx *tx)
 /* The table whole: if it exists, declared with the flags it has (which
  * also adopts an orphaned persistent table of ours) and deleted; then
  * created with our flags, and everything in it. */
-static void build(struct tx *tx, const struct nft_table *t, uint32_t genid,
+static void build(struct tx *tx, const struct model_table *t, uint32_t genid,
 		  bool exists, uint32_t flags)
 {
 	struct nl_set_ids ids = { .t = t, .base = 1 };
@@ -618,7 +618,7 @@ static int attempt(struct mnl_socket *nl, const char *table, tx_build_fn fn, con
 	return r;
 }
 
-struct mnl_socket *nl_open(struct nl_commit_result *res)
+struct mnl_socket *nl_sock_open(struct nl_commit_result *res)
 {
 	struct mnl_socket *nl = mnl_socket_open2(NETLINK_NETFILTER, SOCK_CLOEXEC);
 	int e;
@@ -639,7 +639,7 @@ struct mnl_socket *nl_open(struct nl_commit_result *res)
 	return nl;
 }
 
-void nl_close(struct mnl_socket *nl)
+void nl_sock_close(struct mnl_socket *nl)
 {
 	if (nl)
 		mnl_socket_close(nl);
@@ -668,19 +668,19 @@ static void build_replace(struct tx *tx, const void *t, uint32_t genid, bool exi
 	build(tx, t, genid, exists, flags);
 }
 
-int nl_commit_replace_on(struct mnl_socket *nl, const struct nft_table *t,
+int nl_commit_replace_on(struct mnl_socket *nl, const struct model_table *t,
 			 struct nl_commit_result *res)
 {
 	return nl_transact(nl, t->name, build_replace, t, res);
 }
 
-int nl_commit_replace(const struct nft_table *t, struct nl_commit_result *res)
+int nl_commit_replace(const struct model_table *t, struct nl_commit_result *res)
 {
 	struct mnl_socket *nl;
 	int r;
 
 	*res = (struct nl_commit_result){ 0 };
-	nl = nl_open(res);
+	nl = nl_sock_open(res);
 	if (!nl)
 		return errno ? -errno : -EIO;
 	r = nl_commit_replace_on(nl, t, res);

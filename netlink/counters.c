@@ -83,7 +83,7 @@ int nl_counters(const char *table, struct nl_counter **ret, size_t *ret_n)
 {
 	struct nl_commit_result res = { 0 };
 	struct cctx_dump d = { .table = table };
-	struct mnl_socket *nl = nl_open(&res);
+	struct mnl_socket *nl = nl_sock_open(&res);
 	struct nftnl_rule *rule = nftnl_rule_alloc();
 	char buf[4096], *rbuf = malloc(1u << 17);
 	uint32_t seq = (uint32_t)time(NULL), portid;
@@ -133,7 +133,7 @@ out:
 	}
 	free(rbuf);
 	nftnl_rule_free(rule);
-	nl_close(nl);
+	nl_sock_close(nl);
 	return r;
 }
 

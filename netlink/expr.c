@@ -135,13 +135,13 @@ static void l4proto(struct rb *b, uint8_t proto, bool neg)
 }
 
 /* ip/ip6 saddr/daddr: a set lookup, or the prefix as nft compares it. */
-static void addr(struct rb *b, const struct nft_match *m)
+static void addr(struct rb *b, const struct model_match *m)
 {
 	uint32_t w = m->family == 4 ? 4 : 16;
-	uint32_t off = m->family == 4 ? (m->kind == NFT_M_SADDR ? 12 : 16) :
-					(m->kind == NFT_M_SADDR ? 8 : 24);
+	uint32_t off = m->family == 4 ? (m->kind == MODEL_M_SADDR ? 12 : 16) :
+					(m->kind == MODEL_M_SADDR ? 8 : 24);
 	uint32_t op = m->neg ? NFT_CMP_NEQ : NFT_CMP_EQ;
-	unsigned len = m->cidr.len;
+	unsigned len = m->prefix.len;
 
 	nfproto(b, m->family);
 	if (m->set) {
@@ -151,7 +151,7 @@ static void addr(struct rb *b, const struct nft_match *m)
 	}
 	if (len % 8 == 0) {
 		payload(b, NFT_PAYLOAD_NETWORK_HEADER, off, len / 8, NFT_REG_1);
-		cmp(b, op, m->cidr.addr, len / 8);
+		cmp(b, op, m->prefix.addr, len / 8);
 		return;
 	}
 	{
@@ -162,15 +162,15 @@ static void addr(struct rb *b, const struct nft_match *m)
 			mask[i / 8] |= (uint8_t)(0x80 >> (i % 8));
 		payload(b, NFT_PAYLOAD_NETWORK_HEADER, off, bytes, NFT_REG_1);
 		bitwise(b, mask, zero, bytes);
-		cmp(b, op, m->cidr.addr, bytes);
+		cmp(b, op, m->prefix.addr, bytes);
 	}
 }
 
-static void port(struct rb *b, const struct nft_match *m)
+static void port(struct rb *b, const struct model_match *m)
 {
 	uint16_t lo = htons(m->lo), hi = htons(m->hi);
 
-	payload(b, NFT_PAYLOAD_TRANSPORT_HEADER, m->kind == NFT_M_SPORT ? 0 : 2, 2,
+	payload(b, NFT_PAYLOAD_TRANSPORT_HEADER, m->kind == MODEL_M_SPORT ? 0 : 2, 2,
 		NFT_REG_1);
 	if (m->set)
 		lookup(b, m->set, m->neg, false);
@@ -180,7 +180,7 @@ static void port(struct rb *b, const struct nft_match *m)
 		range(b, m->neg, &lo, &hi, 2);
 }
 
-static void icmp(struct rb *b, const struct nft_match *m)
+static void icmp(struct rb *b, const struct model_match *m)
 {
 	uint8_t proto = m->family == 6 ? 58 : 1;
 
@@ -224,45 +224,45 @@ static void masked(struct rb *b, uint32_t mask, uint32_t value, bool neg)
 	cmp(b, neg ? NFT_CMP_NEQ : NFT_CMP_EQ, &value, 4);
 }
 
-static void ifname(struct rb *b, const struct nft_match *m)
+static void ifname(struct rb *b, const struct model_match *m)
 {
 	char buf[16] = { 0 };
 	size_t n = strlen(m->ifname);
 	bool wild = n && m->ifname[n - 1] == '*';
 
-	meta_load(b, m->kind == NFT_M_IIFNAME ? NFT_META_IIFNAME : NFT_META_OIFNAME);
+	meta_load(b, m->kind == MODEL_M_IIFNAME ? NFT_META_IIFNAME : NFT_META_OIFNAME);
 	if (n > 16)
 		n = 16;
 	memcpy(buf, m->ifname, wild ? n - 1 : n);
 	cmp(b, m->neg ? NFT_CMP_NEQ : NFT_CMP_EQ, buf, wild ? (uint32_t)n - 1 : 16);
 }
 
-static void match(struct rb *b, const struct nft_match *m)
+static void match(struct rb *b, const struct model_match *m)
 {
 	switch (m->kind) {
-	case NFT_M_NFPROTO:
+	case MODEL_M_NFPROTO:
 		b->nfproto_done = false;
 		nfproto(b, (int)m->num);
 		break;
-	case NFT_M_L4PROTO:
+	case MODEL_M_L4PROTO:
 		l4proto(b, (uint8_t)m->num, m->neg);
 		break;
-	case NFT_M_SADDR:
-	case NFT_M_DADDR:
+	case MODEL_M_SADDR:
+	case MODEL_M_DADDR:
 		addr(b, m);
 		break;
-	case NFT_M_SPORT:
-	case NFT_M_DPORT:
+	case MODEL_M_SPORT:
+	case MODEL_M_DPORT:
 		port(b, m);
 		break;
-	case NFT_M_ICMP:
+	case MODEL_M_ICMP:
 		icmp(b, m);
 		break;
-	case NFT_M_CT_STATE: {
+	case MODEL_M_CT_STATE: {
 		struct nftnl_expr *e = add(b, "ct");
-		uint32_t bits = (m->num & NFT_CT_INVALID ? 1 : 0) |
-				(m->num & NFT_CT_ESTABLISHED ? 2 : 0) |
-				(m->num & NFT_CT_RELATED ? 4 : 0);
+		uint32_t bits = (m->num & MODEL_CT_INVALID ? 1 : 0) |
+				(m->num & MODEL_CT_ESTABLISHED ? 2 : 0) |
+				(m->num & MODEL_CT_RELATED ? 4 : 0);
 
 		if (e) {
 			nftnl_expr_set_u32(e, NFTNL_EXPR_CT_KEY, NFT_CT_STATE);
@@ -271,23 +271,23 @@ static void match(struct rb *b, const struct nft_match *m)
 		masked(b, bits, 0, !m->neg);
 		break;
 	}
-	case NFT_M_MARK:
+	case MODEL_M_MARK:
 		meta_load(b, NFT_META_MARK);
 		masked(b, m->mask, m->value, m->neg);
 		break;
-	case NFT_M_PROTO_PORT:
+	case MODEL_M_PROTO_PORT:
 		meta_load(b, NFT_META_L4PROTO);
 		payload(b, NFT_PAYLOAD_TRANSPORT_HEADER, m->num ? 0 : 2, 2, NFT_REG32_01);
 		lookup(b, m->set, m->neg, false);
 		break;
-	case NFT_M_IIFNAME:
-	case NFT_M_OIFNAME:
+	case MODEL_M_IIFNAME:
+	case MODEL_M_OIFNAME:
 		ifname(b, m);
 		break;
 	}
 }
 
-static void mark_set(struct rb *b, const struct nft_rule *r)
+static void mark_set(struct rb *b, const struct model_rule *r)
 {
 	uint32_t mask = r->mark_and & ~r->mark_or, xor = r->mark_or;
 	struct nftnl_expr *e;
@@ -317,21 +317,21 @@ static void nftrace_set(struct rb *b)
 	}
 }
 
-static void verdict(struct rb *b, const struct nft_rule *r)
+static void verdict(struct rb *b, const struct model_rule *r)
 {
 	static const int codes[] = {
-		[NFT_V_ACCEPT] = NF_ACCEPT, [NFT_V_DROP] = NF_DROP,
-		[NFT_V_RETURN] = NFT_RETURN, [NFT_V_JUMP] = NFT_JUMP,
-		[NFT_V_GOTO] = NFT_GOTO,
+		[MODEL_V_ACCEPT] = NF_ACCEPT, [MODEL_V_DROP] = NF_DROP,
+		[MODEL_V_RETURN] = NFT_RETURN, [MODEL_V_JUMP] = NFT_JUMP,
+		[MODEL_V_GOTO] = NFT_GOTO,
 	};
 	struct nftnl_expr *e;
 
 	switch (r->verdict) {
-	case NFT_V_NONE:
+	case MODEL_V_NONE:
 		return;
-	case NFT_V_VMAP_IIF:
-	case NFT_V_VMAP_OIF:
-		meta_load(b, r->verdict == NFT_V_VMAP_IIF ? NFT_META_IIFNAME : NFT_META_OIFNAME);
+	case MODEL_V_VMAP_IIF:
+	case MODEL_V_VMAP_OIF:
+		meta_load(b, r->verdict == MODEL_V_VMAP_IIF ? NFT_META_IIFNAME : NFT_META_OIFNAME);
 		lookup(b, r->target, false, true);
 		return;
 	default:
@@ -361,7 +361,7 @@ static int comment(struct nftnl_rule *nr, const char *text)
 	return r;
 }
 
-int nl_rule_build(struct nftnl_rule *nr, const struct nft_rule *r,
+int nl_rule_build(struct nftnl_rule *nr, const struct model_rule *r,
 		  const struct nl_set_ids *ids)
 {
 	struct rb b = { .r = nr, .ids = ids };

@@ -10,7 +10,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
-#include "ruleset.h"
+#include "model.h"
 
 struct nl_features {
 	bool nf_tables;		/* the kernel answered NFT_MSG_GETGEN */
@@ -45,7 +45,7 @@ struct nl_commit_result {
  * 0, or a negative errno with res->error saying which object (policy and
  * rule) the kernel refused and why; nothing is changed then.
  */
-int nl_commit_replace(const struct nft_table *t, struct nl_commit_result *res);
+int nl_commit_replace(const struct model_table *t, struct nl_commit_result *res);
 
 /*
  * Reads our table back and sends only what differs from t, in one
@@ -54,14 +54,14 @@ int nl_commit_replace(const struct nft_table *t, struct nl_commit_result *res);
  * diff non-NULL, prints what a sync would change there instead and sends
  * nothing. Same errors and retries as nl_commit_replace().
  */
-int nl_sync(const struct nft_table *t, FILE *diff, struct nl_commit_result *res);
+int nl_sync(const struct model_table *t, FILE *diff, struct nl_commit_result *res);
 
 /* A long-lived connection: while it is open, the table it committed is
  * owned by it (flush ruleset and other processes cannot touch it). */
 struct mnl_socket;
-struct mnl_socket *nl_open(struct nl_commit_result *res);
-void nl_close(struct mnl_socket *nl);
-int nl_sync_on(struct mnl_socket *nl, const struct nft_table *t, FILE *diff,
+struct mnl_socket *nl_sock_open(struct nl_commit_result *res);
+void nl_sock_close(struct mnl_socket *nl);
+int nl_sync_on(struct mnl_socket *nl, const struct model_table *t, FILE *diff,
 	       struct nl_commit_result *res);
 
 /*
@@ -70,8 +70,8 @@ int nl_sync_on(struct mnl_socket *nl, const struct nft_table *t, FILE *diff,
  * can have changed it). Falls back to nl_sync_on() when prev is NULL or
  * the kernel cannot give us ownership.
  */
-int nl_sync_from(struct mnl_socket *nl, const struct nft_table *t,
-		 const struct nft_table *prev, struct nl_commit_result *res);
+int nl_sync_from(struct mnl_socket *nl, const struct model_table *t,
+		 const struct model_table *prev, struct nl_commit_result *res);
 
 /*
  * Our table as the kernel has it now, whole: chains, sets with their
@@ -88,7 +88,7 @@ size_t nl_saved_rules(const struct nl_saved *s);
 void nl_saved_free(struct nl_saved *s);
 
 /*
- * nftrace. t is the marking table (nft_trace_table()); it is committed
+ * nftrace. t is the marking table (compile_trace_table()); it is committed
  * owned by the tracer, so the kernel deletes it when the tracer stops or
  * the process dies. Events come from every table; nl_trace_read() runs cb
  * on those waiting on nl_trace_fd() (0: none, 1: some, negative errno).
@@ -110,7 +110,7 @@ struct nl_trace_event {
 };
 
 struct nl_tracer;
-int nl_trace_start(const struct nft_table *t, struct nl_tracer **ret, char *err, size_t len);
+int nl_trace_start(const struct model_table *t, struct nl_tracer **ret, char *err, size_t len);
 int nl_trace_fd(const struct nl_tracer *tr);
 int nl_trace_read(struct nl_tracer *tr, int (*cb)(const struct nl_trace_event *ev, void *data),
 		  void *data);

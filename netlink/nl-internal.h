@@ -21,13 +21,13 @@ void nl_table_flags_refused(void);
 
 /* Sets created in a batch are referred to by id as well as by name. */
 struct nl_set_ids {
-	const struct nft_table *t;
+	const struct model_table *t;
 	uint32_t base;
 };
 
 uint32_t nl_set_id(const struct nl_set_ids *ids, const char *name);
 /* Fills nr with the expressions of r. Returns 0 or -ENOMEM. */
-int nl_rule_build(struct nftnl_rule *nr, const struct nft_rule *r,
+int nl_rule_build(struct nftnl_rule *nr, const struct model_rule *r,
 		  const struct nl_set_ids *ids);
 
 /* The largest message a transaction holds (a page of set elements stays
@@ -63,12 +63,12 @@ void put_begin(struct tx *tx, uint32_t genid);
 void put_end(struct tx *tx);
 bool nl_kernel_at_least(unsigned major, unsigned minor);
 void put_table(struct tx *tx, const char *name, uint16_t type, uint32_t flags);
-void put_set(struct tx *tx, const char *table, const struct nft_set *s, uint32_t id);
-void put_chain(struct tx *tx, const char *table, const struct nft_chain *ch);
-void put_rules(struct tx *tx, const char *table, const struct nft_chain *ch,
+void put_set(struct tx *tx, const char *table, const struct model_set *s, uint32_t id);
+void put_chain(struct tx *tx, const char *table, const struct model_chain *ch);
+void put_rules(struct tx *tx, const char *table, const struct model_chain *ch,
 	       const struct nl_set_ids *ids);
-uint32_t key_len(enum nft_key k);
-struct nftnl_set *set_new(const char *table, const struct nft_set *s, uint32_t id);
+uint32_t key_len(enum model_key k);
+struct nftnl_set *set_new(const char *table, const struct model_set *s, uint32_t id);
 int elem_add(struct nftnl_set *ns, const void *key, uint32_t len, uint32_t flags,
 	     const char *chain, bool jump);
 void seqmap_clear(struct seqmap *m);
@@ -76,7 +76,7 @@ int get_genid(struct mnl_socket *nl, uint32_t *ret);
 int send_batch(struct mnl_socket *nl, struct tx *tx, uint32_t *ret_seq, int *ret_err,
 	       size_t *ret_bytes);
 void describe(const struct tx *tx, uint32_t seq, int err, char *out, size_t len);
-int nl_commit_replace_on(struct mnl_socket *nl, const struct nft_table *t,
+int nl_commit_replace_on(struct mnl_socket *nl, const struct model_table *t,
 			 struct nl_commit_result *res);
 /* Builds one transaction with fn, against the ruleset generation and
  * table's state (exists, flags) read just before, sends it, and retries
@@ -111,7 +111,7 @@ struct kset {
 	uint32_t flags;
 	uint32_t key_len;
 	uint32_t key_type;
-	struct nft_elem *e;	/* raw kernel elements; see nl_ranges() */
+	struct model_elem *e;	/* raw kernel elements; see nl_ranges() */
 	size_t n, cap;
 };
 

@@ -265,7 +265,7 @@ static int elem_cb(struct nftnl_set_elem *e, void *data)
 {
 	struct ctx *c = data;
 	struct kset *s = c->set;
-	struct nft_elem *v, *x;
+	struct model_elem *v, *x;
 	uint32_t len = 0;
 	const void *key = nftnl_set_elem_get(e, NFTNL_SET_ELEM_KEY, &len);
 
@@ -279,7 +279,7 @@ static int elem_cb(struct nftnl_set_elem *e, void *data)
 		s->cap = cap;
 	}
 	x = &s->e[s->n++];
-	*x = (struct nft_elem){ 0 };
+	*x = (struct model_elem){ 0 };
 	if (key && len <= sizeof(x->lo))
 		memcpy(x->lo, key, len);
 	/* hi[15] carries the element flags until ranges are rebuilt */

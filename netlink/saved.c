@@ -200,7 +200,7 @@ int nl_save(const char *table, struct nl_saved **ret)
 
 	if (!s || !(s->table = strdup(table)))
 		goto fail;
-	nl = nl_open(&res);
+	nl = nl_sock_open(&res);
 	if (!nl) {
 		r = errno ? -errno : -EIO;
 		goto fail;
@@ -218,7 +218,7 @@ int nl_save(const char *table, struct nl_saved **ret)
 			break;
 		clear_objs(s);
 	}
-	nl_close(nl);
+	nl_sock_close(nl);
 	if (r < 0)
 		goto fail;
 	*ret = s;
@@ -344,10 +344,10 @@ int nl_restore(const struct nl_saved *s, struct nl_commit_result *res)
 	int r;
 
 	*res = (struct nl_commit_result){ 0 };
-	nl = nl_open(res);
+	nl = nl_sock_open(res);
 	if (!nl)
 		return errno ? -errno : -EIO;
 	r = nl_transact(nl, s->table, build, s, res);
-	nl_close(nl);
+	nl_sock_close(nl);
 	return r;
 }

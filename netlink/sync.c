@@ -57,29 +57,29 @@ struct plan {
 	size_t changes;
 };
 
-static bool hook_matches(const struct nft_chain *c, const struct kchain *k)
+static bool hook_matches(const struct model_chain *c, const struct kchain *k)
 {
 	static const uint32_t hooks[] = {
-		[NFT_HOOK_PREROUTING] = NF_INET_PRE_ROUTING,
-		[NFT_HOOK_INPUT] = NF_INET_LOCAL_IN,
-		[NFT_HOOK_FORWARD] = NF_INET_FORWARD,
-		[NFT_HOOK_OUTPUT] = NF_INET_LOCAL_OUT,
+		[MODEL_HOOK_PREROUTING] = NF_INET_PRE_ROUTING,
+		[MODEL_HOOK_INPUT] = NF_INET_LOCAL_IN,
+		[MODEL_HOOK_FORWARD] = NF_INET_FORWARD,
+		[MODEL_HOOK_OUTPUT] = NF_INET_LOCAL_OUT,
 	};
 
-	if ((c->hook != NFT_HOOK_NONE) != k->base)
+	if ((c->hook != MODEL_HOOK_NONE) != k->base)
 		return false;
 	return !k->base || (hooks[c->hook] == k->hook && c->prio == k->prio);
 }
 
-static uint32_t set_flags(const struct nft_set *s)
+static uint32_t set_flags(const struct model_set *s)
 {
 	return (s->interval ? NFT_SET_INTERVAL : 0) |
-	       (s->key == NFT_KEY_IFNAME ? NFT_SET_MAP : 0) |
-	       (s->key == NFT_KEY_PROTO_PORT ? NFT_SET_CONCAT : 0);
+	       (s->key == MODEL_KEY_IFNAME ? NFT_SET_MAP : 0) |
+	       (s->key == MODEL_KEY_PROTO_PORT ? NFT_SET_CONCAT : 0);
 }
 
 /* The model's elements in the kernel's terms. */
-static struct kel *model_kels(const struct nft_set *s, size_t *n)
+static struct kel *model_kels(const struct model_set *s, size_t *n)
 {
 	struct kel *v = calloc(s->n_elems ? s->n_elems : 1, sizeof(*v));
 	uint32_t w = key_len(s->key);
@@ -87,16 +87,16 @@ static struct kel *model_kels(const struct nft_set *s, size_t *n)
 	if (!v)
 		return NULL;
 	for (size_t i = 0; i < s->n_elems; i++) {
-		const struct nft_elem *e = &s->elems[i];
+		const struct model_elem *e = &s->elems[i];
 
 		switch (s->key) {
-		case NFT_KEY_IFNAME:
+		case MODEL_KEY_IFNAME:
 			memcpy(v[i].lo, e->ifname, strnlen(e->ifname, 16));
 			memcpy(v[i].hi, v[i].lo, 16);
 			v[i].chain = e->chain;
 			v[i].jump = e->jump;
 			break;
-		case NFT_KEY_PROTO_PORT:
+		case MODEL_KEY_PROTO_PORT:
 			v[i].lo[0] = e->lo[0];
 			v[i].lo[4] = e->lo[1];
 			v[i].lo[5] = e->lo[2];
@@ -116,7 +116,7 @@ static size_t kel_w;
 
 static int cmp_raw(const void *pa, const void *pb)
 {
-	const struct nft_elem *a = pa, *b = pb;
+	const struct model_elem *a = pa, *b = pb;
 	int c = memcmp(a->lo, b->lo, kel_w);
 
 	/* for one key, the end of a range before the start of the next */
@@ -137,7 +137,7 @@ static struct kel *kernel_kels(struct kset *k, size_t *n)
 	if (k->n)	/* an empty set has no element array at all */
 		qsort(k->e, k->n, sizeof(*k->e), cmp_raw);
 	for (size_t i = 0; i < k->n; i++) {
-		const struct nft_elem *e = &k->e[i];
+		const struct model_elem *e = &k->e[i];
 		struct kel *x = &v[cnt];
 
 		if (e->hi[15] & NFT_SET_ELEM_INTERVAL_END)
@@ -208,13 +208,13 @@ static int diff_elems(struct kel *m, size_t nm, struct kel *k, size_t nk, size_t
 	return 0;
 }
 
-static int plan_sets(const struct nft_table *t, struct ksnap *ks, struct plan *p)
+static int plan_sets(const struct model_table *t, struct ksnap *ks, struct plan *p)
 {
 	p->sets = calloc(t->n_sets + 1, sizeof(*p->sets));
 	if (!p->sets)
 		return -ENOMEM;
 	for (size_t i = 0; i < t->n_sets && !p->full; i++) {
-		const struct nft_set *s = t->sets[i];
+		const struct model_set *s = t->sets[i];
 		struct kset *k = ksnap_set(ks, s->name);
 		struct kel *m, *kk;
 		size_t nm, nk;
@@ -244,7 +244,7 @@ static int plan_sets(const struct nft_table *t, struct ksnap *ks, struct plan *p
 	return 0;
 }
 
-static char *desired_fp(const struct nft_rule *r, const struct nl_set_ids *ids)
+static char *desired_fp(const struct model_rule *r, const struct nl_set_ids *ids)
 {
 	struct nftnl_rule *nr = nftnl_rule_alloc();
 	char *fp = NULL;
@@ -266,7 +266,7 @@ static char *desired_fp(const struct nft_rule *r, const struct nl_set_ids *ids)
 	return fp;
 }
 
-static int chain_differs(const struct nft_chain *c, const struct kchain *k,
+static int chain_differs(const struct model_chain *c, const struct kchain *k,
 			 const struct nl_set_ids *ids)
 {
 	if (c->n_rules != k->n_fp)
@@ -285,7 +285,7 @@ static int chain_differs(const struct nft_chain *c, const struct kchain *k,
 	return 0;
 }
 
-static int plan_chains(const struct nft_table *t, struct ksnap *ks,
+static int plan_chains(const struct model_table *t, struct ksnap *ks,
 		       const struct nl_set_ids *ids, struct plan *p)
 {
 	p->chain_new = calloc(t->n_chains + 1, sizeof(bool));
@@ -293,7 +293,7 @@ static int plan_chains(const struct nft_table *t, struct ksnap *ks,
 	if (!p->chain_new || !p->chain_changed)
 		return -ENOMEM;
 	for (size_t i = 0; i < t->n_chains && !p->full; i++) {
-		const struct nft_chain *c = t->chains[i];
+		const struct model_chain *c = t->chains[i];
 		struct kchain *k = ksnap_chain(ks, c->name);
 		int d;
 
@@ -330,7 +330,7 @@ static bool map_target(struct ksnap *ks, const char *chain)
 	return false;
 }
 
-static bool in_model_chain(const struct nft_table *t, const char *name)
+static bool in_model_chain(const struct model_table *t, const char *name)
 {
 	for (size_t i = 0; i < t->n_chains; i++)
 		if (strcmp(t->chains[i]->name, name) == 0)
@@ -338,7 +338,7 @@ static bool in_model_chain(const struct nft_table *t, const char *name)
 	return false;
 }
 
-static int plan_gone(const struct nft_table *t, struct ksnap *ks, struct plan *p)
+static int plan_gone(const struct model_table *t, struct ksnap *ks, struct plan *p)
 {
 	p->chains_gone = calloc(ks->n_chains + 1, sizeof(char *));
 	p->chains_flush_only = calloc(ks->n_chains + 1, sizeof(char *));
@@ -362,7 +362,7 @@ static int plan_gone(const struct nft_table *t, struct ksnap *ks, struct plan *p
 		p->chains_gone[p->n_chains_gone++] = name;
 	}
 	for (size_t i = 0; i < ks->n_sets; i++)
-		if (!nft_table_find_set(t, ks->sets[i].name))
+		if (!model_table_find_set(t, ks->sets[i].name))
 			p->sets_gone[p->n_sets_gone++] = ks->sets[i].name;
 	for (size_t i = 0; i < p->n_chains_flush_only; i++) {
 		const struct kchain *k = ksnap_chain(ks, p->chains_flush_only[i]);
@@ -388,7 +388,7 @@ static void plan_clear(struct plan *p, size_t n_sets)
 	*p = (struct plan){ 0 };
 }
 
-static int plan_make(const struct nft_table *t, struct ksnap *ks,
+static int plan_make(const struct model_table *t, struct ksnap *ks,
 		     const struct nl_set_ids *ids, struct plan *p)
 {
 	int r;
@@ -418,30 +418,30 @@ static int plan_make(const struct nft_table *t, struct ksnap *ks,
  */
 /* Both tables come from the same compiler: objects usually sit at the
  * same index, so look there first. */
-static const struct nft_set *prev_set(const struct nft_table *prev, size_t i,
+static const struct model_set *prev_set(const struct model_table *prev, size_t i,
 				      const char *name)
 {
 	if (i < prev->n_sets && strcmp(prev->sets[i]->name, name) == 0)
 		return prev->sets[i];
-	return nft_table_find_set(prev, name);
+	return model_table_find_set(prev, name);
 }
 
-static const struct nft_chain *prev_chain(const struct nft_table *prev, size_t i,
+static const struct model_chain *prev_chain(const struct model_table *prev, size_t i,
 					  const char *name)
 {
 	if (i < prev->n_chains && strcmp(prev->chains[i]->name, name) == 0)
 		return prev->chains[i];
-	return nft_table_find_chain(prev, name);
+	return model_table_find_chain(prev, name);
 }
 
-static int plan_trusted_sets(const struct nft_table *t, const struct nft_table *prev,
+static int plan_trusted_sets(const struct model_table *t, const struct model_table *prev,
 			     struct plan *p)
 {
 	p->sets = calloc(t->n_sets + 1, sizeof(*p->sets));
 	if (!p->sets)
 		return -ENOMEM;
 	for (size_t i = 0; i < t->n_sets && !p->full; i++) {
-		const struct nft_set *s = t->sets[i], *ps = prev_set(prev, i, s->name);
+		const struct model_set *s = t->sets[i], *ps = prev_set(prev, i, s->name);
 		struct kel *m, *k;
 		size_t nm, nk;
 		int r;
@@ -455,7 +455,7 @@ static int plan_trusted_sets(const struct nft_table *t, const struct nft_table *
 			p->full = true;
 			break;
 		}
-		if (nft_set_elems_equal(s, ps))
+		if (model_set_elems_equal(s, ps))
 			continue;
 		m = model_kels(s, &nm);
 		k = model_kels(ps, &nk);
@@ -469,7 +469,7 @@ static int plan_trusted_sets(const struct nft_table *t, const struct nft_table *
 	return 0;
 }
 
-static int plan_trusted(const struct nft_table *t, const struct nft_table *prev,
+static int plan_trusted(const struct model_table *t, const struct model_table *prev,
 			struct plan *p)
 {
 	int r;
@@ -487,8 +487,8 @@ static int plan_trusted(const struct nft_table *t, const struct nft_table *prev,
 	    !p->chains_flush_only || !p->sets_gone)
 		return -ENOMEM;
 	for (size_t i = 0; i < t->n_chains; i++) {
-		const struct nft_chain *c = t->chains[i];
-		const struct nft_chain *pc = prev_chain(prev, i, c->name);
+		const struct model_chain *c = t->chains[i];
+		const struct model_chain *pc = prev_chain(prev, i, c->name);
 
 		if (!pc) {
 			p->chain_new[i] = true;
@@ -496,7 +496,7 @@ static int plan_trusted(const struct nft_table *t, const struct nft_table *prev,
 			p->full = true;
 			return 0;
 		} else {
-			p->chain_changed[i] = !nft_chain_rules_equal(c, pc);
+			p->chain_changed[i] = !model_chain_rules_equal(c, pc);
 		}
 		p->changes += p->chain_new[i] || p->chain_changed[i];
 	}
@@ -512,7 +512,7 @@ static int plan_trusted(const struct nft_table *t, const struct nft_table *prev,
 
 /* ---- the transaction ---------------------------------------------------- */
 
-static void put_kels(struct tx *tx, const char *table, const struct nft_set *s,
+static void put_kels(struct tx *tx, const char *table, const struct model_set *s,
 		     uint32_t id, const struct kel *v, size_t n, uint16_t type)
 {
 	uint32_t w = key_len(s->key);
@@ -615,7 +615,7 @@ static void put_delset(struct tx *tx, const char *table, const char *name)
 	end_msg(tx);
 }
 
-static void build_incremental(struct tx *tx, const struct nft_table *t,
+static void build_incremental(struct tx *tx, const struct model_table *t,
 			      const struct plan *p, const struct nl_set_ids *ids,
 			      uint32_t genid)
 {
@@ -655,7 +655,7 @@ static void build_incremental(struct tx *tx, const struct nft_table *t,
 	put_end(tx);
 }
 
-static void print_plan(FILE *f, const struct nft_table *t, const struct plan *p)
+static void print_plan(FILE *f, const struct model_table *t, const struct plan *p)
 {
 	if (p->full) {
 		fprintf(f, "+ table inet %s (%zu chains, %zu sets): replaced whole\n",
@@ -689,8 +689,8 @@ static void print_plan(FILE *f, const struct nft_table *t, const struct plan *p)
 
 /* The plan against prev, the table this socket committed, or else
  * against what the kernel has (read into ks). */
-static int plan_against(struct mnl_socket *nl, const struct nft_table *t,
-			const struct nft_table *prev, struct ksnap *ks,
+static int plan_against(struct mnl_socket *nl, const struct model_table *t,
+			const struct model_table *prev, struct ksnap *ks,
 			const struct nl_set_ids *ids, struct plan *p)
 {
 	int r;
@@ -705,8 +705,8 @@ static int plan_against(struct mnl_socket *nl, const struct nft_table *t,
 	return r < 0 ? r : plan_make(t, ks, ids, p);
 }
 
-static int attempt_sync(struct mnl_socket *nl, const struct nft_table *t,
-			const struct nft_table *prev, FILE *diff,
+static int attempt_sync(struct mnl_socket *nl, const struct model_table *t,
+			const struct model_table *prev, FILE *diff,
 			struct nl_commit_result *res)
 {
 	struct nl_set_ids ids = { .t = t, .base = 1 };
@@ -762,8 +762,8 @@ out:
 	return r;
 }
 
-static int sync_retrying(struct mnl_socket *nl, const struct nft_table *t,
-			 const struct nft_table *prev, FILE *diff,
+static int sync_retrying(struct mnl_socket *nl, const struct model_table *t,
+			 const struct model_table *prev, FILE *diff,
 			 struct nl_commit_result *res)
 {
 	int r;
@@ -783,14 +783,14 @@ static int sync_retrying(struct mnl_socket *nl, const struct nft_table *t,
 	return r;
 }
 
-int nl_sync_on(struct mnl_socket *nl, const struct nft_table *t, FILE *diff,
+int nl_sync_on(struct mnl_socket *nl, const struct model_table *t, FILE *diff,
 	       struct nl_commit_result *res)
 {
 	return sync_retrying(nl, t, NULL, diff, res);
 }
 
-int nl_sync_from(struct mnl_socket *nl, const struct nft_table *t,
-		 const struct nft_table *prev, struct nl_commit_result *res)
+int nl_sync_from(struct mnl_socket *nl, const struct model_table *t,
+		 const struct model_table *prev, struct nl_commit_result *res)
 {
 	/* trusting prev needs the table to be ours alone, the same table
 	 * (nftablesTableName may change), and no chain deletion deferred by an
@@ -800,13 +800,13 @@ int nl_sync_from(struct mnl_socket *nl, const struct nft_table *t,
 	return sync_retrying(nl, t, prev, NULL, res);
 }
 
-int nl_sync(const struct nft_table *t, FILE *diff, struct nl_commit_result *res)
+int nl_sync(const struct model_table *t, FILE *diff, struct nl_commit_result *res)
 {
 	struct mnl_socket *nl;
 	int r;
 
 	*res = (struct nl_commit_result){ 0 };
-	nl = nl_open(res);
+	nl = nl_sock_open(res);
 	if (!nl)
 		return errno ? -errno : -EIO;
 	r = nl_sync_on(nl, t, diff, res);

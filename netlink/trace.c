@@ -22,7 +22,7 @@
 
 struct nl_tracer {
 	struct mnl_socket *owner;	/* owns the marking table */
-	struct nft_table empty;		/* its name, no chains: to delete it */
+	struct model_table empty;		/* its name, no chains: to delete it */
 	struct mnl_socket *events;	/* member of NFNLGRP_NFTRACE */
 	char buf[1u << 16];
 };
@@ -33,7 +33,7 @@ struct nl_tracer {
 static void build_marking(struct tx *tx, const void *what, uint32_t genid, bool exists,
 			  uint32_t flags)
 {
-	const struct nft_table *t = what;
+	const struct model_table *t = what;
 	struct nl_set_ids ids = { .t = t, .base = 1 };
 
 	put_begin(tx, genid);
@@ -58,16 +58,16 @@ void nl_trace_stop(struct nl_tracer *tr)
 
 	if (!tr)
 		return;
-	nl_close(tr->events);
+	nl_sock_close(tr->events);
 	/* Owned, the marking table goes with the socket; else delete it. */
 	if (tr->owner && tr->empty.name && !(nl_table_flags_wanted() & NFT_TABLE_F_OWNER))
 		(void)nl_transact(tr->owner, tr->empty.name, build_marking, &tr->empty, &res);
-	nl_close(tr->owner);
+	nl_sock_close(tr->owner);
 	free(tr->empty.name);
 	free(tr);
 }
 
-int nl_trace_start(const struct nft_table *t, struct nl_tracer **ret, char *err, size_t len)
+int nl_trace_start(const struct model_table *t, struct nl_tracer **ret, char *err, size_t len)
 {
 	struct nl_commit_result res = { 0 };
 	struct nl_tracer *tr = calloc(1, sizeof(*tr));
@@ -76,7 +76,7 @@ int nl_trace_start(const struct nft_table *t, struct nl_tracer **ret, char *err,
 	if (!tr)
 		return -ENOMEM;
 	/* Listening first: no packet marked goes unreported. */
-	tr->events = nl_open(&res);
+	tr->events = nl_sock_open(&res);
 	if (!tr->events ||
 	    mnl_socket_setsockopt(tr->events, NETLINK_ADD_MEMBERSHIP, &group, sizeof(group)) < 0) {
 		r = -errno;
@@ -85,7 +85,7 @@ int nl_trace_start(const struct nft_table *t, struct nl_tracer **ret, char *err,
 	}
 	(void)setsockopt(mnl_socket_get_fd(tr->events), SOL_SOCKET, SO_RCVBUFFORCE,
 			 &(int){ 4 << 20 }, sizeof(int));
-	tr->owner = nl_open(&res);
+	tr->owner = nl_sock_open(&res);
 	if (!tr->owner) {
 		r = -errno;
 		snprintf(err, len, "%s", res.error);

@@ -115,7 +115,7 @@ static const char *const why_names[] = {
 };
 
 /* A commit went through: log it, tell systemd, keep the table if ours. */
-static void committed(struct daemon *d, const char *label, struct nft_table **t,
+static void committed(struct daemon *d, const char *label, struct model_table **t,
 		      const struct compile_stats *st, const struct nl_commit_result *res,
 		      uint64_t compile_ms, uint64_t commit_ms)
 {
@@ -141,7 +141,7 @@ int daemon_commit(struct daemon *d, struct resource *const *v, size_t n,
 {
 	struct compile_stats st = { 0 };
 	struct nl_commit_result res;
-	struct nft_table *t = NULL, *old;
+	struct model_table *t = NULL, *old;
 	uint64_t t0 = mono_ms(), t1;
 	int r = node_compile(d->ctx, &d->in, v, n, &t, &st);
 	char label[64];
@@ -172,8 +172,8 @@ int daemon_commit(struct daemon *d, struct resource *const *v, size_t n,
 	} else {
 		committed(d, label, &t, &st, &res, t1 - t0, mono_ms() - t1);
 	}
-	nft_table_free(old);
-	nft_table_free(t);
+	model_table_free(old);
+	model_table_free(t);
 	return r;
 }
 
@@ -197,7 +197,7 @@ static int setup(struct daemon *d)
 
 	if (ds_open(d->ctx, &d->ds) != 0)
 		return -EIO;
-	d->nl = nl_open(&res);
+	d->nl = nl_sock_open(&res);
 	if (!d->nl) {
 		logp(3, "%s", res.error);
 		return -EIO;
@@ -309,8 +309,8 @@ out:
 	compile_memo_free(d.in.memo);
 	etcd_watch_free(d.w);
 	cache_clear(&d.cache);
-	nft_table_free(d.committed);
-	nl_close(d.nl);
+	model_table_free(d.committed);
+	nl_sock_close(d.nl);
 	if (d.ino >= 0)
 		close(d.ino);
 	if (d.sfd >= 0)

@@ -17,7 +17,7 @@ int cmd_diff(struct ctx *ctx, int argc, char **argv)
 {
 	struct node_input in = { 0 };
 	struct nl_commit_result res;
-	struct nft_table *t = NULL;
+	struct model_table *t = NULL;
 	int ret = node_args(ctx, argc, argv, &in, NULL, usage);
 
 	if (ret >= 0)
@@ -31,7 +31,7 @@ int cmd_diff(struct ctx *ctx, int argc, char **argv)
 	}
 	ret = EXIT_OK;
 out:
-	nft_table_free(t);
+	model_table_free(t);
 	node_input_clear(&in);
 	return ret;
 }

@@ -29,7 +29,7 @@ static int addr_arg(const char *s, uint8_t *a)
 	return inet_pton(AF_INET6, s, a) == 1 ? 6 : -1;
 }
 
-static int parse(struct ctx *ctx, int argc, char **argv, struct nft_packet *p,
+static int parse(struct ctx *ctx, int argc, char **argv, struct model_packet *p,
 		 struct node_input *in)
 {
 	static const struct option opts[] = {
@@ -83,10 +83,10 @@ static int parse(struct ctx *ctx, int argc, char **argv, struct nft_packet *p,
 
 int cmd_explain(struct ctx *ctx, int argc, char **argv)
 {
-	struct nft_packet p = { .proto = 6, .icmp_type = -1, .icmp_code = 0 };
+	struct model_packet p = { .proto = 6, .icmp_type = -1, .icmp_code = 0 };
 	struct node_input in = { 0 };
-	struct nft_table *t = NULL;
-	struct nft_explain e;
+	struct model_table *t = NULL;
+	struct model_explain e;
 	int ret = parse(ctx, argc, argv, &p, &in);
 
 	if (ret >= 0)
@@ -94,13 +94,13 @@ int cmd_explain(struct ctx *ctx, int argc, char **argv)
 	ret = EXIT_FAIL;
 	if (node_table(ctx, &in, &t, NULL) < 0)
 		goto out;
-	if (nft_explain(t, &p, stdout, &e) == 0) {
+	if (model_explain(t, &p, stdout, &e) == 0) {
 		printf("verdict: %s, by %s%s%s\n", e.accepted ? "accept" : "drop", e.why,
 		       e.chain[0] ? " in chain " : "", e.chain);
 		ret = EXIT_OK;
 	}
 out:
-	nft_table_free(t);
+	model_table_free(t);
 	node_input_clear(&in);
 	return ret;
 }

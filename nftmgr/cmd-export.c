@@ -26,7 +26,7 @@ static void usage(FILE *f, const char *prog)
 int cmd_export(struct ctx *ctx, int argc, char **argv)
 {
 	struct node_input in = { 0 };
-	struct nft_table *t = NULL;
+	struct model_table *t = NULL;
 	int ret = node_args(ctx, argc, argv, &in, NULL, usage);
 
 	if (ret >= 0)
@@ -36,11 +36,11 @@ int cmd_export(struct ctx *ctx, int argc, char **argv)
 		goto out;
 	printf("#!/usr/sbin/nft -f\n# nftmgr %s: the ruleset of node %s. Generated; do not edit.\n\n",
 	       NFTMGR_VERSION, node_name(ctx));
-	if (nft_table_print(t, stdout) < 0 || fflush(stdout) != 0)
+	if (model_table_print(t, stdout) < 0 || fflush(stdout) != 0)
 		goto out;
 	ret = EXIT_OK;
 out:
-	nft_table_free(t);
+	model_table_free(t);
 	node_input_clear(&in);
 	return ret;
 }

@@ -286,7 +286,7 @@ static void usage(FILE *f, const char *prog)
 		"marked by a table of its own, which goes away with the command.\n", prog);
 }
 
-static int parse(struct ctx *ctx, int argc, char **argv, struct nft_trace_filter *f,
+static int parse(struct ctx *ctx, int argc, char **argv, struct trace_filter *f,
 		 unsigned *seconds, unsigned long *count)
 {
 	static const struct option opts[] = {
@@ -393,10 +393,10 @@ static int run(struct tracer *tr, struct nl_tracer *nt, unsigned seconds)
 
 int cmd_trace(struct ctx *ctx, int argc, char **argv)
 {
-	struct nft_trace_filter f = { 0 };
+	struct trace_filter f = { 0 };
 	struct tracer tr = { 0 };
 	struct nl_tracer *nt = NULL;
-	struct nft_table *t = NULL;
+	struct model_table *t = NULL;
 	unsigned seconds = 10;
 	char err[512], name[300];
 	int ret = parse(ctx, argc, argv, &f, &seconds, &tr.count), r;
@@ -414,7 +414,7 @@ int cmd_trace(struct ctx *ctx, int argc, char **argv)
 	tr.reloaded = time(NULL);
 	snprintf(name, sizeof(name), "%s-trace", tr.table);
 	tr.marker = name;
-	r = nft_trace_table(name, &f, &t);
+	r = compile_trace_table(name, &f, &t);
 	if (r == 0)
 		r = nl_trace_start(t, &nt, err, sizeof(err));
 	else
@@ -436,7 +436,7 @@ int cmd_trace(struct ctx *ctx, int argc, char **argv)
 	ret = r < 0 ? EXIT_FAIL : EXIT_OK;
 out:
 	nl_trace_stop(nt);
-	nft_table_free(t);
+	model_table_free(t);
 	nl_counters_free(tr.rules, tr.n_rules);
 	return ret;
 }

@@ -45,7 +45,7 @@ struct daemon {
 	bool stop;
 	bool reload;		/* SIGHUP */
 	struct metrics *metrics;	/* NULL: off */
-	struct nft_table *committed;	/* in force, ours alone; NULL: read back */
+	struct model_table *committed;	/* in force, ours alone; NULL: read back */
 	unsigned long commits;
 	unsigned long failures;
 	/* etcd */

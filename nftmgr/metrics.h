@@ -5,7 +5,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#include "ruleset.h"
+#include "compile.h"
 
 struct metrics;
 

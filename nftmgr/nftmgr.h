@@ -6,7 +6,8 @@
 #include <stdint.h>
 #include <stdio.h>
 
-#include "ruleset.h"
+#include "compile.h"
+#include "store.h"
 
 /* Exit statuses, as calicoctl. */
 enum {
@@ -105,11 +106,11 @@ int iface_from_arg(const char *arg, struct local_iface **v, size_t *n);
 int load_resources(struct ctx *ctx, char **paths, size_t n_paths,
 		   struct resource_list *l);
 /* Compiles this node's table; prints its own errors. */
-int node_table(struct ctx *ctx, struct node_input *in, struct nft_table **ret,
+int node_table(struct ctx *ctx, struct node_input *in, struct model_table **ret,
 	       struct compile_stats *stats);
 /* The same from resources in hand (not taken over). */
 int node_compile(struct ctx *ctx, struct node_input *in, struct resource *const *v,
-		 size_t n, struct nft_table **ret, struct compile_stats *stats);
+		 size_t n, struct model_table **ret, struct compile_stats *stats);
 void node_input_clear(struct node_input *in);
 /* Parses -f, --local-address, --full (when full is non-NULL) and --help.
  * Returns -1 to go on, or the exit status to return. */

@@ -129,7 +129,7 @@ static void node_ifaces(struct node_input *in)
 }
 
 int node_compile(struct ctx *ctx, struct node_input *in, struct resource *const *v,
-		 size_t n, struct nft_table **ret, struct compile_stats *stats)
+		 size_t n, struct model_table **ret, struct compile_stats *stats)
 {
 	struct compile_opts o = { .node = node_name(ctx), .memo = in->memo };
 	struct resource_list l = { .n = n, .cap = n };
@@ -154,7 +154,7 @@ int node_compile(struct ctx *ctx, struct node_input *in, struct resource *const 
 	return r;
 }
 
-int node_table(struct ctx *ctx, struct node_input *in, struct nft_table **ret,
+int node_table(struct ctx *ctx, struct node_input *in, struct model_table **ret,
 	       struct compile_stats *stats)
 {
 	struct resource_list l = { 0 };
@@ -182,7 +182,7 @@ int sync_node(struct ctx *ctx, struct node_input *in, bool full)
 {
 	struct compile_stats st = { 0 };
 	struct nl_commit_result res;
-	struct nft_table *t = NULL;
+	struct model_table *t = NULL;
 	struct timespec t0, t1, t2;
 	struct confirm armed, *c = in->armed;
 	/* Armed by a write verb: the store changed, so there is something to
@@ -201,7 +201,7 @@ int sync_node(struct ctx *ctx, struct node_input *in, bool full)
 	}
 	if (!c && in->confirm_within) {
 		if (confirm_arm(ctx, t->name, in->confirm_within, NULL, &armed) < 0) {
-			nft_table_free(t);
+			model_table_free(t);
 			return -EBUSY;
 		}
 		c = &armed;
@@ -224,7 +224,7 @@ int sync_node(struct ctx *ctx, struct node_input *in, bool full)
 		       ms(&t0, &t1), ms(&t1, &t2));
 	if (c)
 		confirm_done(c, r >= 0 || stored);
-	nft_table_free(t);
+	model_table_free(t);
 	return r;
 }
 

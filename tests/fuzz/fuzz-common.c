@@ -4,7 +4,7 @@
 #include <string.h>
 
 #include "fuzz.h"
-#include "ruleset.h"
+#include "resource.h"
 
 void fuzz_fail(const char *what, const char *detail)
 {

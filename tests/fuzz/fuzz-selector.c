@@ -10,7 +10,7 @@
 #include <string.h>
 
 #include "fuzz.h"
-#include "ruleset.h"
+#include "selector.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {

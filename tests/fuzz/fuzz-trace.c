@@ -15,7 +15,7 @@
 #include <string.h>
 
 #include "fuzz.h"
-#include "ruleset.h"
+#include "compile.h"
 
 #define FIELDS 7
 
@@ -55,22 +55,22 @@ static bool check_cidr(const char *s, struct cidr *c)
 	return true;
 }
 
-static void check_table(const struct nft_trace_filter *f)
+static void check_table(const struct trace_filter *f)
 {
-	struct nft_table *t = NULL;
+	struct model_table *t = NULL;
 	bool ports = f->sport || f->dport;
 	bool refuse = ports && f->proto != 6 && f->proto != 17 && f->proto != 132;
 	char *text = NULL;
 	size_t len = 0, marks = 0;
 	FILE *m;
-	int r = nft_trace_table("nftmgr-trace", f, &t);
+	int r = compile_trace_table("nftmgr-trace", f, &t);
 
 	if (refuse != (r == -EINVAL) || (!refuse && r != 0))
 		fuzz_fail("filter refused or accepted wrongly", f->iif ? f->iif : "");
 	if (r)
 		return;
 	m = open_memstream(&text, &len);
-	if (!m || nft_table_print(t, m) != 0)
+	if (!m || model_table_print(t, m) != 0)
 		fuzz_fail("trace table does not print", f->iif ? f->iif : "");
 	fclose(m);
 	for (const char *p = text; (p = strstr(p, "meta nftrace set 1")); p++)
@@ -78,13 +78,13 @@ static void check_table(const struct nft_trace_filter *f)
 	if (marks != t->n_chains || !t->n_chains)
 		fuzz_fail("not one marking rule per chain", text);
 	free(text);
-	nft_table_free(t);
+	model_table_free(t);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	char *text = malloc(size + 1), *field[FIELDS] = { 0 }, *save = NULL, *p;
-	struct nft_trace_filter f = { 0 };
+	struct trace_filter f = { 0 };
 	size_t n = 0;
 
 	if (!text)

@@ -11,7 +11,7 @@
 #include <unistd.h>
 #include <cmocka.h>
 
-#include "ruleset.h"
+#include "resource.h"
 
 static char path[64];
 

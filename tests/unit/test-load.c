@@ -17,7 +17,7 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "ruleset.h"
+#include "resource.h"
 
 static const char *fixtures(void)
 {

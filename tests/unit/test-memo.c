@@ -19,16 +19,16 @@
 #include <unistd.h>
 #include <cmocka.h>
 
-#include "ruleset.h"
+#include "compile.h"
 
-static char *print(const struct nft_table *t)
+static char *print(const struct model_table *t)
 {
 	char *buf = NULL;
 	size_t len = 0;
 	FILE *f = open_memstream(&buf, &len);
 
 	assert_non_null(f);
-	assert_int_equal(nft_table_print(t, f), 0);
+	assert_int_equal(model_table_print(t, f), 0);
 	fclose(f);
 	return buf;
 }
@@ -42,7 +42,7 @@ static void same_output(struct resource_list *l, struct compile_memo *memo)
 	struct compile_opts with = { .node = "worker-1", .ifaces = &ifc, .n_ifaces = 1,
 				     .memo = memo };
 	struct compile_opts without = with;
-	struct nft_table *t1 = NULL, *t2 = NULL;
+	struct model_table *t1 = NULL, *t2 = NULL;
 	struct diags d = { 0 };
 	char *p1, *p2;
 
@@ -56,9 +56,9 @@ static void same_output(struct resource_list *l, struct compile_memo *memo)
 		assert_string_equal(p1, p2);
 		free(p1);
 		free(p2);
-		nft_table_free(t1);
+		model_table_free(t1);
 	}
-	nft_table_free(t2);
+	model_table_free(t2);
 	diags_clear(&d);
 }
 
@@ -225,7 +225,7 @@ static void test_memo_pod_churn(void **state)
 		struct local_iface ifc = { .name = "eth1", .addrs = (struct cidr *)&a, .n_addrs = 1 };
 		struct compile_opts o = { .node = "worker-1", .ifaces = &ifc, .n_ifaces = 1,
 					  .memo = memo };
-		struct nft_table *t = NULL;
+		struct model_table *t = NULL;
 		struct diags d = { 0 };
 
 		resource_list_sort(&l);
@@ -234,7 +234,7 @@ static void test_memo_pod_churn(void **state)
 		assert_non_null(strstr(p, "10.244.0.2"));
 		assert_non_null(strstr(p, "8080"));
 		free(p);
-		nft_table_free(t);
+		model_table_free(t);
 		diags_clear(&d);
 	}
 	resource_list_clear(&l);

@@ -19,7 +19,7 @@
 #include <unistd.h>
 #include <cmocka.h>
 
-#include "ruleset.h"
+#include "compile.h"
 
 static const char text[] =
 	"apiVersion: v1\nkind: Namespace\nmetadata: {name: default}\n"
@@ -38,9 +38,9 @@ static const char text[] =
 	"    destination: {ports: [web]}\n";
 
 /* The last octets of the addresses a set holds, as "1", "2" or "1-2". */
-static void set_text(const struct nft_table *t, const char *name, char *out, size_t len)
+static void set_text(const struct model_table *t, const char *name, char *out, size_t len)
 {
-	const struct nft_set *s = nft_table_find_set(t, name);
+	const struct model_set *s = model_table_find_set(t, name);
 
 	assert_non_null(s);
 	assert_int_equal(s->n_elems, 1);
@@ -61,8 +61,8 @@ static void test_named_both_sides(void **state)
 	int fd = mkstemps(path, 5);
 	struct compile_opts o = { .node = "worker-1" };
 	struct resource_list l = { 0 };
-	struct nft_table *t = NULL;
-	const struct nft_chain *ch;
+	struct model_table *t = NULL;
+	const struct model_chain *ch;
 	struct diags d = { 0 };
 
 	(void)state;
@@ -73,31 +73,31 @@ static void test_named_both_sides(void **state)
 	unlink(path);
 	resource_list_sort(&l);
 	assert_int_equal(ruleset_compile(l.v, l.n, &o, &t, NULL, &d), 0);
-	ch = nft_table_find_chain(t, "pfi-from-web-port");
+	ch = model_table_find_chain(t, "pfi-from-web-port");
 	assert_non_null(ch);
 	assert_int_equal(ch->n_rules, 6);
 	for (size_t i = 0; i < ch->n_rules; i++) {
-		const struct nft_rule *r = &ch->rules[i];
+		const struct model_rule *r = &ch->rules[i];
 		char src[16] = "", dst[16] = "", got[128];
 		unsigned sport = 0, dport = 0;
 
 		for (size_t k = 0; k < r->n_m; k++) {
-			const struct nft_match *m = &r->m[k];
+			const struct model_match *m = &r->m[k];
 
-			if (m->kind == NFT_M_SADDR)
+			if (m->kind == MODEL_M_SADDR)
 				set_text(t, m->set, src, sizeof(src));
-			else if (m->kind == NFT_M_DADDR)
+			else if (m->kind == MODEL_M_DADDR)
 				set_text(t, m->set, dst, sizeof(dst));
-			else if (m->kind == NFT_M_SPORT && !m->set && m->lo == m->hi)
+			else if (m->kind == MODEL_M_SPORT && !m->set && m->lo == m->hi)
 				sport = m->lo;
-			else if (m->kind == NFT_M_DPORT && !m->set && m->lo == m->hi)
+			else if (m->kind == MODEL_M_DPORT && !m->set && m->lo == m->hi)
 				dport = m->lo;
 		}
 		snprintf(got, sizeof(got), "src %s sport %u -> dst %s dport %u", src, sport, dst,
 			 dport);
 		assert_string_equal(got, want[i]);
 	}
-	nft_table_free(t);
+	model_table_free(t);
 	resource_list_clear(&l);
 	diags_clear(&d);
 }

@@ -14,7 +14,7 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "ruleset.h"
+#include "selector.h"
 
 enum expect { NOMATCH, MATCH, REJECT };
 

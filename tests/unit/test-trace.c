@@ -14,27 +14,27 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "ruleset.h"
+#include "compile.h"
 
-static char *printed(const struct nft_trace_filter *f)
+static char *printed(const struct trace_filter *f)
 {
-	struct nft_table *t = NULL;
+	struct model_table *t = NULL;
 	char *buf = NULL;
 	size_t len = 0;
 	FILE *m;
 
-	assert_int_equal(nft_trace_table("nftmgr-trace", f, &t), 0);
+	assert_int_equal(compile_trace_table("nftmgr-trace", f, &t), 0);
 	m = open_memstream(&buf, &len);
 	assert_non_null(m);
-	assert_int_equal(nft_table_print(t, m), 0);
+	assert_int_equal(model_table_print(t, m), 0);
 	fclose(m);
-	nft_table_free(t);
+	model_table_free(t);
 	return buf;
 }
 
 static void test_in_filter(void **state)
 {
-	struct nft_trace_filter f = { .iif = "eth1", .proto = 6, .dport = 30080 };
+	struct trace_filter f = { .iif = "eth1", .proto = 6, .dport = 30080 };
 	char *s;
 
 	assert_int_equal(cidr_parse("198.51.100.0/24", false, &f.src, NULL, 0), 0);
@@ -50,7 +50,7 @@ static void test_in_filter(void **state)
 
 static void test_out_and_forward(void **state)
 {
-	struct nft_trace_filter out = { .oif = "eth1" }, fwd = { .iif = "eth0", .oif = "eth1" };
+	struct trace_filter out = { .oif = "eth1" }, fwd = { .iif = "eth0", .oif = "eth1" };
 	char *s = printed(&out);
 
 	assert_non_null(strstr(s, "type filter hook output priority -350; policy accept;"));
@@ -68,7 +68,7 @@ static void test_out_and_forward(void **state)
 
 static void test_everything(void **state)
 {
-	struct nft_trace_filter f = { 0 };
+	struct trace_filter f = { 0 };
 	char *s = printed(&f);
 
 	assert_non_null(strstr(s, "hook prerouting"));
@@ -78,12 +78,12 @@ static void test_everything(void **state)
 
 static void test_refused(void **state)
 {
-	struct nft_trace_filter icmp_port = { .proto = 1, .dport = 80 };
-	struct nft_trace_filter no_proto = { .sport = 80 };
-	struct nft_table *t = NULL;
+	struct trace_filter icmp_port = { .proto = 1, .dport = 80 };
+	struct trace_filter no_proto = { .sport = 80 };
+	struct model_table *t = NULL;
 
-	assert_int_equal(nft_trace_table("x", &icmp_port, &t), -EINVAL);
-	assert_int_equal(nft_trace_table("x", &no_proto, &t), -EINVAL);
+	assert_int_equal(compile_trace_table("x", &icmp_port, &t), -EINVAL);
+	assert_int_equal(compile_trace_table("x", &no_proto, &t), -EINVAL);
 	assert_null(t);
 }
 

@@ -14,7 +14,7 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "ruleset.h"
+#include "resource.h"
 
 #define V3 "apiVersion: projectcalico.org/v3\nkind: GlobalNetworkPolicy\nmetadata: {name: p}\nspec:\n"
 #define V1 "apiVersion: v1\nkind: policy\nmetadata: {name: p}\nspec:\n"

@@ -1,0 +1,960 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * Resources + this node -> one inet table. Stages, as Calico renders them
+ * into iptables and SPEC.md section 4 states them:
+ *
+ *   raw-prerouting/raw-output (raw, -300)   doNotTrack policies
+ *   mangle-prerouting (mangle, -150)        preDNAT policies, before DNAT
+ *   filter-input/output/forward (0)         everything else
+ *
+ * Each base chain dispatches through a verdict map keyed by interface name
+ * to a chain per host endpoint; those jump to one chain per policy. A
+ * policy's Allow/Pass set a mark bit (inside the configured mask) and
+ * return; the endpoint chain turns the mark into the stage's verdict, and
+ * the mark tells later stages that an earlier one accepted the packet.
+ *
+ * Workload endpoints (this node's interfaces named by WorkloadEndpoints)
+ * get two chains each, as Felix's cali-fw-* and cali-tw-*: wl-from-<if>
+ * (the workload's egress) reached by iifname in the input and forward
+ * hooks, and wl-to-<if> (its ingress) reached by oifname in the forward
+ * hook. Both end in a drop or return with the accept mark; the base
+ * chain then goes on (forward) or applies defaultEndpointToHostAction
+ * (input). The host's own traffic to its workloads is accepted in output.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+
+#include "compile-internal.h"
+
+enum stage_kind {
+	STAGE_UNTRACKED,
+	STAGE_PREDNAT,
+	STAGE_FILTER,
+	STAGE_FORWARD,
+	STAGE_WORKLOAD,
+};
+
+struct stage {
+	enum stage_kind kind;
+	enum dir dir;
+	const char *map;	/* dispatch map and endpoint chain prefix */
+};
+
+static const struct stage stages[] = {
+	{ STAGE_UNTRACKED, DIR_IN, "untracked-in" },
+	{ STAGE_UNTRACKED, DIR_OUT, "untracked-out" },
+	{ STAGE_PREDNAT, DIR_IN, "prednat-in" },
+	{ STAGE_FILTER, DIR_IN, "filter-in" },
+	{ STAGE_FILTER, DIR_OUT, "filter-out" },
+	{ STAGE_FORWARD, DIR_IN, "forward-in" },
+	{ STAGE_FORWARD, DIR_OUT, "forward-out" },
+};
+
+/* A workload's egress is traffic from it, its ingress traffic to it. */
+static const struct stage wl_from = { STAGE_WORKLOAD, DIR_OUT, "wl-from" };
+static const struct stage wl_to = { STAGE_WORKLOAD, DIR_IN, "wl-to" };
+
+/* Calico's defaults (Felix v3.21), SPEC.md section 4. */
+static const struct failsafe default_in[] = {
+	{ { true, true, 6 }, 22 }, { { true, true, 17 }, 68 },
+	{ { true, true, 6 }, 179 }, { { true, true, 6 }, 2379 },
+	{ { true, true, 6 }, 2380 }, { { true, true, 6 }, 5473 },
+	{ { true, true, 6 }, 6443 }, { { true, true, 6 }, 6666 },
+	{ { true, true, 6 }, 6667 },
+};
+static const struct failsafe default_out[] = {
+	{ { true, true, 17 }, 53 }, { { true, true, 17 }, 67 },
+	{ { true, true, 6 }, 179 }, { { true, true, 6 }, 2379 },
+	{ { true, true, 6 }, 2380 }, { { true, true, 6 }, 5473 },
+	{ { true, true, 6 }, 6443 }, { { true, true, 6 }, 6666 },
+	{ { true, true, 6 }, 6667 },
+};
+
+#define ALL_INTERFACES "all-interfaces"
+
+static void felix_apply(struct felix *fx, const struct felix_spec *f)
+{
+	if (f->has_failsafe_in) {
+		fx->fs_in = f->failsafe_in;
+		fx->n_fs_in = f->n_failsafe_in;
+	}
+	if (f->has_failsafe_out) {
+		fx->fs_out = f->failsafe_out;
+		fx->n_fs_out = f->n_failsafe_out;
+	}
+	if (f->interface_prefix)
+		fx->iface_prefix = f->interface_prefix;
+	if (f->log_prefix)
+		fx->log_prefix = f->log_prefix;
+	if (f->table_name)
+		fx->table = f->table_name;
+	if (f->has_mark_mask)
+		fx->mask = f->mark_mask;
+	if (f->has_merge_allow)
+		fx->merge_allow = f->merge_allow;
+	if (f->ep_to_host)
+		fx->ep_to_host_accept = strcmp(f->ep_to_host, "Drop") != 0;
+}
+
+/* FelixConfiguration "default", then "node.<node>" over it. */
+static int felix_load(struct cctx *c)
+{
+	_cleanup_free_ char *node = NULL;
+	const struct resource *r;
+	uint32_t m;
+
+	c->fx = (struct felix){ default_in, ARRAY_SIZE(default_in), default_out,
+				ARRAY_SIZE(default_out), "cali", "calico-packet",
+				"nftmgr", 0xffff0000u };
+	if (asprintf(&node, "node.%s", c->o->node) < 0)
+		return -ENOMEM;
+	r = find_resource(c, RES_FELIX_CONFIGURATION, NULL, "default");
+	if (r)
+		felix_apply(&c->fx, &r->u.felix);
+	r = find_resource(c, RES_FELIX_CONFIGURATION, NULL, node);
+	if (r)
+		felix_apply(&c->fx, &r->u.felix);
+	m = c->fx.mask;
+	c->mark_accept = m & -m;
+	m &= ~c->mark_accept;
+	c->mark_pass = m & -m;
+	return 0;
+}
+
+/* ---- host endpoints of this node ------------------------------------------- */
+
+static bool iface_has_ip(const struct local_iface *li, const struct cidr *ip)
+{
+	for (size_t i = 0; i < li->n_addrs; i++)
+		if (li->addrs[i].family == ip->family &&
+		    memcmp(li->addrs[i].addr, ip->addr,
+			   ip->family == AF_INET ? 4 : 16) == 0)
+			return true;
+	return false;
+}
+
+static int if_push(struct cctx *c, struct hep_if **vec, size_t *n, const char *ifname,
+		   const struct resource *ep)
+{
+	struct hep_if *v;
+
+	/* One endpoint per interface: the first by name wins, as in Felix
+	 * (resources arrive sorted by name). */
+	for (size_t i = 0; i < *n; i++)
+		if (strcmp((*vec)[i].ifname, ifname) == 0)
+			return 0;
+	v = realloc(*vec, (*n + 1) * sizeof(*v));
+	if (!v)
+		return -ENOMEM;
+	*vec = v;
+	v = &v[*n];
+	*v = (struct hep_if){ .hep = ep };
+	v->ifname = strdup(ifname);
+	(*n)++;
+	if (!v->ifname || endpoint_labels(c, ep, &v->labels) < 0)
+		return -ENOMEM;
+	return 0;
+}
+
+static int add_if(struct cctx *c, const char *ifname, const struct resource *hep)
+{
+	return if_push(c, &c->ifs, &c->n_ifs, ifname, hep);
+}
+
+/* This node's workload endpoints, by interface. */
+static int find_wls(struct cctx *c)
+{
+	for (size_t i = 0; i < c->n_res; i++) {
+		const struct resource *r = c->res[i];
+		const struct endpoint_spec *e = &r->u.ep;
+		int err;
+
+		if (r->kind != RES_WORKLOAD_ENDPOINT || !e->node || !e->iface ||
+		    strcmp(e->node, c->o->node) != 0)
+			continue;
+		err = if_push(c, &c->wls, &c->n_wls, e->iface, r);
+		if (err)
+			return err;
+	}
+	return 0;
+}
+
+static int find_heps(struct cctx *c)
+{
+	for (size_t i = 0; i < c->n_res; i++) {
+		const struct resource *r = c->res[i];
+		const struct endpoint_spec *e = &r->u.ep;
+		int err = 0;
+
+		if (r->kind != RES_HOST_ENDPOINT || !e->node ||
+		    strcmp(e->node, c->o->node) != 0)
+			continue;
+		if (e->iface) {
+			err = add_if(c, strcmp(e->iface, "*") ? e->iface : "*", r);
+		} else {
+			for (size_t k = 0; k < c->o->n_ifaces && !err; k++)
+				for (size_t j = 0; j < e->n_ips; j++)
+					if (iface_has_ip(&c->o->ifaces[k], &e->ips[j])) {
+						err = add_if(c, c->o->ifaces[k].name, r);
+						break;
+					}
+		}
+		if (err)
+			return err;
+	}
+	return 0;
+}
+
+static int cmp_policy(const void *a, const void *b)
+{
+	return policy_compare(*(const struct resource *const *)a,
+			      *(const struct resource *const *)b);
+}
+
+static int sort_policies(struct cctx *c)
+{
+	c->policies = calloc(c->n_res ? c->n_res : 1, sizeof(*c->policies));
+	if (!c->policies)
+		return -ENOMEM;
+	for (size_t i = 0; i < c->n_res; i++)
+		if (c->res[i]->kind == RES_GLOBAL_NETWORK_POLICY ||
+		    c->res[i]->kind == RES_NETWORK_POLICY)
+			c->policies[c->n_policies++] = c->res[i];
+	qsort(c->policies, c->n_policies, sizeof(*c->policies), cmp_policy);
+	return 0;
+}
+
+/* ---- the pieces of endpoint chains --------------------------------------------- */
+
+static bool in_stage(const struct stage *s, const struct resource *p)
+{
+	const struct policy_spec *ps = &p->u.policy;
+	unsigned type = s->dir == DIR_IN ? POLICY_TYPE_INGRESS : POLICY_TYPE_EGRESS;
+
+	if (!(ps->types & type))
+		return false;
+	switch (s->kind) {
+	case STAGE_UNTRACKED:
+		return ps->do_not_track;
+	case STAGE_PREDNAT:
+		return ps->pre_dnat;
+	case STAGE_FILTER:
+		return !ps->do_not_track && !ps->pre_dnat;
+	case STAGE_FORWARD:
+		return !ps->do_not_track && !ps->pre_dnat &&
+		       (ps->apply_on_forward || p->kind == RES_NETWORK_POLICY);
+	case STAGE_WORKLOAD:
+		/* doNotTrack and preDNAT policies are for host endpoints */
+		return !ps->do_not_track && !ps->pre_dnat;
+	}
+	return false;
+}
+
+static void mark_rule(struct cctx *c, struct model_chain *ch, uint32_t mask,
+		      uint32_t value, bool neg, enum model_verdict v,
+		      const char *comment)
+{
+	struct model_rule *r = rule_add(c, ch, comment);
+
+	rule_match(c, r, &(struct model_match){ .kind = MODEL_M_MARK, .neg = neg,
+					      .mask = mask, .value = value });
+	rule_verdict(c, r, v, NULL);
+}
+
+static void conntrack_rules(struct cctx *c, struct model_chain *ch)
+{
+	struct model_rule *r = rule_add(c, ch, "conntrack");
+
+	rule_match(c, r, &(struct model_match){ .kind = MODEL_M_CT_STATE,
+					      .num = MODEL_CT_INVALID });
+	rule_verdict(c, r, MODEL_V_DROP, NULL);
+	r = rule_add(c, ch, "conntrack");
+	rule_match(c, r, &(struct model_match){ .kind = MODEL_M_CT_STATE,
+					      .num = MODEL_CT_ESTABLISHED | MODEL_CT_RELATED });
+	rule_verdict(c, r, MODEL_V_ACCEPT, NULL);
+}
+
+/* IPv6 neighbour discovery and MLD (ICMPv6 130-136, 143) are accepted
+ * before policy, as Felix does: without them no IPv6 traffic flows. */
+static void ndp_rules(struct cctx *c, struct model_chain *ch)
+{
+	static const uint16_t ranges[][2] = { { 130, 136 }, { 143, 143 } };
+
+	for (size_t i = 0; i < ARRAY_SIZE(ranges); i++) {
+		struct model_rule *r = rule_add(c, ch, "neighbour discovery");
+		struct model_match m = { .kind = MODEL_M_ICMP, .family = 6,
+				       .num = ranges[i][0] };
+
+		if (ranges[i][0] != ranges[i][1]) {
+			m.lo = ranges[i][0];
+			m.hi = ranges[i][1];
+		}
+		rule_match(c, r, &m);
+		rule_verdict(c, r, MODEL_V_ACCEPT, NULL);
+	}
+}
+
+/* A workload sends from its own addresses only, as Felix's reverse path
+ * check has it: per family, anything else is dropped, and a family it
+ * has no address of altogether (neighbour discovery, from link-local or
+ * unspecified addresses, is accepted before). The addresses are a named
+ * set, so that a pod readdressed changes elements only. */
+static void anti_spoofing(struct cctx *c, struct model_chain *ch, const struct hep_if *h)
+{
+	size_t n = 0;
+	const struct cidr *a = endpoint_addrs(h->hep, &n);
+
+	for (int fam = 4; fam <= 6; fam += 2) {
+		struct model_elem *e = calloc(n ? n : 1, sizeof(*e));
+		struct model_rule *r;
+		char owner[300];
+		const char *set;
+		size_t k = 0;
+
+		if (!e) {
+			c->err = -ENOMEM;
+			return;
+		}
+		for (size_t i = 0; i < n; i++)
+			if ((a[i].family == AF_INET) == (fam == 4))
+				cidr_range(&a[i], &e[k++]);
+		r = rule_add(c, ch, "anti-spoofing");
+		if (!k) {
+			free(e);
+			rule_match(c, r, &(struct model_match){ .kind = MODEL_M_NFPROTO, .num = fam });
+			rule_verdict(c, r, MODEL_V_DROP, NULL);
+			continue;
+		}
+		snprintf(owner, sizeof(owner), "%s.own-v%d", ch->name, fam);
+		set = set_intern(c, fam == 4 ? MODEL_KEY_IPV4 : MODEL_KEY_IPV6, true, e, k, owner);
+		if (!set)
+			return;
+		rule_match(c, r, &(struct model_match){ .kind = MODEL_M_SADDR, .family = (uint8_t)fam,
+						      .set = (char *)set, .neg = true });
+		rule_verdict(c, r, MODEL_V_DROP, NULL);
+	}
+}
+
+static const char *failsafe_set(struct cctx *c, const struct failsafe *fs, size_t n,
+			       const char *owner)
+{
+	struct model_elem *e = calloc(n ? n : 1, sizeof(*e));
+	size_t k = 0;
+
+	if (!e) {
+		c->err = -ENOMEM;
+		return NULL;
+	}
+	for (size_t i = 0; i < n; i++) {
+		if (fs[i].has_net)
+			continue;
+		e[k].lo[0] = e[k].hi[0] = fs[i].protocol.num;
+		e[k].lo[1] = e[k].hi[1] = (uint8_t)(fs[i].port >> 8);
+		e[k].lo[2] = e[k].hi[2] = (uint8_t)fs[i].port;
+		k++;
+	}
+	if (!k) {
+		free(e);
+		return NULL;
+	}
+	return set_intern(c, MODEL_KEY_PROTO_PORT, false, e, k, owner);
+}
+
+/* Failsafe ports: destination ports of this direction's list; in the raw
+ * stage also the other list's ports as source ports, so that replies to
+ * failsafe connections are not cut (as Felix does). */
+static void failsafe_rules(struct cctx *c, struct model_chain *ch,
+			   const struct stage *s)
+{
+	const struct failsafe *fs = s->dir == DIR_IN ? c->fx.fs_in : c->fx.fs_out;
+	size_t n = s->dir == DIR_IN ? c->fx.n_fs_in : c->fx.n_fs_out;
+	const char *set = failsafe_set(c, fs, n, s->dir == DIR_IN ? "failsafe-in" : "failsafe-out");
+	struct model_rule *r;
+
+	if (set) {
+		r = rule_add(c, ch, "failsafe");
+		rule_match(c, r, &(struct model_match){ .kind = MODEL_M_PROTO_PORT,
+						      .set = (char *)set });
+		rule_verdict(c, r, MODEL_V_ACCEPT, NULL);
+	}
+	for (size_t i = 0; i < n; i++) {
+		struct cidr net = fs[i].net;
+
+		if (!fs[i].has_net)
+			continue;
+		r = rule_add(c, ch, "failsafe");
+		rule_match(c, r, &(struct model_match){
+			.kind = s->dir == DIR_IN ? MODEL_M_SADDR : MODEL_M_DADDR,
+			.family = net.family == AF_INET ? 4 : 6, .prefix = prefix_of(&net) });
+		rule_match(c, r, &(struct model_match){ .kind = MODEL_M_L4PROTO,
+						      .num = fs[i].protocol.num });
+		rule_match(c, r, &(struct model_match){ .kind = MODEL_M_DPORT,
+						      .lo = fs[i].port, .hi = fs[i].port });
+		rule_verdict(c, r, MODEL_V_ACCEPT, NULL);
+	}
+	if (s->kind != STAGE_UNTRACKED)
+		return;
+	fs = s->dir == DIR_IN ? c->fx.fs_out : c->fx.fs_in;
+	n = s->dir == DIR_IN ? c->fx.n_fs_out : c->fx.n_fs_in;
+	set = failsafe_set(c, fs, n, s->dir == DIR_IN ? "failsafe-out" : "failsafe-in");
+	if (set) {
+		r = rule_add(c, ch, "failsafe replies");
+		rule_match(c, r, &(struct model_match){ .kind = MODEL_M_PROTO_PORT,
+						      .num = 1, .set = (char *)set });
+		rule_verdict(c, r, MODEL_V_ACCEPT, NULL);
+	}
+}
+
+static void clear_marks(struct cctx *c, struct model_chain *ch)
+{
+	struct model_rule *r = rule_add(c, ch, "clear marks");
+
+	if (!r)
+		return;
+	r->mark_set = true;
+	r->mark_and = ~(c->mark_accept | c->mark_pass);
+	r->mark_or = 0;
+}
+
+static void jump(struct cctx *c, struct model_chain *ch, const char *target,
+		 const char *comment)
+{
+	struct model_rule *r;
+
+	if (!target)
+		return;
+	r = rule_add(c, ch, comment);
+	rule_verdict(c, r, MODEL_V_JUMP, target);
+}
+
+static enum chain_mode stage_mode(const struct stage *s)
+{
+	static const enum chain_mode modes[] = {
+		[STAGE_UNTRACKED] = MODE_UNTRACKED, [STAGE_PREDNAT] = MODE_PREDNAT,
+		[STAGE_FILTER] = MODE_FILTER, [STAGE_FORWARD] = MODE_FORWARD,
+		[STAGE_WORKLOAD] = MODE_FORWARD,
+	};
+
+	return modes[s->kind];
+}
+
+#define INLINE_MAX_RULES 2
+
+/* A short policy without Pass is copied into the endpoint chain instead
+ * of jumped to: every new connection saves a jump and a return per such
+ * policy. Its rules keep their comments and counters. (Not in the forward
+ * stage, whose Allow returns. In a workload chain an Allow marks and
+ * returns, which ends the endpoint chain the same way.) */
+static bool inline_policy(struct cctx *c, struct model_chain *ch, const struct stage *s,
+			  const struct resource *p)
+{
+	const char *name;
+	struct model_chain *pc;
+
+	if (s->kind == STAGE_FORWARD || policy_has_pass(p, s->dir))
+		return false;
+	name = policy_chain(c, p, s->dir, stage_mode(s));
+	pc = name ? chain_find(c, name) : NULL;
+	if (!pc || pc->n_rules > INLINE_MAX_RULES)
+		return false;
+	for (size_t i = 0; i < pc->n_rules; i++)
+		rule_copy(c, ch, &pc->rules[i]);
+	return true;
+}
+
+/* Jumps to the policies in order. A policy that decides ends the base
+ * chain itself (accept, drop), except in the forward stage, where an
+ * Allow marks and returns: there each jump is followed by a return once
+ * something decided. After a policy that can Pass, a set pass mark leaves
+ * the policies: to the profiles (pass_target) or out of the chain. */
+static void policy_jumps(struct cctx *c, struct model_chain *ch, const struct stage *s,
+			 const struct resource *const *pols, size_t n,
+			 const char *pass_target)
+{
+	for (size_t i = 0; i < n; i++) {
+		char comment[300];
+
+		snprintf(comment, sizeof(comment), "policy %s%s%s",
+			 pols[i]->namespace ? pols[i]->namespace : "",
+			 pols[i]->namespace ? "/" : "", pols[i]->name);
+		if (inline_policy(c, ch, s, pols[i]))
+			continue;
+		jump(c, ch, policy_chain(c, pols[i], s->dir, stage_mode(s)), comment);
+		if (s->kind == STAGE_FORWARD) {
+			mark_rule(c, ch, c->mark_accept | c->mark_pass, 0, true,
+				  MODEL_V_RETURN, "allowed or passed");
+			continue;
+		}
+		if (s->kind == STAGE_WORKLOAD)
+			mark_rule(c, ch, c->mark_accept, c->mark_accept, false,
+				  MODEL_V_RETURN, "allowed");
+		if (policy_has_pass(pols[i], s->dir)) {
+			struct model_rule *r = rule_add(c, ch, "passed");
+
+			rule_match(c, r, &(struct model_match){ .kind = MODEL_M_MARK,
+							      .mask = c->mark_pass,
+							      .value = c->mark_pass });
+			rule_verdict(c, r, pass_target ? MODEL_V_GOTO : MODEL_V_RETURN, pass_target);
+		}
+	}
+}
+
+/* Profiles come after policies (or after a Pass); no profile: deny. */
+static void profile_jumps(struct cctx *c, struct model_chain *ch, const struct stage *s,
+			  const struct hep_if *h)
+{
+	const struct endpoint_spec *e = &h->hep->u.ep;
+
+	for (size_t i = 0; i < e->n_profiles; i++) {
+		const struct resource *p = find_resource(c, RES_PROFILE, NULL,
+							 e->profiles[i]);
+		char comment[300];
+
+		if (!p)
+			continue;
+		snprintf(comment, sizeof(comment), "profile %s", p->name);
+		jump(c, ch, profile_chain(c, p, s->dir, stage_mode(s)), comment);
+		if (s->kind == STAGE_WORKLOAD)
+			mark_rule(c, ch, c->mark_accept, c->mark_accept, false,
+				  MODEL_V_RETURN, "allowed");
+	}
+	rule_verdict(c, rule_add(c, ch, "default deny"), MODEL_V_DROP, NULL);
+}
+
+static bool any_pass(const struct resource *const *pols, size_t n, enum dir dir)
+{
+	for (size_t i = 0; i < n; i++)
+		if (policy_has_pass(pols[i], dir))
+			return true;
+	return false;
+}
+
+/* The normal stage: policies; if none selects the endpoint, or one passed,
+ * the profiles; then deny. */
+static void filter_tail(struct cctx *c, struct model_chain *ch, const struct stage *s,
+			const struct hep_if *h, const struct resource *const *pols,
+			size_t n)
+{
+	_cleanup_free_ char *prof = NULL;
+
+	if (n && any_pass(pols, n, s->dir)) {
+		struct model_chain *pc;
+
+		if (asprintf(&prof, "%s.profiles", ch->name) < 0 ||
+		    !(pc = chain_add(c, prof, MODEL_HOOK_NONE, 0))) {
+			c->err = -ENOMEM;
+			return;
+		}
+		profile_jumps(c, pc, s, h);
+	}
+	{
+		size_t first = ch->n_rules;
+
+		policy_jumps(c, ch, s, pols, n, prof);
+		if (c->fx.merge_allow)
+			merge_allow_runs(c, ch, first);
+	}
+	if (n)
+		rule_verdict(c, rule_add(c, ch, "no policy allowed"), MODEL_V_DROP, NULL);
+	else
+		profile_jumps(c, ch, s, h);
+}
+
+static const char *endpoint_chain(struct cctx *c, const struct stage *s,
+				  const struct hep_if *h)
+{
+	const struct resource **pols = calloc(c->n_policies + 1, sizeof(*pols));
+	const char *ifname = strcmp(h->ifname, "*") ? h->ifname : ALL_INTERFACES;
+	_cleanup_free_ char *name = NULL;
+	struct model_chain *ch = NULL;
+	size_t n = 0;
+
+	if (!pols) {
+		c->err = -ENOMEM;
+		return NULL;
+	}
+	for (size_t i = 0; i < c->n_policies; i++)
+		if (in_stage(s, c->policies[i]) && policy_selects(c, c->policies[i], h))
+			pols[n++] = c->policies[i];
+	/* Only the normal stage and workloads have a default: deny. Other
+	 * stages exist for an endpoint only when a policy there selects it;
+	 * Calico ignores doNotTrack policies on an all-interfaces endpoint. */
+	if ((s->kind != STAGE_FILTER && s->kind != STAGE_WORKLOAD && n == 0) ||
+	    (s->kind == STAGE_UNTRACKED && strcmp(h->ifname, "*") == 0))
+		goto out;
+	if (asprintf(&name, "%s-", s->map) < 0)
+		goto oom;
+	{
+		char *full = chain_name(name, NULL, ifname);
+
+		free(name);
+		name = full;
+	}
+	if (!name || !(ch = chain_add(c, name, MODEL_HOOK_NONE, 0)))
+		goto oom;
+	/* From a workload: neighbour discovery, then only its own source
+	 * addresses, before conntrack (a spoofed packet must not pass as
+	 * part of another's connection). */
+	if (s == &wl_from) {
+		ndp_rules(c, ch);
+		anti_spoofing(c, ch, h);
+	}
+	if (s->kind != STAGE_UNTRACKED)
+		conntrack_rules(c, ch);
+	if (s->kind == STAGE_FILTER || s == &wl_to)
+		ndp_rules(c, ch);
+	if (s->kind != STAGE_FORWARD && s->kind != STAGE_WORKLOAD)
+		failsafe_rules(c, ch, s);
+	/* Marks are read back only after a Pass, in the forward stage and
+	 * after a workload chain: clear what an earlier stage may have left. */
+	if (s->kind == STAGE_FORWARD || s->kind == STAGE_WORKLOAD || any_pass(pols, n, s->dir))
+		clear_marks(c, ch);
+	switch (s->kind) {
+	case STAGE_UNTRACKED:
+	case STAGE_PREDNAT:
+		/* no default: what no policy decided falls through */
+		policy_jumps(c, ch, s, pols, n, NULL);
+		break;
+	case STAGE_FORWARD:
+		/* Forward chains never consult profiles (as Felix). */
+		policy_jumps(c, ch, s, pols, n, NULL);
+		rule_verdict(c, rule_add(c, ch, "default deny"), MODEL_V_DROP, NULL);
+		break;
+	case STAGE_FILTER:
+	case STAGE_WORKLOAD:
+		filter_tail(c, ch, s, h, pols, n);
+		break;
+	}
+	goto out;
+oom:
+	c->err = -ENOMEM;
+out:
+	free(pols);
+	return ch ? ch->name : NULL;
+}
+
+/* ---- dispatch and base chains -------------------------------------------------- */
+
+static struct model_set *map_add(struct cctx *c, const char *name)
+{
+	struct model_set *s = calloc(1, sizeof(*s)), **v;
+
+	v = realloc(c->t->sets, (c->t->n_sets + 1) * sizeof(*v));
+	if (!s || !v || !(s->name = strdup(name))) {
+		if (v)
+			c->t->sets = v;
+		free(s);
+		c->err = -ENOMEM;
+		return NULL;
+	}
+	c->t->sets = v;
+	s->key = MODEL_KEY_IFNAME;
+	v[c->t->n_sets++] = s;
+	return s;
+}
+
+static void map_elem(struct cctx *c, struct model_set *m, const char *ifname,
+		     const char *chain, bool jump)
+{
+	struct model_elem *v;
+
+	if (!m || !chain)
+		return;
+	v = realloc(m->elems, (m->n_elems + 1) * sizeof(*v));
+	if (!v) {
+		c->err = -ENOMEM;
+		return;
+	}
+	m->elems = v;
+	v = &v[m->n_elems++];
+	*v = (struct model_elem){ 0 };
+	v->ifname = strdup(ifname);
+	v->chain = strdup(chain);
+	v->jump = jump;
+	if (!v->ifname || !v->chain)
+		c->err = -ENOMEM;
+}
+
+/* The workload interface patterns, "cali*" for each interfacePrefix
+ * entry; calls fn for each. */
+static void for_each_workload_pattern(struct cctx *c, void (*fn)(struct cctx *c,
+				      const char *pattern, void *data), void *data)
+{
+	_cleanup_free_ char *copy = strdup(c->fx.iface_prefix);
+	char *save = NULL, *tok, buf[64];
+
+	if (!copy) {
+		c->err = -ENOMEM;
+		return;
+	}
+	for (tok = strtok_r(copy, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+		snprintf(buf, sizeof(buf), "%s*", tok);
+		fn(c, buf, data);
+	}
+}
+
+struct iface_match {
+	struct model_rule *r;
+	enum model_match_kind kind;
+};
+
+static void add_not_iface(struct cctx *c, const char *pattern, void *data)
+{
+	struct iface_match *m = data;
+
+	rule_match(c, m->r, &(struct model_match){ .kind = m->kind, .neg = true,
+						 .ifname = (char *)pattern });
+}
+
+/* iifname != "cali*" ... != "lo": what an all-interfaces endpoint covers. */
+static void not_workload(struct cctx *c, struct model_rule *r, enum dir dir)
+{
+	struct iface_match m = { r, dir == DIR_IN ? MODEL_M_IIFNAME : MODEL_M_OIFNAME };
+
+	for_each_workload_pattern(c, add_not_iface, &m);
+	add_not_iface(c, "lo", &m);
+}
+
+static struct model_rule *dispatch_rule(struct cctx *c, struct model_chain *base,
+				      const char *comment, bool skip_accepted)
+{
+	struct model_rule *r = rule_add(c, base, comment);
+
+	if (skip_accepted)
+		rule_match(c, r, &(struct model_match){ .kind = MODEL_M_MARK,
+						      .mask = c->mark_accept, .value = 0 });
+	return r;
+}
+
+/* In the forward hook more follows the endpoint chain (the outgoing
+ * endpoint's), so it is jumped to; elsewhere the endpoint chain decides
+ * or falls through to the end of the base chain, and is gone to. */
+static void dispatch(struct cctx *c, struct model_chain *base, const struct stage *s,
+		     bool skip_accepted)
+{
+	struct model_set *m = map_add(c, s->map);
+	bool fwd = s->kind == STAGE_FORWARD;
+	const char *star = NULL;
+	struct model_rule *r;
+
+	for (size_t i = 0; i < c->n_ifs; i++) {
+		const char *ch = endpoint_chain(c, s, &c->ifs[i]);
+
+		if (strcmp(c->ifs[i].ifname, "*") == 0)
+			star = ch;
+		else
+			map_elem(c, m, c->ifs[i].ifname, ch, fwd);
+	}
+	r = dispatch_rule(c, base, "dispatch", skip_accepted);
+	rule_verdict(c, r, s->dir == DIR_IN ? MODEL_V_VMAP_IIF : MODEL_V_VMAP_OIF, s->map);
+	if (!star)
+		return;
+	r = dispatch_rule(c, base, "dispatch: all interfaces", skip_accepted);
+	not_workload(c, r, s->dir);
+	rule_verdict(c, r, fwd ? MODEL_V_JUMP : MODEL_V_GOTO, star);
+}
+
+/* The workload maps: wl-from by iifname, wl-to by oifname, jumped to. */
+static void workload_maps(struct cctx *c)
+{
+	const struct stage *st[] = { &wl_from, &wl_to };
+
+	for (size_t k = 0; k < ARRAY_SIZE(st); k++) {
+		struct model_set *m = map_add(c, st[k]->map);
+
+		for (size_t i = 0; i < c->n_wls; i++)
+			map_elem(c, m, c->wls[i].ifname,
+				 endpoint_chain(c, st[k], &c->wls[i]), true);
+	}
+}
+
+enum wl_end {
+	WL_DROP_UNMARKED,	/* forward: go on if its chain allowed */
+	WL_ACCEPT_MARKED,	/* input, Accept/Return */
+	WL_DROP_ALL,		/* input, Drop */
+};
+
+struct wl_check {
+	struct model_chain *ch;
+	enum model_match_kind kind;	/* iifname or oifname */
+	enum wl_end end;
+};
+
+/* After a workload map, per interface pattern. What a workload chain let
+ * through carries the accept mark (it decided everything else itself);
+ * a workload interface without an endpoint is dropped, as Felix drops
+ * "Unknown interface". */
+static void wl_check_rule(struct cctx *c, const char *pattern, void *data)
+{
+	const struct wl_check *w = data;
+	struct model_match ifm = { .kind = w->kind, .ifname = (char *)pattern };
+	struct model_match marked = { .kind = MODEL_M_MARK, .mask = c->mark_accept,
+				    .value = c->mark_accept };
+	struct model_rule *r = NULL;
+
+	switch (w->end) {
+	case WL_ACCEPT_MARKED:
+		r = rule_add(c, w->ch, "workload to host");
+		rule_match(c, r, &ifm);
+		rule_match(c, r, &marked);
+		rule_verdict(c, r, MODEL_V_ACCEPT, NULL);
+		r = rule_add(c, w->ch, "unknown workload interface");
+		rule_match(c, r, &ifm);
+		break;
+	case WL_DROP_ALL:
+		r = rule_add(c, w->ch, "workload to host");
+		rule_match(c, r, &ifm);
+		break;
+	case WL_DROP_UNMARKED:
+		r = rule_add(c, w->ch, "unknown workload interface");
+		rule_match(c, r, &ifm);
+		marked.value = 0;
+		rule_match(c, r, &marked);
+		break;
+	}
+	rule_verdict(c, r, MODEL_V_DROP, NULL);
+}
+
+/* Input from a workload: its egress policy (which accepts replies), then
+ * Felix's defaultEndpointToHostAction: Drop by default; Accept and Return
+ * both leave the packet to the rest of the ruleset. */
+static void workload_input(struct cctx *c, struct model_chain *in)
+{
+	struct wl_check w = { in, MODEL_M_IIFNAME,
+			      c->fx.ep_to_host_accept ? WL_ACCEPT_MARKED : WL_DROP_ALL };
+
+	rule_verdict(c, rule_add(c, in, "workload dispatch"), MODEL_V_VMAP_IIF, wl_from.map);
+	for_each_workload_pattern(c, wl_check_rule, &w);
+}
+
+/* Forwarded from and to workloads: the sender's egress, then the
+ * receiver's ingress. */
+static void workload_forward(struct cctx *c, struct model_chain *fwd)
+{
+	struct wl_check from = { fwd, MODEL_M_IIFNAME, WL_DROP_UNMARKED };
+	struct wl_check to = { fwd, MODEL_M_OIFNAME, WL_DROP_UNMARKED };
+
+	rule_verdict(c, rule_add(c, fwd, "workload dispatch"), MODEL_V_VMAP_IIF, wl_from.map);
+	for_each_workload_pattern(c, wl_check_rule, &from);
+	clear_marks(c, fwd);
+	rule_verdict(c, rule_add(c, fwd, "workload dispatch"), MODEL_V_VMAP_OIF, wl_to.map);
+	for_each_workload_pattern(c, wl_check_rule, &to);
+}
+
+static void accept_to_workload(struct cctx *c, const char *pattern, void *data)
+{
+	struct model_rule *r = rule_add(c, data, "host to workload");
+
+	rule_match(c, r, &(struct model_match){ .kind = MODEL_M_OIFNAME,
+					      .ifname = (char *)pattern });
+	rule_verdict(c, r, MODEL_V_ACCEPT, NULL);
+}
+
+/* Host to its own workloads is always allowed. */
+static void workload_bypass(struct cctx *c, struct model_chain *ch)
+{
+	for_each_workload_pattern(c, accept_to_workload, ch);
+}
+
+static void base_chains(struct cctx *c)
+{
+	struct model_chain *raw_pre = chain_add(c, "raw-prerouting", MODEL_HOOK_PREROUTING, -300);
+	struct model_chain *raw_out = chain_add(c, "raw-output", MODEL_HOOK_OUTPUT, -300);
+	struct model_chain *mangle = chain_add(c, "mangle-prerouting", MODEL_HOOK_PREROUTING, -150);
+	struct model_chain *in = chain_add(c, "filter-input", MODEL_HOOK_INPUT, 0);
+	struct model_chain *fwd = chain_add(c, "filter-forward", MODEL_HOOK_FORWARD, 0);
+	struct model_chain *out = chain_add(c, "filter-output", MODEL_HOOK_OUTPUT, 0);
+
+	clear_marks(c, raw_pre);
+	dispatch(c, raw_pre, &stages[0], false);
+	clear_marks(c, raw_out);
+	dispatch(c, raw_out, &stages[1], false);
+	mark_rule(c, mangle, c->mark_accept, c->mark_accept, false, MODEL_V_ACCEPT,
+		  "accepted by untracked policy");
+	dispatch(c, mangle, &stages[2], false);
+	mark_rule(c, in, c->mark_accept, c->mark_accept, false, MODEL_V_ACCEPT,
+		  "accepted before DNAT");
+	workload_maps(c);
+	workload_input(c, in);
+	dispatch(c, in, &stages[3], false);
+	/* What an untracked policy let out must not meet the normal
+	 * stage's default deny (Felix's acceptAlreadyAccepted). */
+	mark_rule(c, out, c->mark_accept, c->mark_accept, false, MODEL_V_ACCEPT,
+		  "accepted by untracked policy");
+	workload_bypass(c, out);
+	dispatch(c, out, &stages[4], false);
+	/* Forwarded: the incoming endpoint's ingress, unless an untracked or
+	 * preDNAT policy accepted it already, then the outgoing endpoint's
+	 * egress. */
+	dispatch(c, fwd, &stages[5], true);
+	workload_forward(c, fwd);
+	dispatch(c, fwd, &stages[6], false);
+}
+
+static void stats_fill(const struct cctx *c, struct compile_stats *st)
+{
+	*st = (struct compile_stats){ .endpoints = c->n_ifs + c->n_wls,
+				      .policies = c->n_policies,
+				      .chains = c->t->n_chains,
+				      .sets = c->t->n_sets };
+	for (size_t i = 0; i < c->t->n_chains; i++)
+		st->rules += c->t->chains[i]->n_rules;
+	for (size_t i = 0; i < c->t->n_sets; i++)
+		st->elements += c->t->sets[i]->n_elems;
+}
+
+int ruleset_compile(struct resource *const *v, size_t n,
+		    const struct compile_opts *o, struct model_table **ret,
+		    struct compile_stats *stats, struct diags *d)
+{
+	struct cctx c = { .o = o, .d = d, .res = v, .n_res = n };
+	int err;
+
+	c.t = calloc(1, sizeof(*c.t));
+	if (!c.t)
+		return -ENOMEM;
+	err = felix_load(&c);
+	if (!err && !(c.t->name = strdup(c.fx.table)))
+		err = -ENOMEM;
+	if (!err)
+		memo_begin(&c);
+	if (!err)
+		err = sort_policies(&c);
+	if (!err)
+		err = find_heps(&c);
+	if (!err)
+		err = find_wls(&c);
+	if (!err) {
+		base_chains(&c);
+		chains_prune(&c);
+		if (c.fx.merge_allow)
+			sets_prune(&c);
+		err = c.err;
+	}
+	if (!err && stats)
+		stats_fill(&c, stats);
+	memo_end(&c, !err);
+	for (size_t i = 0; i < c.n_ifs; i++) {
+		free(c.ifs[i].ifname);
+		labels_clear(&c.ifs[i].labels);
+	}
+	free(c.ifs);
+	for (size_t i = 0; i < c.n_wls; i++) {
+		free(c.wls[i].ifname);
+		labels_clear(&c.wls[i].labels);
+	}
+	free(c.wls);
+	free(c.policies);
+	name_index_free(&c.chain_ix);
+	name_index_free(&c.set_ix);
+	name_index_free(&c.content_ix);
+	if (err) {
+		model_table_free(c.t);
+		return err;
+	}
+	*ret = c.t;
+	return 0;
+}

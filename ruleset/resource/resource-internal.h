@@ -1,0 +1,148 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* Private to resource/: the located value tree and the decoder context. */
+#ifndef NFTMGR_RULESET_INTERNAL_H
+#define NFTMGR_RULESET_INTERNAL_H
+
+#include <jansson.h>
+
+#include "resource.h"
+
+#define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+
+static inline void freep(void *p)
+{
+	free(*(void **)p);
+}
+#define _cleanup_free_ __attribute__((cleanup(freep)))
+
+/* A parsed YAML/JSON value with where it came from. */
+enum value_type {
+	VALUE_SCALAR,
+	VALUE_SEQ,
+	VALUE_MAP,
+};
+
+enum scalar_type {
+	SCALAR_NULL,
+	SCALAR_BOOL,
+	SCALAR_INT,
+	SCALAR_FLOAT,
+	SCALAR_STR,
+};
+
+struct value {
+	enum value_type type;
+	bool quoted;		/* quoted or tagged !!str: never resolved */
+	struct pos pos;
+	char *str;		/* scalars */
+	size_t len;
+	struct value **kids;	/* seq: items; map: key0, val0, key1, ... */
+	size_t n;		/* entries in kids */
+};
+
+struct value_budget {
+	size_t nodes;
+};
+
+struct value *value_free(struct value *n);
+int value_add_kid(struct value *parent, struct value *kid);
+/* YAML 1.2 core schema resolution of a scalar. */
+enum scalar_type value_scalar_type(const struct value *n);
+/* Value for key in a map node, or NULL. */
+const struct value *value_map_get(const struct value *map, const char *key);
+
+/* Each callback gets one document root; return negative to stop. */
+typedef int (*doc_fn)(void *userdata, const struct value *root);
+
+/* Streams of documents. Syntax problems go to d; returns 0, -EINVAL when
+ * d got problems, -ENOMEM. */
+int value_parse_yaml(const char *file, const char *buf, size_t len,
+		      doc_fn fn, void *userdata, struct diags *d);
+int value_parse_json(const char *file, const char *buf, size_t len,
+		      doc_fn fn, void *userdata, struct diags *d);
+/* A jansson value as a tree without positions. NULL on ENOMEM or depth. */
+struct value *value_from_json(const json_t *j, unsigned depth,
+			    struct value_budget *b);
+
+/* Decoder context: where we are, for messages. */
+enum api_version {
+	API_V1,
+	API_V3,
+	API_K8S,
+};
+
+struct dctx {
+	struct diags *d;
+	const char *file;
+	enum api_version ver;
+	char ident[320];
+	char path[1024];
+	size_t plen;
+	unsigned errors;
+};
+
+size_t dctx_push(struct dctx *c, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+void dctx_pop(struct dctx *c, size_t saved);
+void dctx_err(struct dctx *c, const struct value *at, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+/* Table-driven decoding of a map: every key must be a known field. */
+struct field {
+	const char *name;
+	void (*fn)(struct dctx *c, const struct value *n, void *out);
+	size_t off;
+};
+
+void decode_fields(struct dctx *c, const struct value *map,
+		   const struct field *f, size_t nf, void *base);
+bool decode_expect(struct dctx *c, const struct value *n, enum value_type t);
+
+/* Scalar field decoders (out points at the field). */
+void dec_string(struct dctx *c, const struct value *n, void *out);
+void dec_bool(struct dctx *c, const struct value *n, void *out);
+void dec_string_list(struct dctx *c, const struct value *n, void *out);
+void dec_labels(struct dctx *c, const struct value *n, void *out);
+void dec_annotations(struct dctx *c, const struct value *n, void *out);
+void dec_ignore(struct dctx *c, const struct value *n, void *out);
+bool dec_uint(struct dctx *c, const struct value *n, uint64_t max,
+	      uint64_t *ret);
+
+/* Values. */
+int protocol_parse(struct dctx *c, const struct value *n,
+		   struct protocol *ret);
+const char *protocol_name(uint8_t num, enum api_version ver);
+
+/* Rules and specs. */
+/* Calico's named-port syntax: [a-zA-Z0-9_.-]{1,128}. */
+bool port_name_ok(const char *s);
+void dec_rules(struct dctx *c, const struct value *n, void *out);
+void rule_free_contents(struct rule *r);
+void rules_free(struct rule *v, size_t n);
+void dec_selector(struct dctx *c, const struct value *n, void *out);
+void dec_policy_types(struct dctx *c, const struct value *n, void *out);
+bool validate_name(struct dctx *c, const struct value *at, enum res_kind k,
+		   const char *name);
+bool validate_label_key(const char *k, enum api_version ver);
+bool validate_label_value(const char *v);
+bool validate_namespace(const char *ns);
+
+/* One document root to resources (appended to out). */
+void decode_document(struct dctx *c, const struct value *root,
+		     struct resource_list *out);
+/* A resource from its JSON tree, used by datastores. */
+struct resource *decode_one(struct dctx *c, const struct value *root);
+
+void felix_dec_spec(struct dctx *c, const struct value *spec,
+		    struct felix_spec *f);
+
+/* Kubernetes resources translated to Calico v3 ones. */
+struct resource *k8s_decode_network_policy(struct dctx *c,
+					   const struct value *root);
+struct resource *k8s_decode_namespace(struct dctx *c,
+				      const struct value *root);
+
+/* Output: a resource as a jansson object. storage: stored policy name. */
+json_t *resource_to_json(const struct resource *r, bool storage);
+
+#endif

@@ -327,21 +327,40 @@ void put_chain(struct tx *tx, const char *table, const struct model_chain *ch)
 	end_msg(tx);
 }
 
-/* Test hook: NFTMGR_TEST_FAULT_RULE=<comment> turns that rule into a jump
- * to a chain that does not exist, so that the kernel refuses the batch
- * half-way (tests/netns/sync.sh). */
-static const struct model_rule *fault(const struct model_rule *r)
-{
-	static struct model_rule bad;
-	const char *want = getenv("NFTMGR_TEST_FAULT_RULE");
+static struct nl_options options;
 
-	if (!want || !r->comment || strcmp(r->comment, want) != 0)
+void nl_set_options(const struct nl_options *o)
+{
+	options = *o;
+}
+
+const struct nl_options *nl_opts(void)
+{
+	return &options;
+}
+
+/* Is comment one of the ';'-separated list? */
+static bool listed(const char *list, const char *comment)
+{
+	size_t n = strlen(comment);
+
+	for (const char *p = list; p && *p; p = strchr(p, ';') ? strchr(p, ';') + 1 : NULL)
+		if (strncmp(p, comment, n) == 0 && (p[n] == ';' || p[n] == 0))
+			return true;
+	return false;
+}
+
+/* Test knob (nl_options.fault_rules): the rule becomes a jump to a chain
+ * that does not exist, so that the kernel refuses the batch half-way. */
+static const struct model_rule *fault(const struct model_rule *r, struct model_rule *bad)
+{
+	if (!options.fault_rules || !r->comment || !listed(options.fault_rules, r->comment))
 		return r;
-	bad = *r;
-	bad.verdict = MODEL_V_JUMP;
-	bad.target = (char *)"no-such-chain";
-	bad.mark_set = false;
-	return &bad;
+	*bad = *r;
+	bad->verdict = MODEL_V_JUMP;
+	bad->target = (char *)"no-such-chain";
+	bad->mark_set = false;
+	return bad;
 }
 
 void put_rules(struct tx *tx, const char *table, const struct model_chain *ch,
@@ -350,6 +369,7 @@ void put_rules(struct tx *tx, const char *table, const struct model_chain *ch,
 	for (size_t i = 0; i < ch->n_rules && !tx->err; i++) {
 		const struct model_rule *r = &ch->rules[i];
 		struct nftnl_rule *nr = nftnl_rule_alloc();
+		struct model_rule bad;
 		char what[300];
 		void *buf;
 
@@ -365,7 +385,7 @@ void put_rules(struct tx *tx, const char *table, const struct model_chain *ch,
 		nftnl_rule_set_str(nr, NFTNL_RULE_TABLE, table);
 		nftnl_rule_set_str(nr, NFTNL_RULE_CHAIN, ch->name);
 		nftnl_rule_set_u32(nr, NFTNL_RULE_FAMILY, NFPROTO_INET);
-		if (nl_rule_build(nr, fault(r), ids) < 0)
+		if (nl_rule_build(nr, fault(r, &bad), ids) < 0)
 			tx->err = -ENOMEM;
 		nftnl_rule_nlmsg_build_payload(
 			nftnl_rule_nlmsg_build_hdr(buf, NFT_MSG_NEWRULE, NFPROTO_INET,
@@ -488,25 +508,10 @@ out:
 	return r;
 }
 
-/* The kernel handles the batch inside sendmsg(): every error is queued
- * when it returns, so replies are drained without blocking. */
-int send_batch(struct mnl_socket *nl, struct tx *tx, uint32_t *ret_seq,
-		      int *ret_err, size_t *ret_bytes)
+static void sockbufs(int fd, const struct tx *tx, size_t total)
 {
-	int fd = mnl_socket_get_fd(nl), n = nftnl_batch_iovec_len(tx->b);
-	struct iovec *iov = calloc((size_t)n, sizeof(*iov));
-	struct sockaddr_nl snl = { .nl_family = AF_NETLINK };
-	struct msghdr msg = { .msg_name = &snl, .msg_namelen = sizeof(snl) };
-	size_t total = 0;
-	int size;
-	char buf[16384];
+	int size = (int)(total + 65536);
 
-	if (!iov)
-		return -ENOMEM;
-	nftnl_batch_iovec(tx->b, iov, (uint32_t)n);
-	for (int i = 0; i < n; i++)
-		total += iov[i].iov_len;
-	size = (int)(total + 65536);
 	if (setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &size, sizeof(size)) < 0 ||
 	    getsockopt(fd, SOL_SOCKET, SO_SNDBUF, &size, &(socklen_t){ sizeof(size) }) < 0 ||
 	    (size_t)size < total)
@@ -515,29 +520,38 @@ int send_batch(struct mnl_socket *nl, struct tx *tx, uint32_t *ret_seq,
 	/* Room for an error per message in the worst case. */
 	size = (int)(tx->msgs * 1024 + 65536);
 	(void)setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &size, sizeof(size));
-	msg.msg_iov = iov;
-	msg.msg_iovlen = (size_t)n;
-	*ret_bytes = total;
-	if (sendmsg(fd, &msg, 0) < 0) {
-		int e = -errno;
+}
 
-		free(iov);
-		return e;
+static void errors_add(struct nl_errors *errs, uint32_t seq, int err)
+{
+	if (errs->n == NL_ERRORS_KEPT) {
+		errs->more++;
+		return;
 	}
-	free(iov);
-	*ret_err = 0;
-	tx->end_acked = false;
-	for (;;) {
-		struct pollfd p = { .fd = fd, .events = POLLIN };
-		ssize_t len;
+	errs->seq[errs->n] = seq;
+	errs->err[errs->n++] = err;
+}
 
-		if (poll(&p, 1, 0) <= 0)
-			break;
-		len = recv(fd, buf, sizeof(buf), MSG_DONTWAIT);
-		if (len <= 0)
-			break;
+/* The kernel handles the batch inside sendmsg(): every answer is queued
+ * when it returns, so they are drained without blocking. A receive error
+ * (ENOBUFS: the queue overflowed) means answers were lost: the outcome is
+ * unknown, and the caller hears it. */
+static int drain(int fd, struct tx *tx, struct nl_errors *errs)
+{
+	char buf[16384];
+
+	for (;;) {
+		ssize_t len = recv(fd, buf, sizeof(buf), MSG_DONTWAIT);
 		int left = (int)len;
 
+		if (len < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+			return 0;
+		if (len < 0 && errno == EINTR)
+			continue;
+		if (len < 0)
+			return -errno;
+		if (len == 0)
+			return 0;
 		for (struct nlmsghdr *h = (struct nlmsghdr *)buf; mnl_nlmsg_ok(h, left);
 		     h = mnl_nlmsg_next(h, &left)) {
 			const struct nlmsgerr *e;
@@ -547,27 +561,64 @@ int send_batch(struct mnl_socket *nl, struct tx *tx, uint32_t *ret_seq,
 			e = mnl_nlmsg_get_payload(h);
 			if (!e->error && h->nlmsg_seq == tx->end_seq)
 				tx->end_acked = true;
-			if (e->error && !*ret_err) {
-				*ret_err = e->error;
-				*ret_seq = h->nlmsg_seq;
-			}
+			if (e->error)
+				errors_add(errs, h->nlmsg_seq, e->error);
 		}
 	}
-	/* No error, but the END we asked to be acknowledged was not: the
-	 * transaction did not commit. */
-	if (!*ret_err && tx->end_seq && !tx->end_acked) {
-		*ret_err = -EIO;
-		*ret_seq = tx->end_seq;
-	}
-	return 0;
 }
 
-void describe(const struct tx *tx, uint32_t seq, int err, char *out, size_t len)
+int send_batch(struct mnl_socket *nl, struct tx *tx, struct nl_errors *errs,
+	       size_t *ret_bytes)
+{
+	int fd = mnl_socket_get_fd(nl), n = nftnl_batch_iovec_len(tx->b), r;
+	struct iovec *iov = calloc((size_t)n, sizeof(*iov));
+	struct sockaddr_nl snl = { .nl_family = AF_NETLINK };
+	struct msghdr msg = { .msg_name = &snl, .msg_namelen = sizeof(snl) };
+	size_t total = 0;
+
+	if (!iov)
+		return -ENOMEM;
+	nftnl_batch_iovec(tx->b, iov, (uint32_t)n);
+	for (int i = 0; i < n; i++)
+		total += iov[i].iov_len;
+	sockbufs(fd, tx, total);
+	msg.msg_iov = iov;
+	msg.msg_iovlen = (size_t)n;
+	*ret_bytes = total;
+	*errs = (struct nl_errors){ 0 };
+	tx->end_acked = false;
+	r = sendmsg(fd, &msg, 0) < 0 ? -errno : 0;
+	free(iov);
+	if (r == 0)
+		r = drain(fd, tx, errs);
+	/* No error, but the END we asked to be acknowledged was not: the
+	 * transaction did not commit. */
+	if (r == 0 && !errs->n && tx->end_seq && !tx->end_acked)
+		errors_add(errs, tx->end_seq, -EIO);
+	return r;
+}
+
+static void describe_one(const struct tx *tx, uint32_t seq, int err, char *out, size_t len)
 {
 	size_t i = seq - tx->seqs.first;
 	const char *what = i < tx->seqs.n && tx->seqs.what[i] ? tx->seqs.what[i] : "transaction";
 
 	snprintf(out, len, "%s: kernel rejected it: %s", what, strerror(-err));
+}
+
+void describe(const struct tx *tx, const struct nl_errors *errs, char *out, size_t len)
+{
+	size_t used = 0;
+
+	out[0] = 0;
+	for (size_t k = 0; k < errs->n && used + 1 < len; k++) {
+		if (k)
+			out[used++] = '\n';
+		describe_one(tx, errs->seq[k], errs->err[k], out + used, len - used);
+		used += strlen(out + used);
+	}
+	if (errs->more && used + 1 < len)
+		snprintf(out + used, len - used, "\n(and %zu more)", errs->more);
 }
 
 /* One try: the generation and the table's state read, fn's batch built
@@ -576,10 +627,11 @@ static int attempt(struct mnl_socket *nl, const char *table, tx_build_fn fn, con
 		   struct nl_commit_result *res)
 {
 	struct tx tx = { .seq = (uint32_t)time(NULL) };
-	uint32_t genid = 0, bad_seq = 0;
-	int r, err = 0;
-
+	struct nl_errors errs = { 0 };
+	uint32_t genid = 0;
 	bool exists = false;
+	int r;
+
 	uint32_t flags = 0;
 
 	r = get_genid(nl, &genid);
@@ -597,16 +649,16 @@ static int attempt(struct mnl_socket *nl, const char *table, tx_build_fn fn, con
 	fn(&tx, what, genid, exists, flags);
 	r = tx.err;
 	if (r == 0)
-		r = send_batch(nl, &tx, &bad_seq, &err, &res->bytes);
+		r = send_batch(nl, &tx, &errs, &res->bytes);
 	/* A kernel without owner/persist (before 5.12/6.9) refuses the
 	 * flags: go on without them; version says so. */
-	if (r == 0 && bad_seq == tx.table_seq && tx.table_seq &&
-	    (err == -EOPNOTSUPP || err == -EINVAL)) {
+	if (r == 0 && errs.n && errs.seq[0] == tx.table_seq && tx.table_seq &&
+	    (errs.err[0] == -EOPNOTSUPP || errs.err[0] == -EINVAL)) {
 		nl_table_flags_refused();
 		r = -ERESTART;
-	} else if (r == 0 && err) {
-		describe(&tx, bad_seq, err, res->error, sizeof(res->error));
-		r = err;
+	} else if (r == 0 && errs.n) {
+		describe(&tx, &errs, res->error, sizeof(res->error));
+		r = errs.err[0];
 	} else if (r < 0 && !res->error[0]) {
 		snprintf(res->error, sizeof(res->error), "sending the transaction: %s", strerror(-r));
 	}

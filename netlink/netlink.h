@@ -28,6 +28,17 @@ int nl_probe(struct nl_features *ret);
  * nothing. Returns 0 or a negative errno. */
 int nl_probe_features(struct nl_features *f);
 
+/* Knobs for the tests, set once by the program before it commits. */
+struct nl_options {
+	/* ';'-separated rule comments: each such rule is sent as a jump to
+	 * a chain that does not exist, so the kernel refuses the batch. */
+	const char *fault_rules;
+	/* Behave as on Linux before 6.2 (chains of verdict maps). */
+	bool old_kernel;
+};
+
+void nl_set_options(const struct nl_options *o);
+
 struct nl_commit_result {
 	size_t messages;	/* netlink messages in the transaction */
 	size_t bytes;		/* bytes sent */
@@ -35,7 +46,7 @@ struct nl_commit_result {
 	unsigned retries;	/* after ERESTART */
 	size_t changes;		/* objects and elements that differed */
 	bool owned;		/* the table is ours alone (owner + persist) */
-	char error[512];	/* what failed, in policy terms */
+	char error[2048];	/* what failed, in policy terms: a line an error */
 };
 
 /*

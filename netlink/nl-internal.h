@@ -46,6 +46,17 @@ struct seqmap {
 	uint32_t first;
 };
 
+/* The kernel's answers to one batch: every error, in the order received
+ * (the first decides the retry logic); beyond NL_ERRORS_KEPT only counted. */
+#define NL_ERRORS_KEPT 8
+
+struct nl_errors {
+	size_t n;
+	size_t more;
+	uint32_t seq[NL_ERRORS_KEPT];
+	int err[NL_ERRORS_KEPT];
+};
+
 struct tx {
 	struct nftnl_batch *b;
 	struct seqmap seqs;
@@ -73,9 +84,16 @@ int elem_add(struct nftnl_set *ns, const void *key, uint32_t len, uint32_t flags
 	     const char *chain, bool jump);
 void seqmap_clear(struct seqmap *m);
 int get_genid(struct mnl_socket *nl, uint32_t *ret);
-int send_batch(struct mnl_socket *nl, struct tx *tx, uint32_t *ret_seq, int *ret_err,
+/* Sends the batch and drains the kernel's answers into errs. Returns 0
+ * (errs->n == 0: committed), or a negative errno if it could not be sent
+ * or a receive failed (ENOBUFS: answers were lost). */
+int send_batch(struct mnl_socket *nl, struct tx *tx, struct nl_errors *errs,
 	       size_t *ret_bytes);
-void describe(const struct tx *tx, uint32_t seq, int err, char *out, size_t len);
+/* Every error of errs as "WHAT: kernel rejected it: WHY" lines, WHAT the
+ * object (policy and rule) the message carried. */
+void describe(const struct tx *tx, const struct nl_errors *errs, char *out, size_t len);
+/* The test knobs set with nl_set_options(). */
+const struct nl_options *nl_opts(void);
 int nl_commit_replace_on(struct mnl_socket *nl, const struct model_table *t,
 			 struct nl_commit_result *res);
 /* Builds one transaction with fn, against the ruleset generation and
@@ -130,5 +148,43 @@ struct kset *ksnap_set(struct ksnap *s, const char *name);
 struct kchain *ksnap_chain(struct ksnap *s, const char *name);
 /* Expressions (without counters) and comment of a rule; caller frees. */
 char *nl_rule_fingerprint(struct nftnl_rule *r);
+
+/* ---- plan.c: what an incremental sync sends ---- */
+
+/* A set element as the kernel keys it: range lo..hi (inclusive) of
+ * key_len bytes, or an ifname and its chain. */
+struct kel {
+	uint8_t lo[16], hi[16];
+	const char *chain;
+	bool jump;
+};
+
+struct set_plan {
+	bool create;
+	struct kel *del, *add;
+	size_t n_del, n_add;
+};
+
+struct plan {
+	bool full;
+	bool *chain_new, *chain_changed;
+	struct set_plan *sets;
+	const char **chains_gone, **sets_gone;
+	size_t n_chains_gone, n_sets_gone;
+	const char **chains_flush_only;	/* see plan_gone() */
+	size_t n_chains_flush_only;
+	size_t changes;
+};
+
+/* Linux before 6.2 (or nl_options.old_kernel, for the tests). */
+bool old_kernel(void);
+/* The plan against the kernel's table ks. */
+int plan_make(const struct model_table *t, struct ksnap *ks,
+	      const struct nl_set_ids *ids, struct plan *p);
+/* The plan against prev, the table we last committed (owned, so that
+ * nothing else can have changed it). */
+int plan_trusted(const struct model_table *t, const struct model_table *prev,
+		 struct plan *p);
+void plan_clear(struct plan *p, size_t n_sets);
 
 #endif

@@ -152,7 +152,7 @@ static int roll_back(struct helper *h, const char *why, char *reply, size_t len)
 	if (h->undo && (h->undo->n_put || h->undo->n_del))
 		s = restore_store(h, store, sizeof(store));
 	if (r < 0)
-		snprintf(reply, len, "rollback failed (%s): %s%s\n", why, res.error, store);
+		snprintf(reply, len, "rollback failed (%s): %.400s%s\n", why, res.error, store);
 	else
 		snprintf(reply, len, "rolled back (%s): table inet %s restored as it was%s\n",
 			 why, h->table, store);

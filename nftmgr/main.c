@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "netlink.h"
 #include "nftmgr.h"
 
 static const struct command commands[] = {
@@ -34,6 +35,21 @@ static void usage(FILE *f, const char *prog)
 	fprintf(f, "\nRun '%s COMMAND --help' for a command's options.\n", prog);
 }
 
+/* Builds for testing only (meson -Dtest_knobs): NFTMGR_TEST_FAULT_RULE
+ * makes the kernel refuse the named rules, NFTMGR_TEST_OLD_KERNEL takes
+ * the path of Linux before 6.2 (tests/netns/sync.sh). */
+static void test_knobs(void)
+{
+#if NFTMGR_TEST_KNOBS
+	struct nl_options o = {
+		.fault_rules = getenv("NFTMGR_TEST_FAULT_RULE"),
+		.old_kernel = getenv("NFTMGR_TEST_OLD_KERNEL") != NULL,
+	};
+
+	nl_set_options(&o);
+#endif
+}
+
 int main(int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -46,6 +62,7 @@ int main(int argc, char **argv)
 	struct ctx ctx = { .config_path = CONFIG_DEFAULT_PATH, .prog = argv[0] };
 	int c;
 
+	test_knobs();
 	/* '+': stop at the command, whose options are its own. */
 	while ((c = getopt_long(argc, argv, "+c:h", opts, NULL)) != -1) {
 		switch (c) {

@@ -155,6 +155,58 @@ struct model_prefix prefix_of(const struct cidr *c);
 void cidr_range(const struct cidr *c, struct model_elem *e);
 char *chain_name(const char *prefix, const char *ns, const char *name);
 
+/* An address list of one family, as ranges; NULL elems = no constraint. */
+struct addrs {
+	struct model_elem *e;
+	size_t n;
+	size_t cap;		/* of e, when addrs_add() allocated it; else 0 */
+	bool constrained;
+	bool selector;		/* from a selector: always a named set */
+};
+
+/* One compiled rule, before it becomes an model_rule. */
+struct crule {
+	int family;		/* 0, 4 or 6 */
+	struct protocol proto, not_proto;
+	struct icmp icmp, not_icmp;
+	struct addrs src[2], dst[2];		/* [0] positive, [1] negative */
+	struct addrs src_sel[2], dst_sel[2];	/* selectors, same */
+	struct model_elem *sport[2], *dport[2];
+	size_t n_sport[2], n_dport[2];
+	enum action action;
+	unsigned first, last;			/* Calico rule indexes */
+};
+
+/* emit-rule.c: r as one rule at the end of ch, commented "WHAT NAME
+ * ingress|egress rule N" (or "rules N-M" when merged). */
+void crule_emit(struct cctx *c, struct model_chain *ch, struct crule *r,
+		const char *what, const char *name, enum dir dir);
+
+/* A stage of Calico's rendering, for one direction. */
+enum stage_kind {
+	STAGE_UNTRACKED,
+	STAGE_PREDNAT,
+	STAGE_FILTER,
+	STAGE_FORWARD,
+	STAGE_WORKLOAD,
+};
+
+struct stage {
+	enum stage_kind kind;
+	enum dir dir;
+	const char *map;	/* dispatch map and endpoint chain prefix */
+};
+
+/* endpoint-chain.c: h's chain for stage s (NULL when the stage has
+ * nothing for it), named after the stage's map and the interface. */
+const char *endpoint_chain(struct cctx *c, const struct stage *s,
+			   const struct hep_if *h);
+/* A rule matching meta mark & mask == value (!= with neg), verdict v. */
+void mark_rule(struct cctx *c, struct model_chain *ch, uint32_t mask,
+	       uint32_t value, bool neg, enum model_verdict v, const char *comment);
+/* Clears the accept and pass bits an earlier stage may have left. */
+void clear_marks(struct cctx *c, struct model_chain *ch);
+
 /* compile-rule.c */
 const char *policy_chain(struct cctx *c, const struct resource *p,
 			 enum dir dir, enum chain_mode mode);

@@ -13,28 +13,6 @@
 
 #include "compile-internal.h"
 
-/* An address list of one family, as ranges; NULL elems = no constraint. */
-struct addrs {
-	struct model_elem *e;
-	size_t n;
-	size_t cap;		/* of e, when addrs_add() allocated it; else 0 */
-	bool constrained;
-	bool selector;		/* from a selector: always a named set */
-};
-
-/* One compiled rule, before it becomes an model_rule. */
-struct crule {
-	int family;		/* 0, 4 or 6 */
-	struct protocol proto, not_proto;
-	struct icmp icmp, not_icmp;
-	struct addrs src[2], dst[2];		/* [0] positive, [1] negative */
-	struct addrs src_sel[2], dst_sel[2];	/* selectors, same */
-	struct model_elem *sport[2], *dport[2];
-	size_t n_sport[2], n_dport[2];
-	enum action action;
-	unsigned first, last;			/* Calico rule indexes */
-};
-
 static void addrs_free(struct addrs *a)
 {
 	free(a->e);
@@ -195,188 +173,6 @@ static void copy_addrs(struct addrs *dst, const struct addrs *src)
 	dst->cap = dst->n;
 }
 
-/* ---- emitting --------------------------------------------------------------- */
-
-/* "<chain>.<rule>.<match>": the name a rule's new set gets. */
-static void set_owner(const struct model_chain *ch, const struct model_rule *nr,
-		      char *buf, size_t len)
-{
-	snprintf(buf, len, "%s.%zu.%zu", ch->name, ch->n_rules - 1, nr->n_m);
-}
-
-static void emit_addrs(struct cctx *c, struct model_chain *ch, struct model_rule *nr,
-		       enum model_match_kind k, int family, struct addrs *a, bool neg)
-{
-	struct model_match m = { .kind = k, .neg = neg, .family = (uint8_t)family };
-	size_t w = family == 4 ? 4 : 16;
-	unsigned len;
-
-	if (!a->constrained || (neg && a->n == 0))
-		return;
-	a->n = model_elems_normalise(a->e, a->n, w);
-	/* Endpoint addresses stay in a set even when there is one, so that
-	 * pods coming and going change set elements, never rules. */
-	if (a->n == 1 && !a->selector && model_range_is_prefix(&a->e[0], w, &len)) {
-		m.prefix.family = family == 4 ? AF_INET : AF_INET6;
-		m.prefix.len = (uint8_t)len;
-		memcpy(m.prefix.addr, a->e[0].lo, w);
-		rule_match(c, nr, &m);
-		return;
-	}
-	{
-		char owner[300];
-
-		set_owner(ch, nr, owner, sizeof(owner));
-		m.set = (char *)set_intern_normal(c, family == 4 ? MODEL_KEY_IPV4 :
-						  MODEL_KEY_IPV6, true, a->e, a->n, owner, true);
-	}
-	a->e = NULL;
-	a->n = 0;
-	a->cap = 0;
-	if (m.set)
-		rule_match(c, nr, &m);
-}
-
-static void emit_ports(struct cctx *c, struct model_chain *ch, struct model_rule *nr,
-		       enum model_match_kind k, struct model_elem **e, size_t *n, bool neg)
-{
-	struct model_match m = { .kind = k, .neg = neg };
-
-	if (!*e)
-		return;
-	*n = model_elems_normalise(*e, *n, 2);
-	if (*n == 1) {
-		m.lo = (uint16_t)((*e)[0].lo[0] << 8 | (*e)[0].lo[1]);
-		m.hi = (uint16_t)((*e)[0].hi[0] << 8 | (*e)[0].hi[1]);
-		rule_match(c, nr, &m);
-		return;
-	}
-	{
-		char owner[300];
-
-		set_owner(ch, nr, owner, sizeof(owner));
-		m.set = (char *)set_intern_normal(c, MODEL_KEY_PORT, true, *e, *n, owner, true);
-	}
-	*e = NULL;
-	*n = 0;
-	if (m.set)
-		rule_match(c, nr, &m);
-}
-
-static void emit_icmp(struct cctx *c, struct model_rule *nr, const struct icmp *i,
-		      int family, bool neg)
-{
-	struct model_match m = { .kind = MODEL_M_ICMP, .neg = neg,
-			       .family = (uint8_t)family, .num = i->type,
-			       .has_code = i->has_code, .code = i->code };
-
-	if (!i->set || !i->has_type)
-		return;
-	/* A raw two-byte compare has no implicit protocol dependency. */
-	if (neg && i->has_code) {
-		bool have = false;
-
-		for (size_t k = 0; k < nr->n_m; k++)
-			have |= nr->m[k].kind == MODEL_M_L4PROTO && !nr->m[k].neg;
-		if (!have)
-			rule_match(c, nr, &(struct model_match){ .kind = MODEL_M_L4PROTO,
-							       .num = family == 6 ? 58 : 1 });
-	}
-	rule_match(c, nr, &m);
-}
-
-static void emit_action(struct cctx *c, struct model_rule *nr, enum action a)
-{
-	switch (a) {
-	case ACTION_ALLOW:
-		if (c->mode != MODE_FILTER) {
-			nr->mark_set = true;
-			nr->mark_and = 0xffffffffu;
-			nr->mark_or = c->mark_accept;
-		}
-		nr->notrack = c->mode == MODE_UNTRACKED;
-		rule_verdict(c, nr, c->mode == MODE_FORWARD ? MODEL_V_RETURN : MODEL_V_ACCEPT, NULL);
-		break;
-	case ACTION_PASS:
-		nr->mark_set = true;
-		nr->mark_and = 0xffffffffu;
-		nr->mark_or = c->mark_pass;
-		rule_verdict(c, nr, MODEL_V_RETURN, NULL);
-		break;
-	case ACTION_DENY:
-		rule_verdict(c, nr, MODEL_V_DROP, NULL);
-		break;
-	case ACTION_LOG:
-		nr->log_prefix = strdup(c->fx.log_prefix);
-		if (!nr->log_prefix)
-			c->err = -ENOMEM;
-		break;
-	case ACTION_MAX:
-		break;
-	}
-}
-
-/* A rule of one family with no address or ICMP match says so with
- * meta nfproto, placed first. */
-static void need_family(struct cctx *c, struct model_rule *nr, int f)
-{
-	for (size_t i = 0; i < nr->n_m; i++)
-		if (nr->m[i].kind == MODEL_M_SADDR || nr->m[i].kind == MODEL_M_DADDR ||
-		    nr->m[i].kind == MODEL_M_ICMP)
-			return;
-	rule_match(c, nr, &(struct model_match){ .kind = MODEL_M_NFPROTO, .num = (uint32_t)f });
-	if (c->err || nr->n_m < 2)
-		return;
-	{
-		struct model_match m = nr->m[nr->n_m - 1];
-
-		memmove(&nr->m[1], &nr->m[0], (nr->n_m - 1) * sizeof(m));
-		nr->m[0] = m;
-	}
-}
-
-static void emit(struct cctx *c, struct model_chain *ch, struct crule *r,
-		 const char *what, const char *name, enum dir dir)
-{
-	char comment[160];
-	struct model_rule *nr;
-	int f = r->family;
-
-	if (r->first == r->last)
-		snprintf(comment, sizeof(comment), "%s %s %s rule %u", what, name,
-			 dir == DIR_IN ? "ingress" : "egress", r->first);
-	else
-		snprintf(comment, sizeof(comment), "%s %s %s rules %u-%u", what,
-			 name, dir == DIR_IN ? "ingress" : "egress", r->first, r->last);
-	nr = rule_add(c, ch, comment);
-	if (!nr)
-		return;
-	if (r->proto.set)
-		rule_match(c, nr, &(struct model_match){ .kind = MODEL_M_L4PROTO,
-						       .num = r->proto.num });
-	if (r->not_proto.set)
-		rule_match(c, nr, &(struct model_match){ .kind = MODEL_M_L4PROTO,
-						       .neg = true,
-						       .num = r->not_proto.num });
-	emit_addrs(c, ch, nr, MODEL_M_SADDR, f, &r->src[0], false);
-	emit_addrs(c, ch, nr, MODEL_M_SADDR, f, &r->src_sel[0], false);
-	emit_addrs(c, ch, nr, MODEL_M_SADDR, f, &r->src[1], true);
-	emit_addrs(c, ch, nr, MODEL_M_SADDR, f, &r->src_sel[1], true);
-	emit_addrs(c, ch, nr, MODEL_M_DADDR, f, &r->dst[0], false);
-	emit_addrs(c, ch, nr, MODEL_M_DADDR, f, &r->dst_sel[0], false);
-	emit_addrs(c, ch, nr, MODEL_M_DADDR, f, &r->dst[1], true);
-	emit_addrs(c, ch, nr, MODEL_M_DADDR, f, &r->dst_sel[1], true);
-	emit_ports(c, ch, nr, MODEL_M_SPORT, &r->sport[0], &r->n_sport[0], false);
-	emit_ports(c, ch, nr, MODEL_M_SPORT, &r->sport[1], &r->n_sport[1], true);
-	emit_ports(c, ch, nr, MODEL_M_DPORT, &r->dport[0], &r->n_dport[0], false);
-	emit_ports(c, ch, nr, MODEL_M_DPORT, &r->dport[1], &r->n_dport[1], true);
-	emit_icmp(c, nr, &r->icmp, f ? f : (r->proto.num == 58 ? 6 : 4), false);
-	emit_icmp(c, nr, &r->not_icmp, f ? f : (r->proto.num == 58 ? 6 : 4), true);
-	emit_action(c, nr, r->action);
-	if (f)
-		need_family(c, nr, f);
-}
-
 /* ---- merging ------------------------------------------------------------------ */
 
 static bool addrs_equal(const struct addrs *a, const struct addrs *b)
@@ -527,6 +323,25 @@ static void rule_addrs_fill(struct cctx *c, const struct rule *r,
 		resolve(c, &r->dst, r->dst.not_selector, pol_ns, a->dnsel);
 }
 
+/* For a named-port variant: where the destination's selector (all() when
+ * absent) picks endpoints that give the name this number; the same on the
+ * source side. */
+static void rule_addrs_named(struct cctx *c, const struct rule *r, const char *pol_ns,
+			     const struct named_variant *nv,
+			     const struct named_variant *snv, struct rule_addrs *a)
+{
+	if (nv) {
+		addrs_free(&a->dsel[0]);
+		addrs_free(&a->dsel[1]);
+		resolve_named(c, &r->dst, r->dst.selector, pol_ns, nv, a->dsel);
+	}
+	if (snv) {
+		addrs_free(&a->ssel[0]);
+		addrs_free(&a->ssel[1]);
+		resolve_named(c, &r->src, r->src.selector, pol_ns, snv, a->ssel);
+	}
+}
+
 static int compile_rule(struct cctx *c, const struct rule *r, unsigned idx,
 			const char *pol_ns, const struct named_variant *nv,
 			const struct named_variant *snv, struct crule out[2])
@@ -536,19 +351,7 @@ static int compile_rule(struct cctx *c, const struct rule *r, unsigned idx,
 	int count = 0;
 
 	rule_addrs_fill(c, r, pol_ns, &a);
-	if (nv) {
-		/* Where the destination's selector (all() when absent) picks
-		 * endpoints that give the name this number. */
-		addrs_free(&a.dsel[0]);
-		addrs_free(&a.dsel[1]);
-		resolve_named(c, &r->dst, r->dst.selector, pol_ns, nv, a.dsel);
-	}
-	if (snv) {
-		/* the same on the source side */
-		addrs_free(&a.ssel[0]);
-		addrs_free(&a.ssel[1]);
-		resolve_named(c, &r->src, r->src.selector, pol_ns, snv, a.ssel);
-	}
+	rule_addrs_named(c, r, pol_ns, nv, snv, &a);
 	for (int k = 0; k < 2; k++)
 		has[k] = a.snets[k].constrained || a.dnets[k].constrained ||
 			 a.snot[k].constrained || a.dnot[k].constrained;
@@ -632,7 +435,7 @@ static void emitter_take(struct emitter *em, struct crule *r)
 		return;
 	}
 	if (em->have) {
-		emit(em->c, em->ch, &em->pending, em->what, em->name, em->dir);
+		crule_emit(em->c, em->ch, &em->pending, em->what, em->name, em->dir);
 		crule_free(&em->pending);
 	}
 	em->pending = *r;
@@ -661,7 +464,7 @@ static void fill_chain(struct cctx *c, struct model_chain *ch, const struct rule
 		variants_free(&vs);
 	}
 	if (em.have) {
-		emit(c, ch, &em.pending, what, name, dir);
+		crule_emit(c, ch, &em.pending, what, name, dir);
 		crule_free(&em.pending);
 	}
 }

@@ -118,10 +118,25 @@ static void put_ports(FILE *f, const struct model_match *m)
 		fprintf(f, "%u-%u", m->lo, m->hi);
 }
 
+static void put_icmp(FILE *f, const struct model_match *m, const char *neg)
+{
+	const char *icmp = m->family == 6 ? "icmpv6" : "icmp";
+
+	if (m->hi)
+		fprintf(f, "%s type %s%u-%u ", icmp, neg, m->lo, m->hi);
+	else if (m->has_code && m->neg)
+		/* Type and code are the first two bytes: one 16-bit
+		 * compare says "not this type with this code". */
+		fprintf(f, "@th,0,16 != 0x%04x ", m->num << 8 | m->code);
+	else if (m->has_code)
+		fprintf(f, "%s type %u %s code %u ", icmp, m->num, icmp, m->code);
+	else
+		fprintf(f, "%s type %s%u ", icmp, neg, m->num);
+}
+
 static void put_match(FILE *f, const struct model_match *m)
 {
 	const char *neg = m->neg ? "!= " : "";
-	const char *icmp = m->family == 6 ? "icmpv6" : "icmp";
 	const char *p;
 
 	switch (m->kind) {
@@ -152,16 +167,7 @@ static void put_match(FILE *f, const struct model_match *m)
 		fputc(' ', f);
 		break;
 	case MODEL_M_ICMP:
-		if (m->hi)
-			fprintf(f, "%s type %s%u-%u ", icmp, neg, m->lo, m->hi);
-		else if (m->has_code && m->neg)
-			/* Type and code are the first two bytes: one 16-bit
-			 * compare says "not this type with this code". */
-			fprintf(f, "@th,0,16 != 0x%04x ", m->num << 8 | m->code);
-		else if (m->has_code)
-			fprintf(f, "%s type %u %s code %u ", icmp, m->num, icmp, m->code);
-		else
-			fprintf(f, "%s type %s%u ", icmp, neg, m->num);
+		put_icmp(f, m, neg);
 		break;
 	case MODEL_M_CT_STATE:
 		fprintf(f, "ct state %s%s%s%s%s ", neg,

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
-/* Resource envelopes, metadata and the spec of every Calico kind. */
+/* Resource envelopes and metadata; v1 names and profiles converted to v3;
+ * lists and documents. The specs are decoded in decode-spec.c. */
 #include <errno.h>
 #include <math.h>
 #include <stdio.h>
@@ -77,353 +78,6 @@ static const struct field meta_v1_wep[] = {
 	{ "labels", dec_labels, M(labels) },
 };
 #undef M
-
-/* ---- policies ------------------------------------------------------------ */
-
-static void dec_order(struct dctx *c, const struct value *n, void *out)
-{
-	struct policy_spec *p = out;
-	enum scalar_type t = value_scalar_type(n);
-	char *end;
-	double v;
-
-	if (n->type != VALUE_SCALAR || (t != SCALAR_INT && t != SCALAR_FLOAT)) {
-		dctx_err(c, n, "expected a number");
-		return;
-	}
-	v = strtod(n->str, &end);
-	if (*end || !isfinite(v)) {
-		dctx_err(c, n, "order must be a finite number");
-		return;
-	}
-	p->order = v;
-	p->has_order = true;
-}
-
-void dec_policy_types(struct dctx *c, const struct value *n, void *out)
-{
-	const char *in = c->ver == API_V1 ? "ingress" : "Ingress";
-	const char *eg = c->ver == API_V1 ? "egress" : "Egress";
-	unsigned *types = out;
-
-	if (!decode_expect(c, n, VALUE_SEQ))
-		return;
-	for (size_t i = 0; i < n->n; i++) {
-		const struct value *t = n->kids[i];
-		size_t saved = dctx_push(c, "[%zu]", i);
-		unsigned bit = 0;
-
-		if (t->type == VALUE_SCALAR && strcmp(t->str, in) == 0)
-			bit = POLICY_TYPE_INGRESS;
-		else if (t->type == VALUE_SCALAR && strcmp(t->str, eg) == 0)
-			bit = POLICY_TYPE_EGRESS;
-		if (!bit)
-			dctx_err(c, t, "type must be %s or %s", in, eg);
-		else if (*types & bit)
-			dctx_err(c, t, "'%s' type specified more than once",
-				 t->str);
-		*types |= bit;
-		dctx_pop(c, saved);
-	}
-}
-
-static void dec_tier(struct dctx *c, const struct value *n, void *out)
-{
-	if (n->type != VALUE_SCALAR || strcmp(n->str, "default") != 0)
-		dctx_err(c, n, "only the default tier is supported");
-}
-
-#define P(f) offsetof(struct policy_spec, f)
-static const struct field gnp_fields[] = {
-	{ "order", dec_order, 0 },
-	{ "selector", dec_selector, P(selector) },
-	{ "ingress", dec_rules, P(ingress) },
-	{ "egress", dec_rules, P(egress) },
-	{ "types", dec_policy_types, P(types) },
-	{ "doNotTrack", dec_bool, P(do_not_track) },
-	{ "preDNAT", dec_bool, P(pre_dnat) },
-	{ "applyOnForward", dec_bool, P(apply_on_forward) },
-	{ "namespaceSelector", dec_selector, P(ns_selector) },
-	{ "serviceAccountSelector", dec_selector, P(sa_selector) },
-	{ "tier", dec_tier, 0 },
-};
-static const struct field np_fields[] = {
-	{ "order", dec_order, 0 },
-	{ "selector", dec_selector, P(selector) },
-	{ "ingress", dec_rules, P(ingress) },
-	{ "egress", dec_rules, P(egress) },
-	{ "types", dec_policy_types, P(types) },
-	{ "serviceAccountSelector", dec_selector, P(sa_selector) },
-	{ "tier", dec_tier, 0 },
-};
-static const struct field v1_policy_fields[] = {
-	{ "order", dec_order, 0 },
-	{ "selector", dec_selector, P(selector) },
-	{ "ingress", dec_rules, P(ingress) },
-	{ "egress", dec_rules, P(egress) },
-	{ "types", dec_policy_types, P(types) },
-	{ "doNotTrack", dec_bool, P(do_not_track) },
-	{ "preDNAT", dec_bool, P(pre_dnat) },
-};
-#undef P
-
-static void policy_check(struct dctx *c, const struct value *spec,
-			 struct policy_spec *p)
-{
-	if (p->pre_dnat && p->do_not_track)
-		dctx_err(c, spec, "preDNAT and doNotTrack cannot both be true");
-	if (p->pre_dnat && p->n_egress) {
-		size_t saved = dctx_push(c, ".egress");
-
-		dctx_err(c, value_map_get(spec, "egress"),
-			 "a preDNAT policy cannot have egress rules");
-		dctx_pop(c, saved);
-	}
-	if (p->pre_dnat && (p->types & POLICY_TYPE_EGRESS)) {
-		size_t saved = dctx_push(c, ".types");
-
-		dctx_err(c, value_map_get(spec, "types"),
-			 "a preDNAT policy cannot have the %s type",
-			 c->ver == API_V1 ? "egress" : "Egress");
-		dctx_pop(c, saved);
-	}
-	if (c->ver == API_V1)
-		p->apply_on_forward = p->pre_dnat || p->do_not_track;
-	else if ((p->pre_dnat || p->do_not_track) && !p->apply_on_forward)
-		dctx_err(c, spec, "applyOnForward must be true if either preDNAT or doNotTrack is true");
-	if (!p->types) {
-		if (p->n_ingress || !p->n_egress)
-			p->types |= POLICY_TYPE_INGRESS;
-		if (p->n_egress)
-			p->types |= POLICY_TYPE_EGRESS;
-	}
-	if (!p->selector)
-		p->selector = strdup("all()");
-}
-
-static void dec_policy_spec(struct dctx *c, const struct value *spec,
-			    struct resource *r)
-{
-	const struct field *f = gnp_fields;
-	size_t nf = ARRAY_SIZE(gnp_fields);
-
-	if (c->ver == API_V1) {
-		f = v1_policy_fields;
-		nf = ARRAY_SIZE(v1_policy_fields);
-	} else if (r->kind == RES_NETWORK_POLICY) {
-		f = np_fields;
-		nf = ARRAY_SIZE(np_fields);
-	}
-	if (spec)
-		decode_fields(c, spec, f, nf, &r->u.policy);
-	policy_check(c, spec, &r->u.policy);
-	if (!r->u.policy.selector)
-		dctx_err(c, spec, "out of memory");
-}
-
-/* ---- endpoints ------------------------------------------------------------- */
-
-static void dec_ips(struct dctx *c, const struct value *n, void *out, bool cidrs)
-{
-	struct endpoint_spec *e = out;
-
-	if (!decode_expect(c, n, VALUE_SEQ))
-		return;
-	e->ips = calloc(n->n ? n->n : 1, sizeof(*e->ips));
-	if (!e->ips) {
-		dctx_err(c, n, "out of memory");
-		return;
-	}
-	for (size_t i = 0; i < n->n; i++) {
-		const struct value *it = n->kids[i];
-		size_t saved = dctx_push(c, "[%zu]", i);
-		char why[128];
-
-		if (it->type != VALUE_SCALAR)
-			dctx_err(c, it, "expected an IP address");
-		else if (!cidrs && strchr(it->str, '/'))
-			dctx_err(c, it, "\"%s\" is not an IP address", it->str);
-		else if (cidr_parse(it->str, cidrs, &e->ips[e->n_ips], why,
-				    sizeof(why)) < 0)
-			dctx_err(c, it, "%s", why);
-		else
-			e->ips[e->n_ips++].pos = it->pos;
-		dctx_pop(c, saved);
-	}
-}
-
-static void dec_expected_ips(struct dctx *c, const struct value *n, void *out)
-{
-	dec_ips(c, n, out, false);
-}
-
-static void dec_ip_networks(struct dctx *c, const struct value *n, void *out)
-{
-	dec_ips(c, n, out, true);
-}
-
-static void dec_iface(struct dctx *c, const struct value *n, void *out)
-{
-	char **s = out;
-	size_t len;
-
-	dec_string(c, n, out);
-	if (!*s)
-		return;
-	len = strlen(*s);
-	if (strcmp(*s, "*") == 0 && c->ver != API_V1)
-		return;
-	if (len < 1 || len > 15 ||
-	    strspn(*s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
-		       "0123456789_-.") != len ||
-	    (c->ver == API_V1 && strchr(*s, '.')))
-		dctx_err(c, n, "invalid interface name \"%s\"", *s);
-}
-
-static void dec_named_port_number(struct dctx *c, const struct value *n,
-				  void *out)
-{
-	uint64_t v;
-
-	if (dec_uint(c, n, 65535, &v)) {
-		if (v == 0)
-			dctx_err(c, n, "port 0 is not valid (1 to 65535)");
-		*(uint16_t *)out = (uint16_t)v;
-	}
-}
-
-static void dec_named_protocol(struct dctx *c, const struct value *n, void *out)
-{
-	(void)protocol_parse(c, n, out);
-}
-
-static void dec_named_ports(struct dctx *c, const struct value *n, void *out)
-{
-	static const struct field f[] = {
-		{ "name", dec_string, offsetof(struct named_port, name) },
-		{ "protocol", dec_named_protocol, offsetof(struct named_port, protocol) },
-		{ "port", dec_named_port_number, offsetof(struct named_port, port) },
-	};
-	struct endpoint_spec *e = out;
-
-	if (!decode_expect(c, n, VALUE_SEQ))
-		return;
-	e->ports = calloc(n->n ? n->n : 1, sizeof(*e->ports));
-	if (!e->ports) {
-		dctx_err(c, n, "out of memory");
-		return;
-	}
-	for (size_t i = 0; i < n->n; i++) {
-		size_t saved = dctx_push(c, "[%zu]", i);
-		struct named_port *p = &e->ports[e->n_ports++];
-
-		decode_fields(c, n->kids[i], f, ARRAY_SIZE(f), p);
-		if (!p->name || !p->port || !p->protocol.set)
-			dctx_err(c, n->kids[i], "a named port needs name, protocol and port");
-		dctx_pop(c, saved);
-	}
-}
-
-#define E(f) offsetof(struct endpoint_spec, f)
-static const struct field hep_v3[] = {
-	{ "node", dec_string, E(node) },
-	{ "interfaceName", dec_iface, E(iface) },
-	{ "expectedIPs", dec_expected_ips, 0 },
-	{ "profiles", dec_string_list, E(profiles) },
-	{ "ports", dec_named_ports, 0 },
-};
-static const struct field hep_v1[] = {
-	{ "interfaceName", dec_iface, E(iface) },
-	{ "expectedIPs", dec_expected_ips, 0 },
-	{ "profiles", dec_string_list, E(profiles) },
-};
-static const struct field wep_v3[] = {
-	{ "orchestrator", dec_string, E(orchestrator) },
-	{ "workload", dec_string, E(workload) },
-	{ "node", dec_string, E(node) },
-	{ "containerID", dec_string, E(container_id) },
-	{ "pod", dec_string, E(pod) },
-	{ "endpoint", dec_string, E(endpoint) },
-	{ "serviceAccountName", dec_string, E(service_account) },
-	{ "ipNetworks", dec_ip_networks, 0 },
-	{ "ipNATs", dec_ignore, 0 },
-	{ "ipv4Gateway", dec_ignore, 0 },
-	{ "ipv6Gateway", dec_ignore, 0 },
-	{ "profiles", dec_string_list, E(profiles) },
-	{ "interfaceName", dec_iface, E(iface) },
-	{ "mac", dec_string, E(mac) },
-	{ "ports", dec_named_ports, 0 },
-};
-static const struct field wep_v1[] = {
-	{ "interfaceName", dec_iface, E(iface) },
-	{ "mac", dec_string, E(mac) },
-	{ "ipNetworks", dec_ip_networks, 0 },
-	{ "ipNATs", dec_ignore, 0 },
-	{ "ipv4Gateway", dec_ignore, 0 },
-	{ "ipv6Gateway", dec_ignore, 0 },
-	{ "profiles", dec_string_list, E(profiles) },
-	{ "ports", dec_named_ports, 0 },
-};
-#undef E
-
-static void dec_endpoint_spec(struct dctx *c, const struct value *spec,
-			      struct resource *r)
-{
-	bool hep = r->kind == RES_HOST_ENDPOINT;
-	struct endpoint_spec *e = &r->u.ep;
-
-	if (spec && hep)
-		decode_fields(c, spec, c->ver == API_V1 ? hep_v1 : hep_v3,
-			      c->ver == API_V1 ? ARRAY_SIZE(hep_v1) :
-			      ARRAY_SIZE(hep_v3), e);
-	else if (spec)
-		decode_fields(c, spec, c->ver == API_V1 ? wep_v1 : wep_v3,
-			      c->ver == API_V1 ? ARRAY_SIZE(wep_v1) :
-			      ARRAY_SIZE(wep_v3), e);
-	if (hep && !e->iface && !e->n_ips)
-		dctx_err(c, spec, "no interface or expected IPs have been specified");
-	if (!e->node && c->ver != API_V1)
-		dctx_err(c, spec, "no node has been specified");
-	if (!hep && !e->iface)
-		dctx_err(c, spec, "a workload endpoint needs interfaceName");
-}
-
-/* ---- sets, profiles, Felix ---------------------------------------------- */
-
-static void dec_set_nets(struct dctx *c, const struct value *n, void *out)
-{
-	struct endpoint_spec tmp = { 0 };
-	struct netset_spec *s = out;
-
-	dec_ips(c, n, &tmp, true);
-	s->nets = tmp.ips;
-	s->n_nets = tmp.n_ips;
-}
-
-static void dec_netset_spec(struct dctx *c, const struct value *spec,
-			    struct resource *r)
-{
-	static const struct field f[] = { { "nets", dec_set_nets, 0 } };
-
-	if (spec)
-		decode_fields(c, spec, f, ARRAY_SIZE(f), &r->u.netset);
-}
-
-static void dec_profile_spec(struct dctx *c, const struct value *spec,
-			     struct resource *r)
-{
-	static const struct field f[] = {
-		{ "ingress", dec_rules, offsetof(struct profile_spec, ingress) },
-		{ "egress", dec_rules, offsetof(struct profile_spec, egress) },
-		{ "labelsToApply", dec_labels,
-		  offsetof(struct profile_spec, labels_to_apply) },
-	};
-
-	if (spec)
-		decode_fields(c, spec, f, ARRAY_SIZE(f) - (c->ver == API_V1),
-			      &r->u.profile);
-}
-
 
 /* ---- the envelope ---------------------------------------------------------- */
 
@@ -597,34 +251,6 @@ static int v1_wep_names(struct resource *r, struct meta_in *m)
 	return 0;
 }
 
-static void decode_spec(struct dctx *c, const struct value *spec,
-			struct resource *r)
-{
-	switch (r->kind) {
-	case RES_GLOBAL_NETWORK_POLICY:
-	case RES_NETWORK_POLICY:
-		dec_policy_spec(c, spec, r);
-		break;
-	case RES_HOST_ENDPOINT:
-	case RES_WORKLOAD_ENDPOINT:
-		dec_endpoint_spec(c, spec, r);
-		break;
-	case RES_GLOBAL_NETWORK_SET:
-	case RES_NETWORK_SET:
-		dec_netset_spec(c, spec, r);
-		break;
-	case RES_PROFILE:
-		dec_profile_spec(c, spec, r);
-		break;
-	case RES_FELIX_CONFIGURATION:
-		if (spec)
-			felix_dec_spec(c, spec, &r->u.felix);
-		break;
-	case RES_KIND_MAX:
-		break;
-	}
-}
-
 static void take_meta(struct resource *r, struct meta_in *m)
 {
 	r->name = m->name;
@@ -638,6 +264,40 @@ static void take_meta(struct resource *r, struct meta_in *m)
 	m->annotations = (struct labels){ 0 };
 }
 
+/* metadata: the fields of the kind's version, the name, the namespace. */
+static void decode_meta(struct dctx *c, const struct value *root,
+			const struct value *meta, const struct kind_entry *k,
+			struct meta_in *m)
+{
+	const struct kind_info *ki = kind_info(k->res);
+	size_t saved;
+
+	saved = dctx_push(c, "metadata");
+	if (meta)
+		decode_fields(c, meta, k->meta, k->n_meta, m);
+	if (!m->name)
+		dctx_err(c, meta ? meta : root, "insufficient identifiers, missing 'name'");
+	else
+		validate_name(c, value_map_get(meta, "name"), k->res, m->name);
+	if ((k->res == RES_GLOBAL_NETWORK_SET || k->res == RES_NETWORK_SET) &&
+	    labels_get(&m->labels, "projectcalico.org/namespace")) {
+		size_t s2 = dctx_push(c, ".labels");
+
+		dctx_err(c, value_map_get(meta, "labels"),
+			 "the label projectcalico.org/namespace is reserved");
+		dctx_pop(c, s2);
+	}
+	if (m->namespace && !ki->namespaced)
+		dctx_err(c, value_map_get(meta, "namespace"),
+			 "%s is not namespaced", ki->kind);
+	else if (m->namespace && !validate_namespace(m->namespace))
+		dctx_err(c, value_map_get(meta, "namespace"),
+			 "invalid namespace \"%s\"", m->namespace);
+	dctx_pop(c, saved);
+	if (ki->namespaced && !m->namespace && c->ver == API_V3)
+		m->namespace = strdup("default");
+}
+
 static struct resource *decode_calico(struct dctx *c, const struct value *root,
 				      const struct kind_entry *k)
 {
@@ -647,7 +307,6 @@ static struct resource *decode_calico(struct dctx *c, const struct value *root,
 	};
 	const struct value *meta = value_map_get(root, "metadata");
 	const struct value *spec = value_map_get(root, "spec");
-	const struct kind_info *ki = kind_info(k->res);
 	struct meta_in m = { 0 };
 	struct resource *r = calloc(1, sizeof(*r));
 	size_t saved;
@@ -657,30 +316,7 @@ static struct resource *decode_calico(struct dctx *c, const struct value *root,
 	r->kind = k->res;
 	r->pos = root->pos;
 	decode_fields(c, root, top, ARRAY_SIZE(top), NULL);
-	saved = dctx_push(c, "metadata");
-	if (meta)
-		decode_fields(c, meta, k->meta, k->n_meta, &m);
-	if (!m.name)
-		dctx_err(c, meta ? meta : root, "insufficient identifiers, missing 'name'");
-	else
-		validate_name(c, value_map_get(meta, "name"), k->res, m.name);
-	if ((k->res == RES_GLOBAL_NETWORK_SET || k->res == RES_NETWORK_SET) &&
-	    labels_get(&m.labels, "projectcalico.org/namespace")) {
-		size_t s2 = dctx_push(c, ".labels");
-
-		dctx_err(c, value_map_get(meta, "labels"),
-			 "the label projectcalico.org/namespace is reserved");
-		dctx_pop(c, s2);
-	}
-	if (m.namespace && !ki->namespaced)
-		dctx_err(c, value_map_get(meta, "namespace"),
-			 "%s is not namespaced", ki->kind);
-	else if (m.namespace && !validate_namespace(m.namespace))
-		dctx_err(c, value_map_get(meta, "namespace"),
-			 "invalid namespace \"%s\"", m.namespace);
-	dctx_pop(c, saved);
-	if (ki->namespaced && !m.namespace && c->ver == API_V3)
-		m.namespace = strdup("default");
+	decode_meta(c, root, meta, k, &m);
 	saved = dctx_push(c, "spec");
 	decode_spec(c, spec, r);
 	if (spec && spec->type == VALUE_MAP && k->res == RES_WORKLOAD_ENDPOINT &&

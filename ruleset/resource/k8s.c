@@ -297,6 +297,38 @@ struct proto_group {
 	size_t n;
 };
 
+/* A NetworkPolicyPort's port and endPort: a number, a range or a name. */
+static int port_parse_k8s(struct dctx *c, const struct value *pn,
+			  const struct port_in *in, struct port *p)
+{
+	char *end;
+	unsigned long v;
+
+	if (!in->port)
+		return 0;
+	v = strtoul(in->port, &end, 10);
+	if (in->port[0] >= '0' && in->port[0] <= '9' && !*end && v >= 1 &&
+	    v <= 65535) {
+		p->min = p->max = (uint16_t)v;
+	} else if (!*in->port || (in->port[0] >= '0' && in->port[0] <= '9')) {
+		dctx_err(c, pn, "port %s is out of range 1 to 65535", in->port);
+		return -EINVAL;
+	} else if (!port_name_ok(in->port)) {
+		dctx_err(c, pn, "\"%s\" is not a port number or a port name", in->port);
+		return -EINVAL;
+	} else if (!(p->name = strdup(in->port))) {
+		return -ENOMEM;
+	}
+	if (in->has_end && (p->name || in->end_port < p->min)) {
+		dctx_err(c, pn, "endPort %llu needs a numeric port not above it",
+			 (unsigned long long)in->end_port);
+		return -EINVAL;
+	}
+	if (in->has_end)
+		p->max = (uint16_t)in->end_port;
+	return 0;
+}
+
 static int port_group_add(struct dctx *c, const struct value *pn,
 			  struct proto_group *g, size_t *ng)
 {
@@ -320,33 +352,9 @@ static int port_group_add(struct dctx *c, const struct value *pn,
 	}
 	if (in.protocol)
 		proto.num = in.protocol[0] == 'T' ? 6 : in.protocol[0] == 'U' ? 17 : 132;
-	if (in.port) {
-		char *end;
-		unsigned long v = strtoul(in.port, &end, 10);
-
-		if (in.port[0] >= '0' && in.port[0] <= '9' && !*end && v >= 1 &&
-		    v <= 65535) {
-			p.min = p.max = (uint16_t)v;
-		} else if (!*in.port || (in.port[0] >= '0' && in.port[0] <= '9')) {
-			dctx_err(c, pn, "port %s is out of range 1 to 65535", in.port);
-			r = -EINVAL;
-			goto out;
-		} else if (!port_name_ok(in.port)) {
-			dctx_err(c, pn, "\"%s\" is not a port number or a port name", in.port);
-			r = -EINVAL;
-			goto out;
-		} else {
-			p.name = strdup(in.port);
-		}
-		if (in.has_end && (p.name || in.end_port < p.min)) {
-			dctx_err(c, pn, "endPort %llu needs a numeric port not above it",
-				 (unsigned long long)in.end_port);
-			r = -EINVAL;
-			goto out;
-		}
-		if (in.has_end)
-			p.max = (uint16_t)in.end_port;
-	}
+	r = port_parse_k8s(c, pn, &in, &p);
+	if (r < 0)
+		goto out;
 	for (i = 0; i < *ng; i++)
 		if (g[i].proto.num == proto.num)
 			break;
@@ -566,6 +574,29 @@ static void k8s_check_top(struct dctx *c, const struct value *root)
 	decode_fields(c, root, top, ARRAY_SIZE(top), NULL);
 }
 
+/* policyTypes, ingress and egress of a NetworkPolicy spec. */
+static void k8s_spec_rest(struct dctx *c, const struct k8s_spec_in *in,
+			  struct policy_spec *p)
+{
+	size_t saved;
+
+	if (in->types) {
+		saved = dctx_push(c, ".policyTypes");
+		k8s_types(c, in->types, &p->types);
+		dctx_pop(c, saved);
+	}
+	if (in->ingress) {
+		saved = dctx_push(c, ".ingress");
+		k8s_rules(c, in->ingress, true, &p->ingress, &p->n_ingress);
+		dctx_pop(c, saved);
+	}
+	if (in->egress) {
+		saved = dctx_push(c, ".egress");
+		k8s_rules(c, in->egress, false, &p->egress, &p->n_egress);
+		dctx_pop(c, saved);
+	}
+}
+
 struct resource *k8s_decode_network_policy(struct dctx *c,
 					   const struct value *root)
 {
@@ -593,24 +624,7 @@ struct resource *k8s_decode_network_policy(struct dctx *c,
 	if (spec)
 		decode_fields(c, spec, f, ARRAY_SIZE(f), &in);
 	p->selector = k8s_selector(c, spec ? spec : root, &in.pods, true);
-	if (in.types) {
-		size_t s2 = dctx_push(c, ".policyTypes");
-
-		k8s_types(c, in.types, &p->types);
-		dctx_pop(c, s2);
-	}
-	if (in.ingress) {
-		size_t s2 = dctx_push(c, ".ingress");
-
-		k8s_rules(c, in.ingress, true, &p->ingress, &p->n_ingress);
-		dctx_pop(c, s2);
-	}
-	if (in.egress) {
-		size_t s2 = dctx_push(c, ".egress");
-
-		k8s_rules(c, in.egress, false, &p->egress, &p->n_egress);
-		dctx_pop(c, s2);
-	}
+	k8s_spec_rest(c, &in, p);
 	dctx_pop(c, saved);
 	if (!p->types)
 		p->types = POLICY_TYPE_INGRESS | (in.egress ? POLICY_TYPE_EGRESS : 0);

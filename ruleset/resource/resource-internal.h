@@ -127,6 +127,8 @@ bool validate_label_key(const char *k, enum api_version ver);
 bool validate_label_value(const char *v);
 bool validate_namespace(const char *ns);
 
+/* The spec of r (its kind set) from spec, which may be NULL. */
+void decode_spec(struct dctx *c, const struct value *spec, struct resource *r);
 /* One document root to resources (appended to out). */
 void decode_document(struct dctx *c, const struct value *root,
 		     struct resource_list *out);

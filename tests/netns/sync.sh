@@ -186,6 +186,23 @@ else
 	sed 's/^/# /' "$T/err.txt"
 fi
 
+# Every error of a refused batch is reported, each in policy terms.
+cat >"$T/refused2.sh" <<INNER
+NFTMGR_TEST_FAULT_RULE="policy allow-8080 ingress rule 0;no policy allowed" \
+	"$BIN" --node worker-1 sync ${in2[*]} ${ARGS[*]} 2>"$T/err2.txt"
+echo "rc=\$?" >"$T/rc2.txt"
+nft list table inet nftmgr >/dev/null 2>&1 && echo present >>"$T/rc2.txt"
+INNER
+unshare -n bash "$T/refused2.sh"
+if [ "$(cat "$T/rc2.txt" 2>/dev/null)" = rc=1 ] &&
+	grep -qE "policy allow-8080 ingress rule 0 \(chain [a-z0-9.-]+, rule [0-9]+\): kernel rejected it" "$T/err2.txt" &&
+	grep -qE "no policy allowed \(chain [a-z0-9.-]+, rule [0-9]+\): kernel rejected it" "$T/err2.txt"; then
+	tap OK "two refused rules: both named, exit 1, no table left"
+else
+	tap FAIL "two refused rules: both named, exit 1, no table left"
+	sed 's/^/# /' "$T/rc2.txt" "$T/err2.txt"
+fi
+
 # Another process changes the ruleset without pause while we sync.
 unshare -n bash -c '
 	( while :; do nft add table inet other; nft delete table inet other; sleep 0.01; done ) 2>/dev/null &

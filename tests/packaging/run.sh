@@ -29,6 +29,7 @@ check "lintian reports no errors or warnings" \
 	su nobody -s /bin/sh -c "lintian --pedantic --fail-on error,warning,pedantic '$deb'"
 check "apt-get installs it" env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$deb"
 check "the installed binary runs: nftmgr version" /usr/sbin/nftmgr version
+check "the packaged binary reads no NFTMGR_TEST_* variable" sh -c "! grep -q NFTMGR_TEST_ /usr/sbin/nftmgr"
 check "it exports the installed examples, and nft accepts the script" sh -c \
 	"/usr/sbin/nftmgr --node worker-1 export -f /usr/share/nftmgr/examples \
 	 --local-address eth1=203.0.113.10 | unshare -n nft -c -f -"

@@ -1,0 +1,385 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* The spec of every Calico kind: policies, endpoints, network sets and
+ * profiles (FelixConfiguration's is in felix.c). */
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+
+#include "resource-internal.h"
+
+/* ---- policies ------------------------------------------------------------ */
+
+static void dec_order(struct dctx *c, const struct value *n, void *out)
+{
+	struct policy_spec *p = out;
+	enum scalar_type t = value_scalar_type(n);
+	char *end;
+	double v;
+
+	if (n->type != VALUE_SCALAR || (t != SCALAR_INT && t != SCALAR_FLOAT)) {
+		dctx_err(c, n, "expected a number");
+		return;
+	}
+	v = strtod(n->str, &end);
+	if (*end || !isfinite(v)) {
+		dctx_err(c, n, "order must be a finite number");
+		return;
+	}
+	p->order = v;
+	p->has_order = true;
+}
+
+void dec_policy_types(struct dctx *c, const struct value *n, void *out)
+{
+	const char *in = c->ver == API_V1 ? "ingress" : "Ingress";
+	const char *eg = c->ver == API_V1 ? "egress" : "Egress";
+	unsigned *types = out;
+
+	if (!decode_expect(c, n, VALUE_SEQ))
+		return;
+	for (size_t i = 0; i < n->n; i++) {
+		const struct value *t = n->kids[i];
+		size_t saved = dctx_push(c, "[%zu]", i);
+		unsigned bit = 0;
+
+		if (t->type == VALUE_SCALAR && strcmp(t->str, in) == 0)
+			bit = POLICY_TYPE_INGRESS;
+		else if (t->type == VALUE_SCALAR && strcmp(t->str, eg) == 0)
+			bit = POLICY_TYPE_EGRESS;
+		if (!bit)
+			dctx_err(c, t, "type must be %s or %s", in, eg);
+		else if (*types & bit)
+			dctx_err(c, t, "'%s' type specified more than once",
+				 t->str);
+		*types |= bit;
+		dctx_pop(c, saved);
+	}
+}
+
+static void dec_tier(struct dctx *c, const struct value *n, void *out)
+{
+	if (n->type != VALUE_SCALAR || strcmp(n->str, "default") != 0)
+		dctx_err(c, n, "only the default tier is supported");
+}
+
+#define P(f) offsetof(struct policy_spec, f)
+static const struct field gnp_fields[] = {
+	{ "order", dec_order, 0 },
+	{ "selector", dec_selector, P(selector) },
+	{ "ingress", dec_rules, P(ingress) },
+	{ "egress", dec_rules, P(egress) },
+	{ "types", dec_policy_types, P(types) },
+	{ "doNotTrack", dec_bool, P(do_not_track) },
+	{ "preDNAT", dec_bool, P(pre_dnat) },
+	{ "applyOnForward", dec_bool, P(apply_on_forward) },
+	{ "namespaceSelector", dec_selector, P(ns_selector) },
+	{ "serviceAccountSelector", dec_selector, P(sa_selector) },
+	{ "tier", dec_tier, 0 },
+};
+static const struct field np_fields[] = {
+	{ "order", dec_order, 0 },
+	{ "selector", dec_selector, P(selector) },
+	{ "ingress", dec_rules, P(ingress) },
+	{ "egress", dec_rules, P(egress) },
+	{ "types", dec_policy_types, P(types) },
+	{ "serviceAccountSelector", dec_selector, P(sa_selector) },
+	{ "tier", dec_tier, 0 },
+};
+static const struct field v1_policy_fields[] = {
+	{ "order", dec_order, 0 },
+	{ "selector", dec_selector, P(selector) },
+	{ "ingress", dec_rules, P(ingress) },
+	{ "egress", dec_rules, P(egress) },
+	{ "types", dec_policy_types, P(types) },
+	{ "doNotTrack", dec_bool, P(do_not_track) },
+	{ "preDNAT", dec_bool, P(pre_dnat) },
+};
+#undef P
+
+static void policy_check(struct dctx *c, const struct value *spec,
+			 struct policy_spec *p)
+{
+	if (p->pre_dnat && p->do_not_track)
+		dctx_err(c, spec, "preDNAT and doNotTrack cannot both be true");
+	if (p->pre_dnat && p->n_egress) {
+		size_t saved = dctx_push(c, ".egress");
+
+		dctx_err(c, value_map_get(spec, "egress"),
+			 "a preDNAT policy cannot have egress rules");
+		dctx_pop(c, saved);
+	}
+	if (p->pre_dnat && (p->types & POLICY_TYPE_EGRESS)) {
+		size_t saved = dctx_push(c, ".types");
+
+		dctx_err(c, value_map_get(spec, "types"),
+			 "a preDNAT policy cannot have the %s type",
+			 c->ver == API_V1 ? "egress" : "Egress");
+		dctx_pop(c, saved);
+	}
+	if (c->ver == API_V1)
+		p->apply_on_forward = p->pre_dnat || p->do_not_track;
+	else if ((p->pre_dnat || p->do_not_track) && !p->apply_on_forward)
+		dctx_err(c, spec, "applyOnForward must be true if either preDNAT or doNotTrack is true");
+	if (!p->types) {
+		if (p->n_ingress || !p->n_egress)
+			p->types |= POLICY_TYPE_INGRESS;
+		if (p->n_egress)
+			p->types |= POLICY_TYPE_EGRESS;
+	}
+	if (!p->selector)
+		p->selector = strdup("all()");
+}
+
+static void dec_policy_spec(struct dctx *c, const struct value *spec,
+			    struct resource *r)
+{
+	const struct field *f = gnp_fields;
+	size_t nf = ARRAY_SIZE(gnp_fields);
+
+	if (c->ver == API_V1) {
+		f = v1_policy_fields;
+		nf = ARRAY_SIZE(v1_policy_fields);
+	} else if (r->kind == RES_NETWORK_POLICY) {
+		f = np_fields;
+		nf = ARRAY_SIZE(np_fields);
+	}
+	if (spec)
+		decode_fields(c, spec, f, nf, &r->u.policy);
+	policy_check(c, spec, &r->u.policy);
+	if (!r->u.policy.selector)
+		dctx_err(c, spec, "out of memory");
+}
+
+/* ---- endpoints ------------------------------------------------------------- */
+
+static void dec_ips(struct dctx *c, const struct value *n, void *out, bool cidrs)
+{
+	struct endpoint_spec *e = out;
+
+	if (!decode_expect(c, n, VALUE_SEQ))
+		return;
+	e->ips = calloc(n->n ? n->n : 1, sizeof(*e->ips));
+	if (!e->ips) {
+		dctx_err(c, n, "out of memory");
+		return;
+	}
+	for (size_t i = 0; i < n->n; i++) {
+		const struct value *it = n->kids[i];
+		size_t saved = dctx_push(c, "[%zu]", i);
+		char why[128];
+
+		if (it->type != VALUE_SCALAR)
+			dctx_err(c, it, "expected an IP address");
+		else if (!cidrs && strchr(it->str, '/'))
+			dctx_err(c, it, "\"%s\" is not an IP address", it->str);
+		else if (cidr_parse(it->str, cidrs, &e->ips[e->n_ips], why,
+				    sizeof(why)) < 0)
+			dctx_err(c, it, "%s", why);
+		else
+			e->ips[e->n_ips++].pos = it->pos;
+		dctx_pop(c, saved);
+	}
+}
+
+static void dec_expected_ips(struct dctx *c, const struct value *n, void *out)
+{
+	dec_ips(c, n, out, false);
+}
+
+static void dec_ip_networks(struct dctx *c, const struct value *n, void *out)
+{
+	dec_ips(c, n, out, true);
+}
+
+static void dec_iface(struct dctx *c, const struct value *n, void *out)
+{
+	char **s = out;
+	size_t len;
+
+	dec_string(c, n, out);
+	if (!*s)
+		return;
+	len = strlen(*s);
+	if (strcmp(*s, "*") == 0 && c->ver != API_V1)
+		return;
+	if (len < 1 || len > 15 ||
+	    strspn(*s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+		       "0123456789_-.") != len ||
+	    (c->ver == API_V1 && strchr(*s, '.')))
+		dctx_err(c, n, "invalid interface name \"%s\"", *s);
+}
+
+static void dec_named_port_number(struct dctx *c, const struct value *n,
+				  void *out)
+{
+	uint64_t v;
+
+	if (dec_uint(c, n, 65535, &v)) {
+		if (v == 0)
+			dctx_err(c, n, "port 0 is not valid (1 to 65535)");
+		*(uint16_t *)out = (uint16_t)v;
+	}
+}
+
+static void dec_named_protocol(struct dctx *c, const struct value *n, void *out)
+{
+	(void)protocol_parse(c, n, out);
+}
+
+static void dec_named_ports(struct dctx *c, const struct value *n, void *out)
+{
+	static const struct field f[] = {
+		{ "name", dec_string, offsetof(struct named_port, name) },
+		{ "protocol", dec_named_protocol, offsetof(struct named_port, protocol) },
+		{ "port", dec_named_port_number, offsetof(struct named_port, port) },
+	};
+	struct endpoint_spec *e = out;
+
+	if (!decode_expect(c, n, VALUE_SEQ))
+		return;
+	e->ports = calloc(n->n ? n->n : 1, sizeof(*e->ports));
+	if (!e->ports) {
+		dctx_err(c, n, "out of memory");
+		return;
+	}
+	for (size_t i = 0; i < n->n; i++) {
+		size_t saved = dctx_push(c, "[%zu]", i);
+		struct named_port *p = &e->ports[e->n_ports++];
+
+		decode_fields(c, n->kids[i], f, ARRAY_SIZE(f), p);
+		if (!p->name || !p->port || !p->protocol.set)
+			dctx_err(c, n->kids[i], "a named port needs name, protocol and port");
+		dctx_pop(c, saved);
+	}
+}
+
+#define E(f) offsetof(struct endpoint_spec, f)
+static const struct field hep_v3[] = {
+	{ "node", dec_string, E(node) },
+	{ "interfaceName", dec_iface, E(iface) },
+	{ "expectedIPs", dec_expected_ips, 0 },
+	{ "profiles", dec_string_list, E(profiles) },
+	{ "ports", dec_named_ports, 0 },
+};
+static const struct field hep_v1[] = {
+	{ "interfaceName", dec_iface, E(iface) },
+	{ "expectedIPs", dec_expected_ips, 0 },
+	{ "profiles", dec_string_list, E(profiles) },
+};
+static const struct field wep_v3[] = {
+	{ "orchestrator", dec_string, E(orchestrator) },
+	{ "workload", dec_string, E(workload) },
+	{ "node", dec_string, E(node) },
+	{ "containerID", dec_string, E(container_id) },
+	{ "pod", dec_string, E(pod) },
+	{ "endpoint", dec_string, E(endpoint) },
+	{ "serviceAccountName", dec_string, E(service_account) },
+	{ "ipNetworks", dec_ip_networks, 0 },
+	{ "ipNATs", dec_ignore, 0 },
+	{ "ipv4Gateway", dec_ignore, 0 },
+	{ "ipv6Gateway", dec_ignore, 0 },
+	{ "profiles", dec_string_list, E(profiles) },
+	{ "interfaceName", dec_iface, E(iface) },
+	{ "mac", dec_string, E(mac) },
+	{ "ports", dec_named_ports, 0 },
+};
+static const struct field wep_v1[] = {
+	{ "interfaceName", dec_iface, E(iface) },
+	{ "mac", dec_string, E(mac) },
+	{ "ipNetworks", dec_ip_networks, 0 },
+	{ "ipNATs", dec_ignore, 0 },
+	{ "ipv4Gateway", dec_ignore, 0 },
+	{ "ipv6Gateway", dec_ignore, 0 },
+	{ "profiles", dec_string_list, E(profiles) },
+	{ "ports", dec_named_ports, 0 },
+};
+#undef E
+
+static void dec_endpoint_spec(struct dctx *c, const struct value *spec,
+			      struct resource *r)
+{
+	bool hep = r->kind == RES_HOST_ENDPOINT;
+	struct endpoint_spec *e = &r->u.ep;
+
+	if (spec && hep)
+		decode_fields(c, spec, c->ver == API_V1 ? hep_v1 : hep_v3,
+			      c->ver == API_V1 ? ARRAY_SIZE(hep_v1) :
+			      ARRAY_SIZE(hep_v3), e);
+	else if (spec)
+		decode_fields(c, spec, c->ver == API_V1 ? wep_v1 : wep_v3,
+			      c->ver == API_V1 ? ARRAY_SIZE(wep_v1) :
+			      ARRAY_SIZE(wep_v3), e);
+	if (hep && !e->iface && !e->n_ips)
+		dctx_err(c, spec, "no interface or expected IPs have been specified");
+	if (!e->node && c->ver != API_V1)
+		dctx_err(c, spec, "no node has been specified");
+	if (!hep && !e->iface)
+		dctx_err(c, spec, "a workload endpoint needs interfaceName");
+}
+
+/* ---- sets, profiles, Felix ---------------------------------------------- */
+
+static void dec_set_nets(struct dctx *c, const struct value *n, void *out)
+{
+	struct endpoint_spec tmp = { 0 };
+	struct netset_spec *s = out;
+
+	dec_ips(c, n, &tmp, true);
+	s->nets = tmp.ips;
+	s->n_nets = tmp.n_ips;
+}
+
+static void dec_netset_spec(struct dctx *c, const struct value *spec,
+			    struct resource *r)
+{
+	static const struct field f[] = { { "nets", dec_set_nets, 0 } };
+
+	if (spec)
+		decode_fields(c, spec, f, ARRAY_SIZE(f), &r->u.netset);
+}
+
+static void dec_profile_spec(struct dctx *c, const struct value *spec,
+			     struct resource *r)
+{
+	static const struct field f[] = {
+		{ "ingress", dec_rules, offsetof(struct profile_spec, ingress) },
+		{ "egress", dec_rules, offsetof(struct profile_spec, egress) },
+		{ "labelsToApply", dec_labels,
+		  offsetof(struct profile_spec, labels_to_apply) },
+	};
+
+	if (spec)
+		decode_fields(c, spec, f, ARRAY_SIZE(f) - (c->ver == API_V1),
+			      &r->u.profile);
+}
+
+void decode_spec(struct dctx *c, const struct value *spec,
+		 struct resource *r)
+{
+	switch (r->kind) {
+	case RES_GLOBAL_NETWORK_POLICY:
+	case RES_NETWORK_POLICY:
+		dec_policy_spec(c, spec, r);
+		break;
+	case RES_HOST_ENDPOINT:
+	case RES_WORKLOAD_ENDPOINT:
+		dec_endpoint_spec(c, spec, r);
+		break;
+	case RES_GLOBAL_NETWORK_SET:
+	case RES_NETWORK_SET:
+		dec_netset_spec(c, spec, r);
+		break;
+	case RES_PROFILE:
+		dec_profile_spec(c, spec, r);
+		break;
+	case RES_FELIX_CONFIGURATION:
+		if (spec)
+			felix_dec_spec(c, spec, &r->u.felix);
+		break;
+	case RES_KIND_MAX:
+		break;
+	}
+}

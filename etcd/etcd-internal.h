@@ -1,4 +1,5 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
+/* Private to etcd/: the client's state and the HTTP/JSON helpers. */
 #ifndef NFTMGR_ETCD_INTERNAL_H
 #define NFTMGR_ETCD_INTERNAL_H
 

@@ -1,4 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
+/* What the kernel can do: nf_tables usable, owner+persist table flags, an
+ * acknowledged BATCH_END (for nftmgr version and the commit's choices). */
 #include <errno.h>
 #include <libmnl/libmnl.h>
 #include <libnftnl/gen.h>

@@ -276,9 +276,11 @@ int cmd_daemon(struct ctx *ctx, int argc, char **argv)
 	int ret;
 
 	d.in.daemon = true;
-	ret = node_args(ctx, argc, argv, &d.in, NULL, usage);
-
-	if (ret >= 0)
+	ret = EXIT_USAGE;
+	if (node_args(ctx, argc, argv, &d.in, NULL, usage) < 0)
+		goto out;
+	ret = EXIT_OK;
+	if (d.in.help)
 		goto out;
 	ret = EXIT_FAIL;
 	if (d.in.n_paths) {

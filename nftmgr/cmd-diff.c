@@ -18,9 +18,12 @@ int cmd_diff(struct ctx *ctx, int argc, char **argv)
 	struct node_input in = { 0 };
 	struct nl_commit_result res;
 	struct model_table *t = NULL;
-	int ret = node_args(ctx, argc, argv, &in, NULL, usage);
+	int ret = EXIT_USAGE;
 
-	if (ret >= 0)
+	if (node_args(ctx, argc, argv, &in, NULL, usage) < 0)
+		goto out;
+	ret = EXIT_OK;
+	if (in.help)
 		goto out;
 	ret = EXIT_FAIL;
 	if (node_table(ctx, &in, &t, NULL) < 0)

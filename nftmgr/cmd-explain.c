@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /* explain: which policy and rule decide a packet's fate on this node. */
 #include <arpa/inet.h>
+#include <sys/socket.h>
 #include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
@@ -21,42 +22,53 @@ static void usage(FILE *f, const char *prog)
 		"host; --out alone: from it; both: forwarded.\n", prog);
 }
 
-/* Fills the address and returns its family (4, 6), or -1. */
-static int addr_arg(const char *s, uint8_t *a)
+/* The packet options to explain's packet: addresses, not prefixes. */
+static int packet_from_args(const struct packet_args *pa, struct model_packet *p)
 {
-	if (inet_pton(AF_INET, s, a) == 1)
-		return 4;
-	return inet_pton(AF_INET6, s, a) == 1 ? 6 : -1;
+	unsigned full = pa->src.family == AF_INET ? 32 : 128;
+
+	if (!pa->has_src || !pa->has_dst || pa->src.len != full || pa->dst.len != full ||
+	    (!pa->iif && !pa->oif)) {
+		fprintf(stderr, "explain needs --src and --dst addresses of one family, "
+			"and --in or --out\n");
+		return -EINVAL;
+	}
+	p->family = pa->src.family == AF_INET ? 4 : 6;
+	memcpy(p->saddr, pa->src.addr, sizeof(p->saddr));
+	memcpy(p->daddr, pa->dst.addr, sizeof(p->daddr));
+	p->iif = pa->iif;
+	p->oif = pa->oif;
+	p->proto = pa->has_proto ? pa->proto : 6;
+	p->sport = pa->sport;
+	p->dport = pa->dport;
+	return 0;
 }
 
+/* Returns 0 (*help: --help was printed) or -EINVAL after printing why. */
 static int parse(struct ctx *ctx, int argc, char **argv, struct model_packet *p,
-		 struct node_input *in)
+		 struct node_input *in, bool *help)
 {
 	static const struct option opts[] = {
-		{ "in", required_argument, NULL, 'i' }, { "out", required_argument, NULL, 'o' },
-		{ "src", required_argument, NULL, 's' }, { "dst", required_argument, NULL, 'd' },
-		{ "proto", required_argument, NULL, 'p' }, { "sport", required_argument, NULL, 'S' },
-		{ "dport", required_argument, NULL, 'D' },
+		PACKET_LONG_OPTIONS,
 		{ "icmp-type", required_argument, NULL, 't' },
 		{ "icmp-code", required_argument, NULL, 'c' },
 		{ "filename", required_argument, NULL, 'f' },
 		{ "local-address", required_argument, NULL, 'L' },
 		{ "help", no_argument, NULL, 'h' }, { NULL, 0, NULL, 0 },
 	};
-	int c, fs = 0, fd = 0, v = 0;
+	struct packet_args pa = { 0 };
+	int c, v;
 
 	in->paths = calloc((size_t)argc + 1, sizeof(*in->paths));
 	if (!in->paths)
-		return EXIT_FAIL;
+		return -ENOMEM;
 	while ((c = getopt_long(argc, argv, "f:h", opts, NULL)) != -1) {
+		v = packet_opt(c, optarg, &pa);
+		if (v < 0)
+			return v;
+		if (v > 0)
+			continue;
 		switch (c) {
-		case 'i': p->iif = optarg; break;
-		case 'o': p->oif = optarg; break;
-		case 's': v = fs = addr_arg(optarg, p->saddr); break;
-		case 'd': v = fd = addr_arg(optarg, p->daddr); break;
-		case 'p': v = proto_from_arg(optarg); p->proto = (uint8_t)(v < 0 ? 0 : v); break;
-		case 'S': v = num_from_arg(optarg, 65535); p->sport = (uint16_t)(v < 0 ? 0 : v); break;
-		case 'D': v = num_from_arg(optarg, 65535); p->dport = (uint16_t)(v < 0 ? 0 : v); break;
 		case 't': v = p->icmp_type = num_from_arg(optarg, 255); break;
 		case 'c': v = p->icmp_code = num_from_arg(optarg, 255); break;
 		case 'f': in->paths[in->n_paths++] = optarg; break;
@@ -64,21 +76,19 @@ static int parse(struct ctx *ctx, int argc, char **argv, struct model_packet *p,
 			v = iface_from_arg(optarg, &in->ifs, &in->n_ifs) == 0 ? 0 : -1;
 			in->own_ifs = true;
 			break;
-		case 'h': usage(stdout, ctx->prog); return EXIT_OK;
-		default: usage(stderr, ctx->prog); return EXIT_USAGE;
+		case 'h': usage(stdout, ctx->prog); *help = true; return 0;
+		default: usage(stderr, ctx->prog); return -EINVAL;
 		}
 		if (v < 0) {
-			fprintf(stderr, "explain: bad value '%s'\n", optarg);
-			return EXIT_USAGE;
+			fprintf(stderr, "bad value '%s'\n", optarg);
+			return -EINVAL;
 		}
 	}
-	if (optind != argc || fs <= 0 || fd <= 0 || fs != fd || (!p->iif && !p->oif)) {
-		fprintf(stderr, "explain needs --src and --dst of one family, and --in or --out\n");
+	if (optind != argc || packet_args_check(&pa) < 0 || packet_from_args(&pa, p) < 0) {
 		usage(stderr, ctx->prog);
-		return EXIT_USAGE;
+		return -EINVAL;
 	}
-	p->family = (uint8_t)fs;
-	return -1;
+	return 0;
 }
 
 int cmd_explain(struct ctx *ctx, int argc, char **argv)
@@ -87,9 +97,13 @@ int cmd_explain(struct ctx *ctx, int argc, char **argv)
 	struct node_input in = { 0 };
 	struct model_table *t = NULL;
 	struct model_explain e;
-	int ret = parse(ctx, argc, argv, &p, &in);
+	bool help = false;
+	int ret = EXIT_USAGE;
 
-	if (ret >= 0)
+	if (parse(ctx, argc, argv, &p, &in, &help) < 0)
+		goto out;
+	ret = EXIT_OK;
+	if (help)
 		goto out;
 	ret = EXIT_FAIL;
 	if (node_table(ctx, &in, &t, NULL) < 0)

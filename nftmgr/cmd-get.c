@@ -1,4 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
+/* get: stored resources as calicoctl prints them (ps, wide with counters,
+ * yaml, json). */
 #include <errno.h>
 #include <inttypes.h>
 #include <getopt.h>
@@ -268,7 +270,15 @@ static void filter(struct resource_list *l, const char *ns, const char *name)
 	l->n = w;
 }
 
-int cmd_get(struct ctx *ctx, int argc, char **argv)
+struct get_req {
+	int kind;
+	const char *ns, *name;
+	enum output out;
+	bool all_ns, help;
+};
+
+/* Returns 0 (g->help: --help was printed) or -EINVAL after printing why. */
+static int parse(struct ctx *ctx, int argc, char **argv, struct get_req *g)
 {
 	static const struct option opts[] = {
 		{ "output", required_argument, NULL, 'o' },
@@ -277,64 +287,78 @@ int cmd_get(struct ctx *ctx, int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
+	int c;
+
+	while ((c = getopt_long(argc, argv, "o:n:Ah", opts, NULL)) != -1) {
+		if (c == 'o' && parse_output(optarg, &g->out) == 0)
+			continue;
+		if (c == 'n')
+			g->ns = optarg;
+		else if (c == 'A')
+			g->all_ns = true;
+		else if (c == 'h')
+			return usage(stdout, ctx->prog), g->help = true, 0;
+		else
+			return usage(stderr, ctx->prog), -EINVAL;
+	}
+	if (optind >= argc || argc - optind > 2)
+		return usage(stderr, ctx->prog), -EINVAL;
+	g->kind = kind_from_alias(argv[optind]);
+	g->name = argc - optind == 2 ? argv[optind + 1] : NULL;
+	return 0;
+}
+
+/* Returns 0 or a negative errno, having printed why. */
+static int get_run(struct ctx *ctx, struct get_req *g)
+{
+	const struct kind_info *ki = kind_info(g->kind);
 	struct resource_list l = { 0 };
 	struct diags d = { 0 };
 	struct datastore *ds = NULL;
-	enum output out = OUT_PS;
-	const char *ns = NULL, *name;
-	bool all_ns = false;
-	int c, k, ret;
+	int r;
 
-	while ((c = getopt_long(argc, argv, "o:n:Ah", opts, NULL)) != -1) {
-		if (c == 'o' && parse_output(optarg, &out) == 0)
-			continue;
-		if (c == 'n')
-			ns = optarg;
-		else if (c == 'A')
-			all_ns = true;
-		else if (c == 'h')
-			return usage(stdout, ctx->prog), EXIT_OK;
-		else
-			return usage(stderr, ctx->prog), EXIT_USAGE;
-	}
-	if (optind >= argc || argc - optind > 2)
-		return usage(stderr, ctx->prog), EXIT_USAGE;
-	k = kind_from_alias(argv[optind]);
-	if (k < 0) {
-		fprintf(stderr, "Failed to get resources: resource type '%s' is not supported\n",
-			argv[optind]);
-		return EXIT_FAIL;
-	}
-	name = argc - optind == 2 ? argv[optind + 1] : NULL;
-	if (kind_info(k)->namespaced && !all_ns && !ns)
-		ns = "default";
-	if (all_ns)
-		ns = NULL;
-	ret = ds_open(ctx, &ds);
-	if (ret)
-		return ret;
-	ret = EXIT_FAIL;
-	if (ds_list(ds, k, &l, &d) < 0) {
+	if (ki->namespaced && !g->all_ns && !g->ns)
+		g->ns = "default";
+	if (g->all_ns)
+		g->ns = NULL;
+	r = ds_open(ctx, &ds);
+	if (r == 0 && (r = ds_list(ds, g->kind, &l, &d)) < 0)
 		fprintf(stderr, "Failed to get resources: cannot read the datastore\n");
+	if (r < 0)
 		goto out;
-	}
 	print_diags(&d);
-	filter(&l, kind_info(k)->namespaced ? ns : NULL, name);
+	filter(&l, ki->namespaced ? g->ns : NULL, g->name);
 	resource_list_sort(&l);
-	if (name && l.n == 0) {
+	if (g->name && l.n == 0) {
 		fprintf(stderr, "Failed to get resources: resource does not exist: %s(%s%s%s)\n",
-			kind_info(k)->kind, ns ? ns : "", ns ? "/" : "", name);
-		goto out;
+			ki->kind, g->ns ? g->ns : "", g->ns ? "/" : "", g->name);
+		r = -ENOENT;
+	} else if (g->out == OUT_YAML) {
+		r = resources_write_yaml(l.v, l.n, stdout);
+	} else if (g->out == OUT_JSON) {
+		r = resources_write_json(l.v, l.n, stdout);
+	} else {
+		r = print_table(ctx, &l, g->kind, g->out == OUT_WIDE, g->all_ns);
 	}
-	if (out == OUT_YAML)
-		ret = resources_write_yaml(l.v, l.n, stdout) < 0;
-	else if (out == OUT_JSON)
-		ret = resources_write_json(l.v, l.n, stdout) < 0;
-	else
-		ret = print_table(ctx, &l, k, out == OUT_WIDE, all_ns) < 0;
 out:
 	ds_free(ds);
 	resource_list_clear(&l);
 	diags_clear(&d);
-	return ret;
+	return r;
+}
+
+int cmd_get(struct ctx *ctx, int argc, char **argv)
+{
+	struct get_req g = { .out = OUT_PS };
+
+	if (parse(ctx, argc, argv, &g) < 0)
+		return EXIT_USAGE;
+	if (g.help)
+		return EXIT_OK;
+	if (g.kind < 0) {
+		fprintf(stderr, "Failed to get resources: resource type '%s' is not supported\n",
+			argv[optind]);
+		return EXIT_FAIL;
+	}
+	return get_run(ctx, &g) < 0 ? EXIT_FAIL : EXIT_OK;
 }

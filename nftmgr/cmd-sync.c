@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /* sync: datastore (or files) -> this node's kernel, in one transaction. */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -26,34 +27,31 @@ static void usage(FILE *f, const char *prog)
 }
 
 /* --boot with etcd: the daemon's last-known-good copy instead (the
- * network is not up); *boot_path is the caller's to free. Returns -1 to
- * go on, or an exit status. */
-static int boot_paths(struct ctx *ctx, struct node_input *in, char **ret_path)
+ * network is not up); *ret_path is the caller's to free. *ret_none (having
+ * said so) when there is no copy yet. Returns 0 or a negative errno. */
+static int boot_paths(struct ctx *ctx, struct node_input *in, char **ret_path,
+		      bool *ret_none)
 {
-	char *boot_path = NULL;
 	struct datastore *ds = NULL;
-	int ret = ds_open(ctx, &ds);
+	int r = ds_open(ctx, &ds);
 
-	if (ret)
-		return ret;
-	if (ds_etcd(ds)) {
-		boot_path = strdup(ds_lkg_path(ds));
-		if (!boot_path) {
-			ret = EXIT_FAIL;
-		} else if (access(boot_path, F_OK) < 0) {
-			printf("No last-known-good copy at %s yet (the daemon writes it after its "
-			       "first commit): nothing committed\n", boot_path);
-			ret = EXIT_OK;
-		} else {
-			in->paths[in->n_paths++] = boot_path;
-			ret = -1;
-		}
-	} else {
-		ret = -1;
+	*ret_path = NULL;
+	if (r < 0 || !ds_etcd(ds)) {
+		ds_free(ds);
+		return r;
 	}
-	*ret_path = boot_path;
+	*ret_path = strdup(ds_lkg_path(ds));
 	ds_free(ds);
-	return ret;
+	if (!*ret_path)
+		return -ENOMEM;
+	if (access(*ret_path, F_OK) < 0) {
+		printf("No last-known-good copy at %s yet (the daemon writes it after its "
+		       "first commit): nothing committed\n", *ret_path);
+		*ret_none = true;
+		return 0;
+	}
+	in->paths[in->n_paths++] = *ret_path;
+	return 0;
 }
 
 int cmd_sync(struct ctx *ctx, int argc, char **argv)
@@ -61,12 +59,23 @@ int cmd_sync(struct ctx *ctx, int argc, char **argv)
 	struct node_input in = { 0 };
 	bool full = false;
 	char *boot_path = NULL;
-	int ret = node_args(ctx, argc, argv, &in, &full, usage);
+	bool none = false;
+	int ret = EXIT_USAGE, r = 0;
 
-	if (ret < 0 && in.boot && !in.n_paths)
-		ret = boot_paths(ctx, &in, &boot_path);
-	if (ret < 0)
-		ret = sync_node(ctx, &in, full) < 0 ? EXIT_FAIL : EXIT_OK;
+	if (node_args(ctx, argc, argv, &in, &full, usage) < 0)
+		goto out;
+	ret = EXIT_OK;
+	if (in.help)
+		goto out;
+	if (in.boot && !in.n_paths) {
+		r = boot_paths(ctx, &in, &boot_path, &none);
+		if (none)
+			goto out;
+	}
+	if (r == 0)
+		r = sync_node(ctx, &in, full);
+	ret = r < 0 ? EXIT_FAIL : EXIT_OK;
+out:
 	node_input_clear(&in);
 	free(boot_path);
 	return ret;

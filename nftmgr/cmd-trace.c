@@ -210,22 +210,24 @@ static void record(struct tracer *tr, struct pkt *p, const struct nl_trace_event
 	}
 }
 
+/* nl_trace_read()'s callback: -ECANCELED stops the trace (enough packets,
+ * or no slot for one more). */
 static int on_event(const struct nl_trace_event *ev, void *data)
 {
 	struct tracer *tr = data;
 	struct pkt *p = pkt_get(tr, ev->id);
 
 	if (!p)
-		return -1;
+		return -ECANCELED;
 	/* The kernel derives the id from the packet buffer's address, which
 	 * the next packet may reuse: the marking rule is where each starts. */
 	if (p->seen && strcmp(ev->table, tr->marker) == 0) {
 		flush(tr, p);
 		if (tr->count && tr->done >= tr->count)
-			return -1;
+			return -ECANCELED;
 		p = pkt_get(tr, ev->id);
 		if (!p)
-			return -1;
+			return -ECANCELED;
 	}
 	p->seen = true;
 	clock_gettime(CLOCK_MONOTONIC, &p->last);
@@ -248,7 +250,7 @@ static int on_event(const struct nl_trace_event *ev, void *data)
 	if (p->dropped) {
 		flush(tr, p);
 		if (tr->count && tr->done >= tr->count)
-			return -1;
+			return -ECANCELED;
 	}
 	return 0;
 }
@@ -286,62 +288,49 @@ static void usage(FILE *f, const char *prog)
 		"marked by a table of its own, which goes away with the command.\n", prog);
 }
 
+/* Returns 0 (*help: --help was printed) or -EINVAL after printing why. */
 static int parse(struct ctx *ctx, int argc, char **argv, struct trace_filter *f,
-		 unsigned *seconds, unsigned long *count)
+		 unsigned *seconds, unsigned long *count, bool *help)
 {
 	static const struct option opts[] = {
-		{ "in", required_argument, NULL, 'i' }, { "out", required_argument, NULL, 'o' },
-		{ "src", required_argument, NULL, 's' }, { "dst", required_argument, NULL, 'd' },
-		{ "proto", required_argument, NULL, 'p' }, { "sport", required_argument, NULL, 'S' },
-		{ "dport", required_argument, NULL, 'D' },
+		PACKET_LONG_OPTIONS,
 		{ "duration", required_argument, NULL, 't' },
 		{ "count", required_argument, NULL, 'n' },
 		{ "help", no_argument, NULL, 'h' }, { NULL, 0, NULL, 0 },
 	};
-	char why[200] = "";
-	int c, v = 0;
+	struct packet_args pa = { 0 };
+	int c, v;
 
 	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+		v = packet_opt(c, optarg, &pa);
+		if (v < 0)
+			return v;
+		if (v > 0)
+			continue;
 		switch (c) {
-		case 'i': f->iif = optarg; v = strlen(optarg) < 16 ? 0 : -1; break;
-		case 'o': f->oif = optarg; v = strlen(optarg) < 16 ? 0 : -1; break;
-		case 's':
-			v = cidr_parse(optarg, false, &f->src, why, sizeof(why)) == 0 ? 0 : -1;
-			f->has_src = true;
-			break;
-		case 'd':
-			v = cidr_parse(optarg, false, &f->dst, why, sizeof(why)) == 0 ? 0 : -1;
-			f->has_dst = true;
-			break;
-		case 'p': v = proto_from_arg(optarg); f->proto = (uint8_t)(v < 0 ? 0 : v); break;
-		case 'S': v = num_from_arg(optarg, 65535); f->sport = (uint16_t)(v < 0 ? 0 : v); break;
-		case 'D': v = num_from_arg(optarg, 65535); f->dport = (uint16_t)(v < 0 ? 0 : v); break;
 		case 't': v = duration_parse(optarg, 3600, seconds); break;
 		case 'n':
 			v = num_from_arg(optarg, COUNT_MAX);
 			*count = v < 0 ? 0 : (unsigned long)v;
 			break;
-		case 'h': usage(stdout, ctx->prog); return EXIT_OK;
-		default: usage(stderr, ctx->prog); return EXIT_USAGE;
+		case 'h': usage(stdout, ctx->prog); *help = true; return 0;
+		default: usage(stderr, ctx->prog); return -EINVAL;
 		}
 		if (v < 0) {
-			fprintf(stderr, "trace: bad value '%s'%s%s\n", optarg, why[0] ? ": " : "", why);
-			return EXIT_USAGE;
+			fprintf(stderr, "bad value '%s'\n", optarg);
+			return -EINVAL;
 		}
 	}
 	if (optind != argc) {
 		usage(stderr, ctx->prog);
-		return EXIT_USAGE;
+		return -EINVAL;
 	}
-	if (f->has_src && f->has_dst && f->src.family != f->dst.family) {
-		fprintf(stderr, "trace: --src and --dst of one family\n");
-		return EXIT_USAGE;
-	}
-	if ((f->sport || f->dport) && f->proto != 6 && f->proto != 17 && f->proto != 132) {
-		fprintf(stderr, "trace: --sport and --dport need --proto tcp, udp or sctp\n");
-		return EXIT_USAGE;
-	}
-	return -1;
+	if (packet_args_check(&pa) < 0)
+		return -EINVAL;
+	*f = (struct trace_filter){ .iif = pa.iif, .oif = pa.oif, .has_src = pa.has_src,
+				    .has_dst = pa.has_dst, .src = pa.src, .dst = pa.dst,
+				    .proto = pa.proto, .sport = pa.sport, .dport = pa.dport };
+	return 0;
 }
 
 static int run(struct tracer *tr, struct nl_tracer *nt, unsigned seconds)
@@ -399,11 +388,13 @@ int cmd_trace(struct ctx *ctx, int argc, char **argv)
 	struct model_table *t = NULL;
 	unsigned seconds = 10;
 	char err[512], name[300];
-	int ret = parse(ctx, argc, argv, &f, &seconds, &tr.count), r;
+	bool help = false;
+	int ret = EXIT_FAIL, r;
 
-	if (ret >= 0)
-		return ret;
-	ret = EXIT_FAIL;
+	if (parse(ctx, argc, argv, &f, &seconds, &tr.count, &help) < 0)
+		return EXIT_USAGE;
+	if (help)
+		return EXIT_OK;
 	tr.table = table_name(ctx);
 	r = nl_counters(tr.table, &tr.rules, &tr.n_rules);
 	if (r < 0) {

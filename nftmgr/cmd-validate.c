@@ -1,4 +1,5 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
+/* validate: resource files checked as apply would, nothing stored. */
 #include <getopt.h>
 #include <stdio.h>
 

@@ -1,4 +1,5 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
+/* version: nftmgr, libnftnl and libmnl versions, and the kernel's features. */
 #include <jansson.h>
 #include <stdio.h>
 #include <string.h>

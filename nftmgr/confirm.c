@@ -52,7 +52,7 @@ int confirm_opt(const char *arg, unsigned *ret)
 		return 0;
 	fprintf(stderr, "--confirm-within wants 1 s to %u s (60, 60s, 2m), not '%s'\n",
 		CONFIRM_MAX_SECONDS, arg);
-	return -1;
+	return -EINVAL;
 }
 
 int confirm_usable(struct datastore *ds, bool no_sync)
@@ -61,7 +61,7 @@ int confirm_usable(struct datastore *ds, bool no_sync)
 		return 0;
 	fprintf(stderr, "--confirm-within needs the file datastore and a sync (with etcd, "
 		"run 'nftmgr sync --confirm-within' on the node)\n");
-	return -1;
+	return -EOPNOTSUPP;
 }
 
 /* ---- the helper ---------------------------------------------------------- */
@@ -279,49 +279,56 @@ static void helper_main(struct helper *h)
 	helper_run(h);
 }
 
-int confirm_arm(struct ctx *ctx, const char *table, unsigned seconds,
-		const struct undo *undo, struct confirm *ret)
+/* The helper's listening socket: binding it is the lock. Returns the fd
+ * or a negative errno, having printed why. */
+static int listen_confirm(const char *table)
 {
 	struct sockaddr_un sa;
 	socklen_t salen = sock_addr(table, &sa);
-	struct helper h = { .ctx = ctx, .table = table, .undo = undo, .sfd = -1 };
-	int pfd[2], r;
-	pid_t pid;
+	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0), e;
 
-	h.lfd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	if (h.lfd < 0) {
-		fprintf(stderr, "Cannot open the confirmation socket: %s\n", strerror(errno));
-		return -1;
+	if (fd < 0) {
+		e = -errno;
+		fprintf(stderr, "Cannot open the confirmation socket: %s\n", strerror(-e));
+		return e;
 	}
-	if (bind(h.lfd, (struct sockaddr *)&sa, salen) < 0 || listen(h.lfd, 4) < 0) {
-		if (errno == EADDRINUSE)
+	if (bind(fd, (struct sockaddr *)&sa, salen) < 0 || listen(fd, 4) < 0) {
+		e = -errno;
+		if (e == -EADDRINUSE)
 			fprintf(stderr, "A commit to table inet %s awaits confirmation already: "
 				"confirm it ('nftmgr confirm') or roll it back ('nftmgr confirm "
 				"--rollback') first\n", table);
 		else
-			fprintf(stderr, "Cannot open the confirmation socket: %s\n",
-				strerror(errno));
-		close(h.lfd);
-		return -1;
+			fprintf(stderr, "Cannot open the confirmation socket: %s\n", strerror(-e));
+		close(fd);
+		return e;
 	}
+	return fd;
+}
+
+int confirm_arm(struct ctx *ctx, const char *table, unsigned seconds,
+		const struct undo *undo, struct confirm *ret)
+{
+	struct helper h = { .ctx = ctx, .table = table, .undo = undo, .sfd = -1 };
+	int pfd[2] = { -1, -1 }, r;
+	pid_t pid = -1;
+
+	h.lfd = listen_confirm(table);
+	if (h.lfd < 0)
+		return h.lfd;
 	r = nl_save(table, &h.saved);
-	if (r < 0) {
+	if (r < 0)
 		fprintf(stderr, "Cannot save table inet %s to roll back to: %s\n",
 			table, strerror(-r));
-		close(h.lfd);
-		return -1;
+	else if (pipe2(pfd, O_CLOEXEC) < 0)
+		fprintf(stderr, "pipe: %s\n", strerror(-(r = -errno)));
+	if (r == 0) {
+		fflush(NULL);
+		h.deadline = time(NULL) + seconds;
+		clock_gettime(CLOCK_MONOTONIC, &h.end);
+		h.end.tv_sec += seconds;
+		pid = fork();
 	}
-	if (pipe2(pfd, O_CLOEXEC) < 0) {
-		fprintf(stderr, "pipe: %s\n", strerror(errno));
-		nl_saved_free(h.saved);
-		close(h.lfd);
-		return -1;
-	}
-	fflush(NULL);
-	h.deadline = time(NULL) + seconds;
-	clock_gettime(CLOCK_MONOTONIC, &h.end);
-	h.end.tv_sec += seconds;
-	pid = fork();
 	if (pid == 0) {
 		close(pfd[1]);
 		h.pfd = pfd[0];
@@ -330,12 +337,14 @@ int confirm_arm(struct ctx *ctx, const char *table, unsigned seconds,
 	}
 	nl_saved_free(h.saved);
 	close(h.lfd);
-	close(pfd[0]);
-	if (pid < 0) {
-		fprintf(stderr, "fork: %s\n", strerror(errno));
+	if (pfd[0] >= 0)
+		close(pfd[0]);
+	if (r == 0 && pid < 0) {
+		fprintf(stderr, "fork: %s\n", strerror(-(r = -errno)));
 		close(pfd[1]);
-		return -1;
 	}
+	if (r < 0)
+		return r;
 	*ret = (struct confirm){ .pid = (int)pid, .fd = pfd[1], .seconds = seconds,
 				 .deadline = (long long)h.deadline };
 	return 0;

@@ -13,18 +13,12 @@ const char *table_name(struct ctx *ctx)
 	struct resource_list l = { 0 };
 	struct diags d = { 0 };
 	struct datastore *ds = NULL;
-	char node[300];
+	struct felix_spec fs;
 
-	snprintf(node, sizeof(node), "node.%s", node_name(ctx));
 	if (ds_open(ctx, &ds) == 0 &&
-	    ds_list(ds, RES_FELIX_CONFIGURATION, &l, &d) == 0) {
-		/* default first, then node.<node> over it */
-		for (int pass = 0; pass < 2; pass++)
-			for (size_t i = 0; i < l.n; i++)
-				if (strcmp(l.v[i]->name, pass ? node : "default") == 0 &&
-				    l.v[i]->u.felix.table_name)
-					snprintf(name, sizeof(name), "%s", l.v[i]->u.felix.table_name);
-	}
+	    ds_list(ds, RES_FELIX_CONFIGURATION, &l, &d) == 0 &&
+	    felix_settings(l.v, l.n, node_name(ctx), &fs) == 0 && fs.table_name)
+		snprintf(name, sizeof(name), "%s", fs.table_name);
 	ds_free(ds);
 	resource_list_clear(&l);
 	diags_clear(&d);

@@ -33,13 +33,13 @@ int ds_open(struct ctx *ctx, struct datastore **ret)
 	int r;
 
 	if (!ds)
-		return EXIT_FAIL;
+		return -ENOMEM;
 	r = config_load(ctx->config_path, ctx->config_explicit, &cfg, &d);
 	print_diags(&d);
 	diags_clear(&d);
 	if (r < 0) {
 		free(ds);
-		return EXIT_FAIL;
+		return r;
 	}
 	/* --datastore-dir always means the file datastore */
 	ds->type = ctx->datastore_dir ? DATASTORE_FILE : cfg.type;
@@ -67,7 +67,7 @@ int ds_open(struct ctx *ctx, struct datastore **ret)
 	config_clear(&cfg);
 	if (r < 0) {
 		ds_free(ds);
-		return EXIT_FAIL;
+		return r;
 	}
 	*ret = ds;
 	return 0;

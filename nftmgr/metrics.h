@@ -1,4 +1,5 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
+/* The daemon's Prometheus /metrics, /livez and /readyz (libmicrohttpd). */
 #ifndef NFTMGR_METRICS_H
 #define NFTMGR_METRICS_H
 

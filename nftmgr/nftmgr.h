@@ -1,4 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
+/* The program: commands, exit statuses and the helpers they share.
+ * Conventions: cmd_* return exit statuses (EXIT_OK, EXIT_FAIL, EXIT_USAGE);
+ * every other function returns 0 or a negative errno, having printed why
+ * when it fails. */
 #ifndef NFTMGR_NFTMGR_H
 #define NFTMGR_NFTMGR_H
 
@@ -63,9 +67,10 @@ struct confirm {
 	long long deadline;
 };
 
-/* --confirm-within's value; prints why it is refused. */
+/* --confirm-within's value; prints why it is refused (-EINVAL). */
 int confirm_opt(const char *arg, unsigned *ret);
-/* Whether a write can be confirmed: the file datastore, and a sync. */
+/* Whether a write can be confirmed: the file datastore, and a sync;
+ * prints why not (-EOPNOTSUPP). */
 int confirm_usable(struct datastore *ds, bool no_sync);
 /* Saves table as it is and forks the helper that restores it (and the
  * resources of undo, when not NULL) unless confirmed within seconds.
@@ -76,14 +81,6 @@ int confirm_arm(struct ctx *ctx, const char *table, unsigned seconds,
  * to roll back and leaves); prints the deadline. */
 void confirm_done(struct confirm *c, bool committed);
 #define CONFIRM_MAX_SECONDS	3600
-
-/* Shared by the writing verbs (write.c). */
-enum write_mode {
-	WRITE_APPLY,
-	WRITE_CREATE,
-	WRITE_REPLACE,
-};
-int write_command(struct ctx *ctx, int argc, char **argv, enum write_mode m);
 
 /* node.c: what export and sync share. */
 struct node_input {
@@ -97,6 +94,7 @@ struct node_input {
 	const char *metrics;	/* --metrics-address HOST:PORT */
 	unsigned confirm_within;	/* sync --confirm-within: seconds */
 	bool boot;		/* sync --boot */
+	bool help;		/* --help was printed */
 	struct confirm *armed;	/* already armed by the caller */
 };
 
@@ -112,8 +110,8 @@ int node_table(struct ctx *ctx, struct node_input *in, struct model_table **ret,
 int node_compile(struct ctx *ctx, struct node_input *in, struct resource *const *v,
 		 size_t n, struct model_table **ret, struct compile_stats *stats);
 void node_input_clear(struct node_input *in);
-/* Parses -f, --local-address, --full (when full is non-NULL) and --help.
- * Returns -1 to go on, or the exit status to return. */
+/* Parses -f, --local-address, --full (when full is non-NULL) and --help
+ * (in->help). Returns 0, or a negative errno after printing why. */
 int node_args(struct ctx *ctx, int argc, char **argv, struct node_input *in,
 	      bool *full, void (*usage)(FILE *f, const char *prog));
 /* Compiles and syncs this node's kernel (incremental, or whole with
@@ -139,8 +137,8 @@ void counters_iface(const struct counters *c, const char *iface,
 struct datastore;
 struct etcd;
 
-/* Loads the config and opens the datastore it names; prints its own
- * errors. Returns 0, or an exit status. */
+/* Loads the config and opens the datastore it names. Returns 0 or a
+ * negative errno, having printed why. */
 int ds_open(struct ctx *ctx, struct datastore **ret);
 struct datastore *ds_free(struct datastore *ds);
 /* NULL for the file datastore. */
@@ -171,6 +169,29 @@ int ds_put_all(struct datastore *ds, struct resource *const *v, const int64_t *r
 int ds_delete_all(struct datastore *ds, struct resource *const *v, const int64_t *revs,
 		  size_t n, size_t *done);
 
+/* packet-args.c: the packet options of explain and trace. */
+struct packet_args {
+	const char *iif, *oif;
+	bool has_src, has_dst;
+	struct cidr src, dst;	/* addresses or prefixes, as the command takes */
+	bool has_proto;
+	uint8_t proto;
+	uint16_t sport, dport;
+};
+
+#define PACKET_LONG_OPTIONS \
+	{ "in", required_argument, NULL, 'i' }, { "out", required_argument, NULL, 'o' }, \
+	{ "src", required_argument, NULL, 's' }, { "dst", required_argument, NULL, 'd' }, \
+	{ "proto", required_argument, NULL, 'p' }, { "sport", required_argument, NULL, 'S' }, \
+	{ "dport", required_argument, NULL, 'D' }
+
+/* Takes getopt's opt and arg when opt is a packet option: 1 when it was
+ * one, 0 when not, -EINVAL after printing why the value is bad. */
+int packet_opt(int opt, const char *arg, struct packet_args *pa);
+/* The checks across options (one family; ports need tcp, udp or sctp);
+ * prints why and returns -EINVAL. */
+int packet_args_check(const struct packet_args *pa);
+
 /* Helpers (util.c). */
 void print_diags(const struct diags *d);
 /* The file datastore's directory, from --datastore-dir or the config.
@@ -181,12 +202,12 @@ const char *common_kind(struct resource *const *v, size_t n);
 const char *node_name(const struct ctx *ctx);
 /* Why a datastore write failed, for the user. */
 const char *write_error(int e);
-/* "tcp", "udp", "sctp", "icmp", "icmpv6" or 0..255; -1 if none. */
+/* "tcp", "udp", "sctp", "icmp", "icmpv6" or 0..255; -EINVAL if none. */
 int proto_from_arg(const char *s);
-/* 0..max; -1 if not a number in range. */
+/* 0..max; -EINVAL if not a number in range. */
 int num_from_arg(const char *s, long max);
-/* Syncs this node after a write, telling c (if not NULL) how it went;
- * returns an exit status. */
+/* Syncs this node after a write, telling c (if not NULL) how it went.
+ * Returns 0 or a negative errno, having printed why. */
 int after_write_sync(struct ctx *ctx, struct confirm *c);
 
 #endif

@@ -244,8 +244,10 @@ int node_args(struct ctx *ctx, int argc, char **argv, struct node_input *in,
 	int c;
 
 	in->paths = calloc((size_t)argc + 1, sizeof(*in->paths));
-	if (!in->paths)
-		return EXIT_FAIL;
+	if (!in->paths) {
+		fprintf(stderr, "%s\n", strerror(ENOMEM));
+		return -ENOMEM;
+	}
 	while ((c = getopt_long(argc, argv, "f:h", opts, NULL)) != -1) {
 		if (c == 'f') {
 			in->paths[in->n_paths++] = optarg;
@@ -259,20 +261,21 @@ int node_args(struct ctx *ctx, int argc, char **argv, struct node_input *in,
 			in->boot = true;
 		} else if (c == 'C' && full && !in->daemon) {
 			if (confirm_opt(optarg, &in->confirm_within) < 0)
-				return EXIT_USAGE;
+				return -EINVAL;
 		} else if (c == 'h') {
 			usage(stdout, ctx->prog);
-			return EXIT_OK;
+			in->help = true;
+			return 0;
 		} else {
 			if (c == 'L')
 				fprintf(stderr, "--local-address wants IFACE=IP, not '%s'\n", optarg);
 			usage(stderr, ctx->prog);
-			return EXIT_USAGE;
+			return -EINVAL;
 		}
 	}
 	if (optind != argc) {
 		usage(stderr, ctx->prog);
-		return EXIT_USAGE;
+		return -EINVAL;
 	}
-	return -1;
+	return 0;
 }

@@ -1,4 +1,5 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
+/* Column-aligned text tables, as calicoctl prints them. */
 #ifndef NFTMGR_TABLE_H
 #define NFTMGR_TABLE_H
 

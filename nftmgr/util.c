@@ -1,4 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
+/* Helpers the commands share: diagnostics, the node's name, small
+ * argument parsers, the sync after a write. */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -74,9 +76,9 @@ int after_write_sync(struct ctx *ctx, struct confirm *c)
 	if (r < 0) {
 		fprintf(stderr, "The resources are stored, but this node's kernel was not "
 			"updated; run 'nftmgr sync' (or use --no-sync)\n");
-		return EXIT_FAIL;
+		return r;
 	}
-	return EXIT_OK;
+	return 0;
 }
 
 int proto_from_arg(const char *s)
@@ -91,7 +93,7 @@ int proto_from_arg(const char *s)
 		if (strcasecmp(s, v[i].name) == 0)
 			return v[i].num;
 	n = strtol(s, &end, 10);
-	return *s && !*end && n >= 0 && n <= 255 ? (int)n : -1;
+	return *s && !*end && n >= 0 && n <= 255 ? (int)n : -EINVAL;
 }
 
 int num_from_arg(const char *s, long max)
@@ -99,7 +101,7 @@ int num_from_arg(const char *s, long max)
 	char *end;
 	long n = strtol(s, &end, 10);
 
-	return *s && !*end && n >= 0 && n <= max ? (int)n : -1;
+	return *s && !*end && n >= 0 && n <= max ? (int)n : -EINVAL;
 }
 
 const char *write_error(int e)

@@ -83,24 +83,19 @@ static void felix_apply(struct felix *fx, const struct felix_spec *f)
 		fx->ep_to_host_accept = strcmp(f->ep_to_host, "Drop") != 0;
 }
 
-/* FelixConfiguration "default", then "node.<node>" over it. */
+/* FelixConfiguration "default", then "node.<node>" over it, over
+ * Calico's defaults. */
 static int felix_load(struct cctx *c)
 {
-	_cleanup_free_ char *node = NULL;
-	const struct resource *r;
+	struct felix_spec fs;
 	uint32_t m;
 
 	c->fx = (struct felix){ default_in, ARRAY_SIZE(default_in), default_out,
 				ARRAY_SIZE(default_out), "cali", "calico-packet",
 				"nftmgr", 0xffff0000u };
-	if (asprintf(&node, "node.%s", c->o->node) < 0)
+	if (felix_settings(c->res, c->n_res, c->o->node, &fs) < 0)
 		return -ENOMEM;
-	r = find_resource(c, RES_FELIX_CONFIGURATION, NULL, "default");
-	if (r)
-		felix_apply(&c->fx, &r->u.felix);
-	r = find_resource(c, RES_FELIX_CONFIGURATION, NULL, node);
-	if (r)
-		felix_apply(&c->fx, &r->u.felix);
+	felix_apply(&c->fx, &fs);
 	m = c->fx.mask;
 	c->mark_accept = m & -m;
 	m &= ~c->mark_accept;

@@ -1,4 +1,5 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
+/* Located diagnostics: collected, bounded, formatted as FILE:LINE:COL. */
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>

@@ -280,3 +280,62 @@ void felix_dec_spec(struct dctx *c, const struct value *spec,
 		fields[8 + i] = (struct field){ felix_ignored[i], dec_ignore, 0 };
 	decode_fields(c, spec, fields, ARRAY_SIZE(fields), f);
 }
+
+/* Each field set in f replaces the one in ret. */
+static void felix_over(struct felix_spec *ret, const struct felix_spec *f)
+{
+	if (f->has_failsafe_in) {
+		ret->has_failsafe_in = true;
+		ret->failsafe_in = f->failsafe_in;
+		ret->n_failsafe_in = f->n_failsafe_in;
+	}
+	if (f->has_failsafe_out) {
+		ret->has_failsafe_out = true;
+		ret->failsafe_out = f->failsafe_out;
+		ret->n_failsafe_out = f->n_failsafe_out;
+	}
+	if (f->interface_prefix)
+		ret->interface_prefix = f->interface_prefix;
+	if (f->log_prefix)
+		ret->log_prefix = f->log_prefix;
+	if (f->table_name)
+		ret->table_name = f->table_name;
+	if (f->has_mark_mask) {
+		ret->has_mark_mask = true;
+		ret->mark_mask = f->mark_mask;
+	}
+	if (f->has_merge_allow) {
+		ret->has_merge_allow = true;
+		ret->merge_allow = f->merge_allow;
+	}
+	if (f->ep_to_host)
+		ret->ep_to_host = f->ep_to_host;
+}
+
+static const struct resource *felix_find(struct resource *const *v, size_t n,
+					 const char *name)
+{
+	for (size_t i = 0; i < n; i++)
+		if (v[i]->kind == RES_FELIX_CONFIGURATION && strcmp(v[i]->name, name) == 0)
+			return v[i];
+	return NULL;
+}
+
+int felix_settings(struct resource *const *v, size_t n, const char *node,
+		   struct felix_spec *ret)
+{
+	const struct resource *r;
+	char *name;
+
+	*ret = (struct felix_spec){ 0 };
+	if (asprintf(&name, "node.%s", node) < 0)
+		return -ENOMEM;
+	r = felix_find(v, n, "default");
+	if (r)
+		felix_over(ret, &r->u.felix);
+	r = felix_find(v, n, name);
+	if (r)
+		felix_over(ret, &r->u.felix);
+	free(name);
+	return 0;
+}

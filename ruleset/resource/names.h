@@ -1,4 +1,5 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
+/* v1 names to v3 names (calico-upgrade's rules) and the SHA-1 they use. */
 #ifndef NFTMGR_NAMES_H
 #define NFTMGR_NAMES_H
 

@@ -267,6 +267,12 @@ struct resource {
 
 struct resource *resource_free(struct resource *r);
 
+/* The Felix settings that hold on node: FelixConfiguration "default",
+ * then "node.<node>" over it, field by field. ret's strings and arrays
+ * point into v (not to be freed). Returns 0 or -ENOMEM. */
+int felix_settings(struct resource *const *v, size_t n, const char *node,
+		   struct felix_spec *ret);
+
 struct resource_list {
 	struct resource **v;
 	size_t n;

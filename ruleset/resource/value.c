@@ -1,4 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
+/* The located value tree both parsers build: nodes, budgets, look-ups,
+ * YAML 1.2 core-schema scalar types, and trees from jansson values. */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>

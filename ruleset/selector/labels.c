@@ -1,4 +1,5 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
+/* Label sets: sorted by key, unique keys. */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>

@@ -1,4 +1,5 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
+/* What the fuzz targets share: failing loudly, the YAML round trip. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>

@@ -1,4 +1,5 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
+/* The fuzz targets' entry point and shared checks. */
 #ifndef NFTMGR_FUZZ_H
 #define NFTMGR_FUZZ_H
 

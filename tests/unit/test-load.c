@@ -254,6 +254,31 @@ static void test_order(void **state)
 	resource_list_clear(&l);
 }
 
+/* test_k8s's ingress: the peers crossed with the protocols. */
+static void check_k8s_ingress(const struct policy_spec *p)
+{
+	const struct rule *r;
+
+	/* 2 peers x 2 protocols */
+	assert_int_equal(p->n_ingress, 4);
+	r = &p->ingress[0];
+	assert_int_equal(r->action, ACTION_ALLOW);
+	assert_int_equal(r->protocol.num, 6);
+	assert_int_equal(r->dst.n_ports, 3);
+	assert_int_equal(r->dst.ports[1].min, 8000);
+	assert_int_equal(r->dst.ports[1].max, 9000);
+	assert_string_equal(r->dst.ports[2].name, "http");
+	assert_string_equal(r->src.selector,
+			    "projectcalico.org/orchestrator == \"k8s\" && role == \"fe\"");
+	assert_string_equal(r->src.ns_selector, "team in {\"a\", \"b\"}");
+	assert_int_equal(p->ingress[1].protocol.num, 17);
+	assert_int_equal(p->ingress[1].dst.ports[0].min, 53);
+	r = &p->ingress[2];
+	assert_int_equal(r->src.n_nets, 1);
+	assert_int_equal(r->src.n_not_nets, 1);
+	assert_null(r->src.selector);
+}
+
 static void test_k8s(void **state)
 {
 	static const char text[] =
@@ -277,7 +302,6 @@ static void test_k8s(void **state)
 		"apiVersion: v1\nkind: Namespace\nmetadata: {name: x, labels: {team: a}}\n";
 	struct resource_list l = { 0 };
 	const struct policy_spec *p;
-	const struct rule *r;
 
 	load_ok(text, &l);
 	assert_int_equal(l.n, 2);
@@ -290,24 +314,7 @@ static void test_k8s(void **state)
 			    "projectcalico.org/orchestrator == \"k8s\" && app == \"web\"");
 	assert_int_equal(p->types, POLICY_TYPE_INGRESS | POLICY_TYPE_EGRESS);
 	assert_int_equal(p->n_egress, 0);
-	/* 2 peers x 2 protocols */
-	assert_int_equal(p->n_ingress, 4);
-	r = &p->ingress[0];
-	assert_int_equal(r->action, ACTION_ALLOW);
-	assert_int_equal(r->protocol.num, 6);
-	assert_int_equal(r->dst.n_ports, 3);
-	assert_int_equal(r->dst.ports[1].min, 8000);
-	assert_int_equal(r->dst.ports[1].max, 9000);
-	assert_string_equal(r->dst.ports[2].name, "http");
-	assert_string_equal(r->src.selector,
-			    "projectcalico.org/orchestrator == \"k8s\" && role == \"fe\"");
-	assert_string_equal(r->src.ns_selector, "team in {\"a\", \"b\"}");
-	assert_int_equal(p->ingress[1].protocol.num, 17);
-	assert_int_equal(p->ingress[1].dst.ports[0].min, 53);
-	r = &p->ingress[2];
-	assert_int_equal(r->src.n_nets, 1);
-	assert_int_equal(r->src.n_not_nets, 1);
-	assert_null(r->src.selector);
+	check_k8s_ingress(p);
 	assert_int_equal(l.v[1]->kind, RES_PROFILE);
 	assert_string_equal(l.v[1]->name, "kns.x");
 	assert_string_equal(labels_get(&l.v[1]->u.profile.labels_to_apply, "pcns.team"), "a");

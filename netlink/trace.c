@@ -3,7 +3,7 @@
  * nftrace: the kernel reports, on the NFNLGRP_NFTRACE multicast group,
  * every rule a marked packet matches, every chain it returns from and
  * every base chain policy applied to it. The table that marks packets
- * (ruleset/trace.c) is committed owned by a socket held open here: the
+ * (ruleset/compile/trace-table.c) is committed owned by a socket held open here: the
  * kernel deletes it when that socket closes, however the process ends.
  */
 #include <errno.h>

@@ -14,49 +14,12 @@ BIN=${NFTMGR_BIN:?}
 SRC=${NFTMGR_SOURCE:?}
 PROBE=${PROBE_BIN:?}
 
-if [ "$(id -u)" != 0 ] || ! unshare -n true 2>/dev/null || ! command -v nft >/dev/null; then
-	echo "1..0 # SKIP needs root, network namespaces and nft"
-	exit 0
-fi
-if ! command -v etcd >/dev/null || ! command -v etcdctl >/dev/null || ! command -v openssl >/dev/null; then
-	# CI installs them: there, a skip would hide the suite
-	[ -n "${NFTMGR_CI:-}" ] && { echo "Bail out! etcd, etcdctl or openssl missing"; exit 1; }
-	echo "1..0 # SKIP needs etcd, etcdctl and openssl (Debian: etcd-server etcd-client openssl)"
-	exit 0
-fi
+. "$(dirname "$0")/../lib.sh"
 
-T=$(mktemp -d)
+need_netns
+need_cmd etcd etcdctl openssl	# Debian: etcd-server etcd-client openssl
+
 C=nsc-$$ N=nsn-$$
-cleanup() {
-	kill $(jobs -p) 2>/dev/null
-	# everything still running in the namespaces (etcd, listeners)
-	for ns in "$C" "$N"; do ip netns pids "$ns" 2>/dev/null | xargs -r kill 2>/dev/null; done
-	wait 2>/dev/null
-	ip netns del "$C" 2>/dev/null
-	ip netns del "$N" 2>/dev/null
-	rm -rf "$T"
-}
-trap cleanup EXIT
-n=0
-failed=0
-tap() {
-	n=$((n + 1))
-	if [ "$1" = OK ]; then echo "ok $n - $2"; else failed=$((failed + 1)); echo "not ok $n - $2"; fi
-}
-check() {	# check DESCRIPTION COMMAND...
-	local what=$1
-	shift
-	if "$@"; then tap OK "$what"; else tap FAIL "$what"; fi
-}
-until_ok() {	# until_ok SECONDS COMMAND...
-	local end=$(( $(date +%s%N) + $1 * 1000000000 ))
-	shift
-	while [ "$(date +%s%N)" -lt "$end" ]; do
-		"$@" >/dev/null 2>&1 && return 0
-		sleep 0.05
-	done
-	return 1
-}
 
 P=/calico/resources/v3/projectcalico.org
 EP=http://127.0.0.1:23790
@@ -82,7 +45,7 @@ etcd_start() {
 	echo $!
 }
 
-ip netns add "$C" && ip netns add "$N"
+netns_add "$C" && netns_add "$N"
 ip -n "$N" link add eth1 type veth peer name eth0 netns "$C"
 ip -n "$N" addr add 203.0.113.10/24 dev eth1
 ip -n "$C" addr add 203.0.113.1/24 dev eth0
@@ -420,5 +383,4 @@ if [ "$failed" -gt 0 ]; then
 	echo "# daemon log:"
 	sed 's/^/#   /' "$T/daemon.log"
 fi
-echo "1..$n"
-exit $((failed > 0))
+tap_done

@@ -11,15 +11,9 @@ BIN=${NFTMGR_BIN:?}
 SRC=${NFTMGR_SOURCE:?}
 CASES=$SRC/tests/netns/cases
 EXPECTED=$SRC/tests/golden/expected
-n=0
-failed=0
+. "$SRC/tests/lib.sh"
 check_nft=false
 [ "$(id -u)" = 0 ] && unshare -n true 2>/dev/null && command -v nft >/dev/null && check_nft=true
-
-tap() {
-	n=$((n + 1))
-	if [ "$1" = OK ]; then echo "ok $n - $2"; else failed=$((failed + 1)); echo "not ok $n - $2"; fi
-}
 
 export_case() {	# export_case FILE
 	local common=(-f "$SRC/tests/netns/common/pod.yaml")
@@ -37,11 +31,11 @@ for f in "$CASES"/*.yaml; do
 	if [ "${GOLDEN_REGENERATE:-}" = 1 ]; then
 		printf '%s\n' "$out" >"$EXPECTED/$name.nft"
 	fi
-	if diff -u "$EXPECTED/$name.nft" <(printf '%s\n' "$out") >/tmp/golden-diff.$$ 2>&1; then
+	if diff -u "$EXPECTED/$name.nft" <(printf '%s\n' "$out") >"$T/diff" 2>&1; then
 		tap OK "$name: export matches expected/$name.nft"
 	else
 		tap FAIL "$name: export differs from expected/$name.nft"
-		sed 's/^/# /' /tmp/golden-diff.$$
+		sed 's/^/# /' "$T/diff"
 	fi
 	if [ "$out" = "$(export_case "$f")" ]; then
 		tap OK "$name: export is deterministic"
@@ -49,11 +43,11 @@ for f in "$CASES"/*.yaml; do
 		tap FAIL "$name: two exports differ"
 	fi
 	if $check_nft; then
-		if unshare -n nft -c -f - <<<"$out" 2>/tmp/golden-nft.$$; then
+		if unshare -n nft -c -f - <<<"$out" 2>"$T/nft"; then
 			tap OK "$name: nft -c accepts it"
 		else
 			tap FAIL "$name: nft -c rejects it"
-			sed 's/^/# /' /tmp/golden-nft.$$
+			sed 's/^/# /' "$T/nft"
 		fi
 	fi
 done
@@ -66,6 +60,4 @@ if [ -n "$out" ] && { ! $check_nft || unshare -n nft -c -f - <<<"$out"; }; then
 else
 	tap FAIL "fixtures: export of tests/fixtures/ is accepted"
 fi
-rm -f /tmp/golden-diff.$$ /tmp/golden-nft.$$
-echo "1..$n"
-exit $((failed > 0))
+tap_done

@@ -7,30 +7,25 @@
 # stored resources come back as they were; with one they stay. The
 # kernel's own listing is the oracle for "as they were". TAP output.
 set -u
-. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/../lib.sh"
 
 BIN=${NFTMGR_BIN:?}
 SRC=${NFTMGR_SOURCE:?}
 PROBE=${PROBE_BIN:?}
-T=$(mktemp -d)
 C=nsc-$$ N=nsn-$$ E=nse-$$
-cleanup() {
-	# no helper may outlive the test: roll back whatever still waits
+# no helper may outlive the test: roll back whatever still waits
+rollback_all() {
 	for ns in "$N" "$E"; do
 		ip netns exec "$ns" "$BIN" -c "$T/cfg" --datastore-dir "$T/store" confirm \
 			--rollback >/dev/null 2>&1
 	done
-	kill $(jobs -p) 2>/dev/null
-	wait 2>/dev/null
-	for ns in "$C" "$N" "$E"; do ip netns del "$ns" 2>/dev/null; done
-	rm -rf "$T"
 }
-trap cleanup EXIT
+at_exit rollback_all
 
 need_netns
 
 client_and_node "$C" "$N"
-ip netns add "$E"
+netns_add "$E"
 ip netns exec "$N" "$PROBE" listen tcp:8080 tcp:9090 >/dev/null &
 printf 'apiVersion: projectcalico.org/v3\nkind: CalicoAPIConfig\nmetadata:\nspec: {datastoreType: file}\n' >"$T/cfg"
 nm() { ip netns exec "$N" "$BIN" -c "$T/cfg" --datastore-dir "$T/store" --node worker-1 "$@"; }

@@ -7,38 +7,23 @@
 # TAP output.
 set -u
 
+. "$(dirname "$0")/../lib.sh"
+
 BIN=${NFTMGR_BIN:?}
 SRC=${NFTMGR_SOURCE:?}
-T=$(mktemp -d)
-trap 'rm -rf "$T"' EXIT
 
-if [ "$(id -u)" != 0 ] || ! unshare -n true 2>/dev/null || ! command -v nft >/dev/null; then
-	echo "1..0 # SKIP needs root, network namespaces and nft"
-	exit 0
-fi
+need_netns
 
+# The suite runs in a network namespace of its own (unshare -n), sharing
+# tests/lib.sh and $T with this script.
 cat >"$T/inner.sh" <<'INNER'
 set -u
-BIN=$1 SRC=$2 T=$3
-n=0 failed=0
-tap() {
-	n=$((n + 1))
-	if [ "$1" = OK ]; then echo "ok $n - $2"; else failed=$((failed + 1)); echo "not ok $n - $2"; fi
-}
+BIN=$1 SRC=$2 LIB_T=$3
+. "$SRC/tests/lib.sh"
 # has_rule COMMENT: a rule with that comment is in the table (short
 # policies are copied into the endpoint chains, so look at rules)
 has_rule() {
 	nft list table inet nftmgr 2>/dev/null | grep -q "comment \"$1\""
-}
-# until SECONDS COMMAND...: true once COMMAND succeeds within SECONDS
-until_ok() {
-	local end=$(( $(date +%s%N) + $1 * 1000000000 ))
-	shift
-	while [ "$(date +%s%N)" -lt "$end" ]; do
-		"$@" >/dev/null 2>&1 && return 0
-		sleep 0.05
-	done
-	return 1
 }
 nm() { "$BIN" -c "$T/none.cfg" --datastore-dir "$T/store" --node worker-1 "$@"; }
 printf 'apiVersion: projectcalico.org/v3\nkind: CalicoAPIConfig\nmetadata:\nspec: {datastoreType: file}\n' >"$T/none.cfg"
@@ -156,7 +141,6 @@ else
 fi
 kill -TERM "$pid"
 wait "$pid"
-echo "1..$n"
-exit $((failed > 0))
+tap_done
 INNER
 unshare -n bash "$T/inner.sh" "$BIN" "$SRC" "$T"

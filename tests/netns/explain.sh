@@ -7,22 +7,12 @@
 # of the same packet: open must be accept, closed must be drop. TAP, one
 # line per case.
 set -u
-. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/../lib.sh"
 
 BIN=${NFTMGR_BIN:?}
 SRC=${NFTMGR_SOURCE:?}
 PROBE=${PROBE_BIN:?}
-T=$(mktemp -d)
 C=nec-$$ N=nen-$$
-cleanup() {
-	kill $(jobs -p) 2>/dev/null
-	for ns in "$C" "$N"; do ip netns pids "$ns" 2>/dev/null | xargs -r kill 2>/dev/null; done
-	wait 2>/dev/null
-	ip netns del "$C" 2>/dev/null
-	ip netns del "$N" 2>/dev/null
-	rm -rf "$T"
-}
-trap cleanup EXIT
 
 need_netns
 

@@ -27,12 +27,11 @@
 # the kernel for x/a's row and z/c's column. A failure prints the expected
 # and observed matrices side by side. TAP, one line per step.
 set -u
-. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/../lib.sh"
 
 BIN=${NFTMGR_BIN:?}
 PROBE=${PROBE_BIN:?}
 HERE=$(cd "$(dirname "$0")" && pwd)
-T=$(mktemp -d)
 N=nmx-node-$$
 PODS=(x/a x/b x/c y/a y/b y/c z/a z/b z/c)
 
@@ -46,18 +45,10 @@ ip_of() {					# x/a -> 10.244.1.10
 	echo "10.244.$(( $(printf '%d' "'$ns") - 119 )).$(( $(printf '%d' "'$pod") - 87 ))"
 }
 
-cleanup() {
-	for p in "${PODS[@]}"; do ip netns pids "$(netns_of "$p")" 2>/dev/null | xargs -r kill 2>/dev/null; done
-	wait 2>/dev/null
-	for p in "${PODS[@]}"; do ip netns del "$(netns_of "$p")" 2>/dev/null; done
-	ip netns del "$N" 2>/dev/null
-	rm -rf "$T"
-}
-trap cleanup EXIT
 
 # ---- the node and its pods ----------------------------------------------------
 
-ip netns add "$N"
+netns_add "$N"
 ip -n "$N" link set lo up
 ip netns exec "$N" sysctl -qw net.ipv4.ip_forward=1
 # Proxy ARP answers for 169.254.1.1 only when the node has a route to it

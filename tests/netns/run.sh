@@ -17,7 +17,7 @@
 # is always loaded). NETNS_LOAD=sync commits with nftmgr sync
 # instead of nft -f. TAP output, one line per expectation.
 set -u
-. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/../lib.sh"
 
 BIN=${NFTMGR_BIN:?}
 PROBE=${PROBE_BIN:?}
@@ -36,7 +36,7 @@ cleanup() {
 	PIDS=()
 	NSS=()
 }
-trap cleanup EXIT
+at_exit cleanup
 
 listen() {	# listen NS SPEC...
 	local ns=$1 fifo

@@ -10,29 +10,20 @@
 # discovery aside). t itself still gets through, and a pod readdressed
 # keeps working after an incremental sync. TAP output.
 set -u
-. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/../lib.sh"
 
 BIN=${NFTMGR_BIN:?}
 PROBE=${PROBE_BIN:?}
-T=$(mktemp -d)
 N=nsp-$$
 PODS=(a t v)
 declare -A ADDR=([a]=10.244.1.2 [t]=10.244.1.3 [v]=10.244.1.4)
 declare -A ADDR6=([a]=fd00:10::2 [t]=fd00:10::3 [v]=fd00:10::4)
 pod_ns() { echo "nsp-$1-$$"; }
-cleanup() {
-	for p in "${PODS[@]}"; do ip netns pids "$(pod_ns "$p")" 2>/dev/null | xargs -r kill 2>/dev/null; done
-	wait 2>/dev/null
-	for p in "${PODS[@]}"; do ip netns del "$(pod_ns "$p")" 2>/dev/null; done
-	ip netns del "$N" 2>/dev/null
-	rm -rf "$T"
-}
-trap cleanup EXIT
 
 need_netns
 
 # The node and its pods, wired as Calico's CNI plugin does.
-ip netns add "$N"
+netns_add "$N"
 ip -n "$N" link set lo up
 ip netns exec "$N" sysctl -qw net.ipv4.ip_forward=1 net.ipv6.conf.all.forwarding=1
 ip -n "$N" link add uplink type veth peer name uplink-peer

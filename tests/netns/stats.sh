@@ -4,21 +4,12 @@
 # policy's packets per policy and per rule, get hep -o wide per endpoint,
 # stats shows each endpoint chain's rules. TAP output.
 set -u
-. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/../lib.sh"
 
 BIN=${NFTMGR_BIN:?}
 SRC=${NFTMGR_SOURCE:?}
 PROBE=${PROBE_BIN:?}
-T=$(mktemp -d)
 C=nsc-$$ N=nsn-$$
-cleanup() {
-	kill $(jobs -p) 2>/dev/null
-	wait 2>/dev/null
-	ip netns del "$C" 2>/dev/null
-	ip netns del "$N" 2>/dev/null
-	rm -rf "$T"
-}
-trap cleanup EXIT
 
 need_netns
 

@@ -9,14 +9,12 @@
 #    still commits (generation id, retries).
 # TAP output.
 set -u
-. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/../lib.sh"
 
 BIN=${NFTMGR_BIN:?}
 SRC=${NFTMGR_SOURCE:?}
 CASES=$SRC/tests/netns/cases
 ARGS=(--local-address eth1=203.0.113.10 --local-address eth1=2001:db8:1::10)
-T=$(mktemp -d)
-trap 'rm -rf "$T"' EXIT
 
 # nft 1.0.6 has no name for the persist flag and prints "flags " for our
 # table; the flags are checked apart.

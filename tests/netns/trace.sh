@@ -6,26 +6,17 @@
 # the same packet (policy, rule, chain). The marking table must go away
 # with the command, even when it is killed. TAP output.
 set -u
-. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/../lib.sh"
 
 BIN=${NFTMGR_BIN:?}
 SRC=${NFTMGR_SOURCE:?}
 PROBE=${PROBE_BIN:?}
-T=$(mktemp -d)
 C=ntc-$$ N=ntn-$$ E=nte-$$
-cleanup() {
-	kill $(jobs -p) 2>/dev/null
-	for ns in "$C" "$N"; do ip netns pids "$ns" 2>/dev/null | xargs -r kill 2>/dev/null; done
-	wait 2>/dev/null
-	for ns in "$C" "$N" "$E"; do ip netns del "$ns" 2>/dev/null; done
-	rm -rf "$T"
-}
-trap cleanup EXIT
 
 need_netns
 
 client_and_node "$C" "$N" 6
-ip netns add "$E"
+netns_add "$E"
 ip netns exec "$N" "$PROBE" listen tcp:22 tcp:8080 tcp:9090 udp:8080 >/dev/null &
 ip netns exec "$C" "$PROBE" listen tcp:7000 >/dev/null &
 printf 'apiVersion: projectcalico.org/v3\nkind: CalicoAPIConfig\nmetadata:\nspec: {datastoreType: file}\n' >"$T/cfg"

@@ -7,20 +7,9 @@
 # machine (run by .ci/run only).
 set -u
 cd "$(dirname "$0")/../.."
-out=$(mktemp -d)
-trap 'rm -rf "$out"' EXIT
+. tests/lib.sh
+out=$T
 chmod 755 "$out"
-n=0
-failed=0
-tap() {
-	n=$((n + 1))
-	if [ "$1" = OK ]; then echo "ok $n - $2"; else failed=$((failed + 1)); echo "not ok $n - $2"; fi
-}
-check() {	# check DESCRIPTION COMMAND...
-	local d=$1
-	shift
-	if "$@" >"$out/log" 2>&1; then tap OK "$d"; else tap FAIL "$d"; sed 's/^/# /' "$out/log" | tail -20; fi
-}
 
 check "the .deb builds (dpkg-buildpackage -us -uc -b)" tools/build-deb "$out/deb"
 deb=$(ls "$out"/deb/nftmgr_*.deb 2>/dev/null | head -n 1)
@@ -42,5 +31,4 @@ check "systemd-analyze verify accepts the units" \
 check "the man pages are installed" sh -c "man -w nftmgr && man -w 5 nftmgr.cfg && man -w 5 nftmgr-policy"
 check "apt-get removes it" env DEBIAN_FRONTEND=noninteractive apt-get purge -y -qq nftmgr
 check "the RPM builds (rpmbuild -bb)" tools/build-rpm "$out/rpm"
-echo "1..$n"
-exit $((failed > 0))
+tap_done

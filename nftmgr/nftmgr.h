@@ -118,7 +118,7 @@ int node_args(struct ctx *ctx, int argc, char **argv, struct node_input *in,
  * full), printing the outcome. Returns 0 or a negative errno. */
 int sync_node(struct ctx *ctx, struct node_input *in, bool full);
 
-/* counters.c: kernel counters in policy terms. */
+/* policy-counters.c: kernel counters in policy terms. */
 struct nl_counter;
 struct counters {
 	struct nl_counter *v;

@@ -30,8 +30,8 @@ int calico_key_parse(const char *key, enum res_kind *kind, char **ns, char **nam
 		if (strlen(ki->plural) != (size_t)(slash - rest) ||
 		    strncmp(rest, ki->plural, (size_t)(slash - rest)) != 0)
 			continue;
-		if (ki->namespaced != (s2 != NULL) || (s2 && strchr(s2 + 1, '/')) ||
-		    !*n || (s2 && (s2 == n || !s2[1])))
+		if (ki->namespaced != (s2 != NULL) || (s2 && strchr(s2 + 1, '/')) || !*n ||
+		    (s2 && (s2 == n || !s2[1])))
 			return 0;
 		*ns = s2 ? strndup(n, (size_t)(s2 - n)) : NULL;
 		*name = strdup(s2 ? s2 + 1 : n);
@@ -51,8 +51,8 @@ static bool same(const char *a, const char *b)
 	return (!a && !b) || (a && b && strcmp(a, b) == 0);
 }
 
-int calico_kv_decode(const char *key, const char *value, size_t len,
-		     struct resource **ret, struct diags *d)
+int calico_kv_decode(const char *key, const char *value, size_t len, struct resource **ret,
+		     struct diags *d)
 {
 	char *ns = NULL, *stored = NULL, *name = NULL;
 	struct resource *r = NULL;
@@ -84,8 +84,7 @@ int calico_kv_decode(const char *key, const char *value, size_t len,
 	return k < 0 ? k : 1;
 }
 
-int calico_list(struct etcd *e, struct resource_list *out, struct diags *d,
-		int64_t *rev)
+int calico_list(struct etcd *e, struct resource_list *out, struct diags *d, int64_t *rev)
 {
 	struct etcd_kvs kvs;
 	int r = etcd_list_prefix(e, CALICO_PREFIX, 0, &kvs);
@@ -94,8 +93,7 @@ int calico_list(struct etcd *e, struct resource_list *out, struct diags *d,
 		return r;
 	for (size_t i = 0; i < kvs.n && r >= 0; i++) {
 		struct resource *res = NULL;
-		int k = calico_kv_decode(kvs.v[i].key, kvs.v[i].value, kvs.v[i].value_len,
-					 &res, d);
+		int k = calico_kv_decode(kvs.v[i].key, kvs.v[i].value, kvs.v[i].value_len, &res, d);
 
 		if (k == -ENOMEM)
 			r = k;

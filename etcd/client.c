@@ -14,8 +14,8 @@
 
 #include "etcd-internal.h"
 
-#define CONNECT_MS	3000
-#define UNARY_MS	30000	/* a unary call; never used for the watch */
+#define CONNECT_MS 3000
+#define UNARY_MS   30000 /* a unary call; never used for the watch */
 
 const char *etcd_transport_version(void)
 {
@@ -51,8 +51,7 @@ void etcd_next_endpoint(struct etcd *e)
 	e->cur = (e->cur + 1) % e->n_endpoints;
 }
 
-static int add_endpoint(struct etcd *e, const char *p, size_t len, char *err,
-			size_t errlen)
+static int add_endpoint(struct etcd *e, const char *p, size_t len, char *err, size_t errlen)
 {
 	while (len && (p[len - 1] == '/' || p[len - 1] == ' '))
 		len--;
@@ -85,8 +84,7 @@ static int dup_opt(char **dst, const char *src)
 	return *dst ? 0 : -ENOMEM;
 }
 
-int etcd_open(const struct etcd_opts *o, struct etcd **ret, char *err,
-	      size_t errlen)
+int etcd_open(const struct etcd_opts *o, struct etcd **ret, char *err, size_t errlen)
 {
 	struct etcd *e = calloc(1, sizeof(*e));
 	const char *p = o->endpoints ? o->endpoints : "";
@@ -144,8 +142,7 @@ struct etcd *etcd_free(struct etcd *e)
 	return NULL;
 }
 
-static curl_socket_t open_cloexec(void *data, curlsocktype purpose,
-				  struct curl_sockaddr *a)
+static curl_socket_t open_cloexec(void *data, curlsocktype purpose, struct curl_sockaddr *a)
 {
 	(void)data;
 	(void)purpose;
@@ -219,15 +216,14 @@ static size_t on_body(char *p, size_t size, size_t nmemb, void *data)
 static bool transport_error(CURLcode c)
 {
 	return c == CURLE_COULDNT_CONNECT || c == CURLE_COULDNT_RESOLVE_HOST ||
-	       c == CURLE_OPERATION_TIMEDOUT || c == CURLE_SEND_ERROR ||
-	       c == CURLE_RECV_ERROR || c == CURLE_GOT_NOTHING ||
-	       c == CURLE_SSL_CONNECT_ERROR || c == CURLE_PEER_FAILED_VERIFICATION;
+	       c == CURLE_OPERATION_TIMEDOUT || c == CURLE_SEND_ERROR || c == CURLE_RECV_ERROR ||
+	       c == CURLE_GOT_NOTHING || c == CURLE_SSL_CONNECT_ERROR ||
+	       c == CURLE_PEER_FAILED_VERIFICATION;
 }
 
 /* One POST to one endpoint. 0: *ret is the JSON answer (HTTP status in
  * *status); negative errno: transport failure, message in e->error. */
-static int post_once(struct etcd *e, const char *path, const char *body,
-		     long *status, json_t **ret)
+static int post_once(struct etcd *e, const char *path, const char *body, long *status, json_t **ret)
 {
 	struct curl_slist *hdrs = etcd_headers(e);
 	struct etcd_body b = { 0 };
@@ -250,8 +246,9 @@ static int post_once(struct etcd *e, const char *path, const char *body,
 	c = curl_easy_perform(e->h);
 	if (c != CURLE_OK) {
 		etcd_set_error(e, "etcd %s: %s", e->endpoints[e->cur],
-			       b.too_big ? "answer larger than 64 MiB" :
-			       errbuf[0] ? errbuf : curl_easy_strerror(c));
+			       b.too_big   ? "answer larger than 64 MiB"
+			       : errbuf[0] ? errbuf
+					   : curl_easy_strerror(c));
 		r = b.too_big ? -E2BIG : transport_error(c) ? -EHOSTUNREACH : -EIO;
 		goto out;
 	}
@@ -364,7 +361,7 @@ int etcd_call(struct etcd *e, const char *path, const json_t *req, json_t **ret)
 		json_decref(ans);
 		if (r == -EACCES && e->username && !authed) {
 			free(e->token);
-			e->token = NULL;	/* expired: once more with a new one */
+			e->token = NULL; /* expired: once more with a new one */
 			continue;
 		}
 		break;

@@ -11,15 +11,15 @@
 struct etcd {
 	char *endpoints[ETCD_MAX_ENDPOINTS];
 	size_t n_endpoints;
-	size_t cur;		/* the endpoint in use */
+	size_t cur; /* the endpoint in use */
 	char *ca_file;
 	char *cert_file;
 	char *key_file;
 	char *username;
 	char *password;
-	char *token;		/* from /v3/auth/authenticate */
-	CURL *h;		/* unary calls; keeps its connection */
-	int code;		/* gRPC code of the last etcd error */
+	char *token; /* from /v3/auth/authenticate */
+	CURL *h;     /* unary calls; keeps its connection */
+	int code;    /* gRPC code of the last etcd error */
 	char error[512];
 };
 
@@ -31,8 +31,7 @@ struct etcd_body {
 	bool too_big;
 };
 
-__attribute__((format(printf, 2, 3)))
-void etcd_set_error(struct etcd *e, const char *fmt, ...);
+__attribute__((format(printf, 2, 3))) void etcd_set_error(struct etcd *e, const char *fmt, ...);
 /* The options every transfer shares: TLS files, close-on-exec sockets,
  * connect timeout, keepalive, http(s) only, no redirects. */
 int etcd_curl_common(struct etcd *e, CURL *h, char *errbuf);

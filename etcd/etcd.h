@@ -18,16 +18,16 @@
 
 #include "resource.h"
 
-#define ETCD_MAX_RESPONSE	(64u << 20)	/* one unary answer or watch message */
-#define ETCD_MAX_KEYS		1000000u	/* one listing */
-#define ETCD_PAGE		500		/* keys per range request */
-#define ETCD_MAX_ENDPOINTS	16
+#define ETCD_MAX_RESPONSE  (64u << 20) /* one unary answer or watch message */
+#define ETCD_MAX_KEYS	   1000000u    /* one listing */
+#define ETCD_PAGE	   500	       /* keys per range request */
+#define ETCD_MAX_ENDPOINTS 16
 
 /* The libcurl version the client speaks through. */
 const char *etcd_transport_version(void);
 
 struct etcd_opts {
-	const char *endpoints;	/* comma-separated URLs */
+	const char *endpoints; /* comma-separated URLs */
 	const char *ca_file;
 	const char *cert_file;
 	const char *key_file;
@@ -39,8 +39,7 @@ struct etcd;
 
 /* Checks the options (no connection is made yet). Returns 0, -EINVAL with
  * a message in err, or -ENOMEM. */
-int etcd_open(const struct etcd_opts *o, struct etcd **ret, char *err,
-	      size_t errlen);
+int etcd_open(const struct etcd_opts *o, struct etcd **ret, char *err, size_t errlen);
 struct etcd *etcd_free(struct etcd *e);
 /* What the last failed call said, with the endpoint it was talking to. */
 const char *etcd_error(const struct etcd *e);
@@ -52,7 +51,7 @@ const char *etcd_endpoint(const struct etcd *e);
 
 struct etcd_kv {
 	char *key;
-	char *value;		/* NUL-terminated for convenience */
+	char *value; /* NUL-terminated for convenience */
 	size_t value_len;
 	int64_t create_revision;
 	int64_t mod_revision;
@@ -62,20 +61,18 @@ struct etcd_kv {
 struct etcd_kvs {
 	struct etcd_kv *v;
 	size_t n;
-	int64_t revision;	/* the store's revision the listing is from */
+	int64_t revision; /* the store's revision the listing is from */
 };
 
 void etcd_kvs_clear(struct etcd_kvs *l);
 
 /* Every key under prefix at one revision (rev 0: the current one), page
  * by page. Returns 0 or a negative errno (message in etcd_error()). */
-int etcd_list_prefix(struct etcd *e, const char *prefix, int64_t rev,
-		     struct etcd_kvs *out);
+int etcd_list_prefix(struct etcd *e, const char *prefix, int64_t rev, struct etcd_kvs *out);
 /* One key; out->n is 0 when absent. */
 int etcd_get(struct etcd *e, const char *key, struct etcd_kvs *out);
 /* Returns the new revision in *rev (may be NULL). */
-int etcd_put(struct etcd *e, const char *key, const char *value, size_t len,
-	     int64_t *rev);
+int etcd_put(struct etcd *e, const char *key, const char *value, size_t len, int64_t *rev);
 /* *deleted (may be NULL): how many keys went. */
 int etcd_delete(struct etcd *e, const char *key, int64_t *deleted);
 /* Deletes every key that starts with prefix. */
@@ -84,10 +81,10 @@ int etcd_delete_prefix(struct etcd *e, const char *prefix, int64_t *deleted);
 int etcd_compact(struct etcd *e, int64_t rev);
 
 enum etcd_cond {
-	ETCD_ANY,		/* no condition */
-	ETCD_ABSENT,		/* create only if absent: version == 0 */
-	ETCD_PRESENT,		/* replace only if present: version > 0 */
-	ETCD_AT_REVISION,	/* unchanged since rev: mod_revision == rev */
+	ETCD_ANY,	  /* no condition */
+	ETCD_ABSENT,	  /* create only if absent: version == 0 */
+	ETCD_PRESENT,	  /* replace only if present: version > 0 */
+	ETCD_AT_REVISION, /* unchanged since rev: mod_revision == rev */
 };
 
 struct etcd_op {
@@ -96,7 +93,7 @@ struct etcd_op {
 	const char *value;
 	size_t len;
 	enum etcd_cond cond;
-	int64_t rev;		/* for ETCD_AT_REVISION */
+	int64_t rev; /* for ETCD_AT_REVISION */
 };
 
 /*
@@ -105,15 +102,14 @@ struct etcd_op {
  * errno (etcd refused the request, e.g. more operations than its
  * --max-txn-ops).
  */
-int etcd_txn(struct etcd *e, const struct etcd_op *ops, size_t n, bool *ok,
-	     int64_t *rev);
+int etcd_txn(struct etcd *e, const struct etcd_op *ops, size_t n, bool *ok, int64_t *rev);
 
 /* ---- the watch stream --------------------------------------------------- */
 
 struct etcd_event {
 	bool deleted;
 	const char *key;
-	const char *value;	/* NULL on delete */
+	const char *value; /* NULL on delete */
 	size_t value_len;
 	int64_t mod_revision;
 };
@@ -137,16 +133,16 @@ struct etcd_stream {
 
 enum etcd_watch_state {
 	ETCD_WATCH_STARTING,
-	ETCD_WATCH_RUNNING,	/* created */
-	ETCD_WATCH_COMPACTED,	/* canceled: start revision compacted */
-	ETCD_WATCH_FAILED,	/* error object, bad message, or ended */
+	ETCD_WATCH_RUNNING,   /* created */
+	ETCD_WATCH_COMPACTED, /* canceled: start revision compacted */
+	ETCD_WATCH_FAILED,    /* error object, bad message, or ended */
 };
 
 struct etcd_watch_sink {
 	const struct etcd_watch_ops *ops;
 	void *data;
 	enum etcd_watch_state state;
-	int64_t revision;	/* highest header revision seen */
+	int64_t revision; /* highest header revision seen */
 	int64_t compact_revision;
 	unsigned long events;
 	char error[256];
@@ -168,9 +164,8 @@ struct etcd_watch;
  * idle_s seconds (0: no such limit), so idle_s must be above the server's
  * progress interval (etcd's default: 600 s). No total timeout.
  */
-int etcd_watch_start(struct etcd *e, const char *prefix, int64_t start_rev,
-		     unsigned idle_s, const struct etcd_watch_ops *ops,
-		     void *data, struct etcd_watch **ret);
+int etcd_watch_start(struct etcd *e, const char *prefix, int64_t start_rev, unsigned idle_s,
+		     const struct etcd_watch_ops *ops, void *data, struct etcd_watch **ret);
 /*
  * Waits at most timeout_ms for the watch or for one of fds (revents are
  * filled in), and delivers what arrived. Returns 0 while the watch goes
@@ -178,8 +173,7 @@ int etcd_watch_start(struct etcd *e, const char *prefix, int64_t start_rev,
  * needed), or another negative errno when it ended (message in
  * etcd_error(); start a new one to go on: the next endpoint is tried).
  */
-int etcd_watch_poll(struct etcd_watch *w, struct pollfd *fds, unsigned n,
-		    int timeout_ms);
+int etcd_watch_poll(struct etcd_watch *w, struct pollfd *fds, unsigned n, int timeout_ms);
 /* The highest revision the watch has delivered or was told about. */
 int64_t etcd_watch_revision(const struct etcd_watch *w);
 bool etcd_watch_created(const struct etcd_watch *w);
@@ -195,24 +189,22 @@ ssize_t etcd_b64_decode(const char *s, size_t len, char **ret);
 
 /* ---- Calico's v3 layout ------------------------------------------------- */
 
-#define CALICO_PREFIX	"/calico/resources/v3/projectcalico.org/"
+#define CALICO_PREFIX "/calico/resources/v3/projectcalico.org/"
 
 /*
  * A key of Calico's layout, split: 1 if it names one of our kinds (kind,
  * ns or NULL, and the stored name are filled in; free *ns and *name), 0 if
  * it is some other Calico key (ippools, nodes, ...), negative errno.
  */
-int calico_key_parse(const char *key, enum res_kind *kind, char **ns,
-		     char **name);
+int calico_key_parse(const char *key, enum res_kind *kind, char **ns, char **name);
 /* One stored value as a resource; problems go to d located at the key. */
-int calico_kv_decode(const char *key, const char *value, size_t len,
-		     struct resource **ret, struct diags *d);
+int calico_kv_decode(const char *key, const char *value, size_t len, struct resource **ret,
+		     struct diags *d);
 /*
  * Every resource of ours in the store at one revision (*rev). Values that
  * do not decode are reported in d and skipped. Returns 0 or a negative
  * errno (message in etcd_error()).
  */
-int calico_list(struct etcd *e, struct resource_list *out, struct diags *d,
-		int64_t *rev);
+int calico_list(struct etcd *e, struct resource_list *out, struct diags *d, int64_t *rev);
 
 #endif

@@ -73,9 +73,8 @@ static int kv_add(struct etcd *e, struct etcd_kvs *out, const json_t *kv)
 }
 
 /* One range request; *more says whether keys are left. */
-static int range_page(struct etcd *e, const char *key, size_t klen,
-		      const char *end, size_t elen, int64_t rev, long limit,
-		      struct etcd_kvs *out, bool *more)
+static int range_page(struct etcd *e, const char *key, size_t klen, const char *end, size_t elen,
+		      int64_t rev, long limit, struct etcd_kvs *out, bool *more)
 {
 	json_t *req = json_object(), *ans = NULL, *kvs, *kv;
 	size_t i;
@@ -90,23 +89,23 @@ static int range_page(struct etcd *e, const char *key, size_t klen,
 	if (r < 0)
 		goto out;
 	kvs = json_object_get(ans, "kvs");
-	json_array_foreach(kvs, i, kv) {
+	json_array_foreach(kvs, i, kv)
+	{
 		r = kv_add(e, out, kv);
 		if (r < 0)
 			goto out;
 	}
 	*more = json_is_true(json_object_get(ans, "more"));
 	if (!out->revision)
-		out->revision = etcd_json_int64(json_object_get(json_object_get(ans, "header"),
-								 "revision"));
+		out->revision = etcd_json_int64(
+			json_object_get(json_object_get(ans, "header"), "revision"));
 out:
 	json_decref(ans);
 	json_decref(req);
 	return r;
 }
 
-int etcd_list_prefix(struct etcd *e, const char *prefix, int64_t rev,
-		     struct etcd_kvs *out)
+int etcd_list_prefix(struct etcd *e, const char *prefix, int64_t rev, struct etcd_kvs *out)
 {
 	size_t plen = strlen(prefix), elen;
 	char *end = malloc(plen + 1), *from = NULL;
@@ -157,11 +156,10 @@ static int64_t header_revision(const json_t *ans)
 	return etcd_json_int64(json_object_get(json_object_get(ans, "header"), "revision"));
 }
 
-int etcd_put(struct etcd *e, const char *key, const char *value, size_t len,
-	     int64_t *rev)
+int etcd_put(struct etcd *e, const char *key, const char *value, size_t len, int64_t *rev)
 {
-	json_t *req = json_pack("{s:o, s:o}", "key", etcd_json_b64(key, strlen(key)),
-				"value", etcd_json_b64(value, len));
+	json_t *req = json_pack("{s:o, s:o}", "key", etcd_json_b64(key, strlen(key)), "value",
+				etcd_json_b64(value, len));
 	json_t *ans = NULL;
 	int r = req ? etcd_call(e, "/v3/kv/put", req, &ans) : -ENOMEM;
 
@@ -221,16 +219,15 @@ static json_t *txn_compare(const struct etcd_op *op)
 
 	switch (op->cond) {
 	case ETCD_ABSENT:
-		return json_pack("{s:o, s:s, s:s, s:s}", "key", key, "target", "VERSION",
-				 "result", "EQUAL", "version", "0");
+		return json_pack("{s:o, s:s, s:s, s:s}", "key", key, "target", "VERSION", "result",
+				 "EQUAL", "version", "0");
 	case ETCD_PRESENT:
-		return json_pack("{s:o, s:s, s:s, s:s}", "key", key, "target", "VERSION",
-				 "result", "GREATER", "version", "0");
+		return json_pack("{s:o, s:s, s:s, s:s}", "key", key, "target", "VERSION", "result",
+				 "GREATER", "version", "0");
 	case ETCD_AT_REVISION:
-		return json_pack("{s:o, s:s, s:s, s:I}", "key", key, "target", "MOD",
-				 "result", "EQUAL", "mod_revision", (json_int_t)op->rev);
-	case ETCD_ANY:
-		break;
+		return json_pack("{s:o, s:s, s:s, s:I}", "key", key, "target", "MOD", "result",
+				 "EQUAL", "mod_revision", (json_int_t)op->rev);
+	case ETCD_ANY: break;
 	}
 	json_decref(key);
 	return NULL;
@@ -246,8 +243,7 @@ static json_t *txn_request(const struct etcd_op *op)
 			 etcd_json_b64(op->value, op->len));
 }
 
-int etcd_txn(struct etcd *e, const struct etcd_op *ops, size_t n, bool *ok,
-	     int64_t *rev)
+int etcd_txn(struct etcd *e, const struct etcd_op *ops, size_t n, bool *ok, int64_t *rev)
 {
 	json_t *cmp = json_array(), *succ = json_array(), *req = NULL, *ans = NULL;
 	int r = -ENOMEM;

@@ -78,7 +78,7 @@ static int deliver(struct etcd_watch_sink *k, const json_t *ev)
 		return 0;
 	kl = etcd_b64_decode(kb, strlen(kb), &key);
 	if (kl < 0 || strlen(key) != (size_t)kl)
-		goto out;	/* not a key of ours: ours are plain paths */
+		goto out; /* not a key of ours: ours are plain paths */
 	if (!e.deleted) {
 		vl = etcd_b64_decode(vb ? vb : "", vb ? strlen(vb) : 0, &value);
 		if (vl < 0)
@@ -113,7 +113,8 @@ static int decode_result(struct etcd_watch_sink *k, const json_t *res)
 			return -ECANCELED;
 		}
 		sink_fail(k, "etcd canceled the watch",
-			  json_string_value(json_object_get(res, "cancel_reason")) ?: "no reason given");
+			  json_string_value(json_object_get(res, "cancel_reason"))
+				  ?: "no reason given");
 		return -ECONNABORTED;
 	}
 	if (json_is_true(json_object_get(res, "created"))) {
@@ -121,7 +122,8 @@ static int decode_result(struct etcd_watch_sink *k, const json_t *res)
 		return 0;
 	}
 	if (json_array_size(events)) {
-		json_array_foreach(events, i, ev) {
+		json_array_foreach(events, i, ev)
+		{
 			int r = deliver(k, ev);
 
 			if (r < 0) {
@@ -162,8 +164,8 @@ static int decode_line(struct etcd_watch_sink *k, const char *p, size_t len)
 	} else if (e) {
 		/* a stream error is an object; an answer to a bad request
 		 * (HTTP 4xx) has the message beside a string "error" */
-		const char *m = json_string_value(json_object_get(e, "message")) ?:
-				json_string_value(json_object_get(j, "message"));
+		const char *m = json_string_value(json_object_get(e, "message"))
+					?: json_string_value(json_object_get(j, "message"));
 
 		sink_fail(k, "etcd ended the watch", m ? m : "unknown error");
 		r = -ECONNABORTED;
@@ -175,8 +177,7 @@ static int decode_line(struct etcd_watch_sink *k, const char *p, size_t len)
 	return r;
 }
 
-int etcd_stream_feed(struct etcd_stream *s, const char *p, size_t len,
-		     struct etcd_watch_sink *sink)
+int etcd_stream_feed(struct etcd_stream *s, const char *p, size_t len, struct etcd_watch_sink *sink)
 {
 	while (len) {
 		const char *nl = memchr(p, '\n', len);

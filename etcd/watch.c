@@ -47,9 +47,9 @@ static int create_line(struct etcd_watch *w, const char *prefix, int64_t rev)
 	if (!plen || plen >= sizeof(end))
 		return -EINVAL;
 	memcpy(end, prefix, plen);
-	end[plen - 1]++;	/* our prefixes end in '/': no 0xff byte */
-	req = json_pack("{s:{s:o, s:o, s:I, s:b}}", "create_request",
-			"key", etcd_json_b64(prefix, plen), "range_end", etcd_json_b64(end, plen),
+	end[plen - 1]++; /* our prefixes end in '/': no 0xff byte */
+	req = json_pack("{s:{s:o, s:o, s:I, s:b}}", "create_request", "key",
+			etcd_json_b64(prefix, plen), "range_end", etcd_json_b64(end, plen),
 			"start_revision", (json_int_t)rev, "progress_notify", 1);
 	w->body = req ? json_dumps(req, JSON_COMPACT) : NULL;
 	json_decref(req);
@@ -82,9 +82,8 @@ static int setup(struct etcd_watch *w)
 	return 0;
 }
 
-int etcd_watch_start(struct etcd *e, const char *prefix, int64_t start_rev,
-		     unsigned idle_s, const struct etcd_watch_ops *ops,
-		     void *data, struct etcd_watch **ret)
+int etcd_watch_start(struct etcd *e, const char *prefix, int64_t start_rev, unsigned idle_s,
+		     const struct etcd_watch_ops *ops, void *data, struct etcd_watch **ret)
 {
 	struct etcd_watch *w = calloc(1, sizeof(*w));
 	int r = w ? 0 : -ENOMEM;
@@ -129,8 +128,7 @@ static int finished(struct etcd_watch *w, CURLcode c)
 	return -EIO;
 }
 
-int etcd_watch_poll(struct etcd_watch *w, struct pollfd *fds, unsigned n,
-		    int timeout_ms)
+int etcd_watch_poll(struct etcd_watch *w, struct pollfd *fds, unsigned n, int timeout_ms)
 {
 	struct curl_waitfd cw[8];
 	int running = 0, numfds = 0, left;
@@ -142,7 +140,8 @@ int etcd_watch_poll(struct etcd_watch *w, struct pollfd *fds, unsigned n,
 		return -EINVAL;
 	for (unsigned i = 0; i < n; i++)
 		cw[i] = (struct curl_waitfd){ .fd = fds[i].fd,
-					      .events = fds[i].events & POLLIN ? CURL_WAIT_POLLIN : 0 };
+					      .events = fds[i].events & POLLIN ? CURL_WAIT_POLLIN
+									       : 0 };
 	if (curl_multi_poll(w->m, cw, n, timeout_ms, &numfds) != CURLM_OK)
 		return -EIO;
 	for (unsigned i = 0; i < n; i++)

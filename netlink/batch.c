@@ -30,8 +30,8 @@ int get_genid(struct mnl_socket *nl, uint32_t *ret)
 {
 	char buf[8192];
 	uint32_t seq = (uint32_t)time(NULL), portid = mnl_socket_get_portid(nl);
-	struct nlmsghdr *nlh = nftnl_nlmsg_build_hdr(buf, NFT_MSG_GETGEN, AF_UNSPEC,
-						     NLM_F_ACK, seq);
+	struct nlmsghdr *nlh = nftnl_nlmsg_build_hdr(buf, NFT_MSG_GETGEN, AF_UNSPEC, NLM_F_ACK,
+						     seq);
 	struct nftnl_gen *gen = nftnl_gen_alloc();
 	int n, r = -EIO;
 
@@ -125,8 +125,7 @@ static int drain(int fd, struct tx *tx, struct nl_errors *errs)
 	}
 }
 
-int send_batch(struct mnl_socket *nl, struct tx *tx, struct nl_errors *errs,
-	       size_t *ret_bytes)
+int send_batch(struct mnl_socket *nl, struct tx *tx, struct nl_errors *errs, size_t *ret_bytes)
 {
 	int fd = mnl_socket_get_fd(nl), n = nftnl_batch_iovec_len(tx->b), r;
 	struct iovec *iov = calloc((size_t)n, sizeof(*iov));

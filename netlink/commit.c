@@ -30,9 +30,9 @@
 
 #include "nl-internal.h"
 
-#define PAGE_SIZE_BATCH		(256u << 10)
-#define ELEMS_PER_MSG		400	/* well under the 64 KiB attribute limit */
-#define MAX_RETRIES		5
+#define PAGE_SIZE_BATCH (256u << 10)
+#define ELEMS_PER_MSG	400 /* well under the 64 KiB attribute limit */
+#define MAX_RETRIES	5
 
 /* nft's datatype numbers, which nft needs to print sets. */
 enum {
@@ -112,8 +112,8 @@ void put_table(struct tx *tx, const char *name, uint16_t type, uint32_t flags)
 	}
 	nftnl_table_nlmsg_build_payload(
 		nftnl_table_nlmsg_build_hdr(buf, type, NFPROTO_INET,
-					    type == NFT_MSG_NEWTABLE ? NLM_F_CREATE : 0,
-					    tx->seq), t);
+					    type == NFT_MSG_NEWTABLE ? NLM_F_CREATE : 0, tx->seq),
+		t);
 	nftnl_table_free(t);
 	end_msg(tx);
 }
@@ -121,16 +121,11 @@ void put_table(struct tx *tx, const char *name, uint16_t type, uint32_t flags)
 static uint32_t key_type(enum model_key k)
 {
 	switch (k) {
-	case MODEL_KEY_IPV4:
-		return TYPE_IPADDR;
-	case MODEL_KEY_IPV6:
-		return TYPE_IP6ADDR;
-	case MODEL_KEY_PORT:
-		return TYPE_INET_SERVICE;
-	case MODEL_KEY_PROTO_PORT:
-		return TYPE_INET_PROTO << 6 | TYPE_INET_SERVICE;
-	case MODEL_KEY_IFNAME:
-		return TYPE_IFNAME;
+	case MODEL_KEY_IPV4: return TYPE_IPADDR;
+	case MODEL_KEY_IPV6: return TYPE_IP6ADDR;
+	case MODEL_KEY_PORT: return TYPE_INET_SERVICE;
+	case MODEL_KEY_PROTO_PORT: return TYPE_INET_PROTO << 6 | TYPE_INET_SERVICE;
+	case MODEL_KEY_IFNAME: return TYPE_IFNAME;
 	}
 	return 0;
 }
@@ -138,15 +133,14 @@ static uint32_t key_type(enum model_key k)
 uint32_t key_len(enum model_key k)
 {
 	static const uint32_t len[] = {
-		[MODEL_KEY_IPV4] = 4, [MODEL_KEY_IPV6] = 16, [MODEL_KEY_PORT] = 2,
+		[MODEL_KEY_IPV4] = 4,	    [MODEL_KEY_IPV6] = 16,   [MODEL_KEY_PORT] = 2,
 		[MODEL_KEY_PROTO_PORT] = 8, [MODEL_KEY_IFNAME] = 16,
 	};
 
 	return len[k];
 }
 
-struct nftnl_set *set_new(const char *table, const struct model_set *s,
-				 uint32_t id)
+struct nftnl_set *set_new(const char *table, const struct model_set *s, uint32_t id)
 {
 	struct nftnl_set *ns = nftnl_set_alloc();
 	struct nftnl_udata_buf *u = nftnl_udata_buf_alloc(64);
@@ -179,10 +173,8 @@ struct nftnl_set *set_new(const char *table, const struct model_set *s,
 		nftnl_set_set_data(ns, NFTNL_SET_DESC_CONCAT, fields, sizeof(fields));
 	}
 	/* nft records the key byte order for itself (2 = big endian). */
-	nftnl_udata_put_u32(u, NFTNL_UDATA_SET_KEYBYTEORDER,
-			    s->key == MODEL_KEY_IFNAME ? 1 : 2);
-	nftnl_set_set_data(ns, NFTNL_SET_USERDATA, nftnl_udata_buf_data(u),
-			   nftnl_udata_buf_len(u));
+	nftnl_udata_put_u32(u, NFTNL_UDATA_SET_KEYBYTEORDER, s->key == MODEL_KEY_IFNAME ? 1 : 2);
+	nftnl_set_set_data(ns, NFTNL_SET_USERDATA, nftnl_udata_buf_data(u), nftnl_udata_buf_len(u));
 	nftnl_udata_buf_free(u);
 	return ns;
 }
@@ -195,8 +187,8 @@ static bool all_ones(const uint8_t *a, size_t w)
 	return true;
 }
 
-int elem_add(struct nftnl_set *ns, const void *key, uint32_t len,
-	     uint32_t flags, const char *chain, bool jump)
+int elem_add(struct nftnl_set *ns, const void *key, uint32_t len, uint32_t flags, const char *chain,
+	     bool jump)
 {
 	struct nftnl_set_elem *e = nftnl_set_elem_alloc();
 
@@ -216,8 +208,7 @@ int elem_add(struct nftnl_set *ns, const void *key, uint32_t len,
 
 /* One element of the model as kernel elements: an interval is a start
  * and an end (exclusive) flagged INTERVAL_END. */
-static int elem_encode(struct nftnl_set *ns, const struct model_set *s,
-		       const struct model_elem *el)
+static int elem_encode(struct nftnl_set *ns, const struct model_set *s, const struct model_elem *el)
 {
 	uint8_t k[16] = { 0 };
 	size_t w;
@@ -231,8 +222,7 @@ static int elem_encode(struct nftnl_set *ns, const struct model_set *s,
 		k[4] = el->lo[1];
 		k[5] = el->lo[2];
 		return elem_add(ns, k, 8, 0, NULL, false);
-	default:
-		break;
+	default: break;
 	}
 	w = key_len(s->key);
 	if (!s->interval)
@@ -240,7 +230,7 @@ static int elem_encode(struct nftnl_set *ns, const struct model_set *s,
 	if (elem_add(ns, el->lo, (uint32_t)w, 0, NULL, false) < 0)
 		return -ENOMEM;
 	if (all_ones(el->hi, w))
-		return 0;	/* open interval up to the maximum */
+		return 0; /* open interval up to the maximum */
 	memcpy(k, el->hi, w);
 	for (size_t i = w; i-- > 0;)
 		if (++k[i] != 0)
@@ -248,8 +238,7 @@ static int elem_encode(struct nftnl_set *ns, const struct model_set *s,
 	return elem_add(ns, k, (uint32_t)w, NFT_SET_ELEM_INTERVAL_END, NULL, false);
 }
 
-void put_set(struct tx *tx, const char *table, const struct model_set *s,
-		    uint32_t id)
+void put_set(struct tx *tx, const char *table, const struct model_set *s, uint32_t id)
 {
 	struct nftnl_set *ns = set_new(table, s, id);
 	char what[300];
@@ -262,9 +251,9 @@ void put_set(struct tx *tx, const char *table, const struct model_set *s,
 		tx->err = -ENOMEM;
 		return;
 	}
-	nftnl_set_nlmsg_build_payload(
-		nftnl_set_nlmsg_build_hdr(buf, NFT_MSG_NEWSET, NFPROTO_INET,
-					  NLM_F_CREATE, tx->seq), ns);
+	nftnl_set_nlmsg_build_payload(nftnl_set_nlmsg_build_hdr(buf, NFT_MSG_NEWSET, NFPROTO_INET,
+								NLM_F_CREATE, tx->seq),
+				      ns);
 	end_msg(tx);
 	/* Elements go in messages of bounded size. */
 	for (size_t i = 0; i < s->n_elems && !tx->err; i += ELEMS_PER_MSG) {
@@ -282,9 +271,9 @@ void put_set(struct tx *tx, const char *table, const struct model_set *s,
 			if (elem_encode(part, s, &s->elems[k]) < 0)
 				tx->err = -ENOMEM;
 		nftnl_set_elems_nlmsg_build_payload(
-			nftnl_set_elem_nlmsg_build_hdr(buf, NFT_MSG_NEWSETELEM,
-						       NFPROTO_INET, NLM_F_CREATE,
-						       tx->seq), part);
+			nftnl_set_elem_nlmsg_build_hdr(buf, NFT_MSG_NEWSETELEM, NFPROTO_INET,
+						       NLM_F_CREATE, tx->seq),
+			part);
 		nftnl_set_free(part);
 		end_msg(tx);
 	}
@@ -319,9 +308,10 @@ void put_chain(struct tx *tx, const char *table, const struct model_chain *ch)
 		nftnl_chain_set_str(c, NFTNL_CHAIN_TYPE, "filter");
 		nftnl_chain_set_u32(c, NFTNL_CHAIN_POLICY, NF_ACCEPT);
 	}
-	nftnl_chain_nlmsg_build_payload(
-		nftnl_chain_nlmsg_build_hdr(buf, NFT_MSG_NEWCHAIN, NFPROTO_INET,
-					    NLM_F_CREATE, tx->seq), c);
+	nftnl_chain_nlmsg_build_payload(nftnl_chain_nlmsg_build_hdr(buf, NFT_MSG_NEWCHAIN,
+								    NFPROTO_INET, NLM_F_CREATE,
+								    tx->seq),
+					c);
 	nftnl_chain_free(c);
 	end_msg(tx);
 }
@@ -363,7 +353,7 @@ static const struct model_rule *fault(const struct model_rule *r, struct model_r
 }
 
 void put_rules(struct tx *tx, const char *table, const struct model_chain *ch,
-		      const struct nl_set_ids *ids)
+	       const struct nl_set_ids *ids)
 {
 	for (size_t i = 0; i < ch->n_rules && !tx->err; i++) {
 		const struct model_rule *r = &ch->rules[i];
@@ -373,8 +363,7 @@ void put_rules(struct tx *tx, const char *table, const struct model_chain *ch,
 		void *buf;
 
 		snprintf(what, sizeof(what), "%s%s(chain %s, rule %zu)",
-			 r->comment ? r->comment : "", r->comment ? " " : "",
-			 ch->name, i);
+			 r->comment ? r->comment : "", r->comment ? " " : "", ch->name, i);
 		buf = next_msg(tx, what);
 		if (!nr || !buf) {
 			nftnl_rule_free(nr);
@@ -388,7 +377,8 @@ void put_rules(struct tx *tx, const char *table, const struct model_chain *ch,
 			tx->err = -ENOMEM;
 		nftnl_rule_nlmsg_build_payload(
 			nftnl_rule_nlmsg_build_hdr(buf, NFT_MSG_NEWRULE, NFPROTO_INET,
-						   NLM_F_CREATE | NLM_F_APPEND, tx->seq), nr);
+						   NLM_F_CREATE | NLM_F_APPEND, tx->seq),
+			nr);
 		nftnl_rule_free(nr);
 		end_msg(tx);
 	}
@@ -439,8 +429,8 @@ void put_end(struct tx *tx)
 /* The table whole: if it exists, declared with the flags it has (which
  * also adopts an orphaned persistent table of ours) and deleted; then
  * created with our flags, and everything in it. */
-static void build(struct tx *tx, const struct model_table *t, uint32_t genid,
-		  bool exists, uint32_t flags)
+static void build(struct tx *tx, const struct model_table *t, uint32_t genid, bool exists,
+		  uint32_t flags)
 {
 	struct nl_set_ids ids = { .t = t, .base = 1 };
 
@@ -498,7 +488,8 @@ static int attempt(struct mnl_socket *nl, const char *table, tx_build_fn fn, con
 		describe(&tx, &errs, res->error, sizeof(res->error));
 		r = errs.err[0];
 	} else if (r < 0 && !res->error[0]) {
-		snprintf(res->error, sizeof(res->error), "sending the transaction: %s", strerror(-r));
+		snprintf(res->error, sizeof(res->error), "sending the transaction: %s",
+			 strerror(-r));
 	}
 	res->messages = tx.msgs;
 	res->genid = genid;
@@ -552,8 +543,7 @@ int nl_transact(struct mnl_socket *nl, const char *table, tx_build_fn fn, const 
 	return r;
 }
 
-static void build_replace(struct tx *tx, const void *t, uint32_t genid, bool exists,
-			  uint32_t flags)
+static void build_replace(struct tx *tx, const void *t, uint32_t genid, bool exists, uint32_t flags)
 {
 	build(tx, t, genid, exists, flags);
 }

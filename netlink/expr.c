@@ -23,7 +23,7 @@ struct rb {
 	struct nftnl_rule *r;
 	const struct nl_set_ids *ids;
 	bool nfproto_done;
-	uint8_t l4proto_done;	/* a positive meta l4proto already matched */
+	uint8_t l4proto_done; /* a positive meta l4proto already matched */
 	int err;
 };
 
@@ -60,8 +60,7 @@ static void cmp(struct rb *b, uint32_t op, const void *data, uint32_t len)
 	nftnl_expr_set(e, NFTNL_EXPR_CMP_DATA, data, len);
 }
 
-static void payload(struct rb *b, uint32_t base, uint32_t off, uint32_t len,
-		    uint32_t dreg)
+static void payload(struct rb *b, uint32_t base, uint32_t off, uint32_t len, uint32_t dreg)
 {
 	struct nftnl_expr *e = add(b, "payload");
 
@@ -73,7 +72,7 @@ static void payload(struct rb *b, uint32_t base, uint32_t off, uint32_t len,
 	nftnl_expr_set_u32(e, NFTNL_EXPR_PAYLOAD_DREG, dreg);
 }
 
-static void bitwise(struct rb *b, const void *mask, const void *xor, uint32_t len)
+static void bitwise(struct rb *b, const void *mask, const void * xor, uint32_t len)
 {
 	struct nftnl_expr *e = add(b, "bitwise");
 
@@ -102,8 +101,7 @@ static void lookup(struct rb *b, const char *set, bool neg, bool vmap)
 	nftnl_expr_set_u32(e, NFTNL_EXPR_LOOKUP_FLAGS, neg ? NFT_LOOKUP_F_INV : 0);
 }
 
-static void range(struct rb *b, bool neg, const void *from, const void *to,
-		  uint32_t len)
+static void range(struct rb *b, bool neg, const void *from, const void *to, uint32_t len)
 {
 	struct nftnl_expr *e = add(b, "range");
 
@@ -138,8 +136,8 @@ static void l4proto(struct rb *b, uint8_t proto, bool neg)
 static void addr(struct rb *b, const struct model_match *m)
 {
 	uint32_t w = m->family == 4 ? 4 : 16;
-	uint32_t off = m->family == 4 ? (m->kind == MODEL_M_SADDR ? 12 : 16) :
-					(m->kind == MODEL_M_SADDR ? 8 : 24);
+	uint32_t off = m->family == 4 ? (m->kind == MODEL_M_SADDR ? 12 : 16)
+				      : (m->kind == MODEL_M_SADDR ? 8 : 24);
 	uint32_t op = m->neg ? NFT_CMP_NEQ : NFT_CMP_EQ;
 	unsigned len = m->prefix.len;
 
@@ -170,8 +168,7 @@ static void port(struct rb *b, const struct model_match *m)
 {
 	uint16_t lo = htons(m->lo), hi = htons(m->hi);
 
-	payload(b, NFT_PAYLOAD_TRANSPORT_HEADER, m->kind == MODEL_M_SPORT ? 0 : 2, 2,
-		NFT_REG_1);
+	payload(b, NFT_PAYLOAD_TRANSPORT_HEADER, m->kind == MODEL_M_SPORT ? 0 : 2, 2, NFT_REG_1);
 	if (m->set)
 		lookup(b, m->set, m->neg, false);
 	else if (m->lo == m->hi)
@@ -244,20 +241,12 @@ static void match(struct rb *b, const struct model_match *m)
 		b->nfproto_done = false;
 		nfproto(b, (int)m->num);
 		break;
-	case MODEL_M_L4PROTO:
-		l4proto(b, (uint8_t)m->num, m->neg);
-		break;
+	case MODEL_M_L4PROTO: l4proto(b, (uint8_t)m->num, m->neg); break;
 	case MODEL_M_SADDR:
-	case MODEL_M_DADDR:
-		addr(b, m);
-		break;
+	case MODEL_M_DADDR: addr(b, m); break;
 	case MODEL_M_SPORT:
-	case MODEL_M_DPORT:
-		port(b, m);
-		break;
-	case MODEL_M_ICMP:
-		icmp(b, m);
-		break;
+	case MODEL_M_DPORT: port(b, m); break;
+	case MODEL_M_ICMP: icmp(b, m); break;
 	case MODEL_M_CT_STATE: {
 		struct nftnl_expr *e = add(b, "ct");
 		uint32_t bits = (m->num & MODEL_CT_INVALID ? 1 : 0) |
@@ -281,9 +270,7 @@ static void match(struct rb *b, const struct model_match *m)
 		lookup(b, m->set, m->neg, false);
 		break;
 	case MODEL_M_IIFNAME:
-	case MODEL_M_OIFNAME:
-		ifname(b, m);
-		break;
+	case MODEL_M_OIFNAME: ifname(b, m); break;
 	}
 }
 
@@ -320,22 +307,20 @@ static void nftrace_set(struct rb *b)
 static void verdict(struct rb *b, const struct model_rule *r)
 {
 	static const int codes[] = {
-		[MODEL_V_ACCEPT] = NF_ACCEPT, [MODEL_V_DROP] = NF_DROP,
+		[MODEL_V_ACCEPT] = NF_ACCEPT,  [MODEL_V_DROP] = NF_DROP,
 		[MODEL_V_RETURN] = NFT_RETURN, [MODEL_V_JUMP] = NFT_JUMP,
 		[MODEL_V_GOTO] = NFT_GOTO,
 	};
 	struct nftnl_expr *e;
 
 	switch (r->verdict) {
-	case MODEL_V_NONE:
-		return;
+	case MODEL_V_NONE: return;
 	case MODEL_V_VMAP_IIF:
 	case MODEL_V_VMAP_OIF:
 		meta_load(b, r->verdict == MODEL_V_VMAP_IIF ? NFT_META_IIFNAME : NFT_META_OIFNAME);
 		lookup(b, r->target, false, true);
 		return;
-	default:
-		break;
+	default: break;
 	}
 	e = add(b, "immediate");
 	if (!e)
@@ -361,8 +346,7 @@ static int comment(struct nftnl_rule *nr, const char *text)
 	return r;
 }
 
-int nl_rule_build(struct nftnl_rule *nr, const struct model_rule *r,
-		  const struct nl_set_ids *ids)
+int nl_rule_build(struct nftnl_rule *nr, const struct model_rule *r, const struct nl_set_ids *ids)
 {
 	struct rb b = { .r = nr, .ids = ids };
 

@@ -13,11 +13,11 @@
 #include "model.h"
 
 struct nl_features {
-	bool nf_tables;		/* the kernel answered NFT_MSG_GETGEN */
-	uint32_t genid;		/* ruleset generation at probe time */
-	int error;		/* negative errno when nf_tables is false */
-	bool owner_persist;	/* tables can be owned and persistent (6.9+) */
-	bool batch_end_ack;	/* BATCH_END can be acknowledged (6.10+) */
+	bool nf_tables;	    /* the kernel answered NFT_MSG_GETGEN */
+	uint32_t genid;	    /* ruleset generation at probe time */
+	int error;	    /* negative errno when nf_tables is false */
+	bool owner_persist; /* tables can be owned and persistent (6.9+) */
+	bool batch_end_ack; /* BATCH_END can be acknowledged (6.10+) */
 };
 
 /* Asks the kernel for the ruleset generation over NETLINK_NETFILTER.
@@ -40,13 +40,13 @@ struct nl_options {
 void nl_set_options(const struct nl_options *o);
 
 struct nl_commit_result {
-	size_t messages;	/* netlink messages in the transaction */
-	size_t bytes;		/* bytes sent */
-	uint32_t genid;		/* generation the batch was built against */
-	unsigned retries;	/* after ERESTART */
-	size_t changes;		/* objects and elements that differed */
-	bool owned;		/* the table is ours alone (owner + persist) */
-	char error[2048];	/* what failed, in policy terms: a line an error */
+	size_t messages;  /* netlink messages in the transaction */
+	size_t bytes;	  /* bytes sent */
+	uint32_t genid;	  /* generation the batch was built against */
+	unsigned retries; /* after ERESTART */
+	size_t changes;	  /* objects and elements that differed */
+	bool owned;	  /* the table is ours alone (owner + persist) */
+	char error[2048]; /* what failed, in policy terms: a line an error */
 };
 
 /*
@@ -81,8 +81,8 @@ int nl_sync_on(struct mnl_socket *nl, const struct model_table *t, FILE *diff,
  * can have changed it). Falls back to nl_sync_on() when prev is NULL or
  * the kernel cannot give us ownership.
  */
-int nl_sync_from(struct mnl_socket *nl, const struct model_table *t,
-		 const struct model_table *prev, struct nl_commit_result *res);
+int nl_sync_from(struct mnl_socket *nl, const struct model_table *t, const struct model_table *prev,
+		 struct nl_commit_result *res);
 
 /*
  * Our table as the kernel has it now, whole: chains, sets with their
@@ -105,18 +105,18 @@ void nl_saved_free(struct nl_saved *s);
  * on those waiting on nl_trace_fd() (0: none, 1: some, negative errno).
  */
 struct nl_trace_event {
-	uint32_t id;		/* the packet */
-	uint32_t type;		/* NFT_TRACETYPE_RULE, _RETURN, _POLICY */
+	uint32_t id;   /* the packet */
+	uint32_t type; /* NFT_TRACETYPE_RULE, _RETURN, _POLICY */
 	char table[64];
 	char chain[128];
-	uint64_t handle;	/* of the rule, 0 if none */
+	uint64_t handle; /* of the rule, 0 if none */
 	bool has_verdict;
-	int32_t verdict;	/* NF_ACCEPT, NF_DROP, NFT_JUMP, NFT_GOTO, ... */
-	char target[128];	/* of a jump or goto */
-	int32_t policy;		/* of the base chain, for _POLICY */
-	uint8_t nfproto;	/* NFPROTO_IPV4 or _IPV6 */
+	int32_t verdict;  /* NF_ACCEPT, NF_DROP, NFT_JUMP, NFT_GOTO, ... */
+	char target[128]; /* of a jump or goto */
+	int32_t policy;	  /* of the base chain, for _POLICY */
+	uint8_t nfproto;  /* NFPROTO_IPV4 or _IPV6 */
 	char iif[16], oif[16];
-	uint8_t l3[40], l4[8];	/* headers, when the kernel sent them */
+	uint8_t l3[40], l4[8]; /* headers, when the kernel sent them */
 	uint32_t l3_len, l4_len;
 };
 
@@ -132,7 +132,7 @@ void nl_trace_stop(struct nl_tracer *tr);
 struct nl_counter {
 	uint64_t handle;
 	char *chain;
-	char *comment;		/* "policy NAME ingress rule N", ... or NULL */
+	char *comment; /* "policy NAME ingress rule N", ... or NULL */
 	uint64_t packets;
 	uint64_t bytes;
 };

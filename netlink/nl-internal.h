@@ -9,9 +9,9 @@ struct mnl_socket;
 
 /* Linux 6.9; Debian 12's headers stop at OWNER. */
 #ifndef NFT_TABLE_F_PERSIST
-#define NFT_TABLE_F_PERSIST	0x4
+#define NFT_TABLE_F_PERSIST 0x4
 #endif
-#define NL_TABLE_FLAGS		(NFT_TABLE_F_OWNER | NFT_TABLE_F_PERSIST)
+#define NL_TABLE_FLAGS (NFT_TABLE_F_OWNER | NFT_TABLE_F_PERSIST)
 
 /* Flags we ask for: owner + persist, or 0 once the kernel refused them. */
 uint32_t nl_table_flags_wanted(void);
@@ -27,21 +27,20 @@ struct nl_set_ids {
 
 uint32_t nl_set_id(const struct nl_set_ids *ids, const char *name);
 /* Fills nr with the expressions of r. Returns 0 or -ENOMEM. */
-int nl_rule_build(struct nftnl_rule *nr, const struct model_rule *r,
-		  const struct nl_set_ids *ids);
+int nl_rule_build(struct nftnl_rule *nr, const struct model_rule *r, const struct nl_set_ids *ids);
 
 /* The largest message a transaction holds (a page of set elements stays
  * under the 64 KiB attribute limit): a batch page must be able to run
  * over by this much, as libnftnl copies a message that crossed the page
  * end into the next page only after it was written. */
-#define NL_MSG_MAX		(UINT16_MAX + 4096u)
+#define NL_MSG_MAX (UINT16_MAX + 4096u)
 
 /* commit.c: building and sending one transaction. */
 struct nftnl_batch;
 struct nftnl_set;
 
 struct seqmap {
-	char **what;	/* indexed by seq - first */
+	char **what; /* indexed by seq - first */
 	size_t n, cap;
 	uint32_t first;
 };
@@ -63,8 +62,8 @@ struct tx {
 	uint32_t seq;
 	int err;
 	size_t msgs;
-	uint32_t table_seq;	/* the NEWTABLE carrying our flags */
-	uint32_t end_seq;	/* BATCH_END, when its ACK is asked for */
+	uint32_t table_seq; /* the NEWTABLE carrying our flags */
+	uint32_t end_seq;   /* BATCH_END, when its ACK is asked for */
 	bool end_acked;
 };
 
@@ -80,15 +79,14 @@ void put_rules(struct tx *tx, const char *table, const struct model_chain *ch,
 	       const struct nl_set_ids *ids);
 uint32_t key_len(enum model_key k);
 struct nftnl_set *set_new(const char *table, const struct model_set *s, uint32_t id);
-int elem_add(struct nftnl_set *ns, const void *key, uint32_t len, uint32_t flags,
-	     const char *chain, bool jump);
+int elem_add(struct nftnl_set *ns, const void *key, uint32_t len, uint32_t flags, const char *chain,
+	     bool jump);
 void seqmap_clear(struct seqmap *m);
 int get_genid(struct mnl_socket *nl, uint32_t *ret);
 /* Sends the batch and drains the kernel's answers into errs. Returns 0
  * (errs->n == 0: committed), or a negative errno if it could not be sent
  * or a receive failed (ENOBUFS: answers were lost). */
-int send_batch(struct mnl_socket *nl, struct tx *tx, struct nl_errors *errs,
-	       size_t *ret_bytes);
+int send_batch(struct mnl_socket *nl, struct tx *tx, struct nl_errors *errs, size_t *ret_bytes);
 /* Every error of errs as "WHAT: kernel rejected it: WHY" lines, WHAT the
  * object (policy and rule) the message carried. */
 void describe(const struct tx *tx, const struct nl_errors *errs, char *out, size_t len);
@@ -105,8 +103,7 @@ typedef void (*tx_build_fn)(struct tx *tx, const void *what, uint32_t genid, boo
 int nl_transact(struct mnl_socket *nl, const char *table, tx_build_fn fn, const void *what,
 		struct nl_commit_result *res);
 /* Whether our table exists and with which flags. */
-int nl_table_info(struct mnl_socket *nl, const char *name, bool *ret_exists,
-		  uint32_t *ret_flags);
+int nl_table_info(struct mnl_socket *nl, const char *name, bool *ret_exists, uint32_t *ret_flags);
 
 /* readback.c: our table as the kernel has it. */
 struct nlmsghdr;
@@ -120,7 +117,7 @@ struct kchain {
 	bool base;
 	uint32_t hook;
 	int32_t prio;
-	char **fp;		/* rule fingerprints, in order */
+	char **fp; /* rule fingerprints, in order */
 	size_t n_fp;
 };
 
@@ -129,13 +126,13 @@ struct kset {
 	uint32_t flags;
 	uint32_t key_len;
 	uint32_t key_type;
-	struct model_elem *e;	/* raw kernel elements; see nl_ranges() */
+	struct model_elem *e; /* raw kernel elements; see nl_ranges() */
 	size_t n, cap;
 };
 
 struct ksnap {
 	bool exists;
-	uint32_t flags;		/* table flags */
+	uint32_t flags; /* table flags */
 	struct kchain *chains;
 	size_t n_chains;
 	struct kset *sets;
@@ -171,7 +168,7 @@ struct plan {
 	struct set_plan *sets;
 	const char **chains_gone, **sets_gone;
 	size_t n_chains_gone, n_sets_gone;
-	const char **chains_flush_only;	/* see plan_gone() */
+	const char **chains_flush_only; /* see plan_gone() */
 	size_t n_chains_flush_only;
 	size_t changes;
 };
@@ -179,12 +176,11 @@ struct plan {
 /* Linux before 6.2 (or nl_options.old_kernel, for the tests). */
 bool old_kernel(void);
 /* The plan against the kernel's table ks. */
-int plan_make(const struct model_table *t, struct ksnap *ks,
-	      const struct nl_set_ids *ids, struct plan *p);
+int plan_make(const struct model_table *t, struct ksnap *ks, const struct nl_set_ids *ids,
+	      struct plan *p);
 /* The plan against prev, the table we last committed (owned, so that
  * nothing else can have changed it). */
-int plan_trusted(const struct model_table *t, const struct model_table *prev,
-		 struct plan *p);
+int plan_trusted(const struct model_table *t, const struct model_table *prev, struct plan *p);
 void plan_clear(struct plan *p, size_t n_sets);
 
 #endif

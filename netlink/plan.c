@@ -23,7 +23,6 @@
 
 #include "nl-internal.h"
 
-
 #include "nl-internal.h"
 
 static bool hook_matches(const struct model_chain *c, const struct kchain *k)
@@ -89,8 +88,9 @@ static int cmp_raw(const void *pa, const void *pb)
 	int c = memcmp(a->lo, b->lo, kel_w);
 
 	/* for one key, the end of a range before the start of the next */
-	return c ? c : (int)(b->hi[15] & NFT_SET_ELEM_INTERVAL_END) -
-		       (int)(a->hi[15] & NFT_SET_ELEM_INTERVAL_END);
+	return c ? c
+		 : (int)(b->hi[15] & NFT_SET_ELEM_INTERVAL_END) -
+			       (int)(a->hi[15] & NFT_SET_ELEM_INTERVAL_END);
 }
 
 /* The kernel's elements as ranges: a start, then an end (exclusive)
@@ -103,14 +103,14 @@ static struct kel *kernel_kels(struct kset *k, size_t *n)
 	if (!v)
 		return NULL;
 	kel_w = w;
-	if (k->n)	/* an empty set has no element array at all */
+	if (k->n) /* an empty set has no element array at all */
 		qsort(k->e, k->n, sizeof(*k->e), cmp_raw);
 	for (size_t i = 0; i < k->n; i++) {
 		const struct model_elem *e = &k->e[i];
 		struct kel *x = &v[cnt];
 
 		if (e->hi[15] & NFT_SET_ELEM_INTERVAL_END)
-			continue;	/* an end without a start: skip */
+			continue; /* an end without a start: skip */
 		memcpy(x->lo, e->lo, w);
 		x->chain = e->chain;
 		x->jump = e->jump;
@@ -194,8 +194,8 @@ static int plan_sets(const struct model_table *t, struct ksnap *ks, struct plan 
 			p->changes++;
 			continue;
 		}
-		if (k->key_len != key_len(s->key) || (k->flags & ~NFT_SET_ANONYMOUS) !=
-		    set_flags(s)) {
+		if (k->key_len != key_len(s->key) ||
+		    (k->flags & ~NFT_SET_ANONYMOUS) != set_flags(s)) {
 			p->full = true;
 			break;
 		}
@@ -254,8 +254,8 @@ static int chain_differs(const struct model_chain *c, const struct kchain *k,
 	return 0;
 }
 
-static int plan_chains(const struct model_table *t, struct ksnap *ks,
-		       const struct nl_set_ids *ids, struct plan *p)
+static int plan_chains(const struct model_table *t, struct ksnap *ks, const struct nl_set_ids *ids,
+		       struct plan *p)
 {
 	p->chain_new = calloc(t->n_chains + 1, sizeof(bool));
 	p->chain_changed = calloc(t->n_chains + 1, sizeof(bool));
@@ -336,7 +336,7 @@ static int plan_gone(const struct model_table *t, struct ksnap *ks, struct plan 
 	for (size_t i = 0; i < p->n_chains_flush_only; i++) {
 		const struct kchain *k = ksnap_chain(ks, p->chains_flush_only[i]);
 
-		p->changes += k && k->n_fp ? 1 : 0;	/* already empty: nothing to do */
+		p->changes += k && k->n_fp ? 1 : 0; /* already empty: nothing to do */
 	}
 	p->changes += p->n_chains_gone + p->n_sets_gone;
 	return 0;
@@ -357,8 +357,8 @@ void plan_clear(struct plan *p, size_t n_sets)
 	*p = (struct plan){ 0 };
 }
 
-int plan_make(const struct model_table *t, struct ksnap *ks,
-		     const struct nl_set_ids *ids, struct plan *p)
+int plan_make(const struct model_table *t, struct ksnap *ks, const struct nl_set_ids *ids,
+	      struct plan *p)
 {
 	int r;
 
@@ -367,7 +367,7 @@ int plan_make(const struct model_table *t, struct ksnap *ks,
 	 * OWNER and keeps PERSIST). */
 	*p = (struct plan){ .full = !ks->exists ||
 				    (ks->flags & NFT_TABLE_F_PERSIST) !=
-				    (nl_table_flags_wanted() & NFT_TABLE_F_PERSIST) };
+					    (nl_table_flags_wanted() & NFT_TABLE_F_PERSIST) };
 	if (p->full)
 		return 0;
 	r = plan_sets(t, ks, p);
@@ -387,8 +387,7 @@ int plan_make(const struct model_table *t, struct ksnap *ks,
  */
 /* Both tables come from the same compiler: objects usually sit at the
  * same index, so look there first. */
-static const struct model_set *prev_set(const struct model_table *prev, size_t i,
-				      const char *name)
+static const struct model_set *prev_set(const struct model_table *prev, size_t i, const char *name)
 {
 	if (i < prev->n_sets && strcmp(prev->sets[i]->name, name) == 0)
 		return prev->sets[i];
@@ -396,7 +395,7 @@ static const struct model_set *prev_set(const struct model_table *prev, size_t i
 }
 
 static const struct model_chain *prev_chain(const struct model_table *prev, size_t i,
-					  const char *name)
+					    const char *name)
 {
 	if (i < prev->n_chains && strcmp(prev->chains[i]->name, name) == 0)
 		return prev->chains[i];
@@ -438,8 +437,7 @@ static int plan_trusted_sets(const struct model_table *t, const struct model_tab
 	return 0;
 }
 
-int plan_trusted(const struct model_table *t, const struct model_table *prev,
-			struct plan *p)
+int plan_trusted(const struct model_table *t, const struct model_table *prev, struct plan *p)
 {
 	int r;
 
@@ -452,8 +450,8 @@ int plan_trusted(const struct model_table *t, const struct model_table *prev,
 	p->chains_gone = calloc(prev->n_chains + 1, sizeof(char *));
 	p->chains_flush_only = calloc(1, sizeof(char *));
 	p->sets_gone = calloc(prev->n_sets + 1, sizeof(char *));
-	if (!p->chain_new || !p->chain_changed || !p->chains_gone ||
-	    !p->chains_flush_only || !p->sets_gone)
+	if (!p->chain_new || !p->chain_changed || !p->chains_gone || !p->chains_flush_only ||
+	    !p->sets_gone)
 		return -ENOMEM;
 	for (size_t i = 0; i < t->n_chains; i++) {
 		const struct model_chain *c = t->chains[i];

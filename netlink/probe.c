@@ -105,11 +105,11 @@ static int probe_batch(struct mnl_socket *nl, bool table, bool end, uint32_t *re
 	}
 	if (mnl_socket_sendto(nl, mnl_nlmsg_batch_head(b), mnl_nlmsg_batch_size(b)) < 0)
 		return -errno;
-	*ret_err = 1;	/* no answer */
+	*ret_err = 1; /* no answer */
 	for (;;) {
 		struct pollfd p = { .fd = mnl_socket_get_fd(nl), .events = POLLIN };
 
-		if (poll(&p, 1, 0) <= 0)	/* replies are queued before sendto returns */
+		if (poll(&p, 1, 0) <= 0) /* replies are queued before sendto returns */
 			break;
 		n = (int)recv(p.fd, rbuf, sizeof(rbuf), MSG_DONTWAIT);
 		if (n <= 0)
@@ -118,7 +118,9 @@ static int probe_batch(struct mnl_socket *nl, bool table, bool end, uint32_t *re
 		     h = mnl_nlmsg_next(h, &n))
 			if (h->nlmsg_type == NLMSG_ERROR && h->nlmsg_seq == want &&
 			    h->nlmsg_pid == portid)
-				*ret_err = (uint32_t)-((const struct nlmsgerr *)mnl_nlmsg_get_payload(h))->error;
+				*ret_err =
+					(uint32_t) -
+					((const struct nlmsgerr *)mnl_nlmsg_get_payload(h))->error;
 	}
 	return 0;
 }

@@ -283,8 +283,9 @@ static int elem_cb(struct nftnl_set_elem *e, void *data)
 	if (key && len <= sizeof(x->lo))
 		memcpy(x->lo, key, len);
 	/* hi[15] carries the element flags until ranges are rebuilt */
-	x->hi[15] = (uint8_t)(nftnl_set_elem_is_set(e, NFTNL_SET_ELEM_FLAGS) ?
-			      nftnl_set_elem_get_u32(e, NFTNL_SET_ELEM_FLAGS) : 0);
+	x->hi[15] = (uint8_t)(nftnl_set_elem_is_set(e, NFTNL_SET_ELEM_FLAGS)
+				      ? nftnl_set_elem_get_u32(e, NFTNL_SET_ELEM_FLAGS)
+				      : 0);
 	if (nftnl_set_elem_is_set(e, NFTNL_SET_ELEM_CHAIN))
 		x->chain = strdup(nftnl_set_elem_get_str(e, NFTNL_SET_ELEM_CHAIN));
 	x->jump = nftnl_set_elem_is_set(e, NFTNL_SET_ELEM_VERDICT) &&
@@ -300,8 +301,7 @@ static int on_elems(const struct nlmsghdr *nlh, void *data)
 
 	if (!ns)
 		return -ENOMEM;
-	if (nftnl_set_elems_nlmsg_parse(nlh, ns) == 0 &&
-	    nftnl_set_elem_foreach(ns, elem_cb, c) < 0)
+	if (nftnl_set_elems_nlmsg_parse(nlh, ns) == 0 && nftnl_set_elem_foreach(ns, elem_cb, c) < 0)
 		r = -ENOMEM;
 	nftnl_set_free(ns);
 	return r;
@@ -318,8 +318,8 @@ static int dump_elems(struct mnl_socket *nl, struct ctx *c, struct kset *k)
 		return -ENOMEM;
 	nftnl_set_set_str(ns, NFTNL_SET_TABLE, c->table);
 	nftnl_set_set_str(ns, NFTNL_SET_NAME, k->name);
-	nlh = nftnl_nlmsg_build_hdr(buf, NFT_MSG_GETSETELEM, NFPROTO_INET,
-				    NLM_F_DUMP | NLM_F_ACK, nl_next_seq());
+	nlh = nftnl_nlmsg_build_hdr(buf, NFT_MSG_GETSETELEM, NFPROTO_INET, NLM_F_DUMP | NLM_F_ACK,
+				    nl_next_seq());
 	nftnl_set_elems_nlmsg_build_payload(nlh, ns);
 	nftnl_set_free(ns);
 	c->set = k;
@@ -327,8 +327,7 @@ static int dump_elems(struct mnl_socket *nl, struct ctx *c, struct kset *k)
 	return r;
 }
 
-int nl_table_info(struct mnl_socket *nl, const char *name, bool *ret_exists,
-		  uint32_t *ret_flags)
+int nl_table_info(struct mnl_socket *nl, const char *name, bool *ret_exists, uint32_t *ret_flags)
 {
 	struct ksnap s = { 0 };
 	char buf[4096];

@@ -23,8 +23,8 @@
 
 #include "nl-internal.h"
 
-#define ELEMS_PER_MSG		256
-#define MAX_RETRIES		5
+#define ELEMS_PER_MSG 256
+#define MAX_RETRIES   5
 
 struct objs {
 	void **v;
@@ -284,8 +284,8 @@ static int put_elem(struct nftnl_set_elem *el, void *data)
 		buf = next_msg(e->tx, nftnl_set_get_str(e->set, NFTNL_SET_NAME));
 		if (!buf)
 			return -1;
-		e->nlh = nftnl_nlmsg_build_hdr(buf, NFT_MSG_NEWSETELEM, NFPROTO_INET,
-					       NLM_F_CREATE, e->tx->seq);
+		e->nlh = nftnl_nlmsg_build_hdr(buf, NFT_MSG_NEWSETELEM, NFPROTO_INET, NLM_F_CREATE,
+					       e->tx->seq);
 		mnl_attr_put_strz(e->nlh, NFTA_SET_ELEM_LIST_TABLE,
 				  nftnl_set_get_str(e->set, NFTNL_SET_TABLE));
 		mnl_attr_put_strz(e->nlh, NFTA_SET_ELEM_LIST_SET,
@@ -297,8 +297,7 @@ static int put_elem(struct nftnl_set_elem *el, void *data)
 	return 0;
 }
 
-static void build(struct tx *tx, const void *what_, uint32_t genid, bool exists,
-		  uint32_t flags)
+static void build(struct tx *tx, const void *what_, uint32_t genid, bool exists, uint32_t flags)
 {
 	const struct nl_saved *s = what_;
 	char what[300];
@@ -331,8 +330,8 @@ static void build(struct tx *tx, const void *what_, uint32_t genid, bool exists,
 		for (size_t i = 0; i < s->rules.n && !tx->err; i++) {
 			snprintf(what, sizeof(what), "rule %zu of chain %s", i,
 				 nftnl_rule_get_str(s->rules.v[i], NFTNL_RULE_CHAIN));
-			put_obj(tx, NFT_MSG_NEWRULE, NLM_F_CREATE | NLM_F_APPEND, what,
-				build_rule, s->rules.v[i]);
+			put_obj(tx, NFT_MSG_NEWRULE, NLM_F_CREATE | NLM_F_APPEND, what, build_rule,
+				s->rules.v[i]);
 		}
 	}
 	put_end(tx);

@@ -29,13 +29,13 @@
 
 #include "nl-internal.h"
 
-#define MAX_RETRIES		10
-#define ELEMS_PER_MSG		400
+#define MAX_RETRIES   10
+#define ELEMS_PER_MSG 400
 
 /* ---- the transaction ---------------------------------------------------- */
 
-static void put_kels(struct tx *tx, const char *table, const struct model_set *s,
-		     uint32_t id, const struct kel *v, size_t n, uint16_t type)
+static void put_kels(struct tx *tx, const char *table, const struct model_set *s, uint32_t id,
+		     const struct kel *v, size_t n, uint16_t type)
 {
 	uint32_t w = key_len(s->key);
 	char what[300];
@@ -71,9 +71,10 @@ static void put_kels(struct tx *tx, const char *table, const struct model_set *s
 				tx->err = -ENOMEM;
 		}
 		nftnl_set_elems_nlmsg_build_payload(
-			nftnl_set_elem_nlmsg_build_hdr(buf, type, NFPROTO_INET,
-						       type == NFT_MSG_NEWSETELEM ? NLM_F_CREATE : 0,
-						       tx->seq), ns);
+			nftnl_set_elem_nlmsg_build_hdr(
+				buf, type, NFPROTO_INET,
+				type == NFT_MSG_NEWSETELEM ? NLM_F_CREATE : 0, tx->seq),
+			ns);
 		nftnl_set_free(ns);
 		end_msg(tx);
 	}
@@ -137,9 +138,8 @@ static void put_delset(struct tx *tx, const char *table, const char *name)
 	end_msg(tx);
 }
 
-static void build_incremental(struct tx *tx, const struct model_table *t,
-			      const struct plan *p, const struct nl_set_ids *ids,
-			      uint32_t genid)
+static void build_incremental(struct tx *tx, const struct model_table *t, const struct plan *p,
+			      const struct nl_set_ids *ids, uint32_t genid)
 {
 	put_begin(tx, genid);
 	/* Adopts the table if it is ours and orphaned (persistent). */
@@ -155,10 +155,10 @@ static void build_incremental(struct tx *tx, const struct model_table *t,
 
 		if (sp->create)
 			continue;
-		put_kels(tx, t->name, t->sets[i], ids->base + (uint32_t)i, sp->del,
-			 sp->n_del, NFT_MSG_DELSETELEM);
-		put_kels(tx, t->name, t->sets[i], ids->base + (uint32_t)i, sp->add,
-			 sp->n_add, NFT_MSG_NEWSETELEM);
+		put_kels(tx, t->name, t->sets[i], ids->base + (uint32_t)i, sp->del, sp->n_del,
+			 NFT_MSG_DELSETELEM);
+		put_kels(tx, t->name, t->sets[i], ids->base + (uint32_t)i, sp->add, sp->n_add,
+			 NFT_MSG_NEWSETELEM);
 	}
 	for (size_t i = 0; i < t->n_chains; i++) {
 		if (p->chain_changed[i])
@@ -180,8 +180,8 @@ static void build_incremental(struct tx *tx, const struct model_table *t,
 static void print_plan(FILE *f, const struct model_table *t, const struct plan *p)
 {
 	if (p->full) {
-		fprintf(f, "+ table inet %s (%zu chains, %zu sets): replaced whole\n",
-			t->name, t->n_chains, t->n_sets);
+		fprintf(f, "+ table inet %s (%zu chains, %zu sets): replaced whole\n", t->name,
+			t->n_chains, t->n_sets);
 		return;
 	}
 	for (size_t i = 0; i < t->n_sets; i++) {
@@ -191,8 +191,8 @@ static void print_plan(FILE *f, const struct model_table *t, const struct plan *
 			fprintf(f, "+ set %s (%zu elements)\n", t->sets[i]->name,
 				t->sets[i]->n_elems);
 		else if (sp->n_add || sp->n_del)
-			fprintf(f, "~ set %s: +%zu -%zu elements\n", t->sets[i]->name,
-				sp->n_add, sp->n_del);
+			fprintf(f, "~ set %s: +%zu -%zu elements\n", t->sets[i]->name, sp->n_add,
+				sp->n_del);
 	}
 	for (size_t i = 0; i < t->n_chains; i++)
 		if (p->chain_new[i] || p->chain_changed[i])
@@ -228,8 +228,7 @@ static int plan_against(struct mnl_socket *nl, const struct model_table *t,
 }
 
 static int attempt_sync(struct mnl_socket *nl, const struct model_table *t,
-			const struct model_table *prev, FILE *diff,
-			struct nl_commit_result *res)
+			const struct model_table *prev, FILE *diff, struct nl_commit_result *res)
 {
 	struct nl_set_ids ids = { .t = t, .base = 1 };
 	struct tx tx = { .seq = (uint32_t)time(NULL) };
@@ -289,8 +288,7 @@ out:
 }
 
 static int sync_retrying(struct mnl_socket *nl, const struct model_table *t,
-			 const struct model_table *prev, FILE *diff,
-			 struct nl_commit_result *res)
+			 const struct model_table *prev, FILE *diff, struct nl_commit_result *res)
 {
 	int r;
 
@@ -315,8 +313,8 @@ int nl_sync_on(struct mnl_socket *nl, const struct model_table *t, FILE *diff,
 	return sync_retrying(nl, t, NULL, diff, res);
 }
 
-int nl_sync_from(struct mnl_socket *nl, const struct model_table *t,
-		 const struct model_table *prev, struct nl_commit_result *res)
+int nl_sync_from(struct mnl_socket *nl, const struct model_table *t, const struct model_table *prev,
+		 struct nl_commit_result *res)
 {
 	/* trusting prev needs the table to be ours alone, the same table
 	 * (nftablesTableName may change), and no chain deletion deferred by an

@@ -21,9 +21,9 @@
 #include "nl-internal.h"
 
 struct nl_tracer {
-	struct mnl_socket *owner;	/* owns the marking table */
-	struct model_table empty;		/* its name, no chains: to delete it */
-	struct mnl_socket *events;	/* member of NFNLGRP_NFTRACE */
+	struct mnl_socket *owner;  /* owns the marking table */
+	struct model_table empty;  /* its name, no chains: to delete it */
+	struct mnl_socket *events; /* member of NFNLGRP_NFTRACE */
 	char buf[1u << 16];
 };
 
@@ -99,8 +99,10 @@ int nl_trace_start(const struct model_table *t, struct nl_tracer **ret, char *er
 	res = (struct nl_commit_result){ 0 };
 	r = nl_transact(tr->owner, t->name, build_marking, t, &res);
 	if (r == -EPERM)
-		snprintf(err, len, "table inet %s is owned by another process: is a trace "
-			 "running already?", t->name);
+		snprintf(err, len,
+			 "table inet %s is owned by another process: is a trace "
+			 "running already?",
+			 t->name);
 	else if (r < 0)
 		snprintf(err, len, "%s", res.error);
 	if (r < 0)
@@ -124,8 +126,8 @@ static void copy_str(char *dst, size_t len, const struct nftnl_trace *x, uint16_
 	snprintf(dst, len, "%s", s ? s : "");
 }
 
-static void copy_data(uint8_t *dst, uint32_t cap, uint32_t *ret_len,
-		      const struct nftnl_trace *x, uint16_t attr)
+static void copy_data(uint8_t *dst, uint32_t cap, uint32_t *ret_len, const struct nftnl_trace *x,
+		      uint16_t attr)
 {
 	uint32_t n = 0;
 	const void *p = nftnl_trace_is_set(x, attr) ? nftnl_trace_get_data(x, attr, &n) : NULL;

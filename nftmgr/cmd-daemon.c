@@ -29,8 +29,8 @@
 #include "metrics.h"
 #include "netlink.h"
 
-#define WATCH_MASK	(IN_CREATE | IN_DELETE | IN_MOVED_TO | IN_MOVED_FROM | \
-			 IN_CLOSE_WRITE | IN_DELETE_SELF)
+#define WATCH_MASK \
+	(IN_CREATE | IN_DELETE | IN_MOVED_TO | IN_MOVED_FROM | IN_CLOSE_WRITE | IN_DELETE_SELF)
 
 void logp(int prio, const char *fmt, ...)
 {
@@ -54,15 +54,16 @@ uint64_t mono_ms(void)
 
 static void usage(FILE *f, const char *prog)
 {
-	fprintf(f, "Usage: %s [-c FILE] [--node NAME] [--datastore-dir DIR] daemon "
+	fprintf(f,
+		"Usage: %s [-c FILE] [--node NAME] [--datastore-dir DIR] daemon "
 		"[--local-address IFACE=IP ...] [--metrics-address HOST:PORT]\n\n"
 		"Keep this node's nftmgr table in sync with the datastore: commit at\n"
 		"start, after every change (file datastore: coalesced over %d ms; etcd:\n"
 		"%d ms of quiet, at most %d ms) and every %d s. While it runs the table\n"
 		"is owned by it. SIGTERM stops it and leaves the rules in force; SIGHUP\n"
 		"re-reads the configuration. --metrics-address serves Prometheus metrics\n"
-		"on /metrics and health on /livez and /readyz (off by default).\n", prog, SETTLE_MS, ETCD_SETTLE_MS,
-		ETCD_MAX_WAIT_MS, RESYNC_MS / 1000);
+		"on /metrics and health on /livez and /readyz (off by default).\n",
+		prog, SETTLE_MS, ETCD_SETTLE_MS, ETCD_MAX_WAIT_MS, RESYNC_MS / 1000);
 }
 
 /* Watches every directory of the store (new ones are added as they come). */
@@ -110,7 +111,7 @@ static bool drain_inotify(struct daemon *d)
 }
 
 static const char *const why_names[] = {
-	[WHY_START] = "start", [WHY_CHANGE] = "change", [WHY_RESYNC] = "resync",
+	[WHY_START] = "start",	 [WHY_CHANGE] = "change",  [WHY_RESYNC] = "resync",
 	[WHY_RELOAD] = "reload", [WHY_RELIST] = "re-list",
 };
 
@@ -120,24 +121,27 @@ static void committed(struct daemon *d, const char *label, struct model_table **
 		      uint64_t compile_ms, uint64_t commit_ms)
 {
 	d->commits += res->messages ? 1 : 0;
-	logp(6, "%s: %s (%zu chains, %zu rules, %zu sets; %zu messages, %zu bytes; "
-	     "compile %llu ms, commit %llu ms)", label,
-	     res->messages ? "committed" : "up to date", st->chains, st->rules, st->sets,
+	logp(6,
+	     "%s: %s (%zu chains, %zu rules, %zu sets; %zu messages, %zu bytes; "
+	     "compile %llu ms, commit %llu ms)",
+	     label, res->messages ? "committed" : "up to date", st->chains, st->rules, st->sets,
 	     res->messages, res->bytes, (unsigned long long)compile_ms,
 	     (unsigned long long)commit_ms);
 	if (!d->notified)
 		sd_notify(0, "READY=1");
 	d->ready = d->notified = true;
-	sd_notifyf(0, "STATUS=table inet %s in sync: %zu policies, %zu endpoints, "
-		   "%lu commits", (*t)->name, st->policies, st->endpoints, d->commits);
+	sd_notifyf(0,
+		   "STATUS=table inet %s in sync: %zu policies, %zu endpoints, "
+		   "%lu commits",
+		   (*t)->name, st->policies, st->endpoints, d->commits);
 	if (res->owned) {
 		d->committed = *t;
 		*t = NULL;
 	}
 }
 
-int daemon_commit(struct daemon *d, struct resource *const *v, size_t n,
-		  enum commit_why why, int64_t rev)
+int daemon_commit(struct daemon *d, struct resource *const *v, size_t n, enum commit_why why,
+		  int64_t rev)
 {
 	struct compile_stats st = { 0 };
 	struct nl_commit_result res;
@@ -243,7 +247,7 @@ static void run_file(struct daemon *d)
 
 	(void)file_commit(d, WHY_START);
 	for (;;) {
-		metrics_connected(d->metrics, true);	/* a directory: always there */
+		metrics_connected(d->metrics, true); /* a directory: always there */
 		struct pollfd p[2] = { { .fd = d->sfd, .events = POLLIN },
 				       { .fd = d->ino, .events = POLLIN } };
 		int r = poll(p, 2, pending ? SETTLE_MS : RESYNC_MS);
@@ -260,7 +264,7 @@ static void run_file(struct daemon *d)
 			if (drain_inotify(d))
 				pending = true;
 			watch_tree(d, d->dir, 0);
-			continue;	/* settle: wait for quiet */
+			continue; /* settle: wait for quiet */
 		}
 		if (r == 0) {
 			(void)file_commit(d, pending ? WHY_CHANGE : WHY_RESYNC);
@@ -298,8 +302,8 @@ int cmd_daemon(struct ctx *ctx, int argc, char **argv)
 	}
 	if (d.metrics)
 		logp(6, "serving /metrics, /livez and /readyz on %s", d.in.metrics);
-	logp(6, "watching %s %s for node %s", ds_etcd(d.ds) ? "etcd" : "directory",
-	     ds_where(d.ds), node_name(ctx));
+	logp(6, "watching %s %s for node %s", ds_etcd(d.ds) ? "etcd" : "directory", ds_where(d.ds),
+	     node_name(ctx));
 	if (ds_etcd(d.ds))
 		daemon_run_etcd(&d);
 	else

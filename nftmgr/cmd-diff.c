@@ -8,9 +8,11 @@
 
 static void usage(FILE *f, const char *prog)
 {
-	fprintf(f, "Usage: %s [--node NAME] diff [-f PATH ...] [--local-address IFACE=IP ...]\n\n"
+	fprintf(f,
+		"Usage: %s [--node NAME] diff [-f PATH ...] [--local-address IFACE=IP ...]\n\n"
 		"Read this node's nftmgr table back from the kernel and print what a sync\n"
-		"would add (+), change (~) and remove (-). Sends nothing.\n", prog);
+		"would add (+), change (~) and remove (-). Sends nothing.\n",
+		prog);
 }
 
 int cmd_diff(struct ctx *ctx, int argc, char **argv)

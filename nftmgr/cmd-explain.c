@@ -13,13 +13,15 @@
 
 static void usage(FILE *f, const char *prog)
 {
-	fprintf(f, "Usage: %s explain [--in IFACE] [--out IFACE] --src ADDR --dst ADDR\n"
+	fprintf(f,
+		"Usage: %s explain [--in IFACE] [--out IFACE] --src ADDR --dst ADDR\n"
 		"       [--proto tcp|udp|sctp|icmp|icmpv6|NUM] [--sport N] [--dport N]\n"
 		"       [--icmp-type N] [--icmp-code N] [-f PATH ...] [--local-address IFACE=IP ...]\n\n"
 		"Walk the first packet of a connection through the ruleset this node gets\n"
 		"(from the datastore, or from -f PATH) and print the chains and rules it\n"
 		"meets and the policy and rule that decide. --in alone: a packet for this\n"
-		"host; --out alone: from it; both: forwarded.\n", prog);
+		"host; --out alone: from it; both: forwarded.\n",
+		prog);
 }
 
 /* The packet options to explain's packet: addresses, not prefixes. */
@@ -30,7 +32,7 @@ static int packet_from_args(const struct packet_args *pa, struct model_packet *p
 	if (!pa->has_src || !pa->has_dst || pa->src.len != full || pa->dst.len != full ||
 	    (!pa->iif && !pa->oif)) {
 		fprintf(stderr, "explain needs --src and --dst addresses of one family, "
-			"and --in or --out\n");
+				"and --in or --out\n");
 		return -EINVAL;
 	}
 	p->family = pa->src.family == AF_INET ? 4 : 6;
@@ -54,7 +56,8 @@ static int parse(struct ctx *ctx, int argc, char **argv, struct model_packet *p,
 		{ "icmp-code", required_argument, NULL, 'c' },
 		{ "filename", required_argument, NULL, 'f' },
 		{ "local-address", required_argument, NULL, 'L' },
-		{ "help", no_argument, NULL, 'h' }, { NULL, 0, NULL, 0 },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
 	};
 	struct packet_args pa = { 0 };
 	int c, v;
@@ -76,7 +79,10 @@ static int parse(struct ctx *ctx, int argc, char **argv, struct model_packet *p,
 			v = iface_from_arg(optarg, &in->ifs, &in->n_ifs) == 0 ? 0 : -1;
 			in->own_ifs = true;
 			break;
-		case 'h': usage(stdout, ctx->prog); *help = true; return 0;
+		case 'h':
+			usage(stdout, ctx->prog);
+			*help = true;
+			return 0;
 		default: usage(stderr, ctx->prog); return -EINVAL;
 		}
 		if (v < 0) {

@@ -14,7 +14,8 @@
 
 static void usage(FILE *f, const char *prog)
 {
-	fprintf(f, "Usage: %s [--node NAME] export [-f PATH ...] [--local-address IFACE=IP ...]\n\n"
+	fprintf(f,
+		"Usage: %s [--node NAME] export [-f PATH ...] [--local-address IFACE=IP ...]\n\n"
 		"Print the nftables ruleset this node would get, as an nft -f script that\n"
 		"replaces the previous nftmgr table in one transaction. Resources come from\n"
 		"PATH (files, directories, -), or from the datastore without -f.\n"

@@ -22,11 +22,13 @@ enum output {
 
 static void usage(FILE *f, const char *prog)
 {
-	fprintf(f, "Usage: %s get KIND [NAME] [-o ps|wide|yaml|json] [-n NAMESPACE | -A]\n\n"
+	fprintf(f,
+		"Usage: %s get KIND [NAME] [-o ps|wide|yaml|json] [-n NAMESPACE | -A]\n\n"
 		"KIND is a kind name or alias as in calicoctl: globalnetworkpolicy (gnp),\n"
 		"networkpolicy (policy, np), hostendpoint (hep), workloadendpoint (wep),\n"
 		"globalnetworkset, networkset, profile (pro), felixconfiguration.\n"
-		"-o yaml output is valid input for apply.\n", prog);
+		"-o yaml output is valid input for apply.\n",
+		prog);
 }
 
 static char *join_strv(char *const *v, size_t n)
@@ -43,8 +45,7 @@ static char *join_strv(char *const *v, size_t n)
 	return buf;
 }
 
-static char *join_cidrs(const struct cidr *v, size_t n, bool with_len,
-			size_t max)
+static char *join_cidrs(const struct cidr *v, size_t n, bool with_len, size_t max)
 {
 	char *buf = NULL, a[64];
 	size_t len = 0;
@@ -76,16 +77,16 @@ static char *join_labels(const struct labels *l)
 	return buf;
 }
 
-static int add_header(struct table *t, enum res_kind k, bool wide, bool all_ns,
-		      bool counts)
+static int add_header(struct table *t, enum res_kind k, bool wide, bool all_ns, bool counts)
 {
 	static const char *const heads[RES_KIND_MAX][2][7] = {
 		[RES_GLOBAL_NETWORK_POLICY] = { { "NAME" }, { "NAME", "ORDER", "SELECTOR" } },
 		[RES_NETWORK_POLICY] = { { "NAME" }, { "NAME", "ORDER", "SELECTOR" } },
 		[RES_HOST_ENDPOINT] = { { "NAME", "NODE" },
-			{ "NAME", "NODE", "INTERFACE", "IPS", "PROFILES" } },
+					{ "NAME", "NODE", "INTERFACE", "IPS", "PROFILES" } },
 		[RES_WORKLOAD_ENDPOINT] = { { "WORKLOAD", "NODE", "NETWORKS", "INTERFACE" },
-			{ "NAME", "WORKLOAD", "NODE", "NETWORKS", "INTERFACE", "PROFILES" } },
+					    { "NAME", "WORKLOAD", "NODE", "NETWORKS", "INTERFACE",
+					      "PROFILES" } },
 		[RES_GLOBAL_NETWORK_SET] = { { "NAME" }, { "NAME", "NETS" } },
 		[RES_NETWORK_SET] = { { "NAME" }, { "NAME", "NETS" } },
 		[RES_PROFILE] = { { "NAME" }, { "NAME", "LABELS" } },
@@ -106,8 +107,7 @@ static int add_header(struct table *t, enum res_kind k, bool wide, bool all_ns,
 	return table_add(t, cells);
 }
 
-static int add_row(struct table *t, const struct resource *r, bool wide,
-		   bool all_ns, bool counts)
+static int add_row(struct table *t, const struct resource *r, bool wide, bool all_ns, bool counts)
 {
 	const char *cells[8] = { 0 };
 	char *tmp[3] = { 0 }, order[32];
@@ -146,18 +146,15 @@ static int add_row(struct table *t, const struct resource *r, bool wide,
 	case RES_GLOBAL_NETWORK_SET:
 	case RES_NETWORK_SET:
 		cells[o++] = r->name;
-		cells[o++] = tmp[0] = join_cidrs(r->u.netset.nets,
-						 r->u.netset.n_nets, true, 80);
+		cells[o++] = tmp[0] = join_cidrs(r->u.netset.nets, r->u.netset.n_nets, true, 80);
 		break;
 	case RES_PROFILE:
 		cells[o++] = r->name;
 		cells[o++] = tmp[0] = join_labels(&r->u.profile.labels_to_apply);
 		break;
-	default:
-		cells[o++] = r->name;
-		break;
+	default: cells[o++] = r->name; break;
 	}
-	(void)counts;	/* filled in by add_counts() */
+	(void)counts; /* filled in by add_counts() */
 	e = table_add(t, cells);
 	for (size_t i = 0; i < 3; i++)
 		free(tmp[i]);
@@ -174,8 +171,8 @@ static bool with_counters(enum res_kind k, bool wide)
 
 static void policy_label(const struct resource *r, char *buf, size_t len)
 {
-	snprintf(buf, len, "%s%s%s", r->namespace ? r->namespace : "",
-		 r->namespace ? "/" : "", r->name);
+	snprintf(buf, len, "%s%s%s", r->namespace ? r->namespace : "", r->namespace ? "/" : "",
+		 r->name);
 }
 
 static int add_counts(struct table *t, const struct counters *c, const struct resource *r)
@@ -207,7 +204,8 @@ static int add_counts(struct table *t, const struct counters *c, const struct re
 		const char *cells[8] = { 0 };
 		char name[300];
 
-		if (!cm || strncmp(cm, "policy ", 7) || strncmp(cm + 7, label, n) || cm[7 + n] != ' ')
+		if (!cm || strncmp(cm, "policy ", 7) || strncmp(cm + 7, label, n) ||
+		    cm[7 + n] != ' ')
 			continue;
 		snprintf(name, sizeof(name), "  %s", cm + 8 + n);
 		snprintf(p, sizeof(p), "%" PRIu64, c->v[i].packets);
@@ -220,8 +218,8 @@ static int add_counts(struct table *t, const struct counters *c, const struct re
 	return e;
 }
 
-static int print_table(struct ctx *ctx, struct resource_list *l, enum res_kind k,
-		       bool wide, bool all_ns)
+static int print_table(struct ctx *ctx, struct resource_list *l, enum res_kind k, bool wide,
+		       bool all_ns)
 {
 	struct table t = { 0 };
 	struct counters c = { 0 };

@@ -11,8 +11,8 @@
 static bool endpoint_chain(const char *chain)
 {
 	static const char *const stages[] = {
-		"untracked-in-", "untracked-out-", "prednat-in-", "filter-in-",
-		"filter-out-", "forward-in-", "forward-out-", "wl-from-", "wl-to-",
+		"untracked-in-", "untracked-out-", "prednat-in-", "filter-in-", "filter-out-",
+		"forward-in-",	 "forward-out-",   "wl-from-",	  "wl-to-",
 	};
 
 	for (size_t i = 0; i < sizeof(stages) / sizeof(stages[0]); i++)
@@ -31,8 +31,10 @@ int cmd_stats(struct ctx *ctx, int argc, char **argv)
 	if (argc > 1) {
 		bool help = !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h");
 
-		fprintf(help ? stdout : stderr, "Usage: %s stats\n\nThe kernel's counters of "
-			"this node's table, per endpoint and stage, rule by rule.\n", ctx->prog);
+		fprintf(help ? stdout : stderr,
+			"Usage: %s stats\n\nThe kernel's counters of "
+			"this node's table, per endpoint and stage, rule by rule.\n",
+			ctx->prog);
 		return help ? EXIT_OK : EXIT_USAGE;
 	}
 	r = counters_load(ctx, &c);

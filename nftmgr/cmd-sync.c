@@ -10,7 +10,8 @@
 
 static void usage(FILE *f, const char *prog)
 {
-	fprintf(f, "Usage: %s [--node NAME] sync [-f PATH ...] [--local-address IFACE=IP ...] [--full]\n"
+	fprintf(f,
+		"Usage: %s [--node NAME] sync [-f PATH ...] [--local-address IFACE=IP ...] [--full]\n"
 		"       [--confirm-within DURATION] [--boot]\n\n"
 		"Bring this node's nftmgr table in the kernel to the ruleset compiled from\n"
 		"the datastore (or from PATH), in one atomic netlink transaction that\n"
@@ -29,8 +30,7 @@ static void usage(FILE *f, const char *prog)
 /* --boot with etcd: the daemon's last-known-good copy instead (the
  * network is not up); *ret_path is the caller's to free. *ret_none (having
  * said so) when there is no copy yet. Returns 0 or a negative errno. */
-static int boot_paths(struct ctx *ctx, struct node_input *in, char **ret_path,
-		      bool *ret_none)
+static int boot_paths(struct ctx *ctx, struct node_input *in, char **ret_path, bool *ret_none)
 {
 	struct datastore *ds = NULL;
 	int r = ds_open(ctx, &ds);
@@ -46,7 +46,8 @@ static int boot_paths(struct ctx *ctx, struct node_input *in, char **ret_path,
 		return -ENOMEM;
 	if (access(*ret_path, F_OK) < 0) {
 		printf("No last-known-good copy at %s yet (the daemon writes it after its "
-		       "first commit): nothing committed\n", *ret_path);
+		       "first commit): nothing committed\n",
+		       *ret_path);
 		*ret_none = true;
 		return 0;
 	}

@@ -25,14 +25,14 @@
 #include "netlink.h"
 #include "nftmgr.h"
 
-#define INFLIGHT_MAX	64	/* packets being followed at once */
-#define QUIET_MS	300	/* a packet with no event for this long is done */
-#define COUNT_MAX	1000000
+#define INFLIGHT_MAX 64	 /* packets being followed at once */
+#define QUIET_MS     300 /* a packet with no event for this long is done */
+#define COUNT_MAX    1000000
 
 struct pkt {
 	uint32_t id;
 	bool used, seen, dropped, ours;
-	char *text;		/* the lines so far */
+	char *text; /* the lines so far */
 	size_t len;
 	FILE *f;
 	char iif[16], oif[16];
@@ -44,8 +44,8 @@ struct pkt {
 
 struct tracer {
 	const char *table;
-	const char *marker;		/* the marking table */
-	struct nl_counter *rules;	/* handle -> comment */
+	const char *marker;	  /* the marking table */
+	struct nl_counter *rules; /* handle -> comment */
 	size_t n_rules;
 	time_t reloaded;
 	struct pkt p[INFLIGHT_MAX];
@@ -81,8 +81,9 @@ static const char *comment_of(struct tracer *tr, uint64_t handle)
 
 static void headline(FILE *f, const struct pkt *p, unsigned long no)
 {
-	static const char *const protos[256] = { [1] = "icmp", [6] = "tcp", [17] = "udp",
-						 [58] = "icmpv6", [132] = "sctp" };
+	static const char *const protos[256] = {
+		[1] = "icmp", [6] = "tcp", [17] = "udp", [58] = "icmpv6", [132] = "sctp"
+	};
 	char src[INET6_ADDRSTRLEN] = "?", dst[INET6_ADDRSTRLEN] = "?";
 	int proto = -1;
 
@@ -278,25 +279,28 @@ static int flush_quiet(struct tracer *tr)
 
 static void usage(FILE *f, const char *prog)
 {
-	fprintf(f, "Usage: %s trace [--in IFACE] [--out IFACE] [--src CIDR] [--dst CIDR]\n"
+	fprintf(f,
+		"Usage: %s trace [--in IFACE] [--out IFACE] [--src CIDR] [--dst CIDR]\n"
 		"       [--proto tcp|udp|sctp|icmp|icmpv6|NUM] [--sport N] [--dport N]\n"
 		"       [--duration DURATION] [--count N]\n\n"
 		"Follow the real packets that match the filter through this node's table\n"
 		"and print, for each, the rules it met in policy terms and what decided\n"
 		"its verdict. Stops after DURATION (default 10s, at most 1h), after N\n"
 		"packets, or on Ctrl-C. Needs nothing but the kernel: the packets are\n"
-		"marked by a table of its own, which goes away with the command.\n", prog);
+		"marked by a table of its own, which goes away with the command.\n",
+		prog);
 }
 
 /* Returns 0 (*help: --help was printed) or -EINVAL after printing why. */
-static int parse(struct ctx *ctx, int argc, char **argv, struct trace_filter *f,
-		 unsigned *seconds, unsigned long *count, bool *help)
+static int parse(struct ctx *ctx, int argc, char **argv, struct trace_filter *f, unsigned *seconds,
+		 unsigned long *count, bool *help)
 {
 	static const struct option opts[] = {
 		PACKET_LONG_OPTIONS,
 		{ "duration", required_argument, NULL, 't' },
 		{ "count", required_argument, NULL, 'n' },
-		{ "help", no_argument, NULL, 'h' }, { NULL, 0, NULL, 0 },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
 	};
 	struct packet_args pa = { 0 };
 	int c, v;
@@ -313,7 +317,10 @@ static int parse(struct ctx *ctx, int argc, char **argv, struct trace_filter *f,
 			v = num_from_arg(optarg, COUNT_MAX);
 			*count = v < 0 ? 0 : (unsigned long)v;
 			break;
-		case 'h': usage(stdout, ctx->prog); *help = true; return 0;
+		case 'h':
+			usage(stdout, ctx->prog);
+			*help = true;
+			return 0;
 		default: usage(stderr, ctx->prog); return -EINVAL;
 		}
 		if (v < 0) {
@@ -327,9 +334,15 @@ static int parse(struct ctx *ctx, int argc, char **argv, struct trace_filter *f,
 	}
 	if (packet_args_check(&pa) < 0)
 		return -EINVAL;
-	*f = (struct trace_filter){ .iif = pa.iif, .oif = pa.oif, .has_src = pa.has_src,
-				    .has_dst = pa.has_dst, .src = pa.src, .dst = pa.dst,
-				    .proto = pa.proto, .sport = pa.sport, .dport = pa.dport };
+	*f = (struct trace_filter){ .iif = pa.iif,
+				    .oif = pa.oif,
+				    .has_src = pa.has_src,
+				    .has_dst = pa.has_dst,
+				    .src = pa.src,
+				    .dst = pa.dst,
+				    .proto = pa.proto,
+				    .sport = pa.sport,
+				    .dport = pa.dport };
 	return 0;
 }
 
@@ -399,7 +412,8 @@ int cmd_trace(struct ctx *ctx, int argc, char **argv)
 	r = nl_counters(tr.table, &tr.rules, &tr.n_rules);
 	if (r < 0) {
 		fprintf(stderr, "Cannot trace table inet %s: %s\n", tr.table,
-			r == -ENOENT ? "it is not in the kernel (run 'nftmgr sync')" : strerror(-r));
+			r == -ENOENT ? "it is not in the kernel (run 'nftmgr sync')"
+				     : strerror(-r));
 		return EXIT_FAIL;
 	}
 	tr.reloaded = time(NULL);

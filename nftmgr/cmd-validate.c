@@ -7,9 +7,11 @@
 
 static void usage(FILE *f, const char *prog)
 {
-	fprintf(f, "Usage: %s validate -f PATH [-f PATH ...]\n\n"
+	fprintf(f,
+		"Usage: %s validate -f PATH [-f PATH ...]\n\n"
 		"Check resources without storing or applying them. Every problem is\n"
-		"printed as FILE:LINE:COLUMN: KIND/NAME: FIELD: MESSAGE.\n", prog);
+		"printed as FILE:LINE:COLUMN: KIND/NAME: FIELD: MESSAGE.\n",
+		prog);
 }
 
 int cmd_validate(struct ctx *ctx, int argc, char **argv)

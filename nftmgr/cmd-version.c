@@ -41,9 +41,12 @@ int cmd_version(struct ctx *ctx, int argc, char **argv)
 		printf("nf_tables: available, ruleset generation %u (transactions carry it)\n",
 		       f.genid);
 	if (r == 0 && f.nf_tables && nl_probe_features(&f) == 0) {
-		printf("table owner+persist: %s\n", f.owner_persist ? "yes" :
-		       "no (Linux 6.9+; without it another tool's flush ruleset removes the table)");
-		printf("batch end acknowledgement: %s\n", f.batch_end_ack ? "yes" : "no (Linux 6.10+)");
+		printf("table owner+persist: %s\n",
+		       f.owner_persist
+			       ? "yes"
+			       : "no (Linux 6.9+; without it another tool's flush ruleset removes the table)");
+		printf("batch end acknowledgement: %s\n",
+		       f.batch_end_ack ? "yes" : "no (Linux 6.10+)");
 	}
 	return EXIT_OK;
 }

@@ -34,9 +34,9 @@ static const struct {
 /* One write, as the command line asked for it. */
 struct write_req {
 	enum write_mode mode;
-	const char *path;		/* -f */
-	const char *kind, *name, *ns;	/* delete KIND NAME [-n NS] */
-	bool skip;			/* --skip-exists, --skip-not-exists */
+	const char *path;	      /* -f */
+	const char *kind, *name, *ns; /* delete KIND NAME [-n NS] */
+	bool skip;		      /* --skip-exists, --skip-not-exists */
 	bool no_sync;
 	bool help;
 	unsigned confirm_within;
@@ -46,25 +46,28 @@ struct write_req {
 struct write_job {
 	struct resource_list l;
 	struct datastore *ds;
-	int64_t *revs;		/* revision seen (0: absent); -1: left alone */
-	struct undo undo;	/* with --confirm-within */
+	int64_t *revs;	  /* revision seen (0: absent); -1: left alone */
+	struct undo undo; /* with --confirm-within */
 	size_t todo;
 };
 
 static void usage(FILE *f, const char *prog, enum write_mode m)
 {
 	if (m == WRITE_DELETE) {
-		fprintf(f, "Usage: %s delete -f PATH [--skip-not-exists] [--no-sync] [--confirm-within D]\n"
+		fprintf(f,
+			"Usage: %s delete -f PATH [--skip-not-exists] [--no-sync] [--confirm-within D]\n"
 			"       %s delete KIND NAME [-n NAMESPACE] [--skip-not-exists] [--no-sync]\n"
 			"              [--confirm-within D]\n\n"
 			"Delete the resources named in PATH, or one resource by kind and name.\n"
 			"Every resource is checked first: if one is missing, nothing is deleted\n"
 			"(unless --skip-not-exists). --confirm-within (file datastore): unless\n"
 			"'nftmgr confirm' is run within D (60s, 2m), put the resources and the\n"
-			"table back.\n", prog, prog);
+			"table back.\n",
+			prog, prog);
 		return;
 	}
-	fprintf(f, "Usage: %s %s -f PATH [--no-sync] [--confirm-within DURATION]%s\n\n"
+	fprintf(f,
+		"Usage: %s %s -f PATH [--no-sync] [--confirm-within DURATION]%s\n\n"
 		"%s every resource in PATH (a file, a directory of *.yaml, *.yml\n"
 		"and *.json files, or - for standard input).\n\n"
 		"  -f, --filename PATH   resources to %s\n"
@@ -75,9 +78,10 @@ static void usage(FILE *f, const char *prog, enum write_mode m)
 		"                        table and the stored resources back as they were\n"
 		"%s"
 		"  -h, --help            show this help\n",
-		prog, verbs[m].verb, m == WRITE_CREATE ? " [--skip-exists]" : "",
-		verbs[m].title, verbs[m].verb,
-		m == WRITE_CREATE ? "      --skip-exists     leave existing resources alone\n" : "");
+		prog, verbs[m].verb, m == WRITE_CREATE ? " [--skip-exists]" : "", verbs[m].title,
+		verbs[m].verb,
+		m == WRITE_CREATE ? "      --skip-exists     leave existing resources alone\n"
+				  : "");
 }
 
 /* Returns 0 (w->help: --help was printed) or -EINVAL after printing why. */
@@ -178,20 +182,22 @@ static int existence(const struct write_req *w, struct write_job *j, size_t i, i
 	const struct resource *r = j->l.v[i];
 	const char *kind = kind_info(r->kind)->kind, *verb = verbs[w->mode].verb;
 	bool want = w->mode == WRITE_REPLACE || w->mode == WRITE_DELETE;
-	bool skip_it = w->skip && ((w->mode == WRITE_CREATE && e == 1) ||
-				   (w->mode == WRITE_DELETE && e == 0));
+	bool skip_it = w->skip &&
+		       ((w->mode == WRITE_CREATE && e == 1) || (w->mode == WRITE_DELETE && e == 0));
 
 	if (skip_it)
 		return 0;
 	if ((w->mode == WRITE_CREATE && e == 1) || (want && e == 0)) {
-		fprintf(stderr, "Failed to %s any '%s' resources: resource %s: %s(%s%s%s)\n",
-			verb, kind, e ? "already exists" : "does not exist", kind,
+		fprintf(stderr, "Failed to %s any '%s' resources: resource %s: %s(%s%s%s)\n", verb,
+			kind, e ? "already exists" : "does not exist", kind,
 			r->namespace ? r->namespace : "", r->namespace ? "/" : "", r->name);
 		return e ? -EEXIST : -ENOENT;
 	}
 	if (w->confirm_within && e == 1 && !old) {
-		fprintf(stderr, "Failed to %s '%s' resource %s: its stored version cannot "
-			"be read, so it could not be put back\n", verb, kind, r->name);
+		fprintf(stderr,
+			"Failed to %s '%s' resource %s: its stored version cannot "
+			"be read, so it could not be put back\n",
+			verb, kind, r->name);
 		return -EIO;
 	}
 	return 1;
@@ -238,19 +244,24 @@ static int write_all(const struct write_req *w, struct write_job *j)
 					: ds_put_all(j->ds, j->l.v, j->revs, j->l.n, &done);
 
 	if (e == -ESTALE && !done)
-		fprintf(stderr, "Failed to %s any resources: the datastore changed while "
-			"%s (another writer?); nothing was %s\n", verb, verbs[w->mode].doing,
+		fprintf(stderr,
+			"Failed to %s any resources: the datastore changed while "
+			"%s (another writer?); nothing was %s\n",
+			verb, verbs[w->mode].doing,
 			w->mode == WRITE_DELETE ? "deleted" : "written");
 	else if (e < 0 && ds_etcd(j->ds) && !done)
 		fprintf(stderr, "Failed to %s any resources: nothing was %s\n", verb,
 			w->mode == WRITE_DELETE ? "deleted" : "written");
 	else if (e < 0)
-		fprintf(stderr, "Partial success: %s the first %zu out of %zu resources:\n"
-			"Hit error: %s\n", verbs[w->mode].done, done, j->l.n, write_error(e));
+		fprintf(stderr,
+			"Partial success: %s the first %zu out of %zu resources:\n"
+			"Hit error: %s\n",
+			verbs[w->mode].done, done, j->l.n, write_error(e));
 	if (e < 0)
 		return e;
 	if (kind)
-		printf("Successfully %s %zu '%s' resource(s)\n", verbs[w->mode].done, j->todo, kind);
+		printf("Successfully %s %zu '%s' resource(s)\n", verbs[w->mode].done, j->todo,
+		       kind);
 	else
 		printf("Successfully %s %zu resource(s)\n", verbs[w->mode].done, j->todo);
 	return 0;

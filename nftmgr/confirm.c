@@ -31,7 +31,7 @@
 #include "netlink.h"
 #include "nftmgr.h"
 
-#define REPLY_MAX		600
+#define REPLY_MAX 600
 
 static socklen_t sock_addr(const char *table, struct sockaddr_un *sa)
 {
@@ -39,8 +39,7 @@ static socklen_t sock_addr(const char *table, struct sockaddr_un *sa)
 
 	*sa = (struct sockaddr_un){ .sun_family = AF_UNIX };
 	/* sun_path[0] = '\0': the abstract namespace */
-	n = snprintf(sa->sun_path + 1, sizeof(sa->sun_path) - 1, "nftmgr/confirm/%s",
-		     table);
+	n = snprintf(sa->sun_path + 1, sizeof(sa->sun_path) - 1, "nftmgr/confirm/%s", table);
 	if (n < 0 || (size_t)n >= sizeof(sa->sun_path) - 1)
 		n = (int)sizeof(sa->sun_path) - 2;
 	return (socklen_t)(offsetof(struct sockaddr_un, sun_path) + 1 + (size_t)n);
@@ -60,7 +59,7 @@ int confirm_usable(struct datastore *ds, bool no_sync)
 	if (!no_sync && !ds_etcd(ds))
 		return 0;
 	fprintf(stderr, "--confirm-within needs the file datastore and a sync (with etcd, "
-		"run 'nftmgr sync --confirm-within' on the node)\n");
+			"run 'nftmgr sync --confirm-within' on the node)\n");
 	return -EOPNOTSUPP;
 }
 
@@ -71,8 +70,8 @@ struct helper {
 	const char *table;
 	struct nl_saved *saved;
 	const struct undo *undo;
-	time_t deadline;		/* wall clock, for messages */
-	struct timespec end;		/* monotonic: the real deadline */
+	time_t deadline;     /* wall clock, for messages */
+	struct timespec end; /* monotonic: the real deadline */
 	int lfd, pfd, sfd;
 };
 
@@ -135,8 +134,8 @@ out:
 		snprintf(msg, len, "; the stored resources could not be put back: %s",
 			 strerror(-r));
 	else
-		snprintf(msg, len, "; %zu stored resource(s) put back, %zu removed",
-			 u->n_put, u->n_del);
+		snprintf(msg, len, "; %zu stored resource(s) put back, %zu removed", u->n_put,
+			 u->n_del);
 	ds_free(ds);
 	free(revs);
 	return r;
@@ -154,8 +153,8 @@ static int roll_back(struct helper *h, const char *why, char *reply, size_t len)
 	if (r < 0)
 		snprintf(reply, len, "rollback failed (%s): %.400s%s\n", why, res.error, store);
 	else
-		snprintf(reply, len, "rolled back (%s): table inet %s restored as it was%s\n",
-			 why, h->table, store);
+		snprintf(reply, len, "rolled back (%s): table inet %s restored as it was%s\n", why,
+			 h->table, store);
 	syslog(r < 0 || s < 0 ? LOG_ERR : LOG_WARNING, "%.*s", (int)strcspn(reply, "\n"), reply);
 	return r < 0 || s < 0 ? -1 : 0;
 }
@@ -195,8 +194,10 @@ static bool serve(struct helper *h, int fd)
 			roll_back(h, "asked for", reply, sizeof(reply));
 			over = true;
 		} else if (strcmp(req, "status") == 0) {
-			snprintf(reply, sizeof(reply), "pending: table inet %s is rolled back in %ld s "
-				 "unless confirmed\n", h->table, (left_ms(h) + 999) / 1000);
+			snprintf(reply, sizeof(reply),
+				 "pending: table inet %s is rolled back in %ld s "
+				 "unless confirmed\n",
+				 h->table, (left_ms(h) + 999) / 1000);
 		} else {
 			snprintf(reply, sizeof(reply), "refused: unknown request\n");
 		}
@@ -295,9 +296,11 @@ static int listen_confirm(const char *table)
 	if (bind(fd, (struct sockaddr *)&sa, salen) < 0 || listen(fd, 4) < 0) {
 		e = -errno;
 		if (e == -EADDRINUSE)
-			fprintf(stderr, "A commit to table inet %s awaits confirmation already: "
+			fprintf(stderr,
+				"A commit to table inet %s awaits confirmation already: "
 				"confirm it ('nftmgr confirm') or roll it back ('nftmgr confirm "
-				"--rollback') first\n", table);
+				"--rollback') first\n",
+				table);
 		else
 			fprintf(stderr, "Cannot open the confirmation socket: %s\n", strerror(-e));
 		close(fd);
@@ -306,8 +309,8 @@ static int listen_confirm(const char *table)
 	return fd;
 }
 
-int confirm_arm(struct ctx *ctx, const char *table, unsigned seconds,
-		const struct undo *undo, struct confirm *ret)
+int confirm_arm(struct ctx *ctx, const char *table, unsigned seconds, const struct undo *undo,
+		struct confirm *ret)
 {
 	struct helper h = { .ctx = ctx, .table = table, .undo = undo, .sfd = -1 };
 	int pfd[2] = { -1, -1 }, r;
@@ -318,8 +321,8 @@ int confirm_arm(struct ctx *ctx, const char *table, unsigned seconds,
 		return h.lfd;
 	r = nl_save(table, &h.saved);
 	if (r < 0)
-		fprintf(stderr, "Cannot save table inet %s to roll back to: %s\n",
-			table, strerror(-r));
+		fprintf(stderr, "Cannot save table inet %s to roll back to: %s\n", table,
+			strerror(-r));
 	else if (pipe2(pfd, O_CLOEXEC) < 0)
 		fprintf(stderr, "pipe: %s\n", strerror(-(r = -errno)));
 	if (r == 0) {
@@ -345,8 +348,9 @@ int confirm_arm(struct ctx *ctx, const char *table, unsigned seconds,
 	}
 	if (r < 0)
 		return r;
-	*ret = (struct confirm){ .pid = (int)pid, .fd = pfd[1], .seconds = seconds,
-				 .deadline = (long long)h.deadline };
+	*ret = (struct confirm){
+		.pid = (int)pid, .fd = pfd[1], .seconds = seconds, .deadline = (long long)h.deadline
+	};
 	return 0;
 }
 
@@ -366,14 +370,16 @@ void confirm_done(struct confirm *c, bool committed)
 	if (localtime_r(&deadline, &tm))
 		strftime(when, sizeof(when), "%H:%M:%S", &tm);
 	printf("Awaiting confirmation: run 'nftmgr confirm' within %u s, or the previous "
-	       "ruleset is restored at %s (helper pid %d)\n", c->seconds, when, c->pid);
+	       "ruleset is restored at %s (helper pid %d)\n",
+	       c->seconds, when, c->pid);
 }
 
 /* ---- nftmgr confirm ------------------------------------------------------ */
 
 static void usage(FILE *f, const char *prog)
 {
-	fprintf(f, "Usage: %s confirm [--rollback | --status]\n\n"
+	fprintf(f,
+		"Usage: %s confirm [--rollback | --status]\n\n"
 		"Keep the commit made with --confirm-within (sync, apply, create,\n"
 		"replace, delete), so that it is not rolled back at its deadline.\n\n"
 		"      --rollback   roll it back now instead\n"
@@ -447,7 +453,10 @@ int cmd_confirm(struct ctx *ctx, int argc, char **argv)
 		return EXIT_FAIL;
 	}
 	fputs(reply, strncmp(reply, "refused", 7) == 0 || strncmp(reply, "rollback failed", 15) == 0
-		     ? stderr : stdout);
+			     ? stderr
+			     : stdout);
 	return strncmp(reply, "confirmed", 9) == 0 || strncmp(reply, "rolled back", 11) == 0 ||
-	       strncmp(reply, "pending", 7) == 0 ? EXIT_OK : EXIT_FAIL;
+			       strncmp(reply, "pending", 7) == 0
+		       ? EXIT_OK
+		       : EXIT_FAIL;
 }

@@ -364,7 +364,7 @@ static void reload(struct daemon *d)
 	d->reload = false;
 	if (ds_open(d->ctx, &ds) != 0 || !ds_etcd(ds)) {
 		logp(3, "reload: the new configuration does not name a usable etcd; "
-		     "keeping the old one");
+			"keeping the old one");
 		ds_free(ds);
 		return;
 	}
@@ -381,14 +381,17 @@ static bool list_and_commit(struct daemon *d)
 
 	if (r < 0) {
 		logp(4, "%s: cannot list etcd (%s); the rules in force stay, retrying in %u ms",
-		     why == WHY_START ? "start" : "re-list", etcd_error(ds_etcd(d->ds)), d->backoff_ms);
+		     why == WHY_START ? "start" : "re-list", etcd_error(ds_etcd(d->ds)),
+		     d->backoff_ms);
 		d->connected = false;
 		/* Started all the same: systemd must not kill and restart us
 		 * while etcd is away (the rules in force stay); /readyz says
 		 * 503 until the first commit. */
 		if (!d->notified) {
-			sd_notifyf(0, "READY=1\nSTATUS=waiting for etcd (%s); the rules in force "
-				   "stay", etcd_error(ds_etcd(d->ds)));
+			sd_notifyf(0,
+				   "READY=1\nSTATUS=waiting for etcd (%s); the rules in force "
+				   "stay",
+				   etcd_error(ds_etcd(d->ds)));
 			d->notified = true;
 		}
 		back_off(d);
@@ -418,7 +421,7 @@ static int lkg_wait(const struct daemon *d, const struct pending *p, int wait)
 	uint64_t now = mono_ms();
 	int w;
 
-	if (d->lkg_pid)		/* reap the writer soon */
+	if (d->lkg_pid) /* reap the writer soon */
 		return wait < 100 ? wait : 100;
 	if (!d->lkg_dirty || !d->lkg_ok || p->any)
 		return wait;
@@ -428,8 +431,7 @@ static int lkg_wait(const struct daemon *d, const struct pending *p, int wait)
 
 static const struct etcd_watch_ops watch_ops = { .event = on_event };
 
-static void watch_step(struct daemon *d, struct pending *p, int timeout_ms,
-		       bool *need_list)
+static void watch_step(struct daemon *d, struct pending *p, int timeout_ms, bool *need_list)
 {
 	struct pollfd fd = { .fd = d->sfd, .events = POLLIN };
 	int r;

@@ -8,14 +8,14 @@
 
 #include "nftmgr.h"
 
-#define SETTLE_MS	100	/* files: a burst of writes becomes one commit */
-#define ETCD_SETTLE_MS	5	/* etcd: quiet time after the last event ... */
-#define ETCD_MAX_WAIT_MS 100	/* ... but never longer than this after the first */
-#define RESYNC_MS	60000	/* drift repair */
-#define LKG_DELAY_MS	30000	/* etcd: the last-known-good copy, at most this often */
-#define WATCH_IDLE_S	660	/* above etcd's 10 min progress interval */
-#define BACKOFF_MIN_MS	200
-#define BACKOFF_MAX_MS	5000
+#define SETTLE_MS	 100   /* files: a burst of writes becomes one commit */
+#define ETCD_SETTLE_MS	 5     /* etcd: quiet time after the last event ... */
+#define ETCD_MAX_WAIT_MS 100   /* ... but never longer than this after the first */
+#define RESYNC_MS	 60000 /* drift repair */
+#define LKG_DELAY_MS	 30000 /* etcd: the last-known-good copy, at most this often */
+#define WATCH_IDLE_S	 660   /* above etcd's 10 min progress interval */
+#define BACKOFF_MIN_MS	 200
+#define BACKOFF_MAX_MS	 5000
 
 struct mnl_socket;
 struct etcd_watch;
@@ -23,7 +23,7 @@ struct etcd_watch;
 /* The resources as etcd has them, by key. */
 struct cache_entry {
 	char *key;
-	struct resource *r;	/* NULL: the value does not decode (skipped) */
+	struct resource *r; /* NULL: the value does not decode (skipped) */
 };
 
 struct cache {
@@ -37,44 +37,43 @@ struct daemon {
 	struct node_input in;
 	struct mnl_socket *nl;
 	struct datastore *ds;
-	char *dir;		/* file datastore */
+	char *dir; /* file datastore */
 	int ino;
 	int sfd;
-	bool ready;		/* the first commit is done */
-	bool notified;		/* READY=1 sent to systemd */
+	bool ready;    /* the first commit is done */
+	bool notified; /* READY=1 sent to systemd */
 	bool stop;
-	bool reload;		/* SIGHUP */
-	struct metrics *metrics;	/* NULL: off */
-	struct model_table *committed;	/* in force, ours alone; NULL: read back */
+	bool reload;		       /* SIGHUP */
+	struct metrics *metrics;       /* NULL: off */
+	struct model_table *committed; /* in force, ours alone; NULL: read back */
 	unsigned long commits;
 	unsigned long failures;
 	/* etcd */
 	struct cache cache;
-	int64_t rev;		/* the cache is complete up to here */
+	int64_t rev; /* the cache is complete up to here */
 	struct etcd_watch *w;
 	unsigned backoff_ms;
 	bool connected;
-	bool lkg_dirty;		/* a commit since the copy was written */
-	bool lkg_ok;		/* the cache is what was committed last */
-	uint64_t lkg_due;	/* not before (monotonic ms) */
-	int lkg_pid;		/* the child writing it, 0 if none */
+	bool lkg_dirty;	  /* a commit since the copy was written */
+	bool lkg_ok;	  /* the cache is what was committed last */
+	uint64_t lkg_due; /* not before (monotonic ms) */
+	int lkg_pid;	  /* the child writing it, 0 if none */
 };
 
-__attribute__((format(printf, 2, 3)))
-void logp(int prio, const char *fmt, ...);
+__attribute__((format(printf, 2, 3))) void logp(int prio, const char *fmt, ...);
 uint64_t mono_ms(void);
 enum commit_why {
 	WHY_START,
-	WHY_CHANGE,	/* diffed against the table committed last */
-	WHY_RESYNC,	/* the others read the kernel's table back */
+	WHY_CHANGE, /* diffed against the table committed last */
+	WHY_RESYNC, /* the others read the kernel's table back */
 	WHY_RELOAD,
 	WHY_RELIST,
 };
 
 /* Compiles v and commits it; logs the outcome, with the datastore's
  * revision when rev >= 0. */
-int daemon_commit(struct daemon *d, struct resource *const *v, size_t n,
-		  enum commit_why why, int64_t rev);
+int daemon_commit(struct daemon *d, struct resource *const *v, size_t n, enum commit_why why,
+		  int64_t rev);
 /* Reads signals; returns false when it is time to stop. */
 bool daemon_signals(struct daemon *d);
 

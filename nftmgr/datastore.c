@@ -21,7 +21,7 @@ struct datastore {
 	struct store *file;
 	struct etcd *etcd;
 	char *where;
-	char *lkg;		/* etcd: the last-known-good copy's path */
+	char *lkg; /* etcd: the last-known-good copy's path */
 };
 
 int ds_open(struct ctx *ctx, struct datastore **ret)
@@ -51,9 +51,12 @@ int ds_open(struct ctx *ctx, struct datastore **ret)
 				ds->where ? ds->where : "", strerror(-r));
 	} else {
 		struct etcd_opts o = {
-			.endpoints = cfg.etcd_endpoints, .ca_file = cfg.etcd_ca_cert_file,
-			.cert_file = cfg.etcd_cert_file, .key_file = cfg.etcd_key_file,
-			.username = cfg.etcd_username, .password = cfg.etcd_password,
+			.endpoints = cfg.etcd_endpoints,
+			.ca_file = cfg.etcd_ca_cert_file,
+			.cert_file = cfg.etcd_cert_file,
+			.key_file = cfg.etcd_key_file,
+			.username = cfg.etcd_username,
+			.password = cfg.etcd_password,
 		};
 
 		ds->where = strdup(cfg.etcd_endpoints ? cfg.etcd_endpoints : "");
@@ -113,20 +116,19 @@ void ds_unlock(struct datastore *ds)
 
 static void etcd_failed(struct datastore *ds, int r)
 {
-	fprintf(stderr, "%s\n", ds->etcd && etcd_error(ds->etcd)[0] ?
-		etcd_error(ds->etcd) : strerror(-r));
+	fprintf(stderr, "%s\n",
+		ds->etcd && etcd_error(ds->etcd)[0] ? etcd_error(ds->etcd) : strerror(-r));
 }
 
-int ds_list(struct datastore *ds, int kind, struct resource_list *out,
-	    struct diags *d)
+int ds_list(struct datastore *ds, int kind, struct resource_list *out, struct diags *d)
 {
 	struct resource_list all = { 0 };
 	int64_t rev;
 	int r;
 
 	if (ds->file)
-		return kind < 0 ? store_list_all(ds->file, out, d) :
-				  store_list(ds->file, kind, NULL, out, d);
+		return kind < 0 ? store_list_all(ds->file, out, d)
+				: store_list(ds->file, kind, NULL, out, d);
 	r = calico_list(ds->etcd, &all, d, &rev);
 	if (r < 0) {
 		etcd_failed(ds, r);
@@ -144,8 +146,7 @@ int ds_list(struct datastore *ds, int kind, struct resource_list *out,
 	return r;
 }
 
-int ds_get(struct datastore *ds, const struct resource *r, struct resource **old,
-	   int64_t *rev)
+int ds_get(struct datastore *ds, const struct resource *r, struct resource **old, int64_t *rev)
 {
 	struct diags d = { 0 };
 	struct etcd_kvs kvs;
@@ -156,7 +157,7 @@ int ds_get(struct datastore *ds, const struct resource *r, struct resource **old
 	*rev = 0;
 	if (ds->file) {
 		e = store_get(ds->file, r->kind, r->namespace, r->name, old, &d);
-		diags_clear(&d);	/* unreadable: written over */
+		diags_clear(&d); /* unreadable: written over */
 		return e == -EINVAL ? 1 : e;
 	}
 	key = resource_key(r->kind, r->namespace, r->name);
@@ -188,9 +189,11 @@ static char *uuid4(void)
 		return NULL;
 	b[6] = (b[6] & 0x0f) | 0x40;
 	b[8] = (b[8] & 0x3f) | 0x80;
-	if (asprintf(&s, "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-"
-		     "%02x%02x%02x%02x%02x%02x", b[0], b[1], b[2], b[3], b[4], b[5],
-		     b[6], b[7], b[8], b[9], b[10], b[11], b[12], b[13], b[14], b[15]) < 0)
+	if (asprintf(&s,
+		     "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-"
+		     "%02x%02x%02x%02x%02x%02x",
+		     b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7], b[8], b[9], b[10], b[11],
+		     b[12], b[13], b[14], b[15]) < 0)
 		return NULL;
 	return s;
 }
@@ -218,12 +221,12 @@ int ds_stamp(struct resource *r, const struct resource *old)
 }
 
 /* etcd's default --max-txn-ops. */
-#define ETCD_TXN_OPS	128
+#define ETCD_TXN_OPS 128
 
 /* One etcd transaction for every resource whose rev is not -1: put (or
  * delete) on condition that the key is as it was read. */
-static int etcd_write(struct datastore *ds, struct resource *const *v,
-		      const int64_t *revs, size_t n, bool del)
+static int etcd_write(struct datastore *ds, struct resource *const *v, const int64_t *revs,
+		      size_t n, bool del)
 {
 	struct etcd_op *ops = calloc(n ? n : 1, sizeof(*ops));
 	size_t k = 0;
@@ -238,7 +241,9 @@ static int etcd_write(struct datastore *ds, struct resource *const *v,
 		key = resource_key(v[i]->kind, v[i]->namespace, v[i]->name);
 		if (!del)
 			val = resource_to_storage_json(v[i]);
-		ops[k] = (struct etcd_op){ .del = del, .key = key, .value = val,
+		ops[k] = (struct etcd_op){ .del = del,
+					   .key = key,
+					   .value = val,
 					   .len = val ? strlen(val) : 0,
 					   .cond = revs[i] ? ETCD_AT_REVISION : ETCD_ABSENT,
 					   .rev = revs[i] };
@@ -286,10 +291,10 @@ static int write_each(struct datastore *ds, struct resource *const *v, const int
 
 		if (revs[i] < 0)
 			continue;
-		r = del ? store_delete(ds->file, v[i]->kind, v[i]->namespace, v[i]->name) :
-			  store_put(ds->file, v[i]);
+		r = del ? store_delete(ds->file, v[i]->kind, v[i]->namespace, v[i]->name)
+			: store_put(ds->file, v[i]);
 		if (r == -ENOENT && del)
-			continue;	/* gone meanwhile: nothing to do */
+			continue; /* gone meanwhile: nothing to do */
 		if (r < 0)
 			return r;
 		(*done)++;
@@ -297,14 +302,14 @@ static int write_each(struct datastore *ds, struct resource *const *v, const int
 	return 0;
 }
 
-int ds_put_all(struct datastore *ds, struct resource *const *v, const int64_t *revs,
-	       size_t n, size_t *done)
+int ds_put_all(struct datastore *ds, struct resource *const *v, const int64_t *revs, size_t n,
+	       size_t *done)
 {
 	return write_each(ds, v, revs, n, false, done);
 }
 
-int ds_delete_all(struct datastore *ds, struct resource *const *v, const int64_t *revs,
-		  size_t n, size_t *done)
+int ds_delete_all(struct datastore *ds, struct resource *const *v, const int64_t *revs, size_t n,
+		  size_t *done)
 {
 	return write_each(ds, v, revs, n, true, done);
 }

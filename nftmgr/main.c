@@ -28,8 +28,10 @@ static const struct command commands[] = {
 
 static void usage(FILE *f, const char *prog)
 {
-	fprintf(f, "Usage: %s [-c FILE] [--node NAME] [--datastore-dir DIR] COMMAND [ARGS]\n\n"
-		"Commands:\n", prog);
+	fprintf(f,
+		"Usage: %s [-c FILE] [--node NAME] [--datastore-dir DIR] COMMAND [ARGS]\n\n"
+		"Commands:\n",
+		prog);
 	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
 		fprintf(f, "  %-10s %s\n", commands[i].name, commands[i].summary);
 	fprintf(f, "\nRun '%s COMMAND --help' for a command's options.\n", prog);
@@ -70,18 +72,10 @@ int main(int argc, char **argv)
 			ctx.config_path = optarg;
 			ctx.config_explicit = true;
 			break;
-		case 'N':
-			ctx.node = optarg;
-			break;
-		case 'D':
-			ctx.datastore_dir = optarg;
-			break;
-		case 'h':
-			usage(stdout, argv[0]);
-			return EXIT_OK;
-		default:
-			usage(stderr, argv[0]);
-			return EXIT_USAGE;
+		case 'N': ctx.node = optarg; break;
+		case 'D': ctx.datastore_dir = optarg; break;
+		case 'h': usage(stdout, argv[0]); return EXIT_OK;
+		default: usage(stderr, argv[0]); return EXIT_USAGE;
 		}
 	}
 	if (optind >= argc) {
@@ -93,7 +87,7 @@ int main(int argc, char **argv)
 			continue;
 		argc -= optind;
 		argv += optind;
-		optind = 0;	/* reset getopt for the command */
+		optind = 0; /* reset getopt for the command */
 		return commands[i].fn(&ctx, argc, argv);
 	}
 	fprintf(stderr, "%s: unknown command '%s'\n", argv[0], argv[optind]);

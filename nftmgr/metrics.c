@@ -24,7 +24,7 @@ static const double buckets[] = { 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2
 struct metrics {
 	struct MHD_Daemon *httpd;
 	pthread_mutex_t lock;
-	unsigned long bucket[N_BUCKETS + 1];	/* + Inf */
+	unsigned long bucket[N_BUCKETS + 1]; /* + Inf */
 	double sum;
 	unsigned long count;
 	unsigned long commits;
@@ -33,8 +33,8 @@ struct metrics {
 	struct compile_stats st;
 	bool connected;
 	bool committed;
-	double last_commit;	/* seconds since the epoch, 0: never */
-	uint64_t heartbeat;	/* CLOCK_MONOTONIC s of the loop's last turn */
+	double last_commit; /* seconds since the epoch, 0: never */
+	uint64_t heartbeat; /* CLOCK_MONOTONIC s of the loop's last turn */
 };
 
 static uint64_t mono_s(void)
@@ -55,7 +55,8 @@ static char *render(struct metrics *m)
 	if (!f)
 		return NULL;
 	fputs("# HELP nftmgr_commit_duration_seconds Time to compile the ruleset and commit it.\n"
-	      "# TYPE nftmgr_commit_duration_seconds histogram\n", f);
+	      "# TYPE nftmgr_commit_duration_seconds histogram\n",
+	      f);
 	for (size_t i = 0; i <= N_BUCKETS; i++) {
 		cum += m->bucket[i];
 		if (i < N_BUCKETS)
@@ -64,27 +65,33 @@ static char *render(struct metrics *m)
 		else
 			fprintf(f, "nftmgr_commit_duration_seconds_bucket{le=\"+Inf\"} %lu\n", cum);
 	}
-	fprintf(f, "nftmgr_commit_duration_seconds_sum %.6f\n"
-		"nftmgr_commit_duration_seconds_count %lu\n", m->sum, m->count);
-	fprintf(f, "# HELP nftmgr_commits_total Transactions that changed the kernel's table.\n"
+	fprintf(f,
+		"nftmgr_commit_duration_seconds_sum %.6f\n"
+		"nftmgr_commit_duration_seconds_count %lu\n",
+		m->sum, m->count);
+	fprintf(f,
+		"# HELP nftmgr_commits_total Transactions that changed the kernel's table.\n"
 		"# TYPE nftmgr_commits_total counter\nnftmgr_commits_total %lu\n"
 		"# HELP nftmgr_commit_failures_total Compiles or commits that failed (the rules in force stayed).\n"
 		"# TYPE nftmgr_commit_failures_total counter\nnftmgr_commit_failures_total %lu\n"
 		"# HELP nftmgr_resyncs_total Periodic and requested syncs against the kernel's table.\n"
 		"# TYPE nftmgr_resyncs_total counter\nnftmgr_resyncs_total %lu\n",
 		m->commits, m->failures, m->resyncs);
-	fprintf(f, "# HELP nftmgr_policies Policies in the table in force.\n"
+	fprintf(f,
+		"# HELP nftmgr_policies Policies in the table in force.\n"
 		"# TYPE nftmgr_policies gauge\nnftmgr_policies %zu\n"
 		"# HELP nftmgr_endpoints Host endpoints of this node in the table in force.\n"
 		"# TYPE nftmgr_endpoints gauge\nnftmgr_endpoints %zu\n"
 		"# HELP nftmgr_set_elements Elements of all sets in the table in force.\n"
 		"# TYPE nftmgr_set_elements gauge\nnftmgr_set_elements %zu\n",
 		m->st.policies, m->st.endpoints, m->st.elements);
-	fprintf(f, "# HELP nftmgr_datastore_connected 1 while the datastore is reachable.\n"
+	fprintf(f,
+		"# HELP nftmgr_datastore_connected 1 while the datastore is reachable.\n"
 		"# TYPE nftmgr_datastore_connected gauge\nnftmgr_datastore_connected %d\n"
 		"# HELP nftmgr_last_commit_timestamp_seconds When the last sync succeeded.\n"
 		"# TYPE nftmgr_last_commit_timestamp_seconds gauge\n"
-		"nftmgr_last_commit_timestamp_seconds %.3f\n", m->connected, m->last_commit);
+		"nftmgr_last_commit_timestamp_seconds %.3f\n",
+		m->connected, m->last_commit);
 	if (fclose(f) != 0) {
 		free(buf);
 		return NULL;
@@ -112,8 +119,8 @@ static enum MHD_Result reply(struct MHD_Connection *c, unsigned status, char *bo
 }
 
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const char *url,
-				  const char *method, const char *version,
-				  const char *upload, size_t *upload_size, void **state)
+				  const char *method, const char *version, const char *upload,
+				  size_t *upload_size, void **state)
 {
 	struct metrics *m = cls;
 	unsigned status = MHD_HTTP_OK;
@@ -138,15 +145,16 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 		bool ready = m->committed && m->connected;
 
 		status = ready ? MHD_HTTP_OK : MHD_HTTP_SERVICE_UNAVAILABLE;
-		body = strdup(ready ? "ok\n" : !m->committed ? "no commit yet\n" :
-			      "the datastore is not connected\n");
+		body = strdup(ready	      ? "ok\n"
+			      : !m->committed ? "no commit yet\n"
+					      : "the datastore is not connected\n");
 	} else {
 		status = MHD_HTTP_NOT_FOUND;
 		body = strdup("/metrics, /livez or /readyz\n");
 	}
 	pthread_mutex_unlock(&m->lock);
-	return reply(c, status, body, strcmp(url, "/metrics") == 0 ?
-		     "text/plain; version=0.0.4" : "text/plain");
+	return reply(c, status, body,
+		     strcmp(url, "/metrics") == 0 ? "text/plain; version=0.0.4" : "text/plain");
 }
 
 /* HOST:PORT with a numeric IPv4 address or [IPv6]. */
@@ -187,8 +195,10 @@ int metrics_start(const char *address, struct metrics **ret, char *err, size_t e
 	struct metrics *m;
 
 	if (parse_address(address, &ss) < 0) {
-		snprintf(err, errlen, "--metrics-address wants HOST:PORT with a numeric "
-			 "address (127.0.0.1:9108, [::1]:9108), not '%s'", address);
+		snprintf(err, errlen,
+			 "--metrics-address wants HOST:PORT with a numeric "
+			 "address (127.0.0.1:9108, [::1]:9108), not '%s'",
+			 address);
 		return -EINVAL;
 	}
 	m = calloc(1, sizeof(*m));
@@ -197,12 +207,10 @@ int metrics_start(const char *address, struct metrics **ret, char *err, size_t e
 	pthread_mutex_init(&m->lock, NULL);
 	m->heartbeat = mono_s();
 	m->httpd = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD |
-				    (ss.ss_family == AF_INET6 ? MHD_USE_IPv6 : 0),
-				    0, NULL, NULL, on_request, m,
-				    MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
-				    MHD_OPTION_CONNECTION_LIMIT, 16u,
-				    MHD_OPTION_CONNECTION_TIMEOUT, 10u,
-				    MHD_OPTION_END);
+					    (ss.ss_family == AF_INET6 ? MHD_USE_IPv6 : 0),
+				    0, NULL, NULL, on_request, m, MHD_OPTION_SOCK_ADDR,
+				    (struct sockaddr *)&ss, MHD_OPTION_CONNECTION_LIMIT, 16u,
+				    MHD_OPTION_CONNECTION_TIMEOUT, 10u, MHD_OPTION_END);
 	if (!m->httpd) {
 		snprintf(err, errlen, "cannot serve metrics on %s: %s", address,
 			 strerror(errno ? errno : EADDRINUSE));
@@ -224,8 +232,8 @@ struct metrics *metrics_stop(struct metrics *m)
 	return NULL;
 }
 
-void metrics_commit(struct metrics *m, double seconds, int result, bool changed,
-		    bool resync, const struct compile_stats *st)
+void metrics_commit(struct metrics *m, double seconds, int result, bool changed, bool resync,
+		    const struct compile_stats *st)
 {
 	size_t b = 0;
 

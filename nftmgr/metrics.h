@@ -16,8 +16,8 @@ int metrics_start(const char *address, struct metrics **ret, char *err, size_t e
 struct metrics *metrics_stop(struct metrics *m);
 /* After each compile + commit (result: 0 or negative errno). All of these
  * accept NULL (metrics off). */
-void metrics_commit(struct metrics *m, double seconds, int result, bool changed,
-		    bool resync, const struct compile_stats *st);
+void metrics_commit(struct metrics *m, double seconds, int result, bool changed, bool resync,
+		    const struct compile_stats *st);
 /* The datastore's state; also the loop's heartbeat for /livez. */
 void metrics_connected(struct metrics *m, bool connected);
 

@@ -53,16 +53,16 @@ int cmd_trace(struct ctx *ctx, int argc, char **argv);
 
 /* confirm.c: commits that are rolled back unless confirmed. */
 struct datastore;
-struct undo {			/* the stored resources to put back */
-	struct resource **put;	/* their versions before the write */
+struct undo {		       /* the stored resources to put back */
+	struct resource **put; /* their versions before the write */
 	size_t n_put;
-	struct resource **del;	/* written where there was none */
+	struct resource **del; /* written where there was none */
 	size_t n_del;
 };
 
 struct confirm {
 	int pid;
-	int fd;			/* to the helper: how the commit went */
+	int fd; /* to the helper: how the commit went */
 	unsigned seconds;
 	long long deadline;
 };
@@ -75,45 +75,44 @@ int confirm_usable(struct datastore *ds, bool no_sync);
 /* Saves table as it is and forks the helper that restores it (and the
  * resources of undo, when not NULL) unless confirmed within seconds.
  * Prints its own errors; fails if a commit awaits confirmation already. */
-int confirm_arm(struct ctx *ctx, const char *table, unsigned seconds,
-		const struct undo *undo, struct confirm *ret);
+int confirm_arm(struct ctx *ctx, const char *table, unsigned seconds, const struct undo *undo,
+		struct confirm *ret);
 /* Tells the helper whether the commit happened (if not, it has nothing
  * to roll back and leaves); prints the deadline. */
 void confirm_done(struct confirm *c, bool committed);
-#define CONFIRM_MAX_SECONDS	3600
+#define CONFIRM_MAX_SECONDS 3600
 
 /* node.c: what export and sync share. */
 struct node_input {
-	char **paths;		/* -f PATH...; none: the datastore */
+	char **paths; /* -f PATH...; none: the datastore */
 	size_t n_paths;
 	struct local_iface *ifs;
 	size_t n_ifs;
-	bool own_ifs;		/* --local-address given */
-	bool daemon;		/* set by the daemon: accept its options */
-	struct compile_memo *memo;	/* the etcd daemon's, across compiles */
-	const char *metrics;	/* --metrics-address HOST:PORT */
-	unsigned confirm_within;	/* sync --confirm-within: seconds */
-	bool boot;		/* sync --boot */
-	bool help;		/* --help was printed */
-	struct confirm *armed;	/* already armed by the caller */
+	bool own_ifs;		   /* --local-address given */
+	bool daemon;		   /* set by the daemon: accept its options */
+	struct compile_memo *memo; /* the etcd daemon's, across compiles */
+	const char *metrics;	   /* --metrics-address HOST:PORT */
+	unsigned confirm_within;   /* sync --confirm-within: seconds */
+	bool boot;		   /* sync --boot */
+	bool help;		   /* --help was printed */
+	struct confirm *armed;	   /* already armed by the caller */
 };
 
 void ifaces_free(struct local_iface *v, size_t n);
 int ifaces_from_system(struct local_iface **v, size_t *n);
 int iface_from_arg(const char *arg, struct local_iface **v, size_t *n);
-int load_resources(struct ctx *ctx, char **paths, size_t n_paths,
-		   struct resource_list *l);
+int load_resources(struct ctx *ctx, char **paths, size_t n_paths, struct resource_list *l);
 /* Compiles this node's table; prints its own errors. */
 int node_table(struct ctx *ctx, struct node_input *in, struct model_table **ret,
 	       struct compile_stats *stats);
 /* The same from resources in hand (not taken over). */
-int node_compile(struct ctx *ctx, struct node_input *in, struct resource *const *v,
-		 size_t n, struct model_table **ret, struct compile_stats *stats);
+int node_compile(struct ctx *ctx, struct node_input *in, struct resource *const *v, size_t n,
+		 struct model_table **ret, struct compile_stats *stats);
 void node_input_clear(struct node_input *in);
 /* Parses -f, --local-address, --full (when full is non-NULL) and --help
  * (in->help). Returns 0, or a negative errno after printing why. */
-int node_args(struct ctx *ctx, int argc, char **argv, struct node_input *in,
-	      bool *full, void (*usage)(FILE *f, const char *prog));
+int node_args(struct ctx *ctx, int argc, char **argv, struct node_input *in, bool *full,
+	      void (*usage)(FILE *f, const char *prog));
 /* Compiles and syncs this node's kernel (incremental, or whole with
  * full), printing the outcome. Returns 0 or a negative errno. */
 int sync_node(struct ctx *ctx, struct node_input *in, bool full);
@@ -128,10 +127,10 @@ struct counters {
 const char *table_name(struct ctx *ctx);
 int counters_load(struct ctx *ctx, struct counters *c);
 void counters_clear(struct counters *c);
-void counters_policy(const struct counters *c, const char *label,
-		     uint64_t *packets, uint64_t *bytes);
-void counters_iface(const struct counters *c, const char *iface,
-		    uint64_t *packets, uint64_t *bytes);
+void counters_policy(const struct counters *c, const char *label, uint64_t *packets,
+		     uint64_t *bytes);
+void counters_iface(const struct counters *c, const char *iface, uint64_t *packets,
+		    uint64_t *bytes);
 
 /* datastore.c: the file datastore or etcd, behind one face. */
 struct datastore;
@@ -146,44 +145,45 @@ struct etcd *ds_etcd(struct datastore *ds);
 /* etcd: where the daemon keeps the resources of its last commit, for
  * sync --boot to commit before the network (and etcd) is up; in the
  * configured datastoreDir. NULL for the file datastore. */
-#define LKG_FILE	"etcd-last-known-good.yaml"
+#define LKG_FILE "etcd-last-known-good.yaml"
 const char *ds_lkg_path(const struct datastore *ds);
 const char *ds_where(const struct datastore *ds);
 /* The file datastore's writer lock; nothing for etcd (transactions). */
 int ds_lock(struct datastore *ds);
 void ds_unlock(struct datastore *ds);
 /* One kind (kind < 0: all) into out; undecodable entries reported in d. */
-int ds_list(struct datastore *ds, int kind, struct resource_list *out,
-	    struct diags *d);
+int ds_list(struct datastore *ds, int kind, struct resource_list *out, struct diags *d);
 /* The stored version of r: 1 with *old (may stay NULL when unreadable;
  * caller frees) and its revision (etcd), 0 if absent, negative errno. */
-int ds_get(struct datastore *ds, const struct resource *r, struct resource **old,
-	   int64_t *rev);
+int ds_get(struct datastore *ds, const struct resource *r, struct resource **old, int64_t *rev);
 /* uid and creationTimestamp: kept from old, else new ones. */
 int ds_stamp(struct resource *r, const struct resource *old);
 /* Writes (deletes) every v[i] whose revs[i] is not -1, all or nothing on
  * etcd, where revs[i] is the revision ds_get() saw (0: absent) and a
  * key changed since then fails the whole write with -ESTALE. */
-int ds_put_all(struct datastore *ds, struct resource *const *v, const int64_t *revs,
-	       size_t n, size_t *done);
-int ds_delete_all(struct datastore *ds, struct resource *const *v, const int64_t *revs,
-		  size_t n, size_t *done);
+int ds_put_all(struct datastore *ds, struct resource *const *v, const int64_t *revs, size_t n,
+	       size_t *done);
+int ds_delete_all(struct datastore *ds, struct resource *const *v, const int64_t *revs, size_t n,
+		  size_t *done);
 
 /* packet-args.c: the packet options of explain and trace. */
 struct packet_args {
 	const char *iif, *oif;
 	bool has_src, has_dst;
-	struct cidr src, dst;	/* addresses or prefixes, as the command takes */
+	struct cidr src, dst; /* addresses or prefixes, as the command takes */
 	bool has_proto;
 	uint8_t proto;
 	uint16_t sport, dport;
 };
 
-#define PACKET_LONG_OPTIONS \
-	{ "in", required_argument, NULL, 'i' }, { "out", required_argument, NULL, 'o' }, \
-	{ "src", required_argument, NULL, 's' }, { "dst", required_argument, NULL, 'd' }, \
-	{ "proto", required_argument, NULL, 'p' }, { "sport", required_argument, NULL, 'S' }, \
-	{ "dport", required_argument, NULL, 'D' }
+#define PACKET_LONG_OPTIONS                                                                       \
+	{ "in", required_argument, NULL, 'i' }, { "out", required_argument, NULL, 'o' },          \
+		{ "src", required_argument, NULL, 's' }, { "dst", required_argument, NULL, 'd' }, \
+		{ "proto", required_argument, NULL, 'p' },                                        \
+		{ "sport", required_argument, NULL, 'S' },                                        \
+	{                                                                                         \
+		"dport", required_argument, NULL, 'D'                                             \
+	}
 
 /* Takes getopt's opt and arg when opt is a packet option: 1 when it was
  * one, 0 when not, -EINVAL after printing why the value is bad. */

@@ -24,8 +24,7 @@ void ifaces_free(struct local_iface *v, size_t n)
 	free(v);
 }
 
-static int iface_add(struct local_iface **v, size_t *n, const char *name,
-		     const struct cidr *a)
+static int iface_add(struct local_iface **v, size_t *n, const char *name, const struct cidr *a)
 {
 	struct local_iface *li = NULL;
 	struct cidr *na;
@@ -87,15 +86,14 @@ int iface_from_arg(const char *arg, struct local_iface **v, size_t *n)
 	char name[64], why[128];
 	struct cidr c;
 
-	if (!eq || eq == arg || (size_t)(eq - arg) >= sizeof(name) ||
-	    strchr(eq + 1, '/') || cidr_parse(eq + 1, false, &c, why, sizeof(why)) < 0)
+	if (!eq || eq == arg || (size_t)(eq - arg) >= sizeof(name) || strchr(eq + 1, '/') ||
+	    cidr_parse(eq + 1, false, &c, why, sizeof(why)) < 0)
 		return -EINVAL;
 	snprintf(name, sizeof(name), "%.*s", (int)(eq - arg), arg);
 	return iface_add(v, n, name, &c);
 }
 
-int load_resources(struct ctx *ctx, char **paths, size_t n_paths,
-			  struct resource_list *l)
+int load_resources(struct ctx *ctx, char **paths, size_t n_paths, struct resource_list *l)
 {
 	struct diags d = { 0 };
 	struct datastore *ds = NULL;
@@ -128,8 +126,8 @@ static void node_ifaces(struct node_input *in)
 		fprintf(stderr, "cannot list local addresses; expectedIPs will not match\n");
 }
 
-int node_compile(struct ctx *ctx, struct node_input *in, struct resource *const *v,
-		 size_t n, struct model_table **ret, struct compile_stats *stats)
+int node_compile(struct ctx *ctx, struct node_input *in, struct resource *const *v, size_t n,
+		 struct model_table **ret, struct compile_stats *stats)
 {
 	struct compile_opts o = { .node = node_name(ctx), .memo = in->memo };
 	struct resource_list l = { .n = n, .cap = n };
@@ -215,8 +213,8 @@ int sync_node(struct ctx *ctx, struct node_input *in, bool full)
 		printf("Table inet %s is up to date: nothing sent\n", t->name);
 	} else {
 		printf("Synced table inet %s: %zu chains, %zu rules, %zu sets, %zu elements; "
-		       "sent %zu messages, %zu bytes in one transaction%s\n", t->name,
-		       st.chains, st.rules, st.sets, st.elements, res.messages, res.bytes,
+		       "sent %zu messages, %zu bytes in one transaction%s\n",
+		       t->name, st.chains, st.rules, st.sets, st.elements, res.messages, res.bytes,
 		       res.retries ? " (after a concurrent change)" : "");
 	}
 	if (r >= 0)
@@ -228,8 +226,8 @@ int sync_node(struct ctx *ctx, struct node_input *in, bool full)
 	return r;
 }
 
-int node_args(struct ctx *ctx, int argc, char **argv, struct node_input *in,
-	      bool *full, void (*usage)(FILE *f, const char *prog))
+int node_args(struct ctx *ctx, int argc, char **argv, struct node_input *in, bool *full,
+	      void (*usage)(FILE *f, const char *prog))
 {
 	static const struct option opts[] = {
 		{ "filename", required_argument, NULL, 'f' },
@@ -268,7 +266,8 @@ int node_args(struct ctx *ctx, int argc, char **argv, struct node_input *in,
 			return 0;
 		} else {
 			if (c == 'L')
-				fprintf(stderr, "--local-address wants IFACE=IP, not '%s'\n", optarg);
+				fprintf(stderr, "--local-address wants IFACE=IP, not '%s'\n",
+					optarg);
 			usage(stderr, ctx->prog);
 			return -EINVAL;
 		}

@@ -13,8 +13,14 @@ int packet_opt(int opt, const char *arg, struct packet_args *pa)
 	int v = 0;
 
 	switch (opt) {
-	case 'i': pa->iif = arg; v = strlen(arg) < 16 ? 0 : -1; break;
-	case 'o': pa->oif = arg; v = strlen(arg) < 16 ? 0 : -1; break;
+	case 'i':
+		pa->iif = arg;
+		v = strlen(arg) < 16 ? 0 : -1;
+		break;
+	case 'o':
+		pa->oif = arg;
+		v = strlen(arg) < 16 ? 0 : -1;
+		break;
 	case 's':
 		v = cidr_parse(arg, false, &pa->src, why, sizeof(why));
 		pa->has_src = true;
@@ -28,10 +34,15 @@ int packet_opt(int opt, const char *arg, struct packet_args *pa)
 		pa->proto = (uint8_t)(v < 0 ? 0 : v);
 		pa->has_proto = v >= 0;
 		break;
-	case 'S': v = num_from_arg(arg, 65535); pa->sport = (uint16_t)(v < 0 ? 0 : v); break;
-	case 'D': v = num_from_arg(arg, 65535); pa->dport = (uint16_t)(v < 0 ? 0 : v); break;
-	default:
-		return 0;
+	case 'S':
+		v = num_from_arg(arg, 65535);
+		pa->sport = (uint16_t)(v < 0 ? 0 : v);
+		break;
+	case 'D':
+		v = num_from_arg(arg, 65535);
+		pa->dport = (uint16_t)(v < 0 ? 0 : v);
+		break;
+	default: return 0;
 	}
 	if (v < 0) {
 		fprintf(stderr, "bad value '%s'%s%s\n", arg, why[0] ? ": " : "", why);

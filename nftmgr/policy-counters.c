@@ -15,8 +15,7 @@ const char *table_name(struct ctx *ctx)
 	struct datastore *ds = NULL;
 	struct felix_spec fs;
 
-	if (ds_open(ctx, &ds) == 0 &&
-	    ds_list(ds, RES_FELIX_CONFIGURATION, &l, &d) == 0 &&
+	if (ds_open(ctx, &ds) == 0 && ds_list(ds, RES_FELIX_CONFIGURATION, &l, &d) == 0 &&
 	    felix_settings(l.v, l.n, node_name(ctx), &fs) == 0 && fs.table_name)
 		snprintf(name, sizeof(name), "%s", fs.table_name);
 	ds_free(ds);
@@ -39,8 +38,8 @@ void counters_clear(struct counters *c)
 
 /* Rules of a policy carry "policy <label> ingress rule N" (or "rules
  * N-M"); the jumps to it carry "policy <label>" alone and are left out. */
-void counters_policy(const struct counters *c, const char *label,
-		     uint64_t *packets, uint64_t *bytes)
+void counters_policy(const struct counters *c, const char *label, uint64_t *packets,
+		     uint64_t *bytes)
 {
 	size_t n = strlen(label);
 
@@ -57,8 +56,7 @@ void counters_policy(const struct counters *c, const char *label,
 }
 
 /* Every rule of the chains of one interface (filter-in-eth1, ...). */
-void counters_iface(const struct counters *c, const char *iface,
-		    uint64_t *packets, uint64_t *bytes)
+void counters_iface(const struct counters *c, const char *iface, uint64_t *packets, uint64_t *bytes)
 {
 	size_t n = strlen(iface);
 

@@ -34,7 +34,8 @@ int ctx_store_dir(struct ctx *ctx, char **ret)
 	if (r < 0)
 		return r;
 	if (cfg.type == DATASTORE_ETCDV3 && !ctx->datastore_dir) {
-		fprintf(stderr, "the etcdv3 datastore is not available in this version of nftmgr\n");
+		fprintf(stderr,
+			"the etcdv3 datastore is not available in this version of nftmgr\n");
 		config_clear(&cfg);
 		return -EOPNOTSUPP;
 	}
@@ -75,7 +76,7 @@ int after_write_sync(struct ctx *ctx, struct confirm *c)
 	node_input_clear(&in);
 	if (r < 0) {
 		fprintf(stderr, "The resources are stored, but this node's kernel was not "
-			"updated; run 'nftmgr sync' (or use --no-sync)\n");
+				"updated; run 'nftmgr sync' (or use --no-sync)\n");
 		return r;
 	}
 	return 0;
@@ -83,7 +84,10 @@ int after_write_sync(struct ctx *ctx, struct confirm *c)
 
 int proto_from_arg(const char *s)
 {
-	static const struct { const char *name; int num; } v[] = {
+	static const struct {
+		const char *name;
+		int num;
+	} v[] = {
 		{ "tcp", 6 }, { "udp", 17 }, { "sctp", 132 }, { "icmp", 1 }, { "icmpv6", 58 },
 	};
 	char *end;

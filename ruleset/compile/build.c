@@ -105,7 +105,8 @@ void chains_prune(struct cctx *c)
 				mark(t, idx, keep, r->target);
 		}
 	for (size_t i = 0; i < t->n_sets; i++)
-		for (size_t k = 0; t->sets[i]->key == MODEL_KEY_IFNAME && k < t->sets[i]->n_elems; k++)
+		for (size_t k = 0; t->sets[i]->key == MODEL_KEY_IFNAME && k < t->sets[i]->n_elems;
+		     k++)
 			mark(t, idx, keep, t->sets[i]->elems[k].chain);
 	for (size_t i = 0; i < t->n_chains; i++) {
 		if (keep[i])
@@ -125,13 +126,11 @@ char *chain_name(const char *prefix, const char *ns, const char *name)
 {
 	char *s;
 
-	if (asprintf(&s, "%s%s%s%s", prefix, ns ? ns : "", ns ? "." : "",
-		     name) < 0)
+	if (asprintf(&s, "%s%s%s%s", prefix, ns ? ns : "", ns ? "." : "", name) < 0)
 		return NULL;
 	for (char *p = s; *p; p++)
 		if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
-		      (*p >= '0' && *p <= '9') || *p == '-' || *p == '_' ||
-		      *p == '.'))
+		      (*p >= '0' && *p <= '9') || *p == '-' || *p == '_' || *p == '.'))
 			*p = '_';
 	return s;
 }
@@ -195,7 +194,8 @@ static struct name_index *ix_sync(struct cctx *c, bool set)
 	if (x->n != n) {
 		name_index_free(x);
 		for (size_t i = 0; i < n; i++)
-			if (ix_put(x, set ? (void *)c->t->sets[i] : (void *)c->t->chains[i], set) < 0) {
+			if (ix_put(x, set ? (void *)c->t->sets[i] : (void *)c->t->chains[i], set) <
+			    0) {
 				name_index_free(x);
 				c->err = -ENOMEM;
 				return NULL;
@@ -230,8 +230,7 @@ const struct model_set *set_find(struct cctx *c, const char *name)
 	return ix_find(c, name, true);
 }
 
-struct model_chain *chain_add(struct cctx *c, const char *name,
-			    enum model_hook hook, int prio)
+struct model_chain *chain_add(struct cctx *c, const char *name, enum model_hook hook, int prio)
 {
 	struct model_chain *ch = calloc(1, sizeof(*ch));
 	struct model_chain **v;
@@ -245,7 +244,7 @@ struct model_chain *chain_add(struct cctx *c, const char *name,
 		goto oom;
 	c->t->chains = v;
 	if (ix_sync(c, false))
-		(void)ix_put(&c->chain_ix, ch, false);	/* out of step: rebuilt */
+		(void)ix_put(&c->chain_ix, ch, false); /* out of step: rebuilt */
 	v[c->t->n_chains++] = ch;
 	return ch;
 oom:
@@ -256,8 +255,7 @@ oom:
 	return NULL;
 }
 
-struct model_rule *rule_add(struct cctx *c, struct model_chain *ch,
-			  const char *comment)
+struct model_rule *rule_add(struct cctx *c, struct model_chain *ch, const char *comment)
 {
 	struct model_rule *v;
 
@@ -296,8 +294,7 @@ void rule_match(struct cctx *c, struct model_rule *r, const struct model_match *
 	r->n_m++;
 }
 
-void rule_verdict(struct cctx *c, struct model_rule *r, enum model_verdict v,
-		  const char *target)
+void rule_verdict(struct cctx *c, struct model_rule *r, enum model_verdict v, const char *target)
 {
 	if (!r)
 		return;
@@ -319,22 +316,20 @@ static uint64_t fnv(uint64_t h, const void *p, size_t n)
 	return h;
 }
 
-static bool same_content(const struct model_set *s, const struct model_elem *e,
-			 size_t n, size_t w)
+static bool same_content(const struct model_set *s, const struct model_elem *e, size_t n, size_t w)
 {
 	if (s->n_elems != n)
 		return false;
 	for (size_t i = 0; i < n; i++)
-		if (memcmp(s->elems[i].lo, e[i].lo, w) ||
-		    memcmp(s->elems[i].hi, e[i].hi, w))
+		if (memcmp(s->elems[i].lo, e[i].lo, w) || memcmp(s->elems[i].hi, e[i].hi, w))
 			return false;
 	return true;
 }
 
 /* Sets by content hash, open addressing; out of memory only costs the
  * sharing (a linear scan takes over). */
-static struct model_set *content_find(struct cctx *c, enum model_key key, bool interval,
-				    uint64_t h, const struct model_elem *e, size_t n, size_t w)
+static struct model_set *content_find(struct cctx *c, enum model_key key, bool interval, uint64_t h,
+				      const struct model_elem *e, size_t n, size_t w)
 {
 	struct name_index *x = &c->content_ix;
 
@@ -363,7 +358,7 @@ static void content_put(struct cctx *c, struct model_set *s)
 	struct name_index *x = &c->content_ix;
 
 	if (x->n != c->t->n_sets)
-		return;		/* given up: see content_find() */
+		return; /* given up: see content_find() */
 	if ((x->n + 1) * 2 > x->cap) {
 		struct name_index y = { .cap = x->cap ? x->cap * 2 : 64, .n = x->n };
 
@@ -402,8 +397,8 @@ static void content_put(struct cctx *c, struct model_set *s)
  * after its contents, so that when a rule's addresses change the set
  * keeps its name and a sync only adds and removes elements.
  */
-const char *set_intern(struct cctx *c, enum model_key key, bool interval,
-		       struct model_elem *elems, size_t n, const char *owner)
+const char *set_intern(struct cctx *c, enum model_key key, bool interval, struct model_elem *elems,
+		       size_t n, const char *owner)
 {
 	return set_intern_normal(c, key, interval, elems, n, owner, false);
 }
@@ -443,15 +438,14 @@ static void set_name(struct cctx *c, const char *owner, char name[256])
 }
 
 const char *set_intern_normal(struct cctx *c, enum model_key key, bool interval,
-			      struct model_elem *elems, size_t n, const char *owner,
-			      bool normal)
+			      struct model_elem *elems, size_t n, const char *owner, bool normal)
 {
 	size_t w = model_key_width(key);
 	struct model_set *s, **v;
 	char name[256];
 	uint64_t h;
 
-	if (!normal)	/* else the caller just normalised them */
+	if (!normal) /* else the caller just normalised them */
 		n = interval ? model_elems_normalise(elems, n, w) : model_elems_dedupe(elems, n, w);
 	h = elems_hash(elems, n, w);
 	s = content_find(c, key, interval, h, elems, n, w);
@@ -472,8 +466,13 @@ const char *set_intern_normal(struct cctx *c, enum model_key key, bool interval,
 		return NULL;
 	}
 	c->t->sets = v;
-	*s = (struct model_set){ .name = s->name, .key = key, .interval = interval,
-			       .elems = elems, .n_elems = n, .refs = 1, .hash = h };
+	*s = (struct model_set){ .name = s->name,
+				 .key = key,
+				 .interval = interval,
+				 .elems = elems,
+				 .n_elems = n,
+				 .refs = 1,
+				 .hash = h };
 	if (ix_sync(c, true))
 		(void)ix_put(&c->set_ix, s, true);
 	content_put(c, s);

@@ -25,9 +25,9 @@ enum dir {
 /* A policed interface of this node and the host or workload endpoint
  * governing it. */
 struct hep_if {
-	char *ifname;		/* "*" for all interfaces */
-	const struct resource *hep;	/* HostEndpoint or WorkloadEndpoint */
-	struct labels labels;	/* profiles' labelsToApply, then its own */
+	char *ifname;		    /* "*" for all interfaces */
+	const struct resource *hep; /* HostEndpoint or WorkloadEndpoint */
+	struct labels labels;	    /* profiles' labelsToApply, then its own */
 };
 
 struct felix {
@@ -35,12 +35,12 @@ struct felix {
 	size_t n_fs_in;
 	const struct failsafe *fs_out;
 	size_t n_fs_out;
-	const char *iface_prefix;	/* comma-separated */
+	const char *iface_prefix; /* comma-separated */
 	const char *log_prefix;
 	const char *table;
 	uint32_t mask;
 	bool merge_allow;
-	bool ep_to_host_accept;	/* defaultEndpointToHostAction Accept/Return */
+	bool ep_to_host_accept; /* defaultEndpointToHostAction Accept/Return */
 };
 
 /* How an Allow ends, per stage: the verdict itself where it is final for
@@ -66,7 +66,7 @@ struct cctx {
 	struct model_table *t;
 	struct name_index chain_ix;
 	struct name_index set_ix;
-	struct name_index content_ix;	/* sets by content hash */
+	struct name_index content_ix; /* sets by content hash */
 	const struct compile_opts *o;
 	struct diags *d;
 	struct resource *const *res;
@@ -74,20 +74,19 @@ struct cctx {
 	struct felix fx;
 	uint32_t mark_accept;
 	uint32_t mark_pass;
-	const struct resource **policies;	/* sorted, Felix order */
+	const struct resource **policies; /* sorted, Felix order */
 	size_t n_policies;
 	struct hep_if *ifs;
 	size_t n_ifs;
-	struct hep_if *wls;	/* this node's workload interfaces */
+	struct hep_if *wls; /* this node's workload interfaces */
 	size_t n_wls;
-	int err;		/* first fatal error (-ENOMEM) */
-	enum chain_mode mode;	/* of the policy chain being filled */
-	bool used_eps;		/* that chain read endpoints (selectors, named ports) */
+	int err;	      /* first fatal error (-ENOMEM) */
+	enum chain_mode mode; /* of the policy chain being filled */
+	bool used_eps;	      /* that chain read endpoints (selectors, named ports) */
 };
 
 /* build.c */
-struct model_chain *chain_add(struct cctx *c, const char *name,
-			    enum model_hook hook, int prio);
+struct model_chain *chain_add(struct cctx *c, const char *name, enum model_hook hook, int prio);
 struct model_chain *chain_find(struct cctx *c, const char *name);
 const struct model_set *set_find(struct cctx *c, const char *name);
 /* merge.c: nftablesMergeAllowPolicies */
@@ -97,7 +96,7 @@ void sets_prune(struct cctx *c);
  * that number. */
 struct named_variant {
 	const char *name;
-	uint8_t proto;		/* 0: any */
+	uint8_t proto; /* 0: any */
 	uint16_t port;
 };
 
@@ -108,8 +107,8 @@ struct named_variant {
  * point into the variant (port, sport) or at arrays it owns. */
 struct variant {
 	struct rule rule;
-	struct named_variant nv;	/* destination */
-	struct named_variant snv;	/* source */
+	struct named_variant nv;  /* destination */
+	struct named_variant snv; /* source */
 	struct port port, sport;
 	struct port *numeric, *snumeric;
 };
@@ -128,16 +127,14 @@ void variants_free(struct variants *vs);
  * only for the chains that read them (c->used_eps). */
 void memo_begin(struct cctx *c);
 void memo_end(struct cctx *c, bool ok);
-bool memo_replay(struct cctx *c, const char *chain, const struct resource *p,
-		 enum dir dir, enum chain_mode mode);
+bool memo_replay(struct cctx *c, const char *chain, const struct resource *p, enum dir dir,
+		 enum chain_mode mode);
 void memo_record(struct cctx *c, const struct model_chain *ch, const struct resource *p,
 		 enum dir dir, enum chain_mode mode);
 void name_index_free(struct name_index *x);
-struct model_rule *rule_add(struct cctx *c, struct model_chain *ch,
-			  const char *comment);
+struct model_rule *rule_add(struct cctx *c, struct model_chain *ch, const char *comment);
 void rule_match(struct cctx *c, struct model_rule *r, const struct model_match *m);
-void rule_verdict(struct cctx *c, struct model_rule *r, enum model_verdict v,
-		  const char *target);
+void rule_verdict(struct cctx *c, struct model_rule *r, enum model_verdict v, const char *target);
 void rule_copy(struct cctx *c, struct model_chain *ch, const struct model_rule *src);
 /* What a rule does (marks, notrack, log, verdict), copied onto r. */
 void rule_copy_actions(struct cctx *c, struct model_rule *r, const struct model_rule *src);
@@ -145,12 +142,11 @@ void rule_copy_actions(struct cctx *c, struct model_rule *r, const struct model_
 void chains_prune(struct cctx *c);
 /* Takes elems. Returns the name of the set with that content (shared),
  * or of a new one named owner. */
-const char *set_intern(struct cctx *c, enum model_key key, bool interval,
-		       struct model_elem *elems, size_t n, const char *owner);
+const char *set_intern(struct cctx *c, enum model_key key, bool interval, struct model_elem *elems,
+		       size_t n, const char *owner);
 /* The same for elements the caller has just normalised (intervals). */
 const char *set_intern_normal(struct cctx *c, enum model_key key, bool interval,
-			      struct model_elem *elems, size_t n, const char *owner,
-			      bool normal);
+			      struct model_elem *elems, size_t n, const char *owner, bool normal);
 struct model_prefix prefix_of(const struct cidr *c);
 void cidr_range(const struct cidr *c, struct model_elem *e);
 char *chain_name(const char *prefix, const char *ns, const char *name);
@@ -159,28 +155,28 @@ char *chain_name(const char *prefix, const char *ns, const char *name);
 struct addrs {
 	struct model_elem *e;
 	size_t n;
-	size_t cap;		/* of e, when addrs_add() allocated it; else 0 */
+	size_t cap; /* of e, when addrs_add() allocated it; else 0 */
 	bool constrained;
-	bool selector;		/* from a selector: always a named set */
+	bool selector; /* from a selector: always a named set */
 };
 
 /* One compiled rule, before it becomes an model_rule. */
 struct crule {
-	int family;		/* 0, 4 or 6 */
+	int family; /* 0, 4 or 6 */
 	struct protocol proto, not_proto;
 	struct icmp icmp, not_icmp;
-	struct addrs src[2], dst[2];		/* [0] positive, [1] negative */
-	struct addrs src_sel[2], dst_sel[2];	/* selectors, same */
+	struct addrs src[2], dst[2];	     /* [0] positive, [1] negative */
+	struct addrs src_sel[2], dst_sel[2]; /* selectors, same */
 	struct model_elem *sport[2], *dport[2];
 	size_t n_sport[2], n_dport[2];
 	enum action action;
-	unsigned first, last;			/* Calico rule indexes */
+	unsigned first, last; /* Calico rule indexes */
 };
 
 /* emit-rule.c: r as one rule at the end of ch, commented "WHAT NAME
  * ingress|egress rule N" (or "rules N-M" when merged). */
-void crule_emit(struct cctx *c, struct model_chain *ch, struct crule *r,
-		const char *what, const char *name, enum dir dir);
+void crule_emit(struct cctx *c, struct model_chain *ch, struct crule *r, const char *what,
+		const char *name, enum dir dir);
 
 /* A stage of Calico's rendering, for one direction. */
 enum stage_kind {
@@ -194,36 +190,35 @@ enum stage_kind {
 struct stage {
 	enum stage_kind kind;
 	enum dir dir;
-	const char *map;	/* dispatch map and endpoint chain prefix */
+	const char *map; /* dispatch map and endpoint chain prefix */
 };
 
 /* endpoint-chain.c: h's chain for stage s (NULL when the stage has
  * nothing for it), named after the stage's map and the interface. */
-const char *endpoint_chain(struct cctx *c, const struct stage *s,
-			   const struct hep_if *h);
+const char *endpoint_chain(struct cctx *c, const struct stage *s, const struct hep_if *h);
 /* A rule matching meta mark & mask == value (!= with neg), verdict v. */
-void mark_rule(struct cctx *c, struct model_chain *ch, uint32_t mask,
-	       uint32_t value, bool neg, enum model_verdict v, const char *comment);
+void mark_rule(struct cctx *c, struct model_chain *ch, uint32_t mask, uint32_t value, bool neg,
+	       enum model_verdict v, const char *comment);
 /* Clears the accept and pass bits an earlier stage may have left. */
 void clear_marks(struct cctx *c, struct model_chain *ch);
 
 /* compile-rule.c */
-const char *policy_chain(struct cctx *c, const struct resource *p,
-			 enum dir dir, enum chain_mode mode);
+const char *policy_chain(struct cctx *c, const struct resource *p, enum dir dir,
+			 enum chain_mode mode);
 bool policy_has_pass(const struct resource *p, enum dir dir);
-const char *profile_chain(struct cctx *c, const struct resource *p,
-			  enum dir dir, enum chain_mode mode);
+const char *profile_chain(struct cctx *c, const struct resource *p, enum dir dir,
+			  enum chain_mode mode);
 
 /* select.c */
-const struct resource *find_resource(struct cctx *c, enum res_kind k,
-				     const char *ns, const char *name);
+const struct resource *find_resource(struct cctx *c, enum res_kind k, const char *ns,
+				     const char *name);
 bool policy_selects(struct cctx *c, const struct resource *p, const struct hep_if *h);
 /* The labels an endpoint is selected by (host or workload). */
 int endpoint_labels(struct cctx *c, const struct resource *ep, struct labels *out);
 /* Does endpoint-like resource r match the entity's selector sel, seen
  * from a policy in namespace pol_ns (NULL for global policies)? */
-bool entity_selects(struct cctx *c, const struct entity *e, const char *sel,
-		    const char *pol_ns, const struct resource *r);
+bool entity_selects(struct cctx *c, const struct entity *e, const char *sel, const char *pol_ns,
+		    const struct resource *r);
 /* The addresses of an endpoint or network set; NULL, 0 for other kinds. */
 const struct cidr *endpoint_addrs(const struct resource *r, size_t *n);
 

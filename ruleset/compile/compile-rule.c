@@ -46,7 +46,6 @@ static int addrs_add(struct addrs *a, const struct cidr *x)
 	return 0;
 }
 
-
 static bool has_named_port(const struct resource *r, const struct named_variant *nv)
 {
 	if (r->kind != RES_HOST_ENDPOINT && r->kind != RES_WORKLOAD_ENDPOINT)
@@ -65,8 +64,7 @@ static bool has_named_port(const struct resource *r, const struct named_variant 
  * picks (with nv, only endpoints giving nv's name nv's number), per
  * family ([0] IPv4, [1] IPv6). */
 static void resolve_named(struct cctx *c, const struct entity *e, const char *sel,
-			  const char *pol_ns, const struct named_variant *nv,
-			  struct addrs out[2])
+			  const char *pol_ns, const struct named_variant *nv, struct addrs out[2])
 {
 	out[0].constrained = out[1].constrained = true;
 	out[0].selector = out[1].selector = true;
@@ -85,14 +83,13 @@ static void resolve_named(struct cctx *c, const struct entity *e, const char *se
 	}
 }
 
-static void resolve(struct cctx *c, const struct entity *e, const char *sel,
-		    const char *pol_ns, struct addrs out[2])
+static void resolve(struct cctx *c, const struct entity *e, const char *sel, const char *pol_ns,
+		    struct addrs out[2])
 {
 	resolve_named(c, e, sel, pol_ns, NULL, out);
 }
 
-static void nets_to_addrs(struct cctx *c, const struct cidr *v, size_t n,
-			  struct addrs out[2])
+static void nets_to_addrs(struct cctx *c, const struct cidr *v, size_t n, struct addrs out[2])
 {
 	for (size_t i = 0; i < n; i++) {
 		out[v[i].family == AF_INET ? 0 : 1].constrained = true;
@@ -103,8 +100,7 @@ static void nets_to_addrs(struct cctx *c, const struct cidr *v, size_t n,
 
 /* Named ports resolve to the numbers any endpoint gives that name. */
 static int ports_resolve(struct cctx *c, const struct port *p, size_t n,
-			 const struct protocol *proto, struct model_elem **ret,
-			 size_t *ret_n)
+			 const struct protocol *proto, struct model_elem **ret, size_t *ret_n)
 {
 	struct model_elem *v = NULL;
 	size_t cnt = 0;
@@ -181,8 +177,8 @@ static bool addrs_equal(const struct addrs *a, const struct addrs *b)
 	       (!a->n || memcmp(a->e, b->e, a->n * sizeof(*a->e)) == 0);
 }
 
-static bool ports_equal(const struct model_elem *a, size_t na,
-			const struct model_elem *b, size_t nb)
+static bool ports_equal(const struct model_elem *a, size_t na, const struct model_elem *b,
+			size_t nb)
 {
 	return (a == NULL) == (b == NULL) && na == nb &&
 	       (!na || memcmp(a, b, na * sizeof(*a)) == 0);
@@ -195,8 +191,8 @@ static int mergeable(const struct crule *a, const struct crule *b)
 {
 	int diff = -1;
 
-	if (a->action != b->action || a->action == ACTION_LOG ||
-	    a->family != b->family || memcmp(&a->proto, &b->proto, sizeof(a->proto)) ||
+	if (a->action != b->action || a->action == ACTION_LOG || a->family != b->family ||
+	    memcmp(&a->proto, &b->proto, sizeof(a->proto)) ||
 	    memcmp(&a->not_proto, &b->not_proto, sizeof(a->proto)) ||
 	    memcmp(&a->icmp, &b->icmp, sizeof(a->icmp)) ||
 	    memcmp(&a->not_icmp, &b->not_icmp, sizeof(a->icmp)))
@@ -204,8 +200,7 @@ static int mergeable(const struct crule *a, const struct crule *b)
 	for (int i = 0; i < 2; i++)
 		if (!ports_equal(a->sport[i], a->n_sport[i], b->sport[i], b->n_sport[i]) ||
 		    !ports_equal(a->dport[i], a->n_dport[i], b->dport[i], b->n_dport[i]) ||
-		    !addrs_equal(&a->src[1], &b->src[1]) ||
-		    !addrs_equal(&a->dst[1], &b->dst[1]) ||
+		    !addrs_equal(&a->src[1], &b->src[1]) || !addrs_equal(&a->dst[1], &b->dst[1]) ||
 		    !addrs_equal(&a->src_sel[i], &b->src_sel[i]) ||
 		    !addrs_equal(&a->dst_sel[i], &b->dst_sel[i]))
 			return -1;
@@ -217,9 +212,9 @@ static int mergeable(const struct crule *a, const struct crule *b)
 		diff = 1;
 	}
 	if (diff < 0)
-		return -1;	/* identical rules: nothing gained */
-	if (!(diff == 0 ? a->src[0].constrained && b->src[0].constrained :
-			  a->dst[0].constrained && b->dst[0].constrained))
+		return -1; /* identical rules: nothing gained */
+	if (!(diff == 0 ? a->src[0].constrained && b->src[0].constrained
+			: a->dst[0].constrained && b->dst[0].constrained))
 		return -1;
 	return diff;
 }
@@ -306,8 +301,8 @@ static void rule_addrs_free(struct rule_addrs *a)
 		addrs_free(&all[i]);
 }
 
-static void rule_addrs_fill(struct cctx *c, const struct rule *r,
-			    const char *pol_ns, struct rule_addrs *a)
+static void rule_addrs_fill(struct cctx *c, const struct rule *r, const char *pol_ns,
+			    struct rule_addrs *a)
 {
 	nets_to_addrs(c, r->src.nets, r->src.n_nets, a->snets);
 	nets_to_addrs(c, r->dst.nets, r->dst.n_nets, a->dnets);
@@ -327,8 +322,8 @@ static void rule_addrs_fill(struct cctx *c, const struct rule *r,
  * absent) picks endpoints that give the name this number; the same on the
  * source side. */
 static void rule_addrs_named(struct cctx *c, const struct rule *r, const char *pol_ns,
-			     const struct named_variant *nv,
-			     const struct named_variant *snv, struct rule_addrs *a)
+			     const struct named_variant *nv, const struct named_variant *snv,
+			     struct rule_addrs *a)
 {
 	if (nv) {
 		addrs_free(&a->dsel[0]);
@@ -342,9 +337,9 @@ static void rule_addrs_named(struct cctx *c, const struct rule *r, const char *p
 	}
 }
 
-static int compile_rule(struct cctx *c, const struct rule *r, unsigned idx,
-			const char *pol_ns, const struct named_variant *nv,
-			const struct named_variant *snv, struct crule out[2])
+static int compile_rule(struct cctx *c, const struct rule *r, unsigned idx, const char *pol_ns,
+			const struct named_variant *nv, const struct named_variant *snv,
+			struct crule out[2])
 {
 	struct rule_addrs a = { 0 };
 	bool has[2], agnostic;
@@ -355,8 +350,8 @@ static int compile_rule(struct cctx *c, const struct rule *r, unsigned idx,
 	for (int k = 0; k < 2; k++)
 		has[k] = a.snets[k].constrained || a.dnets[k].constrained ||
 			 a.snot[k].constrained || a.dnot[k].constrained;
-	agnostic = !r->ip_version && r->protocol.num != 1 && r->protocol.num != 58 &&
-		   !has[0] && !has[1] && !a.ssel[0].constrained && !a.dsel[0].constrained &&
+	agnostic = !r->ip_version && r->protocol.num != 1 && r->protocol.num != 58 && !has[0] &&
+		   !has[1] && !a.ssel[0].constrained && !a.dsel[0].constrained &&
 		   !a.snsel[0].constrained && !a.dnsel[0].constrained;
 	for (int f = 4; f <= 6 && c->err == 0; f += 2) {
 		int fi = f == 4 ? 0 : 1, ok;
@@ -372,9 +367,13 @@ static int compile_rule(struct cctx *c, const struct rule *r, unsigned idx,
 		    (a.dsel[fi].constrained && !a.dsel[fi].n))
 			continue;
 		*cr = (struct crule){ .family = agnostic ? 0 : f,
-				      .proto = r->protocol, .not_proto = r->not_protocol,
-				      .icmp = r->icmp, .not_icmp = r->not_icmp,
-				      .action = r->action, .first = idx, .last = idx };
+				      .proto = r->protocol,
+				      .not_proto = r->not_protocol,
+				      .icmp = r->icmp,
+				      .not_icmp = r->not_icmp,
+				      .action = r->action,
+				      .first = idx,
+				      .last = idx };
 		copy_addrs(&cr->src[0], &a.snets[fi]);
 		copy_addrs(&cr->dst[0], &a.dnets[fi]);
 		copy_addrs(&cr->src[1], &a.snot[fi]);
@@ -400,9 +399,8 @@ static int compile_rule(struct cctx *c, const struct rule *r, unsigned idx,
 static void crule_normalise(struct crule *r)
 {
 	size_t w = r->family == 6 ? 16 : 4;
-	struct addrs *lists[] = { &r->src[0], &r->src[1], &r->dst[0], &r->dst[1],
-				  &r->src_sel[0], &r->src_sel[1], &r->dst_sel[0],
-				  &r->dst_sel[1] };
+	struct addrs *lists[] = { &r->src[0],	  &r->src[1],	  &r->dst[0],	  &r->dst[1],
+				  &r->src_sel[0], &r->src_sel[1], &r->dst_sel[0], &r->dst_sel[1] };
 
 	for (size_t i = 0; i < ARRAY_SIZE(lists); i++)
 		lists[i]->n = model_elems_normalise(lists[i]->e, lists[i]->n, w);
@@ -442,9 +440,8 @@ static void emitter_take(struct emitter *em, struct crule *r)
 	em->have = true;
 }
 
-static void fill_chain(struct cctx *c, struct model_chain *ch, const struct rule *rules,
-		       size_t n, const char *what, const char *name,
-		       const char *pol_ns, enum dir dir)
+static void fill_chain(struct cctx *c, struct model_chain *ch, const struct rule *rules, size_t n,
+		       const char *what, const char *name, const char *pol_ns, enum dir dir)
 {
 	struct emitter em = { c, ch, what, name, dir, { 0 }, false };
 	struct crule out[2];
@@ -481,9 +478,9 @@ bool policy_has_pass(const struct resource *p, enum dir dir)
 }
 
 /* The chain of one rule list, made once. */
-static const char *rules_chain(struct cctx *c, const char *name, const struct rule *v,
-			       size_t n, const char *what, const char *label,
-			       const char *ns, enum dir dir, enum chain_mode mode)
+static const char *rules_chain(struct cctx *c, const char *name, const struct rule *v, size_t n,
+			       const char *what, const char *label, const char *ns, enum dir dir,
+			       enum chain_mode mode)
 {
 	struct model_chain *ch = chain_find(c, name);
 
@@ -504,8 +501,8 @@ const char *policy_chain(struct cctx *c, const struct resource *p, enum dir dir,
 			 enum chain_mode mode)
 {
 	static const char *const prefix[2][2] = { { "pi-", "po-" }, { "pfi-", "pfo-" } };
-	_cleanup_free_ char *name = chain_name(prefix[mode == MODE_FORWARD][dir],
-					       p->namespace, p->name);
+	_cleanup_free_ char *name = chain_name(prefix[mode == MODE_FORWARD][dir], p->namespace,
+					       p->name);
 	_cleanup_free_ char *label = NULL;
 	const struct policy_spec *ps = &p->u.policy;
 
@@ -538,8 +535,7 @@ const char *profile_chain(struct cctx *c, const struct resource *p, enum dir dir
 			  enum chain_mode mode)
 {
 	static const char *const prefix[2][2] = { { "pri-", "pro-" }, { "pfri-", "pfro-" } };
-	_cleanup_free_ char *name = chain_name(prefix[mode == MODE_FORWARD][dir],
-					       NULL, p->name);
+	_cleanup_free_ char *name = chain_name(prefix[mode == MODE_FORWARD][dir], NULL, p->name);
 	const struct profile_spec *ps = &p->u.profile;
 
 	if (!name) {
@@ -547,6 +543,6 @@ const char *profile_chain(struct cctx *c, const struct resource *p, enum dir dir
 		return NULL;
 	}
 	return rules_chain(c, name, dir == DIR_IN ? ps->ingress : ps->egress,
-			   dir == DIR_IN ? ps->n_ingress : ps->n_egress, "profile",
-			   p->name, NULL, dir, mode);
+			   dir == DIR_IN ? ps->n_ingress : ps->n_egress, "profile", p->name, NULL,
+			   dir, mode);
 }

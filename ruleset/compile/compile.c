@@ -30,12 +30,9 @@
 #include "compile-internal.h"
 
 static const struct stage stages[] = {
-	{ STAGE_UNTRACKED, DIR_IN, "untracked-in" },
-	{ STAGE_UNTRACKED, DIR_OUT, "untracked-out" },
-	{ STAGE_PREDNAT, DIR_IN, "prednat-in" },
-	{ STAGE_FILTER, DIR_IN, "filter-in" },
-	{ STAGE_FILTER, DIR_OUT, "filter-out" },
-	{ STAGE_FORWARD, DIR_IN, "forward-in" },
+	{ STAGE_UNTRACKED, DIR_IN, "untracked-in" }, { STAGE_UNTRACKED, DIR_OUT, "untracked-out" },
+	{ STAGE_PREDNAT, DIR_IN, "prednat-in" },     { STAGE_FILTER, DIR_IN, "filter-in" },
+	{ STAGE_FILTER, DIR_OUT, "filter-out" },     { STAGE_FORWARD, DIR_IN, "forward-in" },
 	{ STAGE_FORWARD, DIR_OUT, "forward-out" },
 };
 
@@ -45,18 +42,14 @@ static const struct stage wl_to = { STAGE_WORKLOAD, DIR_IN, "wl-to" };
 
 /* Calico's defaults (Felix v3.21), SPEC.md section 4. */
 static const struct failsafe default_in[] = {
-	{ { true, true, 6 }, 22 }, { { true, true, 17 }, 68 },
-	{ { true, true, 6 }, 179 }, { { true, true, 6 }, 2379 },
-	{ { true, true, 6 }, 2380 }, { { true, true, 6 }, 5473 },
-	{ { true, true, 6 }, 6443 }, { { true, true, 6 }, 6666 },
-	{ { true, true, 6 }, 6667 },
+	{ { true, true, 6 }, 22 },   { { true, true, 17 }, 68 },  { { true, true, 6 }, 179 },
+	{ { true, true, 6 }, 2379 }, { { true, true, 6 }, 2380 }, { { true, true, 6 }, 5473 },
+	{ { true, true, 6 }, 6443 }, { { true, true, 6 }, 6666 }, { { true, true, 6 }, 6667 },
 };
 static const struct failsafe default_out[] = {
-	{ { true, true, 17 }, 53 }, { { true, true, 17 }, 67 },
-	{ { true, true, 6 }, 179 }, { { true, true, 6 }, 2379 },
-	{ { true, true, 6 }, 2380 }, { { true, true, 6 }, 5473 },
-	{ { true, true, 6 }, 6443 }, { { true, true, 6 }, 6666 },
-	{ { true, true, 6 }, 6667 },
+	{ { true, true, 17 }, 53 },  { { true, true, 17 }, 67 },  { { true, true, 6 }, 179 },
+	{ { true, true, 6 }, 2379 }, { { true, true, 6 }, 2380 }, { { true, true, 6 }, 5473 },
+	{ { true, true, 6 }, 6443 }, { { true, true, 6 }, 6666 }, { { true, true, 6 }, 6667 },
 };
 
 static void felix_apply(struct felix *fx, const struct felix_spec *f)
@@ -90,9 +83,10 @@ static int felix_load(struct cctx *c)
 	struct felix_spec fs;
 	uint32_t m;
 
-	c->fx = (struct felix){ default_in, ARRAY_SIZE(default_in), default_out,
-				ARRAY_SIZE(default_out), "cali", "calico-packet",
-				"nftmgr", 0xffff0000u };
+	c->fx = (struct felix){ default_in,  ARRAY_SIZE(default_in),
+				default_out, ARRAY_SIZE(default_out),
+				"cali",	     "calico-packet",
+				"nftmgr",    0xffff0000u };
 	if (felix_settings(c->res, c->n_res, c->o->node, &fs) < 0)
 		return -ENOMEM;
 	felix_apply(&c->fx, &fs);
@@ -109,8 +103,7 @@ static bool iface_has_ip(const struct local_iface *li, const struct cidr *ip)
 {
 	for (size_t i = 0; i < li->n_addrs; i++)
 		if (li->addrs[i].family == ip->family &&
-		    memcmp(li->addrs[i].addr, ip->addr,
-			   ip->family == AF_INET ? 4 : 16) == 0)
+		    memcmp(li->addrs[i].addr, ip->addr, ip->family == AF_INET ? 4 : 16) == 0)
 			return true;
 	return false;
 }
@@ -168,8 +161,7 @@ static int find_heps(struct cctx *c)
 		const struct endpoint_spec *e = &r->u.ep;
 		int err = 0;
 
-		if (r->kind != RES_HOST_ENDPOINT || !e->node ||
-		    strcmp(e->node, c->o->node) != 0)
+		if (r->kind != RES_HOST_ENDPOINT || !e->node || strcmp(e->node, c->o->node) != 0)
 			continue;
 		if (e->iface) {
 			err = add_if(c, strcmp(e->iface, "*") ? e->iface : "*", r);
@@ -226,8 +218,8 @@ static struct model_set *map_add(struct cctx *c, const char *name)
 	return s;
 }
 
-static void map_elem(struct cctx *c, struct model_set *m, const char *ifname,
-		     const char *chain, bool jump)
+static void map_elem(struct cctx *c, struct model_set *m, const char *ifname, const char *chain,
+		     bool jump)
 {
 	struct model_elem *v;
 
@@ -250,8 +242,9 @@ static void map_elem(struct cctx *c, struct model_set *m, const char *ifname,
 
 /* The workload interface patterns, "cali*" for each interfacePrefix
  * entry; calls fn for each. */
-static void for_each_workload_pattern(struct cctx *c, void (*fn)(struct cctx *c,
-				      const char *pattern, void *data), void *data)
+static void for_each_workload_pattern(struct cctx *c,
+				      void (*fn)(struct cctx *c, const char *pattern, void *data),
+				      void *data)
 {
 	_cleanup_free_ char *copy = strdup(c->fx.iface_prefix);
 	char *save = NULL, *tok, buf[64];
@@ -275,8 +268,9 @@ static void add_not_iface(struct cctx *c, const char *pattern, void *data)
 {
 	struct iface_match *m = data;
 
-	rule_match(c, m->r, &(struct model_match){ .kind = m->kind, .neg = true,
-						 .ifname = (char *)pattern });
+	rule_match(c, m->r,
+		   &(struct model_match){
+			   .kind = m->kind, .neg = true, .ifname = (char *)pattern });
 }
 
 /* iifname != "cali*" ... != "lo": what an all-interfaces endpoint covers. */
@@ -289,13 +283,14 @@ static void not_workload(struct cctx *c, struct model_rule *r, enum dir dir)
 }
 
 static struct model_rule *dispatch_rule(struct cctx *c, struct model_chain *base,
-				      const char *comment, bool skip_accepted)
+					const char *comment, bool skip_accepted)
 {
 	struct model_rule *r = rule_add(c, base, comment);
 
 	if (skip_accepted)
-		rule_match(c, r, &(struct model_match){ .kind = MODEL_M_MARK,
-						      .mask = c->mark_accept, .value = 0 });
+		rule_match(c, r,
+			   &(struct model_match){
+				   .kind = MODEL_M_MARK, .mask = c->mark_accept, .value = 0 });
 	return r;
 }
 
@@ -336,20 +331,20 @@ static void workload_maps(struct cctx *c)
 		struct model_set *m = map_add(c, st[k]->map);
 
 		for (size_t i = 0; i < c->n_wls; i++)
-			map_elem(c, m, c->wls[i].ifname,
-				 endpoint_chain(c, st[k], &c->wls[i]), true);
+			map_elem(c, m, c->wls[i].ifname, endpoint_chain(c, st[k], &c->wls[i]),
+				 true);
 	}
 }
 
 enum wl_end {
-	WL_DROP_UNMARKED,	/* forward: go on if its chain allowed */
-	WL_ACCEPT_MARKED,	/* input, Accept/Return */
-	WL_DROP_ALL,		/* input, Drop */
+	WL_DROP_UNMARKED, /* forward: go on if its chain allowed */
+	WL_ACCEPT_MARKED, /* input, Accept/Return */
+	WL_DROP_ALL,	  /* input, Drop */
 };
 
 struct wl_check {
 	struct model_chain *ch;
-	enum model_match_kind kind;	/* iifname or oifname */
+	enum model_match_kind kind; /* iifname or oifname */
 	enum wl_end end;
 };
 
@@ -361,8 +356,9 @@ static void wl_check_rule(struct cctx *c, const char *pattern, void *data)
 {
 	const struct wl_check *w = data;
 	struct model_match ifm = { .kind = w->kind, .ifname = (char *)pattern };
-	struct model_match marked = { .kind = MODEL_M_MARK, .mask = c->mark_accept,
-				    .value = c->mark_accept };
+	struct model_match marked = { .kind = MODEL_M_MARK,
+				      .mask = c->mark_accept,
+				      .value = c->mark_accept };
 	struct model_rule *r = NULL;
 
 	switch (w->end) {
@@ -418,8 +414,8 @@ static void accept_to_workload(struct cctx *c, const char *pattern, void *data)
 {
 	struct model_rule *r = rule_add(c, data, "host to workload");
 
-	rule_match(c, r, &(struct model_match){ .kind = MODEL_M_OIFNAME,
-					      .ifname = (char *)pattern });
+	rule_match(c, r,
+		   &(struct model_match){ .kind = MODEL_M_OIFNAME, .ifname = (char *)pattern });
 	rule_verdict(c, r, MODEL_V_ACCEPT, NULL);
 }
 
@@ -476,9 +472,8 @@ static void stats_fill(const struct cctx *c, struct compile_stats *st)
 		st->elements += c->t->sets[i]->n_elems;
 }
 
-int ruleset_compile(struct resource *const *v, size_t n,
-		    const struct compile_opts *o, struct model_table **ret,
-		    struct compile_stats *stats, struct diags *d)
+int ruleset_compile(struct resource *const *v, size_t n, const struct compile_opts *o,
+		    struct model_table **ret, struct compile_stats *stats, struct diags *d)
 {
 	struct cctx c = { .o = o, .d = d, .res = v, .n_res = n };
 	int err;

@@ -19,8 +19,8 @@ struct local_iface {
 struct compile_memo;
 
 struct compile_opts {
-	const char *node;			/* this node's name */
-	const struct local_iface *ifaces;	/* for expectedIPs */
+	const char *node;		  /* this node's name */
+	const struct local_iface *ifaces; /* for expectedIPs */
 	size_t n_ifaces;
 	/* Optional: what the last compile with this memo made of each
 	 * policy, reused for policies that are the same objects (serial) when
@@ -48,25 +48,23 @@ struct compile_stats {
  * when resources meet (none yet are fatal) go to d. Returns 0 and a new
  * table (free with model_table_free()), or a negative errno.
  */
-int ruleset_compile(struct resource *const *v, size_t n,
-		    const struct compile_opts *o, struct model_table **ret,
-		    struct compile_stats *stats, struct diags *d);
+int ruleset_compile(struct resource *const *v, size_t n, const struct compile_opts *o,
+		    struct model_table **ret, struct compile_stats *stats, struct diags *d);
 
 /* ---- trace ---- */
 
 /* Which packets nftmgr trace follows; unset fields match anything. */
 struct trace_filter {
 	const char *iif, *oif;
-	bool has_src, has_dst;	/* of one family; none: both families */
+	bool has_src, has_dst; /* of one family; none: both families */
 	struct cidr src, dst;
 	uint8_t proto;
-	uint16_t sport, dport;	/* need proto tcp, udp or sctp */
+	uint16_t sport, dport; /* need proto tcp, udp or sctp */
 };
 
 /* The table that sets nftrace on those packets, ahead of every other
  * table on prerouting and output. -EINVAL for ports without a protocol
  * that has them. */
-int compile_trace_table(const char *name, const struct trace_filter *f,
-		    struct model_table **ret);
+int compile_trace_table(const char *name, const struct trace_filter *f, struct model_table **ret);
 
 #endif

@@ -13,8 +13,8 @@
 #include "compile-internal.h"
 
 /* "<chain>.<rule>.<match>": the name a rule's new set gets. */
-static void set_owner(const struct model_chain *ch, const struct model_rule *nr,
-		      char *buf, size_t len)
+static void set_owner(const struct model_chain *ch, const struct model_rule *nr, char *buf,
+		      size_t len)
 {
 	snprintf(buf, len, "%s.%zu.%zu", ch->name, ch->n_rules - 1, nr->n_m);
 }
@@ -42,8 +42,8 @@ static void emit_addrs(struct cctx *c, struct model_chain *ch, struct model_rule
 		char owner[300];
 
 		set_owner(ch, nr, owner, sizeof(owner));
-		m.set = (char *)set_intern_normal(c, family == 4 ? MODEL_KEY_IPV4 :
-						  MODEL_KEY_IPV6, true, a->e, a->n, owner, true);
+		m.set = (char *)set_intern_normal(c, family == 4 ? MODEL_KEY_IPV4 : MODEL_KEY_IPV6,
+						  true, a->e, a->n, owner, true);
 	}
 	a->e = NULL;
 	a->n = 0;
@@ -78,12 +78,15 @@ static void emit_ports(struct cctx *c, struct model_chain *ch, struct model_rule
 		rule_match(c, nr, &m);
 }
 
-static void emit_icmp(struct cctx *c, struct model_rule *nr, const struct icmp *i,
-		      int family, bool neg)
+static void emit_icmp(struct cctx *c, struct model_rule *nr, const struct icmp *i, int family,
+		      bool neg)
 {
-	struct model_match m = { .kind = MODEL_M_ICMP, .neg = neg,
-			       .family = (uint8_t)family, .num = i->type,
-			       .has_code = i->has_code, .code = i->code };
+	struct model_match m = { .kind = MODEL_M_ICMP,
+				 .neg = neg,
+				 .family = (uint8_t)family,
+				 .num = i->type,
+				 .has_code = i->has_code,
+				 .code = i->code };
 
 	if (!i->set || !i->has_type)
 		return;
@@ -94,8 +97,9 @@ static void emit_icmp(struct cctx *c, struct model_rule *nr, const struct icmp *
 		for (size_t k = 0; k < nr->n_m; k++)
 			have |= nr->m[k].kind == MODEL_M_L4PROTO && !nr->m[k].neg;
 		if (!have)
-			rule_match(c, nr, &(struct model_match){ .kind = MODEL_M_L4PROTO,
-							       .num = family == 6 ? 58 : 1 });
+			rule_match(c, nr,
+				   &(struct model_match){ .kind = MODEL_M_L4PROTO,
+							  .num = family == 6 ? 58 : 1 });
 	}
 	rule_match(c, nr, &m);
 }
@@ -110,7 +114,8 @@ static void emit_action(struct cctx *c, struct model_rule *nr, enum action a)
 			nr->mark_or = c->mark_accept;
 		}
 		nr->notrack = c->mode == MODE_UNTRACKED;
-		rule_verdict(c, nr, c->mode == MODE_FORWARD ? MODEL_V_RETURN : MODEL_V_ACCEPT, NULL);
+		rule_verdict(c, nr, c->mode == MODE_FORWARD ? MODEL_V_RETURN : MODEL_V_ACCEPT,
+			     NULL);
 		break;
 	case ACTION_PASS:
 		nr->mark_set = true;
@@ -118,16 +123,13 @@ static void emit_action(struct cctx *c, struct model_rule *nr, enum action a)
 		nr->mark_or = c->mark_pass;
 		rule_verdict(c, nr, MODEL_V_RETURN, NULL);
 		break;
-	case ACTION_DENY:
-		rule_verdict(c, nr, MODEL_V_DROP, NULL);
-		break;
+	case ACTION_DENY: rule_verdict(c, nr, MODEL_V_DROP, NULL); break;
 	case ACTION_LOG:
 		nr->log_prefix = strdup(c->fx.log_prefix);
 		if (!nr->log_prefix)
 			c->err = -ENOMEM;
 		break;
-	case ACTION_MAX:
-		break;
+	case ACTION_MAX: break;
 	}
 }
 
@@ -150,8 +152,8 @@ static void need_family(struct cctx *c, struct model_rule *nr, int f)
 	}
 }
 
-void crule_emit(struct cctx *c, struct model_chain *ch, struct crule *r,
-		const char *what, const char *name, enum dir dir)
+void crule_emit(struct cctx *c, struct model_chain *ch, struct crule *r, const char *what,
+		const char *name, enum dir dir)
 {
 	char comment[160];
 	struct model_rule *nr;
@@ -161,18 +163,18 @@ void crule_emit(struct cctx *c, struct model_chain *ch, struct crule *r,
 		snprintf(comment, sizeof(comment), "%s %s %s rule %u", what, name,
 			 dir == DIR_IN ? "ingress" : "egress", r->first);
 	else
-		snprintf(comment, sizeof(comment), "%s %s %s rules %u-%u", what,
-			 name, dir == DIR_IN ? "ingress" : "egress", r->first, r->last);
+		snprintf(comment, sizeof(comment), "%s %s %s rules %u-%u", what, name,
+			 dir == DIR_IN ? "ingress" : "egress", r->first, r->last);
 	nr = rule_add(c, ch, comment);
 	if (!nr)
 		return;
 	if (r->proto.set)
-		rule_match(c, nr, &(struct model_match){ .kind = MODEL_M_L4PROTO,
-						       .num = r->proto.num });
+		rule_match(c, nr,
+			   &(struct model_match){ .kind = MODEL_M_L4PROTO, .num = r->proto.num });
 	if (r->not_proto.set)
-		rule_match(c, nr, &(struct model_match){ .kind = MODEL_M_L4PROTO,
-						       .neg = true,
-						       .num = r->not_proto.num });
+		rule_match(c, nr,
+			   &(struct model_match){
+				   .kind = MODEL_M_L4PROTO, .neg = true, .num = r->not_proto.num });
 	emit_addrs(c, ch, nr, MODEL_M_SADDR, f, &r->src[0], false);
 	emit_addrs(c, ch, nr, MODEL_M_SADDR, f, &r->src_sel[0], false);
 	emit_addrs(c, ch, nr, MODEL_M_SADDR, f, &r->src[1], true);
@@ -191,4 +193,3 @@ void crule_emit(struct cctx *c, struct model_chain *ch, struct crule *r,
 	if (f)
 		need_family(c, nr, f);
 }
-

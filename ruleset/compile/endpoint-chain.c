@@ -23,12 +23,9 @@ static bool in_stage(const struct stage *s, const struct resource *p)
 	if (!(ps->types & type))
 		return false;
 	switch (s->kind) {
-	case STAGE_UNTRACKED:
-		return ps->do_not_track;
-	case STAGE_PREDNAT:
-		return ps->pre_dnat;
-	case STAGE_FILTER:
-		return !ps->do_not_track && !ps->pre_dnat;
+	case STAGE_UNTRACKED: return ps->do_not_track;
+	case STAGE_PREDNAT: return ps->pre_dnat;
+	case STAGE_FILTER: return !ps->do_not_track && !ps->pre_dnat;
 	case STAGE_FORWARD:
 		return !ps->do_not_track && !ps->pre_dnat &&
 		       (ps->apply_on_forward || p->kind == RES_NETWORK_POLICY);
@@ -39,14 +36,14 @@ static bool in_stage(const struct stage *s, const struct resource *p)
 	return false;
 }
 
-void mark_rule(struct cctx *c, struct model_chain *ch, uint32_t mask,
-		      uint32_t value, bool neg, enum model_verdict v,
-		      const char *comment)
+void mark_rule(struct cctx *c, struct model_chain *ch, uint32_t mask, uint32_t value, bool neg,
+	       enum model_verdict v, const char *comment)
 {
 	struct model_rule *r = rule_add(c, ch, comment);
 
-	rule_match(c, r, &(struct model_match){ .kind = MODEL_M_MARK, .neg = neg,
-					      .mask = mask, .value = value });
+	rule_match(c, r,
+		   &(struct model_match){
+			   .kind = MODEL_M_MARK, .neg = neg, .mask = mask, .value = value });
 	rule_verdict(c, r, v, NULL);
 }
 
@@ -54,12 +51,13 @@ static void conntrack_rules(struct cctx *c, struct model_chain *ch)
 {
 	struct model_rule *r = rule_add(c, ch, "conntrack");
 
-	rule_match(c, r, &(struct model_match){ .kind = MODEL_M_CT_STATE,
-					      .num = MODEL_CT_INVALID });
+	rule_match(c, r,
+		   &(struct model_match){ .kind = MODEL_M_CT_STATE, .num = MODEL_CT_INVALID });
 	rule_verdict(c, r, MODEL_V_DROP, NULL);
 	r = rule_add(c, ch, "conntrack");
-	rule_match(c, r, &(struct model_match){ .kind = MODEL_M_CT_STATE,
-					      .num = MODEL_CT_ESTABLISHED | MODEL_CT_RELATED });
+	rule_match(c, r,
+		   &(struct model_match){ .kind = MODEL_M_CT_STATE,
+					  .num = MODEL_CT_ESTABLISHED | MODEL_CT_RELATED });
 	rule_verdict(c, r, MODEL_V_ACCEPT, NULL);
 }
 
@@ -71,8 +69,7 @@ static void ndp_rules(struct cctx *c, struct model_chain *ch)
 
 	for (size_t i = 0; i < ARRAY_SIZE(ranges); i++) {
 		struct model_rule *r = rule_add(c, ch, "neighbour discovery");
-		struct model_match m = { .kind = MODEL_M_ICMP, .family = 6,
-				       .num = ranges[i][0] };
+		struct model_match m = { .kind = MODEL_M_ICMP, .family = 6, .num = ranges[i][0] };
 
 		if (ranges[i][0] != ranges[i][1]) {
 			m.lo = ranges[i][0];
@@ -110,7 +107,8 @@ static void anti_spoofing(struct cctx *c, struct model_chain *ch, const struct h
 		r = rule_add(c, ch, "anti-spoofing");
 		if (!k) {
 			free(e);
-			rule_match(c, r, &(struct model_match){ .kind = MODEL_M_NFPROTO, .num = fam });
+			rule_match(c, r,
+				   &(struct model_match){ .kind = MODEL_M_NFPROTO, .num = fam });
 			rule_verdict(c, r, MODEL_V_DROP, NULL);
 			continue;
 		}
@@ -118,14 +116,17 @@ static void anti_spoofing(struct cctx *c, struct model_chain *ch, const struct h
 		set = set_intern(c, fam == 4 ? MODEL_KEY_IPV4 : MODEL_KEY_IPV6, true, e, k, owner);
 		if (!set)
 			return;
-		rule_match(c, r, &(struct model_match){ .kind = MODEL_M_SADDR, .family = (uint8_t)fam,
-						      .set = (char *)set, .neg = true });
+		rule_match(c, r,
+			   &(struct model_match){ .kind = MODEL_M_SADDR,
+						  .family = (uint8_t)fam,
+						  .set = (char *)set,
+						  .neg = true });
 		rule_verdict(c, r, MODEL_V_DROP, NULL);
 	}
 }
 
 static const char *failsafe_set(struct cctx *c, const struct failsafe *fs, size_t n,
-			       const char *owner)
+				const char *owner)
 {
 	struct model_elem *e = calloc(n ? n : 1, sizeof(*e));
 	size_t k = 0;
@@ -152,8 +153,7 @@ static const char *failsafe_set(struct cctx *c, const struct failsafe *fs, size_
 /* Failsafe ports: destination ports of this direction's list; in the raw
  * stage also the other list's ports as source ports, so that replies to
  * failsafe connections are not cut (as Felix does). */
-static void failsafe_rules(struct cctx *c, struct model_chain *ch,
-			   const struct stage *s)
+static void failsafe_rules(struct cctx *c, struct model_chain *ch, const struct stage *s)
 {
 	const struct failsafe *fs = s->dir == DIR_IN ? c->fx.fs_in : c->fx.fs_out;
 	size_t n = s->dir == DIR_IN ? c->fx.n_fs_in : c->fx.n_fs_out;
@@ -162,8 +162,8 @@ static void failsafe_rules(struct cctx *c, struct model_chain *ch,
 
 	if (set) {
 		r = rule_add(c, ch, "failsafe");
-		rule_match(c, r, &(struct model_match){ .kind = MODEL_M_PROTO_PORT,
-						      .set = (char *)set });
+		rule_match(c, r,
+			   &(struct model_match){ .kind = MODEL_M_PROTO_PORT, .set = (char *)set });
 		rule_verdict(c, r, MODEL_V_ACCEPT, NULL);
 	}
 	for (size_t i = 0; i < n; i++) {
@@ -172,13 +172,17 @@ static void failsafe_rules(struct cctx *c, struct model_chain *ch,
 		if (!fs[i].has_net)
 			continue;
 		r = rule_add(c, ch, "failsafe");
-		rule_match(c, r, &(struct model_match){
-			.kind = s->dir == DIR_IN ? MODEL_M_SADDR : MODEL_M_DADDR,
-			.family = net.family == AF_INET ? 4 : 6, .prefix = prefix_of(&net) });
-		rule_match(c, r, &(struct model_match){ .kind = MODEL_M_L4PROTO,
-						      .num = fs[i].protocol.num });
-		rule_match(c, r, &(struct model_match){ .kind = MODEL_M_DPORT,
-						      .lo = fs[i].port, .hi = fs[i].port });
+		rule_match(c, r,
+			   &(struct model_match){ .kind = s->dir == DIR_IN ? MODEL_M_SADDR
+									   : MODEL_M_DADDR,
+						  .family = net.family == AF_INET ? 4 : 6,
+						  .prefix = prefix_of(&net) });
+		rule_match(c, r,
+			   &(struct model_match){ .kind = MODEL_M_L4PROTO,
+						  .num = fs[i].protocol.num });
+		rule_match(c, r,
+			   &(struct model_match){
+				   .kind = MODEL_M_DPORT, .lo = fs[i].port, .hi = fs[i].port });
 		rule_verdict(c, r, MODEL_V_ACCEPT, NULL);
 	}
 	if (s->kind != STAGE_UNTRACKED)
@@ -188,8 +192,9 @@ static void failsafe_rules(struct cctx *c, struct model_chain *ch,
 	set = failsafe_set(c, fs, n, s->dir == DIR_IN ? "failsafe-out" : "failsafe-in");
 	if (set) {
 		r = rule_add(c, ch, "failsafe replies");
-		rule_match(c, r, &(struct model_match){ .kind = MODEL_M_PROTO_PORT,
-						      .num = 1, .set = (char *)set });
+		rule_match(c, r,
+			   &(struct model_match){
+				   .kind = MODEL_M_PROTO_PORT, .num = 1, .set = (char *)set });
 		rule_verdict(c, r, MODEL_V_ACCEPT, NULL);
 	}
 }
@@ -205,8 +210,7 @@ void clear_marks(struct cctx *c, struct model_chain *ch)
 	r->mark_or = 0;
 }
 
-static void jump(struct cctx *c, struct model_chain *ch, const char *target,
-		 const char *comment)
+static void jump(struct cctx *c, struct model_chain *ch, const char *target, const char *comment)
 {
 	struct model_rule *r;
 
@@ -220,7 +224,7 @@ static enum chain_mode stage_mode(const struct stage *s)
 {
 	static const enum chain_mode modes[] = {
 		[STAGE_UNTRACKED] = MODE_UNTRACKED, [STAGE_PREDNAT] = MODE_PREDNAT,
-		[STAGE_FILTER] = MODE_FILTER, [STAGE_FORWARD] = MODE_FORWARD,
+		[STAGE_FILTER] = MODE_FILTER,	    [STAGE_FORWARD] = MODE_FORWARD,
 		[STAGE_WORKLOAD] = MODE_FORWARD,
 	};
 
@@ -257,8 +261,7 @@ static bool inline_policy(struct cctx *c, struct model_chain *ch, const struct s
  * something decided. After a policy that can Pass, a set pass mark leaves
  * the policies: to the profiles (pass_target) or out of the chain. */
 static void policy_jumps(struct cctx *c, struct model_chain *ch, const struct stage *s,
-			 const struct resource *const *pols, size_t n,
-			 const char *pass_target)
+			 const struct resource *const *pols, size_t n, const char *pass_target)
 {
 	for (size_t i = 0; i < n; i++) {
 		char comment[300];
@@ -270,20 +273,22 @@ static void policy_jumps(struct cctx *c, struct model_chain *ch, const struct st
 			continue;
 		jump(c, ch, policy_chain(c, pols[i], s->dir, stage_mode(s)), comment);
 		if (s->kind == STAGE_FORWARD) {
-			mark_rule(c, ch, c->mark_accept | c->mark_pass, 0, true,
-				  MODEL_V_RETURN, "allowed or passed");
+			mark_rule(c, ch, c->mark_accept | c->mark_pass, 0, true, MODEL_V_RETURN,
+				  "allowed or passed");
 			continue;
 		}
 		if (s->kind == STAGE_WORKLOAD)
-			mark_rule(c, ch, c->mark_accept, c->mark_accept, false,
-				  MODEL_V_RETURN, "allowed");
+			mark_rule(c, ch, c->mark_accept, c->mark_accept, false, MODEL_V_RETURN,
+				  "allowed");
 		if (policy_has_pass(pols[i], s->dir)) {
 			struct model_rule *r = rule_add(c, ch, "passed");
 
-			rule_match(c, r, &(struct model_match){ .kind = MODEL_M_MARK,
-							      .mask = c->mark_pass,
-							      .value = c->mark_pass });
-			rule_verdict(c, r, pass_target ? MODEL_V_GOTO : MODEL_V_RETURN, pass_target);
+			rule_match(c, r,
+				   &(struct model_match){ .kind = MODEL_M_MARK,
+							  .mask = c->mark_pass,
+							  .value = c->mark_pass });
+			rule_verdict(c, r, pass_target ? MODEL_V_GOTO : MODEL_V_RETURN,
+				     pass_target);
 		}
 	}
 }
@@ -295,8 +300,7 @@ static void profile_jumps(struct cctx *c, struct model_chain *ch, const struct s
 	const struct endpoint_spec *e = &h->hep->u.ep;
 
 	for (size_t i = 0; i < e->n_profiles; i++) {
-		const struct resource *p = find_resource(c, RES_PROFILE, NULL,
-							 e->profiles[i]);
+		const struct resource *p = find_resource(c, RES_PROFILE, NULL, e->profiles[i]);
 		char comment[300];
 
 		if (!p)
@@ -304,8 +308,8 @@ static void profile_jumps(struct cctx *c, struct model_chain *ch, const struct s
 		snprintf(comment, sizeof(comment), "profile %s", p->name);
 		jump(c, ch, profile_chain(c, p, s->dir, stage_mode(s)), comment);
 		if (s->kind == STAGE_WORKLOAD)
-			mark_rule(c, ch, c->mark_accept, c->mark_accept, false,
-				  MODEL_V_RETURN, "allowed");
+			mark_rule(c, ch, c->mark_accept, c->mark_accept, false, MODEL_V_RETURN,
+				  "allowed");
 	}
 	rule_verdict(c, rule_add(c, ch, "default deny"), MODEL_V_DROP, NULL);
 }
@@ -321,8 +325,7 @@ static bool any_pass(const struct resource *const *pols, size_t n, enum dir dir)
 /* The normal stage: policies; if none selects the endpoint, or one passed,
  * the profiles; then deny. */
 static void filter_tail(struct cctx *c, struct model_chain *ch, const struct stage *s,
-			const struct hep_if *h, const struct resource *const *pols,
-			size_t n)
+			const struct hep_if *h, const struct resource *const *pols, size_t n)
 {
 	_cleanup_free_ char *prof = NULL;
 
@@ -372,8 +375,7 @@ static void chain_head(struct cctx *c, struct model_chain *ch, const struct stag
 		clear_marks(c, ch);
 }
 
-const char *endpoint_chain(struct cctx *c, const struct stage *s,
-			   const struct hep_if *h)
+const char *endpoint_chain(struct cctx *c, const struct stage *s, const struct hep_if *h)
 {
 	const struct resource **pols = calloc(c->n_policies + 1, sizeof(*pols));
 	const char *ifname = strcmp(h->ifname, "*") ? h->ifname : ALL_INTERFACES;
@@ -395,8 +397,7 @@ const char *endpoint_chain(struct cctx *c, const struct stage *s,
 	if ((s->kind != STAGE_FILTER && s->kind != STAGE_WORKLOAD && n == 0) ||
 	    (s->kind == STAGE_UNTRACKED && strcmp(h->ifname, "*") == 0))
 		goto out;
-	if (asprintf(&prefix, "%s-", s->map) < 0 ||
-	    !(name = chain_name(prefix, NULL, ifname)) ||
+	if (asprintf(&prefix, "%s-", s->map) < 0 || !(name = chain_name(prefix, NULL, ifname)) ||
 	    !(ch = chain_add(c, name, MODEL_HOOK_NONE, 0)))
 		goto oom;
 	chain_head(c, ch, s, h, any_pass(pols, n, s->dir));
@@ -412,9 +413,7 @@ const char *endpoint_chain(struct cctx *c, const struct stage *s,
 		rule_verdict(c, rule_add(c, ch, "default deny"), MODEL_V_DROP, NULL);
 		break;
 	case STAGE_FILTER:
-	case STAGE_WORKLOAD:
-		filter_tail(c, ch, s, h, pols, n);
-		break;
+	case STAGE_WORKLOAD: filter_tail(c, ch, s, h, pols, n); break;
 	}
 	goto out;
 oom:

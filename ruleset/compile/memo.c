@@ -21,7 +21,6 @@
 
 #include "compile-internal.h"
 
-
 struct memo_set {
 	enum model_key key;
 	bool interval;
@@ -34,22 +33,22 @@ struct memo_entry {
 	uint64_t serial;
 	enum dir dir;
 	enum chain_mode mode;
-	struct model_chain *copy;		/* detached: not in any table */
-	struct memo_set *sets;		/* one per set match, in order */
+	struct model_chain *copy; /* detached: not in any table */
+	struct memo_set *sets;	  /* one per set match, in order */
 	size_t n_sets;
 	bool used;
-	bool uses_eps;			/* read endpoints when compiled */
+	bool uses_eps; /* read endpoints when compiled */
 };
 
 struct compile_memo {
-	uint64_t *world;		/* serials of every resource but policies and endpoints */
+	uint64_t *world; /* serials of every resource but policies and endpoints */
 	size_t n_world;
-	uint64_t *eps;			/* serials of the endpoints */
+	uint64_t *eps; /* serials of the endpoints */
 	size_t n_eps;
-	char *opts;			/* node and addresses, as text */
+	char *opts; /* node and addresses, as text */
 	struct memo_entry *v;
 	size_t n, cap;
-	size_t next;			/* where the next lookup likely is */
+	size_t next; /* where the next lookup likely is */
 	unsigned long hits, misses;
 };
 
@@ -128,7 +127,7 @@ static bool same_serials(const uint64_t *a, size_t n, const uint64_t *b, size_t 
 		return false;
 	for (size_t i = 0; i < n; i++)
 		if (!a[i])
-			return false;	/* not tracked: may differ */
+			return false; /* not tracked: may differ */
 	return true;
 }
 
@@ -196,7 +195,7 @@ void memo_end(struct cctx *c, bool ok)
 	m->n = w;
 	if (!ok) {
 		free(m->opts);
-		m->opts = NULL;	/* start afresh next time */
+		m->opts = NULL; /* start afresh next time */
 	}
 }
 
@@ -249,8 +248,8 @@ static void replay_rule(struct cctx *c, struct model_chain *ch, const struct mem
 	rule_copy_actions(c, r, src);
 }
 
-bool memo_replay(struct cctx *c, const char *chain, const struct resource *p,
-		 enum dir dir, enum chain_mode mode)
+bool memo_replay(struct cctx *c, const char *chain, const struct resource *p, enum dir dir,
+		 enum chain_mode mode)
 {
 	struct compile_memo *m = c->o->memo;
 	struct memo_entry *e = m && p->serial ? find(m, chain) : NULL;
@@ -288,7 +287,9 @@ static int record_sets(struct cctx *c, struct memo_entry *e)
 				return -ENOMEM;
 			e->sets = v;
 			ms = &v[e->n_sets++];
-			*ms = (struct memo_set){ .key = s->key, .interval = s->interval, .n = s->n_elems };
+			*ms = (struct memo_set){ .key = s->key,
+						 .interval = s->interval,
+						 .n = s->n_elems };
 			ms->e = malloc((s->n_elems ? s->n_elems : 1) * sizeof(*ms->e));
 			if (!ms->e)
 				return -ENOMEM;
@@ -314,7 +315,7 @@ void memo_record(struct cctx *c, const struct model_chain *ch, const struct reso
 			struct memo_entry *v = realloc(m->v, cap * sizeof(*v));
 
 			if (!v)
-				return;	/* not remembered: only slower */
+				return; /* not remembered: only slower */
 			m->v = v;
 			m->cap = cap;
 		}

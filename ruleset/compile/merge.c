@@ -16,7 +16,6 @@
 
 #include "compile-internal.h"
 
-
 static bool addr_kind(enum model_match_kind k)
 {
 	return k == MODEL_M_SADDR || k == MODEL_M_DADDR;
@@ -30,16 +29,16 @@ static int differs_in_addr(const struct model_rule *a, const struct model_rule *
 
 	if (a->verdict != MODEL_V_ACCEPT || b->verdict != MODEL_V_ACCEPT || a->target ||
 	    b->target || a->n_m != b->n_m || a->mark_set != b->mark_set ||
-	    a->mark_and != b->mark_and || a->mark_or != b->mark_or ||
-	    a->notrack != b->notrack || a->log_prefix || b->log_prefix)
+	    a->mark_and != b->mark_and || a->mark_or != b->mark_or || a->notrack != b->notrack ||
+	    a->log_prefix || b->log_prefix)
 		return -1;
 	for (size_t i = 0; i < a->n_m; i++) {
 		const struct model_match *x = &a->m[i], *y = &b->m[i];
 
 		if (model_match_equal(x, y))
 			continue;
-		if (at >= 0 || x->kind != y->kind || !addr_kind(x->kind) || x->neg ||
-		    y->neg || x->family != y->family)
+		if (at >= 0 || x->kind != y->kind || !addr_kind(x->kind) || x->neg || y->neg ||
+		    x->family != y->family)
 			return -1;
 		at = (int)i;
 	}
@@ -47,8 +46,8 @@ static int differs_in_addr(const struct model_rule *a, const struct model_rule *
 }
 
 /* Appends the addresses of m (a set or one CIDR) to *v. */
-static int take_addrs(struct cctx *c, const struct model_match *m, struct model_elem **v,
-		      size_t *n, size_t *cap)
+static int take_addrs(struct cctx *c, const struct model_match *m, struct model_elem **v, size_t *n,
+		      size_t *cap)
 {
 	const struct model_set *s = m->set ? set_find(c, m->set) : NULL;
 	size_t add = m->set ? (s ? s->n_elems : 0) : 1;

@@ -13,7 +13,7 @@
 
 #include "compile-internal.h"
 
-#define TRACE_PRIO	(-350)
+#define TRACE_PRIO (-350)
 
 static void filter_rule(struct cctx *c, struct model_chain *ch, const struct trace_filter *f,
 			bool output)
@@ -24,24 +24,30 @@ static void filter_rule(struct cctx *c, struct model_chain *ch, const struct tra
 	if (!r)
 		return;
 	if (!output && f->iif)
-		rule_match(c, r, &(struct model_match){ .kind = MODEL_M_IIFNAME,
-						      .ifname = (char *)f->iif });
+		rule_match(c, r,
+			   &(struct model_match){ .kind = MODEL_M_IIFNAME,
+						  .ifname = (char *)f->iif });
 	if (f->oif && output)
-		rule_match(c, r, &(struct model_match){ .kind = MODEL_M_OIFNAME,
-						      .ifname = (char *)f->oif });
+		rule_match(c, r,
+			   &(struct model_match){ .kind = MODEL_M_OIFNAME,
+						  .ifname = (char *)f->oif });
 	for (int i = 0; i < 2; i++)
 		if (a[i])
-			rule_match(c, r, &(struct model_match){
-				.kind = i ? MODEL_M_DADDR : MODEL_M_SADDR, .prefix = prefix_of(a[i]),
-				.family = a[i]->family == AF_INET ? 4 : 6 });
+			rule_match(c, r,
+				   &(struct model_match){ .kind = i ? MODEL_M_DADDR : MODEL_M_SADDR,
+							  .prefix = prefix_of(a[i]),
+							  .family = a[i]->family == AF_INET ? 4
+											    : 6 });
 	if (f->proto)
 		rule_match(c, r, &(struct model_match){ .kind = MODEL_M_L4PROTO, .num = f->proto });
 	if (f->sport)
-		rule_match(c, r, &(struct model_match){ .kind = MODEL_M_SPORT, .lo = f->sport,
-						      .hi = f->sport });
+		rule_match(c, r,
+			   &(struct model_match){
+				   .kind = MODEL_M_SPORT, .lo = f->sport, .hi = f->sport });
 	if (f->dport)
-		rule_match(c, r, &(struct model_match){ .kind = MODEL_M_DPORT, .lo = f->dport,
-						      .hi = f->dport });
+		rule_match(c, r,
+			   &(struct model_match){
+				   .kind = MODEL_M_DPORT, .lo = f->dport, .hi = f->dport });
 	r->nftrace = true;
 }
 
@@ -61,11 +67,12 @@ int compile_trace_table(const char *name, const struct trace_filter *f, struct m
 	/* An input interface is not known on output, nor an output one
 	 * on prerouting (forwarded packets are marked there by --in). */
 	if (!f->oif || f->iif)
-		filter_rule(&c, chain_add(&c, "trace-prerouting", MODEL_HOOK_PREROUTING, TRACE_PRIO),
-			    f, false);
+		filter_rule(&c,
+			    chain_add(&c, "trace-prerouting", MODEL_HOOK_PREROUTING, TRACE_PRIO), f,
+			    false);
 	if (!f->iif)
-		filter_rule(&c, chain_add(&c, "trace-output", MODEL_HOOK_OUTPUT, TRACE_PRIO),
-			    f, true);
+		filter_rule(&c, chain_add(&c, "trace-output", MODEL_HOOK_OUTPUT, TRACE_PRIO), f,
+			    true);
 	name_index_free(&c.chain_ix);
 	name_index_free(&c.set_ix);
 	if (c.err) {

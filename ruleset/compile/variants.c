@@ -25,8 +25,7 @@ static struct port *ports_dup(struct cctx *c, const struct port *p, size_t n)
 }
 
 /* A copy of base in vs, with arrays of its own. */
-static struct variant *variant_add(struct cctx *c, struct variants *vs,
-				   const struct variant *base)
+static struct variant *variant_add(struct cctx *c, struct variants *vs, const struct variant *base)
 {
 	struct variant *v = realloc(vs->v, (vs->n + 1) * sizeof(*v));
 
@@ -81,7 +80,8 @@ static void named_variants(struct cctx *c, const struct variant *base, const str
 			for (size_t k = first; k < vs->n; k++) {
 				const struct named_variant *o = src ? &vs->v[k].snv : &vs->v[k].nv;
 
-				seen |= o->name && strcmp(o->name, nv.name) == 0 && o->port == nv.port;
+				seen |= o->name && strcmp(o->name, nv.name) == 0 &&
+					o->port == nv.port;
 			}
 			if (seen || !(v = variant_add(c, vs, base)))
 				continue;
@@ -94,8 +94,7 @@ static void named_variants(struct cctx *c, const struct variant *base, const str
 }
 
 /* base's variants for one side's ports, added to vs. */
-static void side_variants(struct cctx *c, const struct variant *base, bool src,
-			  struct variants *vs)
+static void side_variants(struct cctx *c, const struct variant *base, bool src, struct variants *vs)
 {
 	const struct entity *e = src ? &base->rule.src : &base->rule.dst;
 	size_t named = 0, first = vs->n;

@@ -13,8 +13,8 @@
 
 #include "compile-internal.h"
 
-const struct resource *find_resource(struct cctx *c, enum res_kind k,
-				     const char *ns, const char *name)
+const struct resource *find_resource(struct cctx *c, enum res_kind k, const char *ns,
+				     const char *name)
 {
 	for (size_t i = 0; i < c->n_res; i++) {
 		const struct resource *r = c->res[i];
@@ -46,12 +46,11 @@ static bool sel_match(const char *text, const struct labels *l)
 int endpoint_labels(struct cctx *c, const struct resource *r, struct labels *out)
 {
 	const struct endpoint_spec *e = &r->u.ep;
-	size_t np = r->kind == RES_HOST_ENDPOINT || r->kind == RES_WORKLOAD_ENDPOINT ?
-		    e->n_profiles : 0;
+	size_t np = r->kind == RES_HOST_ENDPOINT || r->kind == RES_WORKLOAD_ENDPOINT ? e->n_profiles
+										     : 0;
 
 	for (size_t i = 0; i < np; i++) {
-		const struct resource *p = find_resource(c, RES_PROFILE, NULL,
-							 e->profiles[i]);
+		const struct resource *p = find_resource(c, RES_PROFILE, NULL, e->profiles[i]);
 
 		for (size_t k = 0; p && k < p->u.profile.labels_to_apply.n; k++)
 			if (labels_set(out, p->u.profile.labels_to_apply.v[k].key,
@@ -87,8 +86,7 @@ static int namespace_labels(struct cctx *c, const char *ns, struct labels *out)
 	for (size_t k = 0; p && k < p->u.profile.labels_to_apply.n; k++) {
 		const struct label *l = &p->u.profile.labels_to_apply.v[k];
 
-		if (strncmp(l->key, "pcns.", 5) == 0 &&
-		    labels_set(out, l->key + 5, l->value) < 0)
+		if (strncmp(l->key, "pcns.", 5) == 0 && labels_set(out, l->key + 5, l->value) < 0)
 			return -ENOMEM;
 	}
 	return 0;
@@ -147,24 +145,17 @@ const struct cidr *endpoint_addrs(const struct resource *r, size_t *n)
 {
 	switch (r->kind) {
 	case RES_HOST_ENDPOINT:
-	case RES_WORKLOAD_ENDPOINT:
-		*n = r->u.ep.n_ips;
-		return r->u.ep.ips;
+	case RES_WORKLOAD_ENDPOINT: *n = r->u.ep.n_ips; return r->u.ep.ips;
 	case RES_GLOBAL_NETWORK_SET:
-	case RES_NETWORK_SET:
-		*n = r->u.netset.n_nets;
-		return r->u.netset.nets;
-	default:
-		*n = 0;
-		return NULL;
+	case RES_NETWORK_SET: *n = r->u.netset.n_nets; return r->u.netset.nets;
+	default: *n = 0; return NULL;
 	}
 }
 
 /* Does endpoint-like resource r match the entity's selectors, seen from a
  * policy in namespace pol_ns (NULL for global policies)? */
-bool entity_selects(struct cctx *c, const struct entity *e,
-			   const char *sel, const char *pol_ns,
-			   const struct resource *r)
+bool entity_selects(struct cctx *c, const struct entity *e, const char *sel, const char *pol_ns,
+		    const struct resource *r)
 {
 	struct labels l = { 0 };
 	bool m;
@@ -200,7 +191,6 @@ bool entity_selects(struct cctx *c, const struct entity *e,
 	labels_clear(&l);
 	return m;
 }
-
 
 /* A policy selects a host endpoint when it is global, not restricted by
  * namespace or service account, and its selector matches the endpoint's

@@ -10,16 +10,11 @@
 size_t model_key_width(enum model_key k)
 {
 	switch (k) {
-	case MODEL_KEY_IPV4:
-		return 4;
-	case MODEL_KEY_IPV6:
-		return 16;
-	case MODEL_KEY_PORT:
-		return 2;
-	case MODEL_KEY_PROTO_PORT:
-		return 3;
-	case MODEL_KEY_IFNAME:
-		return 0;
+	case MODEL_KEY_IPV4: return 4;
+	case MODEL_KEY_IPV6: return 16;
+	case MODEL_KEY_PORT: return 2;
+	case MODEL_KEY_PROTO_PORT: return 3;
+	case MODEL_KEY_IFNAME: return 0;
 	}
 	return 0;
 }
@@ -92,8 +87,7 @@ size_t model_elems_normalise(struct model_elem *e, size_t n, size_t width)
 	for (size_t r = 1; r < n; r++) {
 		struct model_elem *cur = &e[w];
 
-		if (cmp_bytes(e[r].lo, cur->hi, width) <= 0 ||
-		    adjacent(cur->hi, e[r].lo, width)) {
+		if (cmp_bytes(e[r].lo, cur->hi, width) <= 0 || adjacent(cur->hi, e[r].lo, width)) {
 			if (cmp_bytes(e[r].hi, cur->hi, width) > 0)
 				memcpy(cur->hi, e[r].hi, width);
 		} else {

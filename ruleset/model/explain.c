@@ -13,7 +13,11 @@
 
 #include "model.h"
 
-enum outcome { GO_ON, ACCEPTED, DROPPED };
+enum outcome {
+	GO_ON,
+	ACCEPTED,
+	DROPPED
+};
 
 struct walk {
 	const struct model_table *t;
@@ -87,27 +91,24 @@ static bool raw_match(const struct walk *w, const struct model_match *m)
 	uint8_t key[3];
 
 	switch (m->kind) {
-	case MODEL_M_NFPROTO:
-		return p->family == m->num;
-	case MODEL_M_L4PROTO:
-		return p->proto == m->num;
+	case MODEL_M_NFPROTO: return p->family == m->num;
+	case MODEL_M_L4PROTO: return p->proto == m->num;
 	case MODEL_M_SADDR:
 	case MODEL_M_DADDR:
 		if (p->family != m->family)
 			return false;
-		return m->set ? in_set(model_table_find_set(w->t, m->set), a, p->family == 4 ? 4 : 16)
+		return m->set ? in_set(model_table_find_set(w->t, m->set), a,
+				       p->family == 4 ? 4 : 16)
 			      : in_prefix(&m->prefix, a);
 	case MODEL_M_SPORT:
 	case MODEL_M_DPORT:
 		return has_ports(p) &&
 		       port_match(w, m, m->kind == MODEL_M_SPORT ? p->sport : p->dport);
-	case MODEL_M_ICMP:
-		return icmp_match(p, m);
+	case MODEL_M_ICMP: return icmp_match(p, m);
 	case MODEL_M_CT_STATE:
 		/* the first packet of a connection: new, or untracked */
 		return false;
-	case MODEL_M_MARK:
-		return (p->mark & m->mask) == m->value;
+	case MODEL_M_MARK: return (p->mark & m->mask) == m->value;
 	case MODEL_M_PROTO_PORT:
 		if (!has_ports(p))
 			return false;
@@ -115,10 +116,8 @@ static bool raw_match(const struct walk *w, const struct model_match *m)
 		key[1] = (uint8_t)((m->num ? p->sport : p->dport) >> 8);
 		key[2] = (uint8_t)(m->num ? p->sport : p->dport);
 		return in_set(model_table_find_set(w->t, m->set), key, 3);
-	case MODEL_M_IIFNAME:
-		return ifname_match(m->ifname, p->iif);
-	case MODEL_M_OIFNAME:
-		return ifname_match(m->ifname, p->oif);
+	case MODEL_M_IIFNAME: return ifname_match(m->ifname, p->iif);
+	case MODEL_M_OIFNAME: return ifname_match(m->ifname, p->oif);
 	}
 	return false;
 }
@@ -156,7 +155,7 @@ static const struct model_chain *find_chain(const struct model_table *t, const c
 
 /* The element of a verdict map this packet meets, if any. */
 static const struct model_elem *map_target(const struct walk *w, const char *map,
-					 const char *ifname)
+					   const char *ifname)
 {
 	const struct model_set *s = model_table_find_set(w->t, map);
 
@@ -205,7 +204,8 @@ static enum outcome apply(struct walk *w, const struct model_chain *ch, const st
 		return enter(w, r->target, false);
 	}
 	if (r->verdict == MODEL_V_VMAP_IIF || r->verdict == MODEL_V_VMAP_OIF) {
-		target = map_target(w, r->target, r->verdict == MODEL_V_VMAP_IIF ? w->p.iif : w->p.oif);
+		target = map_target(w, r->target,
+				    r->verdict == MODEL_V_VMAP_IIF ? w->p.iif : w->p.oif);
 		if (!target)
 			return GO_ON;
 		*stop = !target->jump;
@@ -224,7 +224,8 @@ static enum outcome run_chain(struct walk *w, const struct model_chain *ch)
 		if (!rule_matches(w, r))
 			continue;
 		if (r->comment && r->verdict != MODEL_V_VMAP_IIF && r->verdict != MODEL_V_VMAP_OIF)
-			fprintf(w->f, "%*s%s: %s\n", (int)(2 * w->depth + 2), "", ch->name, r->comment);
+			fprintf(w->f, "%*s%s: %s\n", (int)(2 * w->depth + 2), "", ch->name,
+				r->comment);
 		o = apply(w, ch, r, &stop);
 		if (o != GO_ON || stop)
 			return o;
@@ -235,8 +236,8 @@ static enum outcome run_chain(struct walk *w, const struct model_chain *ch)
 static const char *hook_name(enum model_hook h)
 {
 	static const char *const names[] = {
-		[MODEL_HOOK_NONE] = "", [MODEL_HOOK_PREROUTING] = "prerouting",
-		[MODEL_HOOK_INPUT] = "input", [MODEL_HOOK_FORWARD] = "forward",
+		[MODEL_HOOK_NONE] = "",		[MODEL_HOOK_PREROUTING] = "prerouting",
+		[MODEL_HOOK_INPUT] = "input",	[MODEL_HOOK_FORWARD] = "forward",
 		[MODEL_HOOK_OUTPUT] = "output",
 	};
 
@@ -263,7 +264,8 @@ static enum outcome run_hook(struct walk *w, enum model_hook h)
 		}
 		if (!next)
 			return GO_ON;
-		fprintf(w->f, "%s, chain %s (priority %d):\n", hook_name(h), next->name, next->prio);
+		fprintf(w->f, "%s, chain %s (priority %d):\n", hook_name(h), next->name,
+			next->prio);
 		o = run_chain(w, next);
 		if (o == DROPPED)
 			return DROPPED;
@@ -274,7 +276,7 @@ static enum outcome run_hook(struct walk *w, enum model_hook h)
 }
 
 int model_explain(const struct model_table *t, const struct model_packet *p, FILE *f,
-		struct model_explain *ret)
+		  struct model_explain *ret)
 {
 	static const enum model_hook input[] = { MODEL_HOOK_PREROUTING, MODEL_HOOK_INPUT };
 	static const enum model_hook forward[] = { MODEL_HOOK_PREROUTING, MODEL_HOOK_FORWARD };
@@ -290,8 +292,8 @@ int model_explain(const struct model_table *t, const struct model_packet *p, FIL
 		o = run_hook(&w, hooks[i]);
 	*ret = (struct model_explain){ .accepted = o != DROPPED };
 	if (w.decider) {
-		snprintf(ret->why, sizeof(ret->why), "%s", w.decider->comment ?
-			 w.decider->comment : "a rule without a comment");
+		snprintf(ret->why, sizeof(ret->why), "%s",
+			 w.decider->comment ? w.decider->comment : "a rule without a comment");
 		snprintf(ret->chain, sizeof(ret->chain), "%s", w.decider_chain);
 	} else {
 		snprintf(ret->why, sizeof(ret->why), "no rule of table %s decided", t->name);

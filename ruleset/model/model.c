@@ -57,8 +57,7 @@ struct model_table *model_table_free(struct model_table *t)
 	return NULL;
 }
 
-const struct model_set *model_table_find_set(const struct model_table *t,
-					 const char *name)
+const struct model_set *model_table_find_set(const struct model_table *t, const char *name)
 {
 	for (size_t i = 0; i < t->n_sets; i++)
 		if (strcmp(t->sets[i]->name, name) == 0)
@@ -66,8 +65,7 @@ const struct model_set *model_table_find_set(const struct model_table *t,
 	return NULL;
 }
 
-const struct model_chain *model_table_find_chain(const struct model_table *t,
-					     const char *name)
+const struct model_chain *model_table_find_chain(const struct model_table *t, const char *name)
 {
 	for (size_t i = 0; i < t->n_chains; i++)
 		if (strcmp(t->chains[i]->name, name) == 0)
@@ -90,8 +88,8 @@ bool model_match_equal(const struct model_match *a, const struct model_match *b)
 {
 	return a->kind == b->kind && a->neg == b->neg && a->family == b->family &&
 	       a->has_code == b->has_code && a->num == b->num && a->code == b->code &&
-	       a->mask == b->mask && a->value == b->value && a->lo == b->lo &&
-	       a->hi == b->hi && prefix_eq(&a->prefix, &b->prefix) && str_eq(a->set, b->set) &&
+	       a->mask == b->mask && a->value == b->value && a->lo == b->lo && a->hi == b->hi &&
+	       prefix_eq(&a->prefix, &b->prefix) && str_eq(a->set, b->set) &&
 	       str_eq(a->ifname, b->ifname);
 }
 
@@ -99,9 +97,8 @@ bool model_rule_equal(const struct model_rule *a, const struct model_rule *b)
 {
 	if (a->n_m != b->n_m || a->mark_set != b->mark_set || a->mark_and != b->mark_and ||
 	    a->mark_or != b->mark_or || a->notrack != b->notrack || a->nftrace != b->nftrace ||
-	    a->verdict != b->verdict ||
-	    !str_eq(a->log_prefix, b->log_prefix) || !str_eq(a->target, b->target) ||
-	    !str_eq(a->comment, b->comment))
+	    a->verdict != b->verdict || !str_eq(a->log_prefix, b->log_prefix) ||
+	    !str_eq(a->target, b->target) || !str_eq(a->comment, b->comment))
 		return false;
 	for (size_t i = 0; i < a->n_m; i++)
 		if (!model_match_equal(&a->m[i], &b->m[i]))

@@ -18,19 +18,19 @@
  */
 
 enum model_key {
-	MODEL_KEY_IPV4,		/* ipv4_addr */
-	MODEL_KEY_IPV6,		/* ipv6_addr */
-	MODEL_KEY_PORT,		/* inet_service */
-	MODEL_KEY_PROTO_PORT,	/* inet_proto . inet_service */
-	MODEL_KEY_IFNAME,		/* ifname : verdict (a verdict map) */
+	MODEL_KEY_IPV4,	      /* ipv4_addr */
+	MODEL_KEY_IPV6,	      /* ipv6_addr */
+	MODEL_KEY_PORT,	      /* inet_service */
+	MODEL_KEY_PROTO_PORT, /* inet_proto . inet_service */
+	MODEL_KEY_IFNAME,     /* ifname : verdict (a verdict map) */
 };
 
 struct model_elem {
-	uint8_t lo[16];		/* addresses / ports big-endian; proto at [0] */
-	uint8_t hi[16];		/* inclusive end, = lo for single values */
-	char *ifname;		/* MODEL_KEY_IFNAME */
-	char *chain;		/* verdict map target */
-	bool jump;		/* jump to it (else goto) */
+	uint8_t lo[16]; /* addresses / ports big-endian; proto at [0] */
+	uint8_t hi[16]; /* inclusive end, = lo for single values */
+	char *ifname;	/* MODEL_KEY_IFNAME */
+	char *chain;	/* verdict map target */
+	bool jump;	/* jump to it (else goto) */
 };
 
 struct model_set {
@@ -39,23 +39,23 @@ struct model_set {
 	bool interval;
 	struct model_elem *elems;
 	size_t n_elems;
-	unsigned refs;		/* rules using it */
-	uint64_t hash;		/* of the elements, to find equal sets */
+	unsigned refs; /* rules using it */
+	uint64_t hash; /* of the elements, to find equal sets */
 };
 
 enum model_match_kind {
-	MODEL_M_NFPROTO,		/* num: 4 or 6 */
-	MODEL_M_L4PROTO,		/* num */
-	MODEL_M_SADDR,		/* family + (set or cidr) */
+	MODEL_M_NFPROTO, /* num: 4 or 6 */
+	MODEL_M_L4PROTO, /* num */
+	MODEL_M_SADDR,	 /* family + (set or cidr) */
 	MODEL_M_DADDR,
-	MODEL_M_SPORT,		/* set or lo..hi */
+	MODEL_M_SPORT, /* set or lo..hi */
 	MODEL_M_DPORT,
-	MODEL_M_ICMP,		/* family, num = type, code if has_code;
+	MODEL_M_ICMP,	    /* family, num = type, code if has_code;
 				 * or a type range lo..hi when hi != 0 */
-	MODEL_M_CT_STATE,		/* num: NFT_CT_* bits */
-	MODEL_M_MARK,		/* mask, value: meta mark & mask == value */
-	MODEL_M_PROTO_PORT,	/* meta l4proto . th dport @set (sport if num) */
-	MODEL_M_IIFNAME,		/* iifname "name" (may end in *) */
+	MODEL_M_CT_STATE,   /* num: NFT_CT_* bits */
+	MODEL_M_MARK,	    /* mask, value: meta mark & mask == value */
+	MODEL_M_PROTO_PORT, /* meta l4proto . th dport @set (sport if num) */
+	MODEL_M_IIFNAME,    /* iifname "name" (may end in *) */
 	MODEL_M_OIFNAME,
 };
 
@@ -75,41 +75,41 @@ struct model_prefix {
 struct model_match {
 	enum model_match_kind kind;
 	bool neg;
-	uint8_t family;		/* 4 or 6 for addresses and ICMP */
+	uint8_t family; /* 4 or 6 for addresses and ICMP */
 	bool has_code;
 	uint32_t num;
 	uint32_t code;
 	uint32_t mask;
 	uint32_t value;
-	uint16_t lo, hi;	/* single port or range */
-	struct model_prefix prefix;	/* single address */
-	char *set;		/* named set, or NULL */
-	char *ifname;		/* MODEL_M_IIFNAME, MODEL_M_OIFNAME */
+	uint16_t lo, hi;	    /* single port or range */
+	struct model_prefix prefix; /* single address */
+	char *set;		    /* named set, or NULL */
+	char *ifname;		    /* MODEL_M_IIFNAME, MODEL_M_OIFNAME */
 };
 
 enum model_verdict {
-	MODEL_V_NONE,		/* continue */
+	MODEL_V_NONE, /* continue */
 	MODEL_V_ACCEPT,
 	MODEL_V_DROP,
 	MODEL_V_RETURN,
 	MODEL_V_JUMP,
 	MODEL_V_GOTO,
-	MODEL_V_VMAP_IIF,		/* iifname vmap @target */
-	MODEL_V_VMAP_OIF,		/* oifname vmap @target */
+	MODEL_V_VMAP_IIF, /* iifname vmap @target */
+	MODEL_V_VMAP_OIF, /* oifname vmap @target */
 };
 
 struct model_rule {
 	struct model_match *m;
 	size_t n_m;
-	bool mark_set;		/* meta mark set meta mark & mark_and | mark_or */
+	bool mark_set; /* meta mark set meta mark & mark_and | mark_or */
 	uint32_t mark_and;
 	uint32_t mark_or;
 	bool notrack;
-	bool nftrace;		/* meta nftrace set 1 (nftmgr trace's table) */
+	bool nftrace; /* meta nftrace set 1 (nftmgr trace's table) */
 	char *log_prefix;
 	enum model_verdict verdict;
-	char *target;		/* chain or map */
-	char *comment;		/* "policy NAME ingress rule N", ... */
+	char *target;  /* chain or map */
+	char *comment; /* "policy NAME ingress rule N", ... */
 };
 
 enum model_hook {
@@ -122,7 +122,7 @@ enum model_hook {
 
 struct model_chain {
 	char *name;
-	enum model_hook hook;	/* NONE: a regular chain */
+	enum model_hook hook; /* NONE: a regular chain */
 	int prio;
 	struct model_rule *rules;
 	size_t n_rules;
@@ -130,7 +130,7 @@ struct model_chain {
 };
 
 struct model_table {
-	char *name;		/* family inet */
+	char *name; /* family inet */
 	struct model_chain **chains;
 	size_t n_chains;
 	struct model_set **sets;
@@ -141,10 +141,8 @@ struct model_table *model_table_free(struct model_table *t);
 /* The table as an nft -f script that replaces any previous table of the
  * same name in one transaction and touches nothing else. */
 int model_table_print(const struct model_table *t, FILE *f);
-const struct model_set *model_table_find_set(const struct model_table *t,
-					 const char *name);
-const struct model_chain *model_table_find_chain(const struct model_table *t,
-					     const char *name);
+const struct model_set *model_table_find_set(const struct model_table *t, const char *name);
+const struct model_chain *model_table_find_chain(const struct model_table *t, const char *name);
 /* Frees what the rule holds (not the rule itself). */
 void model_rule_free(struct model_rule *r);
 /* Frees the chain and its rules. */
@@ -161,8 +159,7 @@ size_t model_elems_normalise(struct model_elem *e, size_t n, size_t width);
 /* Sorts and drops duplicates (exact-match sets); returns the new count. */
 size_t model_elems_dedupe(struct model_elem *e, size_t n, size_t width);
 /* True, with the prefix length, when lo..hi is exactly one prefix. */
-bool model_range_is_prefix(const struct model_elem *e, size_t width,
-			   unsigned *ret_len);
+bool model_range_is_prefix(const struct model_elem *e, size_t width, unsigned *ret_len);
 
 /* Equality of the model's objects, as the kernel would see them. */
 bool model_match_equal(const struct model_match *a, const struct model_match *b);
@@ -176,13 +173,13 @@ bool model_set_elems_equal(const struct model_set *a, const struct model_set *b)
  * (prerouting, input), with oif only it is from it (output), with both it
  * is forwarded (prerouting, forward). */
 struct model_packet {
-	uint8_t family;			/* 4 or 6 */
+	uint8_t family; /* 4 or 6 */
 	uint8_t saddr[16];
 	uint8_t daddr[16];
-	uint8_t proto;			/* 6 tcp, 17 udp, 1 icmp, 58 icmpv6, ... */
+	uint8_t proto; /* 6 tcp, 17 udp, 1 icmp, 58 icmpv6, ... */
 	uint16_t sport;
 	uint16_t dport;
-	int icmp_type;			/* -1: none */
+	int icmp_type; /* -1: none */
 	int icmp_code;
 	const char *iif;
 	const char *oif;
@@ -191,14 +188,14 @@ struct model_packet {
 
 struct model_explain {
 	bool accepted;
-	char why[128];		/* the deciding rule's comment */
-	char chain[128];	/* and its chain ("" if none decided) */
+	char why[128];	 /* the deciding rule's comment */
+	char chain[128]; /* and its chain ("" if none decided) */
 };
 
 /* Walks p through t, printing each base chain and each matching rule to
  * f; fills ret with the verdict and the rule that decided. Returns 0 or
  * -EINVAL (neither interface given). */
 int model_explain(const struct model_table *t, const struct model_packet *p, FILE *f,
-		struct model_explain *ret);
+		  struct model_explain *ret);
 
 #endif

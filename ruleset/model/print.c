@@ -58,14 +58,15 @@ static void put_elem(FILE *f, const struct model_set *s, const struct model_elem
 static void put_set(FILE *f, const struct model_set *s)
 {
 	static const char *const types[] = {
-		[MODEL_KEY_IPV4] = "ipv4_addr", [MODEL_KEY_IPV6] = "ipv6_addr",
+		[MODEL_KEY_IPV4] = "ipv4_addr",
+		[MODEL_KEY_IPV6] = "ipv6_addr",
 		[MODEL_KEY_PORT] = "inet_service",
 		[MODEL_KEY_PROTO_PORT] = "inet_proto . inet_service",
 		[MODEL_KEY_IFNAME] = "ifname : verdict",
 	};
 
-	fprintf(f, "\t%s %s {\n\t\ttype %s\n", s->key == MODEL_KEY_IFNAME ? "map" : "set",
-		s->name, types[s->key]);
+	fprintf(f, "\t%s %s {\n\t\ttype %s\n", s->key == MODEL_KEY_IFNAME ? "map" : "set", s->name,
+		types[s->key]);
 	if (s->interval)
 		fputs("\t\tflags interval\n", f);
 	if (s->n_elems) {
@@ -83,18 +84,12 @@ static void put_set(FILE *f, const struct model_set *s)
 static const char *proto_name(uint32_t p)
 {
 	switch (p) {
-	case 1:
-		return "icmp";
-	case 6:
-		return "tcp";
-	case 17:
-		return "udp";
-	case 58:
-		return "ipv6-icmp";
-	case 132:
-		return "sctp";
-	case 136:
-		return "udplite";
+	case 1: return "icmp";
+	case 6: return "tcp";
+	case 17: return "udp";
+	case 58: return "ipv6-icmp";
+	case 132: return "sctp";
+	case 136: return "udplite";
 	}
 	return NULL;
 }
@@ -140,9 +135,7 @@ static void put_match(FILE *f, const struct model_match *m)
 	const char *p;
 
 	switch (m->kind) {
-	case MODEL_M_NFPROTO:
-		fprintf(f, "meta nfproto %s ", m->num == 4 ? "ipv4" : "ipv6");
-		break;
+	case MODEL_M_NFPROTO: fprintf(f, "meta nfproto %s ", m->num == 4 ? "ipv4" : "ipv6"); break;
 	case MODEL_M_L4PROTO:
 		p = proto_name(m->num);
 		if (p)
@@ -166,16 +159,14 @@ static void put_match(FILE *f, const struct model_match *m)
 		put_ports(f, m);
 		fputc(' ', f);
 		break;
-	case MODEL_M_ICMP:
-		put_icmp(f, m, neg);
-		break;
+	case MODEL_M_ICMP: put_icmp(f, m, neg); break;
 	case MODEL_M_CT_STATE:
-		fprintf(f, "ct state %s%s%s%s%s ", neg,
-			m->num & MODEL_CT_INVALID ? "invalid" : "",
+		fprintf(f, "ct state %s%s%s%s%s ", neg, m->num & MODEL_CT_INVALID ? "invalid" : "",
 			(m->num & MODEL_CT_INVALID) && (m->num & ~MODEL_CT_INVALID) ? "," : "",
 			m->num & MODEL_CT_ESTABLISHED ? "established" : "",
-			m->num & MODEL_CT_RELATED ?
-				(m->num & MODEL_CT_ESTABLISHED ? ",related" : "related") : "");
+			m->num & MODEL_CT_RELATED
+				? (m->num & MODEL_CT_ESTABLISHED ? ",related" : "related")
+				: "");
 		break;
 	case MODEL_M_MARK:
 		fprintf(f, "meta mark & 0x%08x %s 0x%08x ", m->mask,
@@ -186,8 +177,8 @@ static void put_match(FILE *f, const struct model_match *m)
 		break;
 	case MODEL_M_IIFNAME:
 	case MODEL_M_OIFNAME:
-		fprintf(f, "%s %s\"%s\" ", m->kind == MODEL_M_IIFNAME ? "iifname" : "oifname",
-			neg, m->ifname);
+		fprintf(f, "%s %s\"%s\" ", m->kind == MODEL_M_IIFNAME ? "iifname" : "oifname", neg,
+			m->ifname);
 		break;
 	}
 }
@@ -212,29 +203,14 @@ static void put_rule(FILE *f, const struct model_rule *r)
 	if (r->log_prefix)
 		fprintf(f, " log prefix \"%s: \"", r->log_prefix);
 	switch (r->verdict) {
-	case MODEL_V_NONE:
-		break;
-	case MODEL_V_ACCEPT:
-		fputs(" accept", f);
-		break;
-	case MODEL_V_DROP:
-		fputs(" drop", f);
-		break;
-	case MODEL_V_RETURN:
-		fputs(" return", f);
-		break;
-	case MODEL_V_JUMP:
-		fprintf(f, " jump %s", r->target);
-		break;
-	case MODEL_V_GOTO:
-		fprintf(f, " goto %s", r->target);
-		break;
-	case MODEL_V_VMAP_IIF:
-		fprintf(f, " iifname vmap @%s", r->target);
-		break;
-	case MODEL_V_VMAP_OIF:
-		fprintf(f, " oifname vmap @%s", r->target);
-		break;
+	case MODEL_V_NONE: break;
+	case MODEL_V_ACCEPT: fputs(" accept", f); break;
+	case MODEL_V_DROP: fputs(" drop", f); break;
+	case MODEL_V_RETURN: fputs(" return", f); break;
+	case MODEL_V_JUMP: fprintf(f, " jump %s", r->target); break;
+	case MODEL_V_GOTO: fprintf(f, " goto %s", r->target); break;
+	case MODEL_V_VMAP_IIF: fprintf(f, " iifname vmap @%s", r->target); break;
+	case MODEL_V_VMAP_OIF: fprintf(f, " oifname vmap @%s", r->target); break;
 	}
 	if (r->comment)
 		fprintf(f, " comment \"%s\"", r->comment);
@@ -244,8 +220,10 @@ static void put_rule(FILE *f, const struct model_rule *r)
 static const char *hook_name(enum model_hook h)
 {
 	static const char *const names[] = {
-		[MODEL_HOOK_PREROUTING] = "prerouting", [MODEL_HOOK_INPUT] = "input",
-		[MODEL_HOOK_FORWARD] = "forward", [MODEL_HOOK_OUTPUT] = "output",
+		[MODEL_HOOK_PREROUTING] = "prerouting",
+		[MODEL_HOOK_INPUT] = "input",
+		[MODEL_HOOK_FORWARD] = "forward",
+		[MODEL_HOOK_OUTPUT] = "output",
 	};
 
 	return names[h];
@@ -255,8 +233,10 @@ static void put_chain(FILE *f, const struct model_chain *ch)
 {
 	fprintf(f, "\tchain %s {\n", ch->name);
 	if (ch->hook != MODEL_HOOK_NONE) {
-		const char *prio = ch->prio == -300 ? "raw" : ch->prio == -150 ? "mangle" :
-				   ch->prio == 0 ? "filter" : NULL;
+		const char *prio = ch->prio == -300   ? "raw"
+				   : ch->prio == -150 ? "mangle"
+				   : ch->prio == 0    ? "filter"
+						      : NULL;
 
 		if (prio)
 			fprintf(f, "\t\ttype filter hook %s priority %s; policy accept;\n",
@@ -274,8 +254,8 @@ int model_table_print(const struct model_table *t, FILE *f)
 {
 	/* Declaring the table first makes the delete succeed whether or not
 	 * it existed; the three statements are one transaction. */
-	fprintf(f, "table inet %s\ndelete table inet %s\n\ntable inet %s {\n",
-		t->name, t->name, t->name);
+	fprintf(f, "table inet %s\ndelete table inet %s\n\ntable inet %s {\n", t->name, t->name,
+		t->name);
 	for (size_t i = 0; i < t->n_sets; i++) {
 		put_set(f, t->sets[i]);
 		fputc('\n', f);

@@ -17,8 +17,8 @@ struct config_in {
 	char *ca;
 	char *user;
 	char *password;
-	char *scheme;		/* v1, deprecated */
-	char *authority;	/* v1, deprecated */
+	char *scheme;	 /* v1, deprecated */
+	char *authority; /* v1, deprecated */
 };
 
 #define C(f) offsetof(struct config_in, f)
@@ -59,8 +59,10 @@ struct config_job {
 static int on_config(void *userdata, const struct value *root)
 {
 	static const struct field top[] = {
-		{ "apiVersion", dec_ignore, 0 }, { "kind", dec_ignore, 0 },
-		{ "metadata", dec_ignore, 0 }, { "spec", dec_ignore, 0 },
+		{ "apiVersion", dec_ignore, 0 },
+		{ "kind", dec_ignore, 0 },
+		{ "metadata", dec_ignore, 0 },
+		{ "spec", dec_ignore, 0 },
 	};
 	struct config_job *j = userdata;
 	struct dctx *c = &j->c;
@@ -70,7 +72,8 @@ static int on_config(void *userdata, const struct value *root)
 	size_t saved;
 
 	if (j->docs++ || !decode_expect(c, root, VALUE_MAP))
-		return j->docs > 1 ? (dctx_err(c, root, "one document expected"), -EINVAL) : -EINVAL;
+		return j->docs > 1 ? (dctx_err(c, root, "one document expected"), -EINVAL)
+				   : -EINVAL;
 	decode_fields(c, root, top, ARRAY_SIZE(top), NULL);
 	if (!api || api->type != VALUE_SCALAR ||
 	    (strcmp(api->str, "v1") && strcmp(api->str, "projectcalico.org/v3"))) {
@@ -81,16 +84,14 @@ static int on_config(void *userdata, const struct value *root)
 	c->ver = api->str[0] == 'v' ? API_V1 : API_V3;
 	want = c->ver == API_V1 ? "calicoApiConfig" : "CalicoAPIConfig";
 	if (!kind || kind->type != VALUE_SCALAR || strcmp(kind->str, want)) {
-		dctx_err(c, kind ? kind : root,
-			 "invalid config file: expected kind '%s', got '%s'", want,
-			 kind && kind->type == VALUE_SCALAR ? kind->str : "");
+		dctx_err(c, kind ? kind : root, "invalid config file: expected kind '%s', got '%s'",
+			 want, kind && kind->type == VALUE_SCALAR ? kind->str : "");
 		return -EINVAL;
 	}
 	saved = dctx_push(c, "spec");
 	if (value_map_get(root, "spec"))
 		decode_fields(c, value_map_get(root, "spec"), spec_fields,
-			      ARRAY_SIZE(spec_fields) - (c->ver == API_V3 ? 2 : 0),
-			      &j->in);
+			      ARRAY_SIZE(spec_fields) - (c->ver == API_V3 ? 2 : 0), &j->in);
 	dctx_pop(c, saved);
 	return 0;
 }
@@ -118,22 +119,21 @@ static int apply_env(struct config_in *in)
 
 static void config_in_clear(struct config_in *in)
 {
-	char **f[] = { &in->type, &in->dir, &in->endpoints, &in->key,
-		       &in->cert, &in->ca, &in->user, &in->password,
-		       &in->scheme, &in->authority };
+	char **f[] = { &in->type, &in->dir,  &in->endpoints, &in->key,	  &in->cert,
+		       &in->ca,	  &in->user, &in->password,  &in->scheme, &in->authority };
 
 	for (size_t i = 0; i < ARRAY_SIZE(f); i++)
 		free(*f[i]);
 }
 
-static int config_finish(struct config_in *in, const char *file,
-			 struct config *ret, struct diags *d)
+static int config_finish(struct config_in *in, const char *file, struct config *ret,
+			 struct diags *d)
 {
 	struct config c = { 0 };
 
 	if (!in->endpoints && in->authority &&
-	    asprintf(&in->endpoints, "%s://%s", in->scheme ? in->scheme : "http",
-		     in->authority) < 0)
+	    asprintf(&in->endpoints, "%s://%s", in->scheme ? in->scheme : "http", in->authority) <
+		    0)
 		return -ENOMEM;
 	if (!in->type)
 		c.type = in->endpoints ? DATASTORE_ETCDV3 : DATASTORE_FILE;
@@ -142,8 +142,9 @@ static int config_finish(struct config_in *in, const char *file,
 	else if (strcmp(in->type, "etcdv3") == 0)
 		c.type = DATASTORE_ETCDV3;
 	else if (strcmp(in->type, "etcdv2") == 0) {
-		diags_add(d, file, (struct pos){ 0, 0 }, NULL, "datastoreType",
-			  "etcdv2 is not supported: nftmgr reads only Calico's v3 API (datastoreType: etcdv3)");
+		diags_add(
+			d, file, (struct pos){ 0, 0 }, NULL, "datastoreType",
+			"etcdv2 is not supported: nftmgr reads only Calico's v3 API (datastoreType: etcdv3)");
 		return -EINVAL;
 	} else {
 		diags_add(d, file, (struct pos){ 0, 0 }, NULL, "datastoreType",
@@ -166,8 +167,7 @@ static int config_finish(struct config_in *in, const char *file,
 	return 0;
 }
 
-int config_load(const char *path, bool must_exist, struct config *ret,
-		struct diags *d)
+int config_load(const char *path, bool must_exist, struct config *ret, struct diags *d)
 {
 	struct config_job j = { .c = { .d = d, .file = path } };
 	_cleanup_free_ char *buf = NULL;

@@ -14,8 +14,8 @@
 struct meta_in {
 	char *name;
 	char *namespace;
-	char *node;		/* v1 hostEndpoint, workloadEndpoint */
-	char *workload;		/* v1 workloadEndpoint */
+	char *node;	/* v1 hostEndpoint, workloadEndpoint */
+	char *workload; /* v1 workloadEndpoint */
 	char *orchestrator;
 	char *uid;
 	char *created;
@@ -24,7 +24,7 @@ struct meta_in {
 	struct {
 		char **v;
 		size_t n;
-	} tags;			/* v1 profile */
+	} tags; /* v1 profile */
 };
 
 static void meta_clear(struct meta_in *m)
@@ -45,14 +45,10 @@ static void meta_clear(struct meta_in *m)
 
 #define M(f) offsetof(struct meta_in, f)
 static const struct field meta_v3[] = {
-	{ "name", dec_string, M(name) },
-	{ "namespace", dec_string, M(namespace) },
-	{ "labels", dec_labels, M(labels) },
-	{ "annotations", dec_annotations, M(annotations) },
-	{ "uid", dec_string, M(uid) },
-	{ "creationTimestamp", dec_string, M(created) },
-	{ "resourceVersion", dec_ignore, 0 },
-	{ "generation", dec_ignore, 0 },
+	{ "name", dec_string, M(name) },      { "namespace", dec_string, M(namespace) },
+	{ "labels", dec_labels, M(labels) },  { "annotations", dec_annotations, M(annotations) },
+	{ "uid", dec_string, M(uid) },	      { "creationTimestamp", dec_string, M(created) },
+	{ "resourceVersion", dec_ignore, 0 }, { "generation", dec_ignore, 0 },
 	{ "selfLink", dec_ignore, 0 },
 };
 static const struct field meta_v1_policy[] = {
@@ -90,23 +86,17 @@ struct kind_entry {
 };
 
 static const struct kind_entry kind_table[] = {
-	{ API_V1, "policy", RES_GLOBAL_NETWORK_POLICY, meta_v1_policy,
-	  ARRAY_SIZE(meta_v1_policy) },
-	{ API_V1, "hostEndpoint", RES_HOST_ENDPOINT, meta_v1_hep,
-	  ARRAY_SIZE(meta_v1_hep) },
-	{ API_V1, "profile", RES_PROFILE, meta_v1_profile,
-	  ARRAY_SIZE(meta_v1_profile) },
-	{ API_V1, "workloadEndpoint", RES_WORKLOAD_ENDPOINT, meta_v1_wep,
-	  ARRAY_SIZE(meta_v1_wep) },
+	{ API_V1, "policy", RES_GLOBAL_NETWORK_POLICY, meta_v1_policy, ARRAY_SIZE(meta_v1_policy) },
+	{ API_V1, "hostEndpoint", RES_HOST_ENDPOINT, meta_v1_hep, ARRAY_SIZE(meta_v1_hep) },
+	{ API_V1, "profile", RES_PROFILE, meta_v1_profile, ARRAY_SIZE(meta_v1_profile) },
+	{ API_V1, "workloadEndpoint", RES_WORKLOAD_ENDPOINT, meta_v1_wep, ARRAY_SIZE(meta_v1_wep) },
 };
 
 /* Finds the kind for (apiVersion, kind); v3 kinds come from kind_info(). */
-static int lookup_kind(enum api_version ver, const char *kind,
-		       struct kind_entry *ret)
+static int lookup_kind(enum api_version ver, const char *kind, struct kind_entry *ret)
 {
 	for (size_t i = 0; i < ARRAY_SIZE(kind_table); i++)
-		if (kind_table[i].ver == ver &&
-		    strcmp(kind_table[i].kind, kind) == 0) {
+		if (kind_table[i].ver == ver && strcmp(kind_table[i].kind, kind) == 0) {
 			*ret = kind_table[i];
 			return 0;
 		}
@@ -114,8 +104,7 @@ static int lookup_kind(enum api_version ver, const char *kind,
 		return -ENOENT;
 	for (int k = 0; k < RES_KIND_MAX; k++)
 		if (strcmp(kind_info(k)->kind, kind) == 0) {
-			*ret = (struct kind_entry){ API_V3, kind_info(k)->kind,
-						    k, meta_v3,
+			*ret = (struct kind_entry){ API_V3, kind_info(k)->kind, k, meta_v3,
 						    ARRAY_SIZE(meta_v3) };
 			return 0;
 		}
@@ -124,8 +113,7 @@ static int lookup_kind(enum api_version ver, const char *kind,
 
 /* A converted name must still be a valid v3 name (a v1 policy name of
  * up to 128 characters can exceed a DNS label, as with calico-upgrade). */
-static bool v1_check_converted(struct dctx *c, const struct value *root,
-			       const struct resource *r)
+static bool v1_check_converted(struct dctx *c, const struct value *root, const struct resource *r)
 {
 	const struct value *meta = value_map_get(root, "metadata");
 	size_t saved = dctx_push(c, "metadata.name");
@@ -138,16 +126,14 @@ static bool v1_check_converted(struct dctx *c, const struct value *root,
 	return ok;
 }
 
-static bool v1_convert_names(struct dctx *c, const struct value *root,
-			     struct resource *r, struct meta_in *m)
+static bool v1_convert_names(struct dctx *c, const struct value *root, struct resource *r,
+			     struct meta_in *m)
 {
 	_cleanup_free_ char *joined = NULL;
 	char *name;
 
 	switch (r->kind) {
-	case RES_GLOBAL_NETWORK_POLICY:
-		name = v1_name_convert(r->name, true);
-		break;
+	case RES_GLOBAL_NETWORK_POLICY: name = v1_name_convert(r->name, true); break;
 	case RES_HOST_ENDPOINT:
 		if (!m->node) {
 			size_t saved = dctx_push(c, "metadata");
@@ -162,9 +148,7 @@ static bool v1_convert_names(struct dctx *c, const struct value *root,
 		name = v1_name_convert(joined, false);
 		r->u.ep.node = strdup(m->node);
 		break;
-	default:
-		name = v1_name_convert(r->name, false);
-		break;
+	default: name = v1_name_convert(r->name, false); break;
 	}
 	if (!name)
 		return false;
@@ -173,8 +157,7 @@ static bool v1_convert_names(struct dctx *c, const struct value *root,
 	return v1_check_converted(c, root, r);
 }
 
-static void v1_profile_convert(struct dctx *c, struct resource *r,
-			       struct meta_in *m)
+static void v1_profile_convert(struct dctx *c, struct resource *r, struct meta_in *m)
 {
 	struct labels *l = &r->u.profile.labels_to_apply;
 
@@ -245,8 +228,7 @@ static int v1_wep_names(struct resource *r, struct meta_in *m)
 	if (!validate_namespace(m->namespace) || !validate_label_value(e->orchestrator))
 		return -EINVAL;
 	if (labels_set(&m->labels, "projectcalico.org/namespace", m->namespace) < 0 ||
-	    labels_set(&m->labels, "projectcalico.org/orchestrator",
-		       e->orchestrator) < 0)
+	    labels_set(&m->labels, "projectcalico.org/orchestrator", e->orchestrator) < 0)
 		return -ENOMEM;
 	return 0;
 }
@@ -265,9 +247,8 @@ static void take_meta(struct resource *r, struct meta_in *m)
 }
 
 /* metadata: the fields of the kind's version, the name, the namespace. */
-static void decode_meta(struct dctx *c, const struct value *root,
-			const struct value *meta, const struct kind_entry *k,
-			struct meta_in *m)
+static void decode_meta(struct dctx *c, const struct value *root, const struct value *meta,
+			const struct kind_entry *k, struct meta_in *m)
 {
 	const struct kind_info *ki = kind_info(k->res);
 	size_t saved;
@@ -288,11 +269,10 @@ static void decode_meta(struct dctx *c, const struct value *root,
 		dctx_pop(c, s2);
 	}
 	if (m->namespace && !ki->namespaced)
-		dctx_err(c, value_map_get(meta, "namespace"),
-			 "%s is not namespaced", ki->kind);
+		dctx_err(c, value_map_get(meta, "namespace"), "%s is not namespaced", ki->kind);
 	else if (m->namespace && !validate_namespace(m->namespace))
-		dctx_err(c, value_map_get(meta, "namespace"),
-			 "invalid namespace \"%s\"", m->namespace);
+		dctx_err(c, value_map_get(meta, "namespace"), "invalid namespace \"%s\"",
+			 m->namespace);
 	dctx_pop(c, saved);
 	if (ki->namespaced && !m->namespace && c->ver == API_V3)
 		m->namespace = strdup("default");
@@ -302,8 +282,10 @@ static struct resource *decode_calico(struct dctx *c, const struct value *root,
 				      const struct kind_entry *k)
 {
 	static const struct field top[] = {
-		{ "apiVersion", dec_ignore, 0 }, { "kind", dec_ignore, 0 },
-		{ "metadata", dec_ignore, 0 }, { "spec", dec_ignore, 0 },
+		{ "apiVersion", dec_ignore, 0 },
+		{ "kind", dec_ignore, 0 },
+		{ "metadata", dec_ignore, 0 },
+		{ "spec", dec_ignore, 0 },
 	};
 	const struct value *meta = value_map_get(root, "metadata");
 	const struct value *spec = value_map_get(root, "spec");
@@ -327,9 +309,13 @@ static struct resource *decode_calico(struct dctx *c, const struct value *root,
 		if (k->res == RES_PROFILE)
 			v1_profile_convert(c, r, &m);
 		if (k->res == RES_WORKLOAD_ENDPOINT && (!m.node || !m.orchestrator || !m.workload))
-			dctx_err(c, meta, "insufficient identifiers: a workloadEndpoint needs node, orchestrator and workload");
+			dctx_err(
+				c, meta,
+				"insufficient identifiers: a workloadEndpoint needs node, orchestrator and workload");
 		else if (k->res == RES_WORKLOAD_ENDPOINT && v1_wep_names(r, &m) < 0)
-			dctx_err(c, meta, "workload and orchestrator do not give a valid v3 namespace and labels");
+			dctx_err(
+				c, meta,
+				"workload and orchestrator do not give a valid v3 namespace and labels");
 	}
 	take_meta(r, &m);
 	if (c->ver == API_V1 && r->name && k->res != RES_WORKLOAD_ENDPOINT &&
@@ -341,13 +327,12 @@ static struct resource *decode_calico(struct dctx *c, const struct value *root,
 	return r;
 }
 
-static struct resource *decode_by_kind(struct dctx *c, const struct value *root,
-				       const char *api, const char *kind)
+static struct resource *decode_by_kind(struct dctx *c, const struct value *root, const char *api,
+				       const char *kind)
 {
 	struct kind_entry k;
 
-	if (strcmp(api, "networking.k8s.io/v1") == 0 &&
-	    strcmp(kind, "NetworkPolicy") == 0) {
+	if (strcmp(api, "networking.k8s.io/v1") == 0 && strcmp(kind, "NetworkPolicy") == 0) {
 		c->ver = API_K8S;
 		return k8s_decode_network_policy(c, root);
 	}
@@ -364,15 +349,14 @@ static struct resource *decode_by_kind(struct dctx *c, const struct value *root,
 	if (lookup_kind(c->ver, kind, &k) == 0)
 		return decode_calico(c, root, &k);
 unknown:
-	dctx_err(c, value_map_get(root, "kind"),
-		 "unknown resource type (%s) and/or version (%s)", kind, api);
+	dctx_err(c, value_map_get(root, "kind"), "unknown resource type (%s) and/or version (%s)",
+		 kind, api);
 	return NULL;
 }
 
 static void set_ident(struct dctx *c, const struct value *root, const char *kind)
 {
-	const struct value *name = value_map_get(value_map_get(root, "metadata"),
-					       "name");
+	const struct value *name = value_map_get(value_map_get(root, "metadata"), "name");
 
 	snprintf(c->ident, sizeof(c->ident), "%s/%s", kind,
 		 name && name->type == VALUE_SCALAR ? name->str : "");
@@ -389,8 +373,7 @@ struct resource *decode_one(struct dctx *c, const struct value *root)
 		return NULL;
 	api = value_map_get(root, "apiVersion");
 	kind = value_map_get(root, "kind");
-	if (!api || api->type != VALUE_SCALAR || !kind ||
-	    kind->type != VALUE_SCALAR) {
+	if (!api || api->type != VALUE_SCALAR || !kind || kind->type != VALUE_SCALAR) {
 		dctx_err(c, root, "apiVersion and kind are required strings");
 		return NULL;
 	}
@@ -408,8 +391,7 @@ struct resource *decode_one(struct dctx *c, const struct value *root)
 	return r;
 }
 
-static void decode_item(struct dctx *c, const struct value *n,
-			struct resource_list *out)
+static void decode_item(struct dctx *c, const struct value *n, struct resource_list *out)
 {
 	unsigned before = c->errors;
 	struct resource *r = decode_one(c, n);
@@ -420,13 +402,14 @@ static void decode_item(struct dctx *c, const struct value *n,
 		dctx_err(c, n, "out of memory");
 }
 
-static void decode_list(struct dctx *c, const struct value *root,
-			const char *api, const char *kind,
+static void decode_list(struct dctx *c, const struct value *root, const char *api, const char *kind,
 			struct resource_list *out)
 {
 	static const struct field top[] = {
-		{ "apiVersion", dec_ignore, 0 }, { "kind", dec_ignore, 0 },
-		{ "metadata", dec_ignore, 0 }, { "items", dec_ignore, 0 },
+		{ "apiVersion", dec_ignore, 0 },
+		{ "kind", dec_ignore, 0 },
+		{ "metadata", dec_ignore, 0 },
+		{ "items", dec_ignore, 0 },
 	};
 	const struct value *items = value_map_get(root, "items");
 	size_t saved;
@@ -447,8 +430,7 @@ static void decode_list(struct dctx *c, const struct value *root,
 	(void)kind;
 }
 
-void decode_document(struct dctx *c, const struct value *root,
-		     struct resource_list *out)
+void decode_document(struct dctx *c, const struct value *root, struct resource_list *out)
 {
 	const struct value *api, *kind;
 	size_t len;

@@ -52,8 +52,7 @@ void dec_policy_types(struct dctx *c, const struct value *n, void *out)
 		if (!bit)
 			dctx_err(c, t, "type must be %s or %s", in, eg);
 		else if (*types & bit)
-			dctx_err(c, t, "'%s' type specified more than once",
-				 t->str);
+			dctx_err(c, t, "'%s' type specified more than once", t->str);
 		*types |= bit;
 		dctx_pop(c, saved);
 	}
@@ -99,8 +98,7 @@ static const struct field v1_policy_fields[] = {
 };
 #undef P
 
-static void policy_check(struct dctx *c, const struct value *spec,
-			 struct policy_spec *p)
+static void policy_check(struct dctx *c, const struct value *spec, struct policy_spec *p)
 {
 	if (p->pre_dnat && p->do_not_track)
 		dctx_err(c, spec, "preDNAT and doNotTrack cannot both be true");
@@ -122,7 +120,8 @@ static void policy_check(struct dctx *c, const struct value *spec,
 	if (c->ver == API_V1)
 		p->apply_on_forward = p->pre_dnat || p->do_not_track;
 	else if ((p->pre_dnat || p->do_not_track) && !p->apply_on_forward)
-		dctx_err(c, spec, "applyOnForward must be true if either preDNAT or doNotTrack is true");
+		dctx_err(c, spec,
+			 "applyOnForward must be true if either preDNAT or doNotTrack is true");
 	if (!p->types) {
 		if (p->n_ingress || !p->n_egress)
 			p->types |= POLICY_TYPE_INGRESS;
@@ -133,8 +132,7 @@ static void policy_check(struct dctx *c, const struct value *spec,
 		p->selector = strdup("all()");
 }
 
-static void dec_policy_spec(struct dctx *c, const struct value *spec,
-			    struct resource *r)
+static void dec_policy_spec(struct dctx *c, const struct value *spec, struct resource *r)
 {
 	const struct field *f = gnp_fields;
 	size_t nf = ARRAY_SIZE(gnp_fields);
@@ -175,8 +173,7 @@ static void dec_ips(struct dctx *c, const struct value *n, void *out, bool cidrs
 			dctx_err(c, it, "expected an IP address");
 		else if (!cidrs && strchr(it->str, '/'))
 			dctx_err(c, it, "\"%s\" is not an IP address", it->str);
-		else if (cidr_parse(it->str, cidrs, &e->ips[e->n_ips], why,
-				    sizeof(why)) < 0)
+		else if (cidr_parse(it->str, cidrs, &e->ips[e->n_ips], why, sizeof(why)) < 0)
 			dctx_err(c, it, "%s", why);
 		else
 			e->ips[e->n_ips++].pos = it->pos;
@@ -212,8 +209,7 @@ static void dec_iface(struct dctx *c, const struct value *n, void *out)
 		dctx_err(c, n, "invalid interface name \"%s\"", *s);
 }
 
-static void dec_named_port_number(struct dctx *c, const struct value *n,
-				  void *out)
+static void dec_named_port_number(struct dctx *c, const struct value *n, void *out)
 {
 	uint64_t v;
 
@@ -258,10 +254,8 @@ static void dec_named_ports(struct dctx *c, const struct value *n, void *out)
 
 #define E(f) offsetof(struct endpoint_spec, f)
 static const struct field hep_v3[] = {
-	{ "node", dec_string, E(node) },
-	{ "interfaceName", dec_iface, E(iface) },
-	{ "expectedIPs", dec_expected_ips, 0 },
-	{ "profiles", dec_string_list, E(profiles) },
+	{ "node", dec_string, E(node) },	{ "interfaceName", dec_iface, E(iface) },
+	{ "expectedIPs", dec_expected_ips, 0 }, { "profiles", dec_string_list, E(profiles) },
 	{ "ports", dec_named_ports, 0 },
 };
 static const struct field hep_v1[] = {
@@ -298,20 +292,17 @@ static const struct field wep_v1[] = {
 };
 #undef E
 
-static void dec_endpoint_spec(struct dctx *c, const struct value *spec,
-			      struct resource *r)
+static void dec_endpoint_spec(struct dctx *c, const struct value *spec, struct resource *r)
 {
 	bool hep = r->kind == RES_HOST_ENDPOINT;
 	struct endpoint_spec *e = &r->u.ep;
 
 	if (spec && hep)
 		decode_fields(c, spec, c->ver == API_V1 ? hep_v1 : hep_v3,
-			      c->ver == API_V1 ? ARRAY_SIZE(hep_v1) :
-			      ARRAY_SIZE(hep_v3), e);
+			      c->ver == API_V1 ? ARRAY_SIZE(hep_v1) : ARRAY_SIZE(hep_v3), e);
 	else if (spec)
 		decode_fields(c, spec, c->ver == API_V1 ? wep_v1 : wep_v3,
-			      c->ver == API_V1 ? ARRAY_SIZE(wep_v1) :
-			      ARRAY_SIZE(wep_v3), e);
+			      c->ver == API_V1 ? ARRAY_SIZE(wep_v1) : ARRAY_SIZE(wep_v3), e);
 	if (hep && !e->iface && !e->n_ips)
 		dctx_err(c, spec, "no interface or expected IPs have been specified");
 	if (!e->node && c->ver != API_V1)
@@ -332,8 +323,7 @@ static void dec_set_nets(struct dctx *c, const struct value *n, void *out)
 	s->n_nets = tmp.n_ips;
 }
 
-static void dec_netset_spec(struct dctx *c, const struct value *spec,
-			    struct resource *r)
+static void dec_netset_spec(struct dctx *c, const struct value *spec, struct resource *r)
 {
 	static const struct field f[] = { { "nets", dec_set_nets, 0 } };
 
@@ -341,45 +331,32 @@ static void dec_netset_spec(struct dctx *c, const struct value *spec,
 		decode_fields(c, spec, f, ARRAY_SIZE(f), &r->u.netset);
 }
 
-static void dec_profile_spec(struct dctx *c, const struct value *spec,
-			     struct resource *r)
+static void dec_profile_spec(struct dctx *c, const struct value *spec, struct resource *r)
 {
 	static const struct field f[] = {
 		{ "ingress", dec_rules, offsetof(struct profile_spec, ingress) },
 		{ "egress", dec_rules, offsetof(struct profile_spec, egress) },
-		{ "labelsToApply", dec_labels,
-		  offsetof(struct profile_spec, labels_to_apply) },
+		{ "labelsToApply", dec_labels, offsetof(struct profile_spec, labels_to_apply) },
 	};
 
 	if (spec)
-		decode_fields(c, spec, f, ARRAY_SIZE(f) - (c->ver == API_V1),
-			      &r->u.profile);
+		decode_fields(c, spec, f, ARRAY_SIZE(f) - (c->ver == API_V1), &r->u.profile);
 }
 
-void decode_spec(struct dctx *c, const struct value *spec,
-		 struct resource *r)
+void decode_spec(struct dctx *c, const struct value *spec, struct resource *r)
 {
 	switch (r->kind) {
 	case RES_GLOBAL_NETWORK_POLICY:
-	case RES_NETWORK_POLICY:
-		dec_policy_spec(c, spec, r);
-		break;
+	case RES_NETWORK_POLICY: dec_policy_spec(c, spec, r); break;
 	case RES_HOST_ENDPOINT:
-	case RES_WORKLOAD_ENDPOINT:
-		dec_endpoint_spec(c, spec, r);
-		break;
+	case RES_WORKLOAD_ENDPOINT: dec_endpoint_spec(c, spec, r); break;
 	case RES_GLOBAL_NETWORK_SET:
-	case RES_NETWORK_SET:
-		dec_netset_spec(c, spec, r);
-		break;
-	case RES_PROFILE:
-		dec_profile_spec(c, spec, r);
-		break;
+	case RES_NETWORK_SET: dec_netset_spec(c, spec, r); break;
+	case RES_PROFILE: dec_profile_spec(c, spec, r); break;
 	case RES_FELIX_CONFIGURATION:
 		if (spec)
 			felix_dec_spec(c, spec, &r->u.felix);
 		break;
-	case RES_KIND_MAX:
-		break;
+	case RES_KIND_MAX: break;
 	}
 }

@@ -20,8 +20,8 @@ size_t dctx_push(struct dctx *c, const char *fmt, ...)
 	n = vsnprintf(c->path + c->plen, sizeof(c->path) - c->plen, fmt, ap);
 	va_end(ap);
 	if (n > 0)
-		c->plen += (size_t)n < sizeof(c->path) - c->plen ?
-			   (size_t)n : sizeof(c->path) - c->plen - 1;
+		c->plen += (size_t)n < sizeof(c->path) - c->plen ? (size_t)n
+								 : sizeof(c->path) - c->plen - 1;
 	return saved;
 }
 
@@ -42,15 +42,15 @@ void dctx_err(struct dctx *c, const struct value *at, const char *fmt, ...)
 	if (vasprintf(&msg, fmt, ap) < 0)
 		msg = NULL;
 	va_end(ap);
-	diags_add(c->d, c->file, at ? at->pos : (struct pos){ 0, 0 },
-		  c->ident, path, "%s", msg ? msg : "out of memory");
+	diags_add(c->d, c->file, at ? at->pos : (struct pos){ 0, 0 }, c->ident, path, "%s",
+		  msg ? msg : "out of memory");
 	free(msg);
 }
 
 static const char *type_name(const struct value *n)
 {
 	static const char *const scalar[] = {
-		[SCALAR_NULL] = "null", [SCALAR_BOOL] = "a boolean",
+		[SCALAR_NULL] = "null",	     [SCALAR_BOOL] = "a boolean",
 		[SCALAR_INT] = "an integer", [SCALAR_FLOAT] = "a number",
 		[SCALAR_STR] = "a string",
 	};
@@ -65,7 +65,8 @@ static const char *type_name(const struct value *n)
 bool decode_expect(struct dctx *c, const struct value *n, enum value_type t)
 {
 	static const char *const want[] = {
-		[VALUE_SCALAR] = "a value", [VALUE_SEQ] = "a list",
+		[VALUE_SCALAR] = "a value",
+		[VALUE_SEQ] = "a list",
 		[VALUE_MAP] = "a map",
 	};
 
@@ -75,8 +76,8 @@ bool decode_expect(struct dctx *c, const struct value *n, enum value_type t)
 	return false;
 }
 
-void decode_fields(struct dctx *c, const struct value *map,
-		   const struct field *f, size_t nf, void *base)
+void decode_fields(struct dctx *c, const struct value *map, const struct field *f, size_t nf,
+		   void *base)
 {
 	uint64_t seen = 0;
 
@@ -137,23 +138,19 @@ void dec_bool(struct dctx *c, const struct value *n, void *out)
 	*b = n->str[0] == 't' || n->str[0] == 'T';
 }
 
-bool dec_uint(struct dctx *c, const struct value *n, uint64_t max,
-	      uint64_t *ret)
+bool dec_uint(struct dctx *c, const struct value *n, uint64_t max, uint64_t *ret)
 {
 	unsigned long long v;
 	char *end;
 
-	if (n->type != VALUE_SCALAR || value_scalar_type(n) != SCALAR_INT ||
-	    n->str[0] == '-') {
-		dctx_err(c, n, "expected a whole number from 0 to %llu",
-			 (unsigned long long)max);
+	if (n->type != VALUE_SCALAR || value_scalar_type(n) != SCALAR_INT || n->str[0] == '-') {
+		dctx_err(c, n, "expected a whole number from 0 to %llu", (unsigned long long)max);
 		return false;
 	}
 	errno = 0;
 	v = strtoull(n->str, &end, 10);
 	if (errno || *end || v > max) {
-		dctx_err(c, n, "%s is out of range 0 to %llu", n->str,
-			 (unsigned long long)max);
+		dctx_err(c, n, "%s is out of range 0 to %llu", n->str, (unsigned long long)max);
 		return false;
 	}
 	*ret = v;
@@ -167,7 +164,7 @@ struct strv {
 
 void dec_string_list(struct dctx *c, const struct value *n, void *out)
 {
-	struct strv *l = out;	/* layout: char **v; size_t n; */
+	struct strv *l = out; /* layout: char **v; size_t n; */
 
 	if (is_null(n))
 		return;
@@ -189,8 +186,8 @@ void dec_string_list(struct dctx *c, const struct value *n, void *out)
 	}
 }
 
-static void dec_map_strings(struct dctx *c, const struct value *n,
-			    struct labels *l, bool check_keys)
+static void dec_map_strings(struct dctx *c, const struct value *n, struct labels *l,
+			    bool check_keys)
 {
 	if (is_null(n))
 		return;

@@ -13,8 +13,8 @@ static char *strdup_or_null(const char *s)
 	return s ? strdup(s) : NULL;
 }
 
-void diags_add(struct diags *d, const char *file, struct pos pos,
-	       const char *ident, const char *path, const char *fmt, ...)
+void diags_add(struct diags *d, const char *file, struct pos pos, const char *ident,
+	       const char *path, const char *fmt, ...)
 {
 	struct diag g = { .pos = pos };
 	va_list ap;
@@ -57,14 +57,12 @@ char *diag_format(const struct diag *g)
 	int r;
 
 	if (g->pos.line)
-		r = asprintf(&loc, "%s:%u:%u: ", g->file ? g->file : "-",
-			     g->pos.line, g->pos.col);
+		r = asprintf(&loc, "%s:%u:%u: ", g->file ? g->file : "-", g->pos.line, g->pos.col);
 	else
 		r = asprintf(&loc, "%s: ", g->file ? g->file : "-");
 	if (r < 0)
 		return NULL;
-	r = asprintf(&s, "%s%s%s%s%s%s", loc,
-		     g->ident ? g->ident : "", g->ident ? ": " : "",
+	r = asprintf(&s, "%s%s%s%s%s%s", loc, g->ident ? g->ident : "", g->ident ? ": " : "",
 		     g->path ? g->path : "", g->path ? ": " : "", g->msg);
 	free(loc);
 	return r < 0 ? NULL : s;

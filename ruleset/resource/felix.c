@@ -47,8 +47,7 @@ static int parse_port(const char *s, uint16_t *ret)
 
 /* Felix's env-var form: "none" or "proto:port" / "proto:cidr:port", comma
  * separated. IPv6 CIDRs are written in brackets: "tcp:[fd00::/8]:22". */
-static int failsafe_entry(const char *e, struct failsafe *f, char *why,
-			  size_t wl)
+static int failsafe_entry(const char *e, struct failsafe *f, char *why, size_t wl)
 {
 	const char *c1 = strchr(e, ':'), *last = strrchr(e, ':');
 	char proto[16], net[64];
@@ -82,8 +81,7 @@ bad:
 	return -EINVAL;
 }
 
-static void failsafe_from_string(struct dctx *c, const struct value *n,
-				 struct failsafe_vec *v)
+static void failsafe_from_string(struct dctx *c, const struct value *n, struct failsafe_vec *v)
 {
 	_cleanup_free_ char *copy = strdup(n->str);
 	char *save = NULL, *tok;
@@ -94,8 +92,7 @@ static void failsafe_from_string(struct dctx *c, const struct value *n,
 	v->v = calloc(strlen(n->str) / 4 + 1, sizeof(*v->v));
 	if (!v->v)
 		return;
-	for (tok = strtok_r(copy, ",", &save); tok;
-	     tok = strtok_r(NULL, ",", &save)) {
+	for (tok = strtok_r(copy, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
 		char why[128];
 
 		while (*tok == ' ')
@@ -124,8 +121,7 @@ static void dec_fs_port(struct dctx *c, const struct value *n, void *out)
 	}
 }
 
-static void failsafe_from_list(struct dctx *c, const struct value *n,
-			       struct failsafe_vec *v)
+static void failsafe_from_list(struct dctx *c, const struct value *n, struct failsafe_vec *v)
 {
 	static const struct field f[] = {
 		{ "protocol", dec_string, offsetof(struct failsafe_in, protocol) },
@@ -152,8 +148,7 @@ static void failsafe_from_list(struct dctx *c, const struct value *n,
 			dctx_err(c, n->kids[i], "protocol must be tcp, udp or sctp");
 		else if (!in.port)
 			dctx_err(c, n->kids[i], "port is required");
-		else if (in.net && cidr_parse(in.net, false, &fs->net, why,
-					      sizeof(why)) < 0)
+		else if (in.net && cidr_parse(in.net, false, &fs->net, why, sizeof(why)) < 0)
 			dctx_err(c, n->kids[i], "%s", why);
 		else {
 			fs->port = (uint16_t)in.port;
@@ -248,29 +243,43 @@ static void dec_table_name(struct dctx *c, const struct value *n, void *out)
 /* Felix settings nftmgr has no use for: accepted so that a cluster's
  * FelixConfiguration loads, and dropped. */
 static const char *const felix_ignored[] = {
-	"logSeverityScreen", "logSeverityFile", "logSeveritySys",
-	"reportingInterval", "reportingTTL", "ipipEnabled", "ipipMTU",
-	"vxlanEnabled", "vxlanVNI", "vxlanPort", "vxlanMTU", "bpfEnabled",
-	"bpfLogLevel", "floatingIPs", "healthEnabled", "healthPort",
-	"prometheusMetricsEnabled", "prometheusMetricsPort",
-	"iptablesBackend", "chainInsertMode",
-	"ipv6Support", "routeRefreshInterval", "iptablesRefreshInterval",
-	"nftablesMode", "wireguardEnabled",
+	"logSeverityScreen",
+	"logSeverityFile",
+	"logSeveritySys",
+	"reportingInterval",
+	"reportingTTL",
+	"ipipEnabled",
+	"ipipMTU",
+	"vxlanEnabled",
+	"vxlanVNI",
+	"vxlanPort",
+	"vxlanMTU",
+	"bpfEnabled",
+	"bpfLogLevel",
+	"floatingIPs",
+	"healthEnabled",
+	"healthPort",
+	"prometheusMetricsEnabled",
+	"prometheusMetricsPort",
+	"iptablesBackend",
+	"chainInsertMode",
+	"ipv6Support",
+	"routeRefreshInterval",
+	"iptablesRefreshInterval",
+	"nftablesMode",
+	"wireguardEnabled",
 };
 
-void felix_dec_spec(struct dctx *c, const struct value *spec,
-		    struct felix_spec *f)
+void felix_dec_spec(struct dctx *c, const struct value *spec, struct felix_spec *f)
 {
 	struct field fields[8 + ARRAY_SIZE(felix_ignored)] = {
 		{ "failsafeInboundHostPorts", dec_failsafe,
 		  offsetof(struct felix_spec, has_failsafe_in) },
 		{ "failsafeOutboundHostPorts", dec_failsafe,
 		  offsetof(struct felix_spec, has_failsafe_out) },
-		{ "interfacePrefix", dec_string,
-		  offsetof(struct felix_spec, interface_prefix) },
+		{ "interfacePrefix", dec_string, offsetof(struct felix_spec, interface_prefix) },
 		{ "logPrefix", dec_string, offsetof(struct felix_spec, log_prefix) },
-		{ "nftablesTableName", dec_table_name,
-		  offsetof(struct felix_spec, table_name) },
+		{ "nftablesTableName", dec_table_name, offsetof(struct felix_spec, table_name) },
 		{ "nftablesMarkMask", dec_mark_mask, 0 },
 		{ "nftablesMergeAllowPolicies", dec_merge_allow, 0 },
 		{ "defaultEndpointToHostAction", dec_ep_to_host, 0 },
@@ -312,8 +321,7 @@ static void felix_over(struct felix_spec *ret, const struct felix_spec *f)
 		ret->ep_to_host = f->ep_to_host;
 }
 
-static const struct resource *felix_find(struct resource *const *v, size_t n,
-					 const char *name)
+static const struct resource *felix_find(struct resource *const *v, size_t n, const char *name)
 {
 	for (size_t i = 0; i < n; i++)
 		if (v[i]->kind == RES_FELIX_CONFIGURATION && strcmp(v[i]->name, name) == 0)
@@ -321,8 +329,7 @@ static const struct resource *felix_find(struct resource *const *v, size_t n,
 	return NULL;
 }
 
-int felix_settings(struct resource *const *v, size_t n, const char *node,
-		   struct felix_spec *ret)
+int felix_settings(struct resource *const *v, size_t n, const char *node, struct felix_spec *ret)
 {
 	const struct resource *r;
 	char *name;

@@ -24,16 +24,11 @@ struct k8s_meta {
 
 #define KM(f) offsetof(struct k8s_meta, f)
 static const struct field k8s_meta_fields[] = {
-	{ "name", dec_string, KM(name) },
-	{ "namespace", dec_string, KM(namespace) },
-	{ "labels", dec_labels, KM(labels) },
-	{ "annotations", dec_annotations, KM(annotations) },
-	{ "uid", dec_string, KM(uid) },
-	{ "creationTimestamp", dec_string, KM(created) },
-	{ "resourceVersion", dec_ignore, 0 },
-	{ "generation", dec_ignore, 0 },
-	{ "managedFields", dec_ignore, 0 },
-	{ "selfLink", dec_ignore, 0 },
+	{ "name", dec_string, KM(name) },     { "namespace", dec_string, KM(namespace) },
+	{ "labels", dec_labels, KM(labels) }, { "annotations", dec_annotations, KM(annotations) },
+	{ "uid", dec_string, KM(uid) },	      { "creationTimestamp", dec_string, KM(created) },
+	{ "resourceVersion", dec_ignore, 0 }, { "generation", dec_ignore, 0 },
+	{ "managedFields", dec_ignore, 0 },   { "selfLink", dec_ignore, 0 },
 };
 #undef KM
 
@@ -79,9 +74,10 @@ static void dec_exprs(struct dctx *c, const struct value *n, void *out)
 		s->n_exprs++;
 		if (!e->key || !e->op)
 			dctx_err(c, n->kids[i], "matchExpressions need key and operator");
-		else if (strcmp(e->op, "In") && strcmp(e->op, "NotIn") &&
-			 strcmp(e->op, "Exists") && strcmp(e->op, "DoesNotExist"))
-			dctx_err(c, n->kids[i], "unknown operator \"%s\" (In, NotIn, Exists, DoesNotExist)",
+		else if (strcmp(e->op, "In") && strcmp(e->op, "NotIn") && strcmp(e->op, "Exists") &&
+			 strcmp(e->op, "DoesNotExist"))
+			dctx_err(c, n->kids[i],
+				 "unknown operator \"%s\" (In, NotIn, Exists, DoesNotExist)",
 				 e->op);
 		else if ((e->op[0] == 'I' || e->op[0] == 'N') && !e->values.n)
 			dctx_err(c, n->kids[i], "operator %s needs values", e->op);
@@ -145,8 +141,8 @@ static void put_expr(FILE *f, const struct expr_in *e)
 
 /* A Kubernetes label selector as Calico selector text; pods also get
  * projectcalico.org/orchestrator == 'k8s'. Returns a canonical string. */
-static char *k8s_selector(struct dctx *c, const struct value *at,
-			  const struct label_selector *s, bool pods)
+static char *k8s_selector(struct dctx *c, const struct value *at, const struct label_selector *s,
+			  bool pods)
 {
 	struct selector *sel = NULL;
 	struct selector_error err;
@@ -167,7 +163,7 @@ static char *k8s_selector(struct dctx *c, const struct value *at,
 	}
 	for (size_t i = 0; i < s->n_exprs; i++, terms++) {
 		if (!s->exprs[i].valid)
-			bad = true;	/* reported when decoded */
+			bad = true; /* reported when decoded */
 		else
 			fputs(terms ? " && " : "", f), put_expr(f, &s->exprs[i]);
 	}
@@ -241,8 +237,8 @@ static void dec_end_port(struct dctx *c, const struct value *n, void *out)
 		p->has_end = true;
 }
 
-static int add_cidr(struct dctx *c, const struct value *at, const char *s,
-		    struct cidr **v, size_t *n)
+static int add_cidr(struct dctx *c, const struct value *at, const char *s, struct cidr **v,
+		    size_t *n)
 {
 	struct cidr *nv = realloc(*v, (*n + 1) * sizeof(*nv));
 	char why[128];
@@ -259,8 +255,8 @@ static int add_cidr(struct dctx *c, const struct value *at, const char *s,
 	return 0;
 }
 
-static void peer_to_entity(struct dctx *c, const struct value *pn,
-			   struct peer_in *p, struct entity *e)
+static void peer_to_entity(struct dctx *c, const struct value *pn, struct peer_in *p,
+			   struct entity *e)
 {
 	if (p->has_ip) {
 		const struct value *at = value_map_get(pn, "ipBlock");
@@ -270,8 +266,7 @@ static void peer_to_entity(struct dctx *c, const struct value *pn,
 		if (p->ip.cidr)
 			add_cidr(c, at, p->ip.cidr, &e->nets, &e->n_nets);
 		for (size_t i = 0; i < p->ip.except.n; i++)
-			add_cidr(c, at, p->ip.except.v[i], &e->not_nets,
-				 &e->n_not_nets);
+			add_cidr(c, at, p->ip.except.v[i], &e->not_nets, &e->n_not_nets);
 		return;
 	}
 	if (p->pods.present || p->nss.present)
@@ -298,8 +293,8 @@ struct proto_group {
 };
 
 /* A NetworkPolicyPort's port and endPort: a number, a range or a name. */
-static int port_parse_k8s(struct dctx *c, const struct value *pn,
-			  const struct port_in *in, struct port *p)
+static int port_parse_k8s(struct dctx *c, const struct value *pn, const struct port_in *in,
+			  struct port *p)
 {
 	char *end;
 	unsigned long v;
@@ -307,8 +302,7 @@ static int port_parse_k8s(struct dctx *c, const struct value *pn,
 	if (!in->port)
 		return 0;
 	v = strtoul(in->port, &end, 10);
-	if (in->port[0] >= '0' && in->port[0] <= '9' && !*end && v >= 1 &&
-	    v <= 65535) {
+	if (in->port[0] >= '0' && in->port[0] <= '9' && !*end && v >= 1 && v <= 65535) {
 		p->min = p->max = (uint16_t)v;
 	} else if (!*in->port || (in->port[0] >= '0' && in->port[0] <= '9')) {
 		dctx_err(c, pn, "port %s is out of range 1 to 65535", in->port);
@@ -329,8 +323,7 @@ static int port_parse_k8s(struct dctx *c, const struct value *pn,
 	return 0;
 }
 
-static int port_group_add(struct dctx *c, const struct value *pn,
-			  struct proto_group *g, size_t *ng)
+static int port_group_add(struct dctx *c, const struct value *pn, struct proto_group *g, size_t *ng)
 {
 	static const struct field f[] = {
 		{ "protocol", dec_string, offsetof(struct port_in, protocol) },
@@ -392,8 +385,7 @@ static int copy_ports(const struct proto_group *g, struct entity *e)
 		return -ENOMEM;
 	for (size_t i = 0; i < g->n; i++) {
 		e->ports[i] = g->ports[i];
-		if (g->ports[i].name &&
-		    !(e->ports[i].name = strdup(g->ports[i].name)))
+		if (g->ports[i].name && !(e->ports[i].name = strdup(g->ports[i].name)))
 			return -ENOMEM;
 		e->n_ports++;
 	}
@@ -413,9 +405,27 @@ static int rule_push(struct rule **v, size_t *n, struct rule *r)
 	return 0;
 }
 
-static void emit_rules(struct dctx *c, const struct value *item,
-		       const struct value *peers, struct proto_group *g,
-		       size_t ng, bool ingress, struct rule **v, size_t *n)
+/* A copy of a peer's selectors and nets for one more rule (out of memory
+ * leaves parts out; the caller's check of the rule list reports it). */
+static struct entity peer_copy(const struct entity *peer)
+{
+	struct entity copy = { 0 };
+
+	copy.selector = peer->selector ? strdup(peer->selector) : NULL;
+	copy.ns_selector = peer->ns_selector ? strdup(peer->ns_selector) : NULL;
+	if (peer->n_nets && (copy.nets = malloc(peer->n_nets * sizeof(struct cidr)))) {
+		memcpy(copy.nets, peer->nets, peer->n_nets * sizeof(struct cidr));
+		copy.n_nets = peer->n_nets;
+	}
+	if (peer->n_not_nets && (copy.not_nets = malloc(peer->n_not_nets * sizeof(struct cidr)))) {
+		memcpy(copy.not_nets, peer->not_nets, peer->n_not_nets * sizeof(struct cidr));
+		copy.n_not_nets = peer->n_not_nets;
+	}
+	return copy;
+}
+
+static void emit_rules(struct dctx *c, const struct value *item, const struct value *peers,
+		       struct proto_group *g, size_t ng, bool ingress, struct rule **v, size_t *n)
 {
 	static const struct field pf[] = {
 		{ "podSelector", dec_label_selector, offsetof(struct peer_in, pods) },
@@ -443,23 +453,8 @@ static void emit_rules(struct dctx *c, const struct value *item,
 			struct entity *side = ingress ? &r.src : &r.dst;
 			int err = 0;
 
-			if (pn) {
-				struct entity copy = { 0 };
-
-				copy.selector = peer.selector ? strdup(peer.selector) : NULL;
-				copy.ns_selector = peer.ns_selector ? strdup(peer.ns_selector) : NULL;
-				if (peer.n_nets && (copy.nets = malloc(peer.n_nets * sizeof(struct cidr)))) {
-					memcpy(copy.nets, peer.nets, peer.n_nets * sizeof(struct cidr));
-					copy.n_nets = peer.n_nets;
-				}
-				if (peer.n_not_nets &&
-				    (copy.not_nets = malloc(peer.n_not_nets * sizeof(struct cidr)))) {
-					memcpy(copy.not_nets, peer.not_nets,
-					       peer.n_not_nets * sizeof(struct cidr));
-					copy.n_not_nets = peer.n_not_nets;
-				}
-				*side = copy;
-			}
+			if (pn)
+				*side = peer_copy(&peer);
 			if (ng) {
 				r.protocol = g[k].proto;
 				err = copy_ports(&g[k], &r.dst);
@@ -474,8 +469,8 @@ static void emit_rules(struct dctx *c, const struct value *item,
 	}
 }
 
-static void k8s_rules(struct dctx *c, const struct value *list, bool ingress,
-		      struct rule **v, size_t *n)
+static void k8s_rules(struct dctx *c, const struct value *list, bool ingress, struct rule **v,
+		      size_t *n)
 {
 	struct {
 		const struct value *peers;
@@ -533,15 +528,13 @@ static void k8s_types(struct dctx *c, const struct value *n, unsigned *types)
 	c->ver = saved;
 }
 
-static bool k8s_meta(struct dctx *c, const struct value *root,
-		     struct k8s_meta *m)
+static bool k8s_meta(struct dctx *c, const struct value *root, struct k8s_meta *m)
 {
 	const struct value *meta = value_map_get(root, "metadata");
 	size_t saved = dctx_push(c, "metadata");
 
 	if (meta)
-		decode_fields(c, meta, k8s_meta_fields,
-			      ARRAY_SIZE(k8s_meta_fields), m);
+		decode_fields(c, meta, k8s_meta_fields, ARRAY_SIZE(k8s_meta_fields), m);
 	if (m->namespace && !validate_namespace(m->namespace))
 		dctx_err(c, value_map_get(meta, "namespace"), "invalid namespace \"%s\"",
 			 m->namespace);
@@ -567,7 +560,7 @@ static void k8s_check_top(struct dctx *c, const struct value *root)
 {
 	static const struct field top[] = {
 		{ "apiVersion", dec_ignore, 0 }, { "kind", dec_ignore, 0 },
-		{ "metadata", dec_ignore, 0 }, { "spec", dec_ignore, 0 },
+		{ "metadata", dec_ignore, 0 },	 { "spec", dec_ignore, 0 },
 		{ "status", dec_ignore, 0 },
 	};
 
@@ -575,8 +568,7 @@ static void k8s_check_top(struct dctx *c, const struct value *root)
 }
 
 /* policyTypes, ingress and egress of a NetworkPolicy spec. */
-static void k8s_spec_rest(struct dctx *c, const struct k8s_spec_in *in,
-			  struct policy_spec *p)
+static void k8s_spec_rest(struct dctx *c, const struct k8s_spec_in *in, struct policy_spec *p)
 {
 	size_t saved;
 
@@ -597,8 +589,7 @@ static void k8s_spec_rest(struct dctx *c, const struct k8s_spec_in *in,
 	}
 }
 
-struct resource *k8s_decode_network_policy(struct dctx *c,
-					   const struct value *root)
+struct resource *k8s_decode_network_policy(struct dctx *c, const struct value *root)
 {
 	static const struct field f[] = {
 		{ "podSelector", dec_label_selector, offsetof(struct k8s_spec_in, pods) },

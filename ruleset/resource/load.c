@@ -32,20 +32,18 @@ static bool looks_like_json(const char *file, const char *buf, size_t len)
 
 	if (n > 5 && strcmp(file + n - 5, ".json") == 0)
 		return true;
-	if (n > 5 && (strcmp(file + n - 5, ".yaml") == 0 ||
-		      strcmp(file + n - 4, ".yml") == 0))
+	if (n > 5 && (strcmp(file + n - 5, ".yaml") == 0 || strcmp(file + n - 4, ".yml") == 0))
 		return false;
 	for (size_t i = 0; i < len; i++) {
-		if (buf[i] == ' ' || buf[i] == '\t' || buf[i] == '\r' ||
-		    buf[i] == '\n')
+		if (buf[i] == ' ' || buf[i] == '\t' || buf[i] == '\r' || buf[i] == '\n')
 			continue;
 		return buf[i] == '{';
 	}
 	return false;
 }
 
-int ruleset_load_buffer(const char *file, const char *buf, size_t len,
-			struct resource_list *out, struct diags *d)
+int ruleset_load_buffer(const char *file, const char *buf, size_t len, struct resource_list *out,
+			struct diags *d)
 {
 	struct resource_list tmp = { 0 };
 	struct load_job j = { .c = { .d = d, .file = file }, .out = &tmp };
@@ -53,8 +51,8 @@ int ruleset_load_buffer(const char *file, const char *buf, size_t len,
 	int r;
 
 	if (len > RULESET_MAX_INPUT) {
-		diags_add(d, file, (struct pos){ 0, 0 }, NULL, NULL,
-			  "input larger than %u bytes", RULESET_MAX_INPUT);
+		diags_add(d, file, (struct pos){ 0, 0 }, NULL, NULL, "input larger than %u bytes",
+			  RULESET_MAX_INPUT);
 		return -E2BIG;
 	}
 	if (looks_like_json(file, buf, len))
@@ -129,21 +127,18 @@ int ruleset_read_file(const char *path, char **ret, size_t *ret_len)
 	return r;
 }
 
-static int load_file(const char *path, struct resource_list *out,
-		     struct diags *d)
+static int load_file(const char *path, struct resource_list *out, struct diags *d)
 {
 	_cleanup_free_ char *buf = NULL;
 	size_t len;
 	int r = ruleset_read_file(path, &buf, &len);
 
 	if (r < 0) {
-		diags_add(d, strcmp(path, "-") ? path : "<stdin>",
-			  (struct pos){ 0, 0 }, NULL, NULL, "%s",
-			  r == -E2BIG ? "input too large" : strerror(-r));
+		diags_add(d, strcmp(path, "-") ? path : "<stdin>", (struct pos){ 0, 0 }, NULL, NULL,
+			  "%s", r == -E2BIG ? "input too large" : strerror(-r));
 		return r;
 	}
-	return ruleset_load_buffer(strcmp(path, "-") ? path : "<stdin>", buf,
-				   len, out, d);
+	return ruleset_load_buffer(strcmp(path, "-") ? path : "<stdin>", buf, len, out, d);
 }
 
 static int wanted(const struct dirent *e)
@@ -157,20 +152,18 @@ static int wanted(const struct dirent *e)
 	       (n > 5 && strcmp(e->d_name + n - 5, ".json") == 0);
 }
 
-static int load_dir(const char *path, struct resource_list *out,
-		    struct diags *d)
+static int load_dir(const char *path, struct resource_list *out, struct diags *d)
 {
 	struct dirent **names = NULL;
 	int n = scandir(path, &names, wanted, alphasort), r = 0;
 
 	if (n < 0) {
-		diags_add(d, path, (struct pos){ 0, 0 }, NULL, NULL, "%s",
-			  strerror(errno));
+		diags_add(d, path, (struct pos){ 0, 0 }, NULL, NULL, "%s", strerror(errno));
 		return -errno;
 	}
 	if (n > (int)RULESET_MAX_FILES) {
-		diags_add(d, path, (struct pos){ 0, 0 }, NULL, NULL,
-			  "more than %u files", RULESET_MAX_FILES);
+		diags_add(d, path, (struct pos){ 0, 0 }, NULL, NULL, "more than %u files",
+			  RULESET_MAX_FILES);
 		r = -E2BIG;
 	}
 	for (int i = 0; i < n; i++) {
@@ -180,8 +173,8 @@ static int load_dir(const char *path, struct resource_list *out,
 
 		while (plen > 1 && path[plen - 1] == '/')
 			plen--;
-		if (r != -E2BIG && asprintf(&p, "%.*s/%s", (int)plen, path,
-					    names[i]->d_name) >= 0) {
+		if (r != -E2BIG &&
+		    asprintf(&p, "%.*s/%s", (int)plen, path, names[i]->d_name) >= 0) {
 			int x = load_file(p, out, d);
 
 			if (x < 0 && r == 0)
@@ -221,17 +214,15 @@ static int check_duplicates(struct resource_list *l, struct diags *d)
 			}
 			diags_add(d, a->file, a->pos, NULL, NULL,
 				  "%s/%s is also defined, differently, at %s:%u:%u",
-				  kind_info(a->kind)->kind, a->name,
-				  b->file ? b->file : "-", b->pos.line,
-				  b->pos.col);
+				  kind_info(a->kind)->kind, a->name, b->file ? b->file : "-",
+				  b->pos.line, b->pos.col);
 			r = -EINVAL;
 			break;
 		}
 	return r;
 }
 
-int ruleset_load_path(const char *path, struct resource_list *out,
-		      struct diags *d)
+int ruleset_load_path(const char *path, struct resource_list *out, struct diags *d)
 {
 	struct resource_list tmp = { 0 };
 	struct stat st;
@@ -240,8 +231,8 @@ int ruleset_load_path(const char *path, struct resource_list *out,
 	if (strcmp(path, "-") == 0)
 		r = load_file(path, &tmp, d);
 	else if (stat(path, &st) < 0)
-		r = -errno, diags_add(d, path, (struct pos){ 0, 0 }, NULL,
-				      NULL, "%s", strerror(errno));
+		r = -errno,
+		diags_add(d, path, (struct pos){ 0, 0 }, NULL, NULL, "%s", strerror(errno));
 	else if (S_ISDIR(st.st_mode))
 		r = load_dir(path, &tmp, d);
 	else
@@ -257,8 +248,8 @@ int ruleset_load_path(const char *path, struct resource_list *out,
 	return r;
 }
 
-int resource_from_storage(const char *file, const char *buf, size_t len,
-			  struct resource **ret, struct diags *d)
+int resource_from_storage(const char *file, const char *buf, size_t len, struct resource **ret,
+			  struct diags *d)
 {
 	struct dctx c = { .d = d, .file = file };
 	struct value_budget b = { 0 };
@@ -273,8 +264,7 @@ int resource_from_storage(const char *file, const char *buf, size_t len,
 		return -E2BIG;
 	j = json_loadb(buf, len, JSON_REJECT_DUPLICATES, &err);
 	if (!j) {
-		diags_add(d, file, (struct pos){ (uint32_t)err.line,
-						 (uint32_t)err.column }, NULL,
+		diags_add(d, file, (struct pos){ (uint32_t)err.line, (uint32_t)err.column }, NULL,
 			  NULL, "JSON syntax: %s", err.text);
 		return -EINVAL;
 	}
@@ -284,8 +274,8 @@ int resource_from_storage(const char *file, const char *buf, size_t len,
 	for (k = 0; kind && k < RES_KIND_MAX; k++)
 		if (kind_info(k)->policy && strcmp(kind, kind_info(k)->kind) == 0 &&
 		    json_is_string(name)) {
-			_cleanup_free_ char *plain =
-				policy_name_from_storage(json_string_value(name));
+			_cleanup_free_ char *plain = policy_name_from_storage(
+				json_string_value(name));
 
 			if (!plain || json_string_set(name, plain) < 0) {
 				json_decref(j);

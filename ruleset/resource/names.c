@@ -60,8 +60,7 @@ static void sha1_block(uint32_t h[5], const uint8_t *p)
 
 void sha1(const void *data, size_t len, uint8_t out[20])
 {
-	uint32_t h[5] = { 0x67452301, 0xefcdab89, 0x98badcfe, 0x10325476,
-			  0xc3d2e1f0 };
+	uint32_t h[5] = { 0x67452301, 0xefcdab89, 0x98badcfe, 0x10325476, 0xc3d2e1f0 };
 	const uint8_t *p = data;
 	uint8_t tail[128] = { 0 };
 	size_t full = len / 64 * 64, rest = len - full, tlen;
@@ -94,8 +93,8 @@ static char *normalise(const char *v1)
 			ch = (char)(ch - 'A' + 'a');
 		if (ch == '/')
 			ch = '.';
-		if (!((ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9') ||
-		      ch == '-' || ch == '.'))
+		if (!((ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9') || ch == '-' ||
+		      ch == '.'))
 			ch = '-';
 		s[i] = ch;
 	}
@@ -133,8 +132,7 @@ static char *qualify(const char *orig, char *final)
 	if (strcmp(orig, final) == 0)
 		return final;
 	sha1(orig, strlen(orig), d);
-	if (asprintf(&q, "%s-%02x%02x%02x%02x", final, d[0], d[1], d[2],
-		     d[3]) < 0)
+	if (asprintf(&q, "%s-%02x%02x%02x%02x", final, d[0], d[1], d[2], d[3]) < 0)
 		q = NULL;
 	free(final);
 	return q;

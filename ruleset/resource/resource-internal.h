@@ -32,12 +32,12 @@ enum scalar_type {
 
 struct value {
 	enum value_type type;
-	bool quoted;		/* quoted or tagged !!str: never resolved */
+	bool quoted; /* quoted or tagged !!str: never resolved */
 	struct pos pos;
-	char *str;		/* scalars */
+	char *str; /* scalars */
 	size_t len;
-	struct value **kids;	/* seq: items; map: key0, val0, key1, ... */
-	size_t n;		/* entries in kids */
+	struct value **kids; /* seq: items; map: key0, val0, key1, ... */
+	size_t n;	     /* entries in kids */
 };
 
 struct value_budget {
@@ -56,13 +56,12 @@ typedef int (*doc_fn)(void *userdata, const struct value *root);
 
 /* Streams of documents. Syntax problems go to d; returns 0, -EINVAL when
  * d got problems, -ENOMEM. */
-int value_parse_yaml(const char *file, const char *buf, size_t len,
-		      doc_fn fn, void *userdata, struct diags *d);
-int value_parse_json(const char *file, const char *buf, size_t len,
-		      doc_fn fn, void *userdata, struct diags *d);
+int value_parse_yaml(const char *file, const char *buf, size_t len, doc_fn fn, void *userdata,
+		     struct diags *d);
+int value_parse_json(const char *file, const char *buf, size_t len, doc_fn fn, void *userdata,
+		     struct diags *d);
 /* A jansson value as a tree without positions. NULL on ENOMEM or depth. */
-struct value *value_from_json(const json_t *j, unsigned depth,
-			    struct value_budget *b);
+struct value *value_from_json(const json_t *j, unsigned depth, struct value_budget *b);
 
 /* Decoder context: where we are, for messages. */
 enum api_version {
@@ -81,8 +80,7 @@ struct dctx {
 	unsigned errors;
 };
 
-size_t dctx_push(struct dctx *c, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
+size_t dctx_push(struct dctx *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void dctx_pop(struct dctx *c, size_t saved);
 void dctx_err(struct dctx *c, const struct value *at, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
@@ -94,8 +92,8 @@ struct field {
 	size_t off;
 };
 
-void decode_fields(struct dctx *c, const struct value *map,
-		   const struct field *f, size_t nf, void *base);
+void decode_fields(struct dctx *c, const struct value *map, const struct field *f, size_t nf,
+		   void *base);
 bool decode_expect(struct dctx *c, const struct value *n, enum value_type t);
 
 /* Scalar field decoders (out points at the field). */
@@ -105,12 +103,10 @@ void dec_string_list(struct dctx *c, const struct value *n, void *out);
 void dec_labels(struct dctx *c, const struct value *n, void *out);
 void dec_annotations(struct dctx *c, const struct value *n, void *out);
 void dec_ignore(struct dctx *c, const struct value *n, void *out);
-bool dec_uint(struct dctx *c, const struct value *n, uint64_t max,
-	      uint64_t *ret);
+bool dec_uint(struct dctx *c, const struct value *n, uint64_t max, uint64_t *ret);
 
 /* Values. */
-int protocol_parse(struct dctx *c, const struct value *n,
-		   struct protocol *ret);
+int protocol_parse(struct dctx *c, const struct value *n, struct protocol *ret);
 const char *protocol_name(uint8_t num, enum api_version ver);
 
 /* Rules and specs. */
@@ -121,8 +117,7 @@ void rule_free_contents(struct rule *r);
 void rules_free(struct rule *v, size_t n);
 void dec_selector(struct dctx *c, const struct value *n, void *out);
 void dec_policy_types(struct dctx *c, const struct value *n, void *out);
-bool validate_name(struct dctx *c, const struct value *at, enum res_kind k,
-		   const char *name);
+bool validate_name(struct dctx *c, const struct value *at, enum res_kind k, const char *name);
 bool validate_label_key(const char *k, enum api_version ver);
 bool validate_label_value(const char *v);
 bool validate_namespace(const char *ns);
@@ -130,19 +125,15 @@ bool validate_namespace(const char *ns);
 /* The spec of r (its kind set) from spec, which may be NULL. */
 void decode_spec(struct dctx *c, const struct value *spec, struct resource *r);
 /* One document root to resources (appended to out). */
-void decode_document(struct dctx *c, const struct value *root,
-		     struct resource_list *out);
+void decode_document(struct dctx *c, const struct value *root, struct resource_list *out);
 /* A resource from its JSON tree, used by datastores. */
 struct resource *decode_one(struct dctx *c, const struct value *root);
 
-void felix_dec_spec(struct dctx *c, const struct value *spec,
-		    struct felix_spec *f);
+void felix_dec_spec(struct dctx *c, const struct value *spec, struct felix_spec *f);
 
 /* Kubernetes resources translated to Calico v3 ones. */
-struct resource *k8s_decode_network_policy(struct dctx *c,
-					   const struct value *root);
-struct resource *k8s_decode_namespace(struct dctx *c,
-				      const struct value *root);
+struct resource *k8s_decode_network_policy(struct dctx *c, const struct value *root);
+struct resource *k8s_decode_namespace(struct dctx *c, const struct value *root);
 
 /* Output: a resource as a jansson object. storage: stored policy name. */
 json_t *resource_to_json(const struct resource *r, bool storage);

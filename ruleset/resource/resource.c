@@ -8,49 +8,34 @@
 
 #include "resource-internal.h"
 
-static const char *const gnp_aliases[] = {
-	"globalnetworkpolicy", "globalnetworkpolicies", "gnp", "gnps", NULL
-};
+static const char *const gnp_aliases[] = { "globalnetworkpolicy", "globalnetworkpolicies", "gnp",
+					   "gnps", NULL };
 static const char *const np_aliases[] = {
-	"networkpolicy", "networkpolicies", "np", "policy", "policies", "pol",
-	"pols", NULL
+	"networkpolicy", "networkpolicies", "np", "policy", "policies", "pol", "pols", NULL
 };
-static const char *const hep_aliases[] = {
-	"hostendpoint", "hostendpoints", "hep", "heps", NULL
-};
-static const char *const wep_aliases[] = {
-	"workloadendpoint", "workloadendpoints", "wep", "weps", NULL
-};
-static const char *const gns_aliases[] = {
-	"globalnetworkset", "globalnetworksets", "gnetset", "gnetsets", NULL
-};
-static const char *const ns_aliases[] = {
-	"networkset", "networksets", "netset", "netsets", NULL
-};
-static const char *const pro_aliases[] = {
-	"profile", "profiles", "pro", "pros", NULL
-};
-static const char *const felix_aliases[] = {
-	"felixconfiguration", "felixconfigurations", "felixconfig",
-	"felixconfigs", NULL
-};
+static const char *const hep_aliases[] = { "hostendpoint", "hostendpoints", "hep", "heps", NULL };
+static const char *const wep_aliases[] = { "workloadendpoint", "workloadendpoints", "wep", "weps",
+					   NULL };
+static const char *const gns_aliases[] = { "globalnetworkset", "globalnetworksets", "gnetset",
+					   "gnetsets", NULL };
+static const char *const ns_aliases[] = { "networkset", "networksets", "netset", "netsets", NULL };
+static const char *const pro_aliases[] = { "profile", "profiles", "pro", "pros", NULL };
+static const char *const felix_aliases[] = { "felixconfiguration", "felixconfigurations",
+					     "felixconfig", "felixconfigs", NULL };
 
 static const struct kind_info kinds[RES_KIND_MAX] = {
-	[RES_GLOBAL_NETWORK_POLICY] = { "GlobalNetworkPolicy",
-		"globalnetworkpolicies", false, true, gnp_aliases },
-	[RES_NETWORK_POLICY] = { "NetworkPolicy", "networkpolicies", true,
-		true, np_aliases },
-	[RES_HOST_ENDPOINT] = { "HostEndpoint", "hostendpoints", false, false,
-		hep_aliases },
-	[RES_WORKLOAD_ENDPOINT] = { "WorkloadEndpoint", "workloadendpoints",
-		true, false, wep_aliases },
-	[RES_GLOBAL_NETWORK_SET] = { "GlobalNetworkSet", "globalnetworksets",
-		false, false, gns_aliases },
-	[RES_NETWORK_SET] = { "NetworkSet", "networksets", true, false,
-		ns_aliases },
+	[RES_GLOBAL_NETWORK_POLICY] = { "GlobalNetworkPolicy", "globalnetworkpolicies", false, true,
+					gnp_aliases },
+	[RES_NETWORK_POLICY] = { "NetworkPolicy", "networkpolicies", true, true, np_aliases },
+	[RES_HOST_ENDPOINT] = { "HostEndpoint", "hostendpoints", false, false, hep_aliases },
+	[RES_WORKLOAD_ENDPOINT] = { "WorkloadEndpoint", "workloadendpoints", true, false,
+				    wep_aliases },
+	[RES_GLOBAL_NETWORK_SET] = { "GlobalNetworkSet", "globalnetworksets", false, false,
+				     gns_aliases },
+	[RES_NETWORK_SET] = { "NetworkSet", "networksets", true, false, ns_aliases },
 	[RES_PROFILE] = { "Profile", "profiles", false, false, pro_aliases },
-	[RES_FELIX_CONFIGURATION] = { "FelixConfiguration",
-		"felixconfigurations", false, false, felix_aliases },
+	[RES_FELIX_CONFIGURATION] = { "FelixConfiguration", "felixconfigurations", false, false,
+				      felix_aliases },
 };
 
 const struct kind_info *kind_info(enum res_kind k)
@@ -106,13 +91,9 @@ struct resource *resource_free(struct resource *r)
 		rules_free(r->u.policy.egress, r->u.policy.n_egress);
 		break;
 	case RES_HOST_ENDPOINT:
-	case RES_WORKLOAD_ENDPOINT:
-		endpoint_free(&r->u.ep);
-		break;
+	case RES_WORKLOAD_ENDPOINT: endpoint_free(&r->u.ep); break;
 	case RES_GLOBAL_NETWORK_SET:
-	case RES_NETWORK_SET:
-		free(r->u.netset.nets);
-		break;
+	case RES_NETWORK_SET: free(r->u.netset.nets); break;
 	case RES_PROFILE:
 		rules_free(r->u.profile.ingress, r->u.profile.n_ingress);
 		rules_free(r->u.profile.egress, r->u.profile.n_egress);
@@ -126,8 +107,7 @@ struct resource *resource_free(struct resource *r)
 		free(r->u.felix.ep_to_host);
 		free(r->u.felix.table_name);
 		break;
-	case RES_KIND_MAX:
-		break;
+	case RES_KIND_MAX: break;
 	}
 	free(r->name);
 	free(r->namespace);
@@ -173,8 +153,7 @@ static int cmp_resource(const void *pa, const void *pb)
 
 	if (a->kind != b->kind)
 		return a->kind < b->kind ? -1 : 1;
-	c = strcmp(a->namespace ? a->namespace : "",
-		   b->namespace ? b->namespace : "");
+	c = strcmp(a->namespace ? a->namespace : "", b->namespace ? b->namespace : "");
 	return c ? c : strcmp(a->name, b->name);
 }
 
@@ -199,8 +178,7 @@ int policy_compare(const struct resource *a, const struct resource *b)
 	nb = policy_name_to_storage(b->name);
 	if (!na || !nb)
 		return strcmp(a->name, b->name);
-	c = strcmp(a->namespace ? a->namespace : "",
-		   b->namespace ? b->namespace : "");
+	c = strcmp(a->namespace ? a->namespace : "", b->namespace ? b->namespace : "");
 	return c ? c : strcmp(na, nb);
 }
 
@@ -233,11 +211,11 @@ char *resource_key(enum res_kind kind, const char *ns, const char *name)
 	if (!stored)
 		return NULL;
 	if (k->namespaced)
-		r = asprintf(&key, "/calico/resources/v3/projectcalico.org/%s/%s/%s",
-			     k->plural, ns ? ns : "default", stored);
+		r = asprintf(&key, "/calico/resources/v3/projectcalico.org/%s/%s/%s", k->plural,
+			     ns ? ns : "default", stored);
 	else
-		r = asprintf(&key, "/calico/resources/v3/projectcalico.org/%s/%s",
-			     k->plural, stored);
+		r = asprintf(&key, "/calico/resources/v3/projectcalico.org/%s/%s", k->plural,
+			     stored);
 	return r < 0 ? NULL : key;
 }
 
@@ -290,8 +268,7 @@ static bool charset(const char *s, size_t min, size_t max, const char *extra)
 	return true;
 }
 
-bool validate_name(struct dctx *c, const struct value *at, enum res_kind k,
-		   const char *name)
+bool validate_name(struct dctx *c, const struct value *at, enum res_kind k, const char *name)
 {
 	bool ok;
 
@@ -303,14 +280,14 @@ bool validate_name(struct dctx *c, const struct value *at, enum res_kind k,
 		ok = dns_label(name, strlen(name));
 	else if (k == RES_NETWORK_POLICY)
 		ok = dns_label(name, strlen(name)) ||
-		     (strncmp(name, "knp.default.", 12) == 0 &&
-		      dns_subdomain(name + 12));
+		     (strncmp(name, "knp.default.", 12) == 0 && dns_subdomain(name + 12));
 	else
 		ok = dns_subdomain(name);
 	if (!ok)
 		dctx_err(c, at, "invalid name \"%s\"%s", name,
-			 k == RES_GLOBAL_NETWORK_POLICY && c->ver == API_V3 ?
-			 " (lower-case letters, digits and '-', no dots)" : "");
+			 k == RES_GLOBAL_NETWORK_POLICY && c->ver == API_V3
+				 ? " (lower-case letters, digits and '-', no dots)"
+				 : "");
 	return ok;
 }
 

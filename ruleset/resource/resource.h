@@ -20,16 +20,16 @@
 #include "selector.h"
 
 /* Limits on what an outsider can make us allocate. */
-#define RULESET_MAX_INPUT	(16u << 20)	/* bytes in one file or stream */
-#define RULESET_MAX_DEPTH	64		/* nesting of YAML/JSON */
-#define RULESET_MAX_NODES	(1u << 20)	/* values in one stream */
-#define RULESET_MAX_SCALAR	(1u << 20)	/* bytes in one scalar */
-#define RULESET_MAX_DIAGS	1000		/* problems kept per run */
-#define RULESET_MAX_FILES	10000		/* files read from a directory */
+#define RULESET_MAX_INPUT  (16u << 20) /* bytes in one file or stream */
+#define RULESET_MAX_DEPTH  64	       /* nesting of YAML/JSON */
+#define RULESET_MAX_NODES  (1u << 20)  /* values in one stream */
+#define RULESET_MAX_SCALAR (1u << 20)  /* bytes in one scalar */
+#define RULESET_MAX_DIAGS  1000	       /* problems kept per run */
+#define RULESET_MAX_FILES  10000       /* files read from a directory */
 
 struct pos {
-	uint32_t line;	/* 1-based; 0 = unknown */
-	uint32_t col;	/* 1-based */
+	uint32_t line; /* 1-based; 0 = unknown */
+	uint32_t col;  /* 1-based */
 };
 
 /* ---- diagnostics ---- */
@@ -37,8 +37,8 @@ struct pos {
 struct diag {
 	char *file;
 	struct pos pos;
-	char *ident;	/* "Kind/name", or NULL before it is known */
-	char *path;	/* "spec.ingress[1].destination.ports[0]", or NULL */
+	char *ident; /* "Kind/name", or NULL before it is known */
+	char *path;  /* "spec.ingress[1].destination.ports[0]", or NULL */
 	char *msg;
 };
 
@@ -46,14 +46,13 @@ struct diags {
 	struct diag *v;
 	size_t n;
 	size_t cap;
-	size_t dropped;	/* problems beyond RULESET_MAX_DIAGS */
+	size_t dropped; /* problems beyond RULESET_MAX_DIAGS */
 };
 
 /* Adds one problem; all strings may be NULL except msg. Out of memory is
  * counted in dropped. */
-void diags_add(struct diags *d, const char *file, struct pos pos,
-	       const char *ident, const char *path, const char *fmt, ...)
-	__attribute__((format(printf, 6, 7)));
+void diags_add(struct diags *d, const char *file, struct pos pos, const char *ident,
+	       const char *path, const char *fmt, ...) __attribute__((format(printf, 6, 7)));
 /* Writes "FILE:LINE:COL: KIND/NAME: PATH: MSG" into a new string; caller
  * frees. Returns NULL on ENOMEM. */
 char *diag_format(const struct diag *g);
@@ -74,11 +73,11 @@ enum res_kind {
 };
 
 struct kind_info {
-	const char *kind;	/* "GlobalNetworkPolicy" */
-	const char *plural;	/* key segment, "globalnetworkpolicies" */
+	const char *kind;   /* "GlobalNetworkPolicy" */
+	const char *plural; /* key segment, "globalnetworkpolicies" */
 	bool namespaced;
-	bool policy;		/* stored as default.<name> */
-	const char *const *aliases;	/* CLI names, NULL-terminated */
+	bool policy;		    /* stored as default.<name> */
+	const char *const *aliases; /* CLI names, NULL-terminated */
 };
 
 const struct kind_info *kind_info(enum res_kind k);
@@ -101,12 +100,12 @@ enum {
 
 struct protocol {
 	bool set;
-	bool named;	/* written as a name (TCP) rather than a number */
+	bool named; /* written as a name (TCP) rather than a number */
 	uint8_t num;
 };
 
 struct cidr {
-	uint8_t family;	/* AF_INET or AF_INET6 */
+	uint8_t family; /* AF_INET or AF_INET6 */
 	uint8_t len;
 	uint8_t addr[16];
 	struct pos pos;
@@ -118,15 +117,14 @@ struct cidr {
 /* A duration in whole seconds: "60", "60s", "2m"; 1..max. -EINVAL if it
  * is not one, -ERANGE if out of range. */
 int duration_parse(const char *s, unsigned max, unsigned *ret);
-int cidr_parse(const char *s, bool allow_host_bits, struct cidr *ret,
-	       char *why, size_t whylen);
+int cidr_parse(const char *s, bool allow_host_bits, struct cidr *ret, char *why, size_t whylen);
 /* "10.0.0.0/8" (with_len) or "10.0.0.1". */
 void cidr_format(const struct cidr *c, bool with_len, char *buf, size_t len);
 
 struct port {
 	uint16_t min;
 	uint16_t max;
-	char *name;	/* named port, min = max = 0 */
+	char *name; /* named port, min = max = 0 */
 	struct pos pos;
 };
 
@@ -143,22 +141,22 @@ struct entity {
 	size_t n_nets;
 	struct cidr *not_nets;
 	size_t n_not_nets;
-	char *selector;		/* canonical text, NULL if absent */
+	char *selector; /* canonical text, NULL if absent */
 	char *not_selector;
 	char *ns_selector;
 	struct port *ports;
 	size_t n_ports;
 	struct port *not_ports;
 	size_t n_not_ports;
-	char **sa_names;	/* serviceAccounts.names */
+	char **sa_names; /* serviceAccounts.names */
 	size_t n_sa_names;
-	char *sa_selector;	/* serviceAccounts.selector */
+	char *sa_selector; /* serviceAccounts.selector */
 };
 
 struct rule {
 	struct pos pos;
 	enum action action;
-	uint8_t ip_version;	/* 0 = both */
+	uint8_t ip_version; /* 0 = both */
 	struct protocol protocol;
 	struct protocol not_protocol;
 	struct icmp icmp;
@@ -170,14 +168,14 @@ struct rule {
 struct policy_spec {
 	bool has_order;
 	double order;
-	char *selector;		/* canonical; all() when empty */
-	char *ns_selector;	/* GNP namespaceSelector */
-	char *sa_selector;	/* serviceAccountSelector */
+	char *selector;	   /* canonical; all() when empty */
+	char *ns_selector; /* GNP namespaceSelector */
+	char *sa_selector; /* serviceAccountSelector */
 	struct rule *ingress;
 	size_t n_ingress;
 	struct rule *egress;
 	size_t n_egress;
-	unsigned types;		/* POLICY_TYPE_* */
+	unsigned types; /* POLICY_TYPE_* */
 	bool do_not_track;
 	bool pre_dnat;
 	bool apply_on_forward;
@@ -191,8 +189,8 @@ struct named_port {
 
 struct endpoint_spec {
 	char *node;
-	char *iface;		/* interfaceName, "*" for all (HEP) */
-	struct cidr *ips;	/* HEP expectedIPs / WEP ipNetworks */
+	char *iface;	  /* interfaceName, "*" for all (HEP) */
+	struct cidr *ips; /* HEP expectedIPs / WEP ipNetworks */
 	size_t n_ips;
 	char **profiles;
 	size_t n_profiles;
@@ -241,25 +239,25 @@ struct felix_spec {
 	bool has_mark_mask;
 	uint32_t mark_mask;
 	bool has_merge_allow;
-	bool merge_allow;	/* nftablesMergeAllowPolicies */
-	char *ep_to_host;	/* defaultEndpointToHostAction: Drop|Return|Accept */
+	bool merge_allow; /* nftablesMergeAllowPolicies */
+	char *ep_to_host; /* defaultEndpointToHostAction: Drop|Return|Accept */
 };
 
 struct resource {
 	enum res_kind kind;
 	char *name;
-	char *namespace;	/* namespaced kinds only */
+	char *namespace; /* namespaced kinds only */
 	struct labels labels;
 	struct labels annotations;
 	char *uid;
-	char *created;		/* creationTimestamp */
-	char *file;		/* where it was read from */
+	char *created; /* creationTimestamp */
+	char *file;    /* where it was read from */
 	struct pos pos;
-	uint64_t serial;	/* unique per decoded object (compile memo key) */
+	uint64_t serial; /* unique per decoded object (compile memo key) */
 	union {
-		struct policy_spec policy;	/* GNP, NP */
-		struct endpoint_spec ep;	/* HEP, WEP */
-		struct netset_spec netset;	/* GNS, NS */
+		struct policy_spec policy; /* GNP, NP */
+		struct endpoint_spec ep;   /* HEP, WEP */
+		struct netset_spec netset; /* GNS, NS */
 		struct profile_spec profile;
 		struct felix_spec felix;
 	} u;
@@ -270,8 +268,7 @@ struct resource *resource_free(struct resource *r);
 /* The Felix settings that hold on node: FelixConfiguration "default",
  * then "node.<node>" over it, field by field. ret's strings and arrays
  * point into v (not to be freed). Returns 0 or -ENOMEM. */
-int felix_settings(struct resource *const *v, size_t n, const char *node,
-		   struct felix_spec *ret);
+int felix_settings(struct resource *const *v, size_t n, const char *node, struct felix_spec *ret);
 
 struct resource_list {
 	struct resource **v;
@@ -298,21 +295,20 @@ int policy_compare(const struct resource *a, const struct resource *b);
  * stream is valid, -EINVAL when d got problems (nothing is appended then),
  * -E2BIG for oversized input, -ENOMEM.
  */
-int ruleset_load_buffer(const char *file, const char *buf, size_t len,
-			struct resource_list *out, struct diags *d);
+int ruleset_load_buffer(const char *file, const char *buf, size_t len, struct resource_list *out,
+			struct diags *d);
 /* A file, a directory (its *.yaml, *.yml and *.json files in name order,
  * not recursive) or "-" for standard input. Same return values, plus
  * negative errno for I/O (also reported in d). All-or-nothing over every
  * file read. */
-int ruleset_load_path(const char *path, struct resource_list *out,
-		      struct diags *d);
+int ruleset_load_path(const char *path, struct resource_list *out, struct diags *d);
 
 /* Reads a whole file ("-": standard input), at most RULESET_MAX_INPUT
  * bytes, NUL-terminated. Caller frees. */
 int ruleset_read_file(const char *path, char **ret, size_t *ret_len);
 /* One resource from its stored v3 JSON (datastore value). */
-int resource_from_storage(const char *file, const char *buf, size_t len,
-			  struct resource **ret, struct diags *d);
+int resource_from_storage(const char *file, const char *buf, size_t len, struct resource **ret,
+			  struct diags *d);
 
 /* ---- output ---- */
 
@@ -351,8 +347,8 @@ struct config {
 	char *etcd_password;
 };
 
-#define CONFIG_DEFAULT_PATH	"/etc/nftmgr/nftmgr.cfg"
-#define STORE_DEFAULT_DIR	"/var/lib/nftmgr"
+#define CONFIG_DEFAULT_PATH "/etc/nftmgr/nftmgr.cfg"
+#define STORE_DEFAULT_DIR   "/var/lib/nftmgr"
 
 /*
  * Reads a calicoctl.cfg-style file (v1 calicoApiConfig or v3
@@ -361,8 +357,7 @@ struct config {
  * missing file is fine unless must_exist. Problems go to d; returns 0,
  * -EINVAL or negative errno.
  */
-int config_load(const char *path, bool must_exist, struct config *ret,
-		struct diags *d);
+int config_load(const char *path, bool must_exist, struct config *ret, struct diags *d);
 void config_clear(struct config *c);
 
 #endif

@@ -27,17 +27,15 @@ struct rule_vec {
 /* What an entity rule reads beyond the v3 model (v1 only fields). */
 struct entity_in {
 	struct entity e;
-	struct cidr_vec net, not_net;	/* v1 single CIDR */
-	char *tag, *not_tag;		/* v1 tags */
+	struct cidr_vec net, not_net; /* v1 single CIDR */
+	char *tag, *not_tag;	      /* v1 tags */
 };
 
-static void dec_cidrs_common(struct dctx *c, const struct value *n,
-			     void *out, bool single)
+static void dec_cidrs_common(struct dctx *c, const struct value *n, void *out, bool single)
 {
 	struct cidr_vec *vec = out;
 	const struct value *one[1] = { n };
-	const struct value *const *items = single ? one :
-					  (const struct value *const *)n->kids;
+	const struct value *const *items = single ? one : (const struct value *const *)n->kids;
 	size_t count = single ? 1 : n->n;
 
 	if (!single && !decode_expect(c, n, VALUE_SEQ))
@@ -54,8 +52,8 @@ static void dec_cidrs_common(struct dctx *c, const struct value *n,
 
 		if (it->type != VALUE_SCALAR) {
 			dctx_err(c, it, "expected a CIDR string");
-		} else if (cidr_parse(it->str, c->ver == API_V1,
-				      &vec->v[vec->n], why, sizeof(why)) < 0) {
+		} else if (cidr_parse(it->str, c->ver == API_V1, &vec->v[vec->n], why,
+				      sizeof(why)) < 0) {
 			dctx_err(c, it, "%s", why);
 		} else {
 			vec->v[vec->n++].pos = it->pos;
@@ -114,8 +112,7 @@ static void dec_port(struct dctx *c, const struct value *n, struct port *p)
 		goto check_zero;
 	}
 	colon = strchr(n->str, ':');
-	if (colon && (size_t)(colon - n->str) < sizeof(lo) &&
-	    strlen(colon + 1) < sizeof(hi)) {
+	if (colon && (size_t)(colon - n->str) < sizeof(lo) && strlen(colon + 1) < sizeof(hi)) {
 		snprintf(lo, sizeof(lo), "%.*s", (int)(colon - n->str), n->str);
 		snprintf(hi, sizeof(hi), "%s", colon + 1);
 		a = port_number(lo, &p->min);
@@ -172,8 +169,7 @@ static void dec_ports(struct dctx *c, const struct value *n, void *out)
 	}
 }
 
-static void selector_common(struct dctx *c, const struct value *n, void *out,
-			    bool ns)
+static void selector_common(struct dctx *c, const struct value *n, void *out, bool ns)
 {
 	struct selector_error err = { 0 };
 	struct selector *s = NULL;
@@ -202,8 +198,9 @@ static void selector_common(struct dctx *c, const struct value *n, void *out,
 		return;
 	}
 	if (selector_uses_global(s) && (!ns || !selector_is_global(s))) {
-		dctx_err(c, n, ns ? "global() must stand alone in a namespaceSelector" :
-			 "global() is only allowed in a rule's namespaceSelector");
+		dctx_err(c, n,
+			 ns ? "global() must stand alone in a namespaceSelector"
+			    : "global() is only allowed in a rule's namespaceSelector");
 	} else {
 		free(*ret);
 		*ret = selector_format(s);
@@ -223,8 +220,7 @@ static void dec_ns_selector(struct dctx *c, const struct value *n, void *out)
 	selector_common(c, n, out, true);
 }
 
-static void dec_service_accounts(struct dctx *c, const struct value *n,
-				 void *out)
+static void dec_service_accounts(struct dctx *c, const struct value *n, void *out)
 {
 	struct entity *e = out;
 	static const struct field f[] = {
@@ -291,8 +287,7 @@ static bool tag_ok(const char *t)
 			 "0123456789_.-") == n;
 }
 
-static void v1_entity_fixup(struct dctx *c, const struct value *n,
-			    struct entity_in *in)
+static void v1_entity_fixup(struct dctx *c, const struct value *n, struct entity_in *in)
 {
 	if ((in->net.n || in->not_net.n) && (in->e.n_nets || in->e.n_not_nets))
 		dctx_err(c, n, "only one of net/notNet and nets/notNets may be given");
@@ -316,8 +311,7 @@ static void v1_entity_fixup(struct dctx *c, const struct value *n,
 		dctx_err(c, n, "out of memory");
 	if (in->not_tag && !tag_ok(in->not_tag))
 		dctx_err(c, n, "invalid notTag \"%s\"", in->not_tag);
-	else if (in->not_tag &&
-		 tag_merge(&in->e.not_selector, in->not_tag, "||") < 0)
+	else if (in->not_tag && tag_merge(&in->e.not_selector, in->not_tag, "||") < 0)
 		dctx_err(c, n, "out of memory");
 	free(in->tag);
 	free(in->not_tag);
@@ -383,8 +377,8 @@ static void dec_action(struct dctx *c, const struct value *n, void *out)
 			*a = (enum action)i;
 			return;
 		}
-	dctx_err(c, n, "action \"%s\" is not one of %s, %s, %s, %s", n->str,
-		 names[0], names[1], names[2], names[3]);
+	dctx_err(c, n, "action \"%s\" is not one of %s, %s, %s, %s", n->str, names[0], names[1],
+		 names[2], names[3]);
 }
 
 static void dec_ip_version(struct dctx *c, const struct value *n, void *out)
@@ -451,8 +445,8 @@ static const struct field rule_fields[] = {
 	{ "notICMP", dec_icmp, offsetof(struct rule, not_icmp) },
 	{ "source", dec_entity, offsetof(struct rule, src) },
 	{ "destination", dec_entity, offsetof(struct rule, dst) },
-	{ "metadata", dec_ignore, 0 },		/* v3 only, see below */
-	{ "http", dec_unsupported, 0 },		/* v3 only */
+	{ "metadata", dec_ignore, 0 },	/* v3 only, see below */
+	{ "http", dec_unsupported, 0 }, /* v3 only */
 };
 
 static bool proto_has_ports(const struct protocol *p, enum api_version v)
@@ -460,9 +454,8 @@ static bool proto_has_ports(const struct protocol *p, enum api_version v)
 	return p->num == 6 || p->num == 17 || (v != API_V1 && p->num == 132);
 }
 
-static void check_ports(struct dctx *c, const struct value *rn,
-			const struct rule *r, const char *side,
-			const char *key, const struct port *p, size_t n)
+static void check_ports(struct dctx *c, const struct value *rn, const struct rule *r,
+			const char *side, const char *key, const struct port *p, size_t n)
 {
 	const struct value *at = value_map_get(value_map_get(rn, side), key);
 	bool numeric = false;
@@ -481,8 +474,7 @@ static void check_ports(struct dctx *c, const struct value *rn,
 }
 
 /* Every CIDR in the rule must agree on the family, and with ipVersion. */
-static void check_families(struct dctx *c, const struct value *rn,
-			   const struct rule *r)
+static void check_families(struct dctx *c, const struct value *rn, const struct rule *r)
 {
 	const struct entity *ents[2] = { &r->src, &r->dst };
 	const struct cidr *first = NULL;
@@ -512,16 +504,14 @@ static void check_families(struct dctx *c, const struct value *rn,
 	(void)rn;
 }
 
-static void check_icmp(struct dctx *c, const struct value *rn,
-		       const struct rule *r)
+static void check_icmp(struct dctx *c, const struct value *rn, const struct rule *r)
 {
 	const struct protocol *ps[2] = { &r->protocol, &r->not_protocol };
 
 	if (c->ver == API_V1)
 		return;
 	if (r->icmp.set && !(r->protocol.num == 1 || r->protocol.num == 58))
-		dctx_err(c, value_map_get(rn, "icmp"),
-			 "icmp needs protocol ICMP or ICMPv6");
+		dctx_err(c, value_map_get(rn, "icmp"), "icmp needs protocol ICMP or ICMPv6");
 	for (int i = 0; i < 2; i++) {
 		if (ps[i]->num == 1 && r->ip_version == 6)
 			dctx_err(c, rn, "protocol ICMP needs ipVersion 4");
@@ -542,12 +532,9 @@ static void dec_rule(struct dctx *c, const struct value *n, struct rule *r)
 	if (r->action == ACTION_MAX && !value_map_get(n, "action"))
 		dctx_err(c, n, "action is required");
 	check_ports(c, n, r, "source", "ports", r->src.ports, r->src.n_ports);
-	check_ports(c, n, r, "source", "notPorts", r->src.not_ports,
-		    r->src.n_not_ports);
-	check_ports(c, n, r, "destination", "ports", r->dst.ports,
-		    r->dst.n_ports);
-	check_ports(c, n, r, "destination", "notPorts", r->dst.not_ports,
-		    r->dst.n_not_ports);
+	check_ports(c, n, r, "source", "notPorts", r->src.not_ports, r->src.n_not_ports);
+	check_ports(c, n, r, "destination", "ports", r->dst.ports, r->dst.n_ports);
+	check_ports(c, n, r, "destination", "notPorts", r->dst.not_ports, r->dst.n_not_ports);
 	check_families(c, n, r);
 	check_icmp(c, n, r);
 }

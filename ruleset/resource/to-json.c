@@ -39,8 +39,7 @@ static json_t *j_labels(const struct labels *l)
 	json_t *o = json_object();
 
 	for (size_t i = 0; o && i < l->n; i++)
-		if (json_object_set_new(o, l->v[i].key,
-					json_string(l->v[i].value)) < 0)
+		if (json_object_set_new(o, l->v[i].key, json_string(l->v[i].value)) < 0)
 			return json_decref(o), NULL;
 	return o;
 }
@@ -230,8 +229,7 @@ static void endpoint_spec(struct jb *b, json_t *s, const struct resource *r)
 	set_str(b, s, "serviceAccountName", e->service_account);
 	set_str(b, s, "interfaceName", e->iface);
 	if (e->n_ips)
-		set(b, s, hep ? "expectedIPs" : "ipNetworks",
-		    j_cidrs(e->ips, e->n_ips, !hep));
+		set(b, s, hep ? "expectedIPs" : "ipNetworks", j_cidrs(e->ips, e->n_ips, !hep));
 	if (e->n_profiles)
 		set(b, s, "profiles", j_strv(e->profiles, e->n_profiles));
 	set_str(b, s, "mac", e->mac);
@@ -290,35 +288,25 @@ static json_t *j_spec(struct jb *b, const struct resource *r)
 		return NULL;
 	switch (r->kind) {
 	case RES_GLOBAL_NETWORK_POLICY:
-	case RES_NETWORK_POLICY:
-		policy_spec(b, s, r);
-		break;
+	case RES_NETWORK_POLICY: policy_spec(b, s, r); break;
 	case RES_HOST_ENDPOINT:
-	case RES_WORKLOAD_ENDPOINT:
-		endpoint_spec(b, s, r);
-		break;
+	case RES_WORKLOAD_ENDPOINT: endpoint_spec(b, s, r); break;
 	case RES_GLOBAL_NETWORK_SET:
 	case RES_NETWORK_SET:
 		if (r->u.netset.n_nets)
-			set(b, s, "nets", j_cidrs(r->u.netset.nets,
-						  r->u.netset.n_nets, true));
+			set(b, s, "nets", j_cidrs(r->u.netset.nets, r->u.netset.n_nets, true));
 		break;
 	case RES_PROFILE:
 		if (r->u.profile.n_ingress)
-			set(b, s, "ingress", j_rules(b, r->u.profile.ingress,
-						     r->u.profile.n_ingress));
+			set(b, s, "ingress",
+			    j_rules(b, r->u.profile.ingress, r->u.profile.n_ingress));
 		if (r->u.profile.n_egress)
-			set(b, s, "egress", j_rules(b, r->u.profile.egress,
-						    r->u.profile.n_egress));
+			set(b, s, "egress", j_rules(b, r->u.profile.egress, r->u.profile.n_egress));
 		if (r->u.profile.labels_to_apply.n)
-			set(b, s, "labelsToApply",
-			    j_labels(&r->u.profile.labels_to_apply));
+			set(b, s, "labelsToApply", j_labels(&r->u.profile.labels_to_apply));
 		break;
-	case RES_FELIX_CONFIGURATION:
-		felix_spec(b, s, &r->u.felix);
-		break;
-	case RES_KIND_MAX:
-		break;
+	case RES_FELIX_CONFIGURATION: felix_spec(b, s, &r->u.felix); break;
+	case RES_KIND_MAX: break;
 	}
 	return s;
 }
@@ -334,8 +322,7 @@ json_t *resource_to_json(const struct resource *r, bool storage)
 		goto oom;
 	set_str(&b, o, "apiVersion", "projectcalico.org/v3");
 	set_str(&b, o, "kind", k->kind);
-	name = storage && k->policy ? policy_name_to_storage(r->name) :
-				      strdup(r->name);
+	name = storage && k->policy ? policy_name_to_storage(r->name) : strdup(r->name);
 	set_str(&b, m, "name", name);
 	b.oom |= !name;
 	free(name);
@@ -390,11 +377,10 @@ static json_t *j_output(struct resource *const *v, size_t n)
 	}
 	if (!same)
 		return items;
-	snprintf(kind, sizeof(kind), "%sList", n ? kind_info(v[0]->kind)->kind :
-		 "GlobalNetworkPolicy");
-	list = json_pack("{s:s, s:s, s:{}, s:o}", "apiVersion",
-			 "projectcalico.org/v3", "kind", kind, "metadata",
-			 "items", items);
+	snprintf(kind, sizeof(kind), "%sList",
+		 n ? kind_info(v[0]->kind)->kind : "GlobalNetworkPolicy");
+	list = json_pack("{s:s, s:s, s:{}, s:o}", "apiVersion", "projectcalico.org/v3", "kind",
+			 kind, "metadata", "items", items);
 	return list;
 }
 
@@ -432,10 +418,9 @@ static int emit_scalar(yaml_emitter_t *e, const char *s, bool is_string)
 	yaml_event_t ev;
 	bool quote = is_string && needs_quotes(s);
 
-	if (!yaml_scalar_event_initialize(&ev, NULL, NULL, (yaml_char_t *)s,
-					  (int)strlen(s), !quote, true,
-					  quote ? YAML_DOUBLE_QUOTED_SCALAR_STYLE :
-						  YAML_ANY_SCALAR_STYLE))
+	if (!yaml_scalar_event_initialize(
+		    &ev, NULL, NULL, (yaml_char_t *)s, (int)strlen(s), !quote, true,
+		    quote ? YAML_DOUBLE_QUOTED_SCALAR_STYLE : YAML_ANY_SCALAR_STYLE))
 		return -ENOMEM;
 	return emit(e, &ev);
 }
@@ -451,13 +436,12 @@ static int emit_json(yaml_emitter_t *e, const json_t *j)
 		const char *k;
 		json_t *v;
 
-		yaml_mapping_start_event_initialize(&ev, NULL, NULL, 1,
-						    YAML_BLOCK_MAPPING_STYLE);
+		yaml_mapping_start_event_initialize(&ev, NULL, NULL, 1, YAML_BLOCK_MAPPING_STYLE);
 		if (emit(e, &ev) < 0)
 			return -EIO;
-		json_object_foreach((json_t *)j, k, v) {
-			if ((r = emit_scalar(e, k, true)) < 0 ||
-			    (r = emit_json(e, v)) < 0)
+		json_object_foreach((json_t *)j, k, v)
+		{
+			if ((r = emit_scalar(e, k, true)) < 0 || (r = emit_json(e, v)) < 0)
 				return r;
 		}
 		yaml_mapping_end_event_initialize(&ev);
@@ -467,31 +451,23 @@ static int emit_json(yaml_emitter_t *e, const json_t *j)
 		size_t i;
 		json_t *v;
 
-		yaml_sequence_start_event_initialize(&ev, NULL, NULL, 1,
-						     YAML_BLOCK_SEQUENCE_STYLE);
+		yaml_sequence_start_event_initialize(&ev, NULL, NULL, 1, YAML_BLOCK_SEQUENCE_STYLE);
 		if (emit(e, &ev) < 0)
 			return -EIO;
-		json_array_foreach(j, i, v)
-			if ((r = emit_json(e, v)) < 0)
-				return r;
+		json_array_foreach(j, i, v) if ((r = emit_json(e, v)) < 0) return r;
 		yaml_sequence_end_event_initialize(&ev);
 		return emit(e, &ev);
 	}
-	case JSON_STRING:
-		return emit_scalar(e, json_string_value(j), true);
+	case JSON_STRING: return emit_scalar(e, json_string_value(j), true);
 	case JSON_INTEGER:
-		snprintf(buf, sizeof(buf), "%" JSON_INTEGER_FORMAT,
-			 json_integer_value(j));
+		snprintf(buf, sizeof(buf), "%" JSON_INTEGER_FORMAT, json_integer_value(j));
 		return emit_scalar(e, buf, false);
 	case JSON_REAL:
 		snprintf(buf, sizeof(buf), "%.17g", json_real_value(j));
 		return emit_scalar(e, buf, false);
-	case JSON_TRUE:
-		return emit_scalar(e, "true", false);
-	case JSON_FALSE:
-		return emit_scalar(e, "false", false);
-	case JSON_NULL:
-		return emit_scalar(e, "null", false);
+	case JSON_TRUE: return emit_scalar(e, "true", false);
+	case JSON_FALSE: return emit_scalar(e, "false", false);
+	case JSON_NULL: return emit_scalar(e, "null", false);
 	}
 	return -EINVAL;
 }

@@ -21,8 +21,7 @@ static bool same_shape(const struct value *a, const struct value *b)
 	return true;
 }
 
-static void copy_pos(struct value *dst, const struct value *src,
-		     struct pos base)
+static void copy_pos(struct value *dst, const struct value *src, struct pos base)
 {
 	dst->pos = src->pos;
 	if (dst->pos.line == 1)
@@ -64,8 +63,7 @@ static struct pos offset_pos(const char *buf, size_t off)
 	return p;
 }
 
-static void locate(struct value *tree, const char *buf, size_t start,
-		   size_t len)
+static void locate(struct value *tree, const char *buf, size_t start, size_t len)
 {
 	struct pos_job j = { .tree = tree, .base = offset_pos(buf, start) };
 	struct diags scratch = { 0 };
@@ -76,8 +74,8 @@ static void locate(struct value *tree, const char *buf, size_t start,
 		tree->pos = j.base;
 }
 
-int value_parse_json(const char *file, const char *buf, size_t len,
-		      doc_fn fn, void *userdata, struct diags *d)
+int value_parse_json(const char *file, const char *buf, size_t len, doc_fn fn, void *userdata,
+		     struct diags *d)
 {
 	struct value_budget budget = { 0 };
 	size_t off = 0;
@@ -93,8 +91,8 @@ int value_parse_json(const char *file, const char *buf, size_t len,
 		if (off >= len)
 			return 0;
 		j = json_loadb(buf + off, len - off,
-			       JSON_DISABLE_EOF_CHECK | JSON_REJECT_DUPLICATES |
-			       JSON_DECODE_ANY, &err);
+			       JSON_DISABLE_EOF_CHECK | JSON_REJECT_DUPLICATES | JSON_DECODE_ANY,
+			       &err);
 		if (!j) {
 			struct pos p = offset_pos(buf, off);
 
@@ -103,8 +101,7 @@ int value_parse_json(const char *file, const char *buf, size_t len,
 			else if (err.line > 1)
 				p = (struct pos){ p.line + err.line - 1,
 						  err.column > 0 ? err.column : 1 };
-			diags_add(d, file, p, NULL, NULL, "JSON syntax: %s",
-				  err.text);
+			diags_add(d, file, p, NULL, NULL, "JSON syntax: %s", err.text);
 			return -EINVAL;
 		}
 		tree = value_from_json(j, 0, &budget);

@@ -48,8 +48,8 @@ static int builder_open(struct builder *b, enum value_type t, yaml_mark_t m)
 	int r;
 
 	if (b->depth >= RULESET_MAX_DEPTH) {
-		diags_add(b->d, b->file, mark_pos(m), NULL, NULL,
-			  "nesting deeper than %d levels", RULESET_MAX_DEPTH);
+		diags_add(b->d, b->file, mark_pos(m), NULL, NULL, "nesting deeper than %d levels",
+			  RULESET_MAX_DEPTH);
 		return -EINVAL;
 	}
 	if (b->budget.nodes >= RULESET_MAX_NODES)
@@ -65,8 +65,8 @@ static int builder_open(struct builder *b, enum value_type t, yaml_mark_t m)
 	b->stack[b->depth++] = n;
 	return 0;
 too_many:
-	diags_add(b->d, b->file, mark_pos(m), NULL, NULL,
-		  "more than %u values in one stream", RULESET_MAX_NODES);
+	diags_add(b->d, b->file, mark_pos(m), NULL, NULL, "more than %u values in one stream",
+		  RULESET_MAX_NODES);
 	return -EINVAL;
 }
 
@@ -82,8 +82,7 @@ static int builder_scalar(struct builder *b, const yaml_event_t *e)
 	}
 	if (b->budget.nodes >= RULESET_MAX_NODES) {
 		diags_add(b->d, b->file, mark_pos(e->start_mark), NULL, NULL,
-			  "more than %u values in one stream",
-			  RULESET_MAX_NODES);
+			  "more than %u values in one stream", RULESET_MAX_NODES);
 		return -EINVAL;
 	}
 	n = calloc(1, sizeof(*n));
@@ -100,8 +99,7 @@ static int builder_scalar(struct builder *b, const yaml_event_t *e)
 	memcpy(n->str, e->data.scalar.value, n->len);
 	n->str[n->len] = '\0';
 	n->quoted = e->data.scalar.style != YAML_PLAIN_SCALAR_STYLE ||
-		    (tag && strcmp(tag, YAML_STR_TAG) == 0) ||
-		    (tag && strcmp(tag, "!") == 0);
+		    (tag && strcmp(tag, YAML_STR_TAG) == 0) || (tag && strcmp(tag, "!") == 0);
 	/* A NUL inside a scalar would silently truncate names. */
 	if (memchr(n->str, '\0', n->len)) {
 		diags_add(b->d, b->file, mark_pos(e->start_mark), NULL, NULL,
@@ -118,18 +116,15 @@ static void report_parser_error(struct builder *b, const yaml_parser_t *p)
 
 	if (p->error == YAML_READER_ERROR) {
 		pos = (struct pos){ 0, 0 };
-		diags_add(b->d, b->file, pos, NULL, NULL,
-			  "%s at byte %zu", p->problem ? p->problem :
-			  "unreadable input", p->problem_offset);
+		diags_add(b->d, b->file, pos, NULL, NULL, "%s at byte %zu",
+			  p->problem ? p->problem : "unreadable input", p->problem_offset);
 		return;
 	}
 	if (p->error == YAML_MEMORY_ERROR)
 		return;
 	if (p->context)
-		diags_add(b->d, b->file, pos, NULL, NULL,
-			  "YAML syntax: %s (%s at line %zu)",
-			  p->problem ? p->problem : "error", p->context,
-			  p->context_mark.line + 1);
+		diags_add(b->d, b->file, pos, NULL, NULL, "YAML syntax: %s (%s at line %zu)",
+			  p->problem ? p->problem : "error", p->context, p->context_mark.line + 1);
 	else
 		diags_add(b->d, b->file, pos, NULL, NULL, "YAML syntax: %s",
 			  p->problem ? p->problem : "error");
@@ -139,32 +134,23 @@ static void report_parser_error(struct builder *b, const yaml_parser_t *p)
 static int builder_event(struct builder *b, const yaml_event_t *e)
 {
 	switch (e->type) {
-	case YAML_DOCUMENT_START_EVENT:
-		builder_reset(b);
-		return 0;
-	case YAML_DOCUMENT_END_EVENT:
-		return 1;
-	case YAML_SEQUENCE_START_EVENT:
-		return builder_open(b, VALUE_SEQ, e->start_mark);
-	case YAML_MAPPING_START_EVENT:
-		return builder_open(b, VALUE_MAP, e->start_mark);
+	case YAML_DOCUMENT_START_EVENT: builder_reset(b); return 0;
+	case YAML_DOCUMENT_END_EVENT: return 1;
+	case YAML_SEQUENCE_START_EVENT: return builder_open(b, VALUE_SEQ, e->start_mark);
+	case YAML_MAPPING_START_EVENT: return builder_open(b, VALUE_MAP, e->start_mark);
 	case YAML_SEQUENCE_END_EVENT:
-	case YAML_MAPPING_END_EVENT:
-		b->depth--;
-		return 0;
-	case YAML_SCALAR_EVENT:
-		return builder_scalar(b, e);
+	case YAML_MAPPING_END_EVENT: b->depth--; return 0;
+	case YAML_SCALAR_EVENT: return builder_scalar(b, e);
 	case YAML_ALIAS_EVENT:
 		diags_add(b->d, b->file, mark_pos(e->start_mark), NULL, NULL,
 			  "YAML aliases are not supported");
 		return -EINVAL;
-	default:
-		return 0;
+	default: return 0;
 	}
 }
 
-int value_parse_yaml(const char *file, const char *buf, size_t len,
-		      doc_fn fn, void *userdata, struct diags *d)
+int value_parse_yaml(const char *file, const char *buf, size_t len, doc_fn fn, void *userdata,
+		     struct diags *d)
 {
 	struct builder b = { .file = file, .d = d };
 	yaml_parser_t p;

@@ -60,7 +60,7 @@ static bool is_int(const char *s)
 	if (*s == '-' || *s == '+')
 		s++;
 	if (s[0] == '0' && (s[1] == 'x' || s[1] == 'o'))
-		return false;	/* hex/octal ints are not port numbers here */
+		return false; /* hex/octal ints are not port numbers here */
 	if (!*s)
 		return false;
 	for (; *s; s++)
@@ -71,10 +71,8 @@ static bool is_int(const char *s)
 
 static bool is_float(const char *s)
 {
-	static const char *const special[] = {
-		".inf", ".Inf", ".INF", "-.inf", "-.Inf", "-.INF", "+.inf",
-		".nan", ".NaN", ".NAN", NULL
-	};
+	static const char *const special[] = { ".inf",	".Inf", ".INF", "-.inf", "-.Inf", "-.INF",
+					       "+.inf", ".nan", ".NaN", ".NAN",	 NULL };
 	bool digits = false;
 
 	if (match_any(s, special))
@@ -148,21 +146,12 @@ static struct value *scalar_from_json(const json_t *j, struct value_budget *b)
 		n->str = strndup(json_string_value(j), json_string_length(j));
 		break;
 	case JSON_INTEGER:
-		r = asprintf(&n->str, "%" JSON_INTEGER_FORMAT,
-			     json_integer_value(j));
+		r = asprintf(&n->str, "%" JSON_INTEGER_FORMAT, json_integer_value(j));
 		break;
-	case JSON_REAL:
-		r = asprintf(&n->str, "%.17g", json_real_value(j));
-		break;
-	case JSON_TRUE:
-		n->str = strdup("true");
-		break;
-	case JSON_FALSE:
-		n->str = strdup("false");
-		break;
-	default:
-		n->str = strdup("null");
-		break;
+	case JSON_REAL: r = asprintf(&n->str, "%.17g", json_real_value(j)); break;
+	case JSON_TRUE: n->str = strdup("true"); break;
+	case JSON_FALSE: n->str = strdup("false"); break;
+	default: n->str = strdup("null"); break;
 	}
 	if (r < 0 || !n->str)
 		return value_free(n);
@@ -170,8 +159,7 @@ static struct value *scalar_from_json(const json_t *j, struct value_budget *b)
 	return n;
 }
 
-struct value *value_from_json(const json_t *j, unsigned depth,
-			    struct value_budget *b)
+struct value *value_from_json(const json_t *j, unsigned depth, struct value_budget *b)
 {
 	struct value *n;
 
@@ -184,7 +172,8 @@ struct value *value_from_json(const json_t *j, unsigned depth,
 		n = value_new(VALUE_MAP, b);
 		if (!n)
 			return NULL;
-		json_object_foreach((json_t *)j, key, v) {
+		json_object_foreach((json_t *)j, key, v)
+		{
 			struct value *k = value_new(VALUE_SCALAR, b);
 			struct value *val;
 
@@ -214,7 +203,8 @@ struct value *value_from_json(const json_t *j, unsigned depth,
 		n = value_new(VALUE_SEQ, b);
 		if (!n)
 			return NULL;
-		json_array_foreach(j, i, v) {
+		json_array_foreach(j, i, v)
+		{
 			struct value *val = value_from_json(v, depth + 1, b);
 
 			if (!val || value_add_kid(n, val) < 0) {

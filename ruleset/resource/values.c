@@ -9,8 +9,7 @@
 
 #include "resource-internal.h"
 
-int cidr_parse(const char *s, bool allow_host_bits, struct cidr *ret,
-	       char *why, size_t whylen)
+int cidr_parse(const char *s, bool allow_host_bits, struct cidr *ret, char *why, size_t whylen)
 {
 	char addr[INET6_ADDRSTRLEN + 1];
 	const char *slash = strchr(s, '/');
@@ -76,9 +75,8 @@ static const struct {
 	uint8_t num;
 	const char *v1, *v3;
 } protocols[] = {
-	{ 6, "tcp", "TCP" }, { 17, "udp", "UDP" }, { 1, "icmp", "ICMP" },
-	{ 58, "icmpv6", "ICMPv6" }, { 132, "sctp", "SCTP" },
-	{ 136, "udplite", "UDPLite" },
+	{ 6, "tcp", "TCP" },	    { 17, "udp", "UDP" },    { 1, "icmp", "ICMP" },
+	{ 58, "icmpv6", "ICMPv6" }, { 132, "sctp", "SCTP" }, { 136, "udplite", "UDPLite" },
 };
 
 const char *protocol_name(uint8_t num, enum api_version ver)
@@ -102,8 +100,7 @@ int protocol_parse(struct dctx *c, const struct value *n, struct protocol *ret)
 		goto number;
 	}
 	for (size_t i = 0; i < ARRAY_SIZE(protocols); i++) {
-		const char *want = c->ver == API_V1 ? protocols[i].v1 :
-						      protocols[i].v3;
+		const char *want = c->ver == API_V1 ? protocols[i].v1 : protocols[i].v3;
 
 		if (strcmp(n->str, want) == 0) {
 			*ret = (struct protocol){ true, true, protocols[i].num };
@@ -115,17 +112,15 @@ int protocol_parse(struct dctx *c, const struct value *n, struct protocol *ret)
 	v = strtoull(n->str, &end, 10);
 	if (n->str[0] >= '0' && n->str[0] <= '9' && !*end && !errno) {
 		if (v > 255) {
-			dctx_err(c, n, "protocol number %s is out of range 1 to 255",
-				 n->str);
+			dctx_err(c, n, "protocol number %s is out of range 1 to 255", n->str);
 			return -EINVAL;
 		}
 		goto number;
 	}
 	for (size_t i = 0; i < ARRAY_SIZE(protocols); i++)
 		if (strcasecmp(n->str, protocols[i].v1) == 0) {
-			dctx_err(c, n, "protocol \"%s\" must be written \"%s\" in %s",
-				 n->str, c->ver == API_V1 ? protocols[i].v1 :
-				 protocols[i].v3,
+			dctx_err(c, n, "protocol \"%s\" must be written \"%s\" in %s", n->str,
+				 c->ver == API_V1 ? protocols[i].v1 : protocols[i].v3,
 				 c->ver == API_V1 ? "v1" : "projectcalico.org/v3");
 			return -EINVAL;
 		}

@@ -29,9 +29,9 @@ struct selector {
 	enum sel_op op;
 	char *label;
 	char *value;
-	char **set;		/* sorted, unique */
+	char **set; /* sorted, unique */
 	size_t n_set;
-	struct selector **kids;	/* NOT: 1; AND, OR: 2 or more */
+	struct selector **kids; /* NOT: 1; AND, OR: 2 or more */
 	size_t n_kids;
 };
 

@@ -7,7 +7,6 @@
 
 #include "selector-ast.h"
 
-
 static void put_string(FILE *f, const char *v)
 {
 	/* No escapes exist: a string holding " must be single-quoted. */
@@ -35,21 +34,19 @@ static void format_kid(FILE *f, const struct selector *k, enum sel_op parent)
 static void format(FILE *f, const struct selector *s, enum sel_op parent)
 {
 	static const char *const binop[] = {
-		[SEL_EQ] = "==", [SEL_NE] = "!=", [SEL_IN] = "in",
-		[SEL_NOT_IN] = "not in", [SEL_CONTAINS] = "contains",
-		[SEL_STARTS] = "starts with", [SEL_ENDS] = "ends with",
+		[SEL_EQ] = "==",
+		[SEL_NE] = "!=",
+		[SEL_IN] = "in",
+		[SEL_NOT_IN] = "not in",
+		[SEL_CONTAINS] = "contains",
+		[SEL_STARTS] = "starts with",
+		[SEL_ENDS] = "ends with",
 	};
 
 	switch (s->op) {
-	case SEL_ALL:
-		fputs("all()", f);
-		return;
-	case SEL_GLOBAL:
-		fputs("global()", f);
-		return;
-	case SEL_HAS:
-		fprintf(f, "has(%s)", s->label);
-		return;
+	case SEL_ALL: fputs("all()", f); return;
+	case SEL_GLOBAL: fputs("global()", f); return;
+	case SEL_HAS: fprintf(f, "has(%s)", s->label); return;
 	case SEL_IN:
 	case SEL_NOT_IN:
 		fprintf(f, "%s %s {", s->label, binop[s->op]);

@@ -12,16 +12,15 @@
 
 #include "selector-ast.h"
 
-#define SELECTOR_MAX_LABEL	512
-#define SELECTOR_MAX_NESTING	100
-
+#define SELECTOR_MAX_LABEL   512
+#define SELECTOR_MAX_NESTING 100
 
 struct sparser {
 	const char *s;
 	size_t i;
 	unsigned nesting;
 	struct selector_error *err;
-	int ret;	/* first error */
+	int ret; /* first error */
 };
 
 struct selector *selector_free(struct selector *s)
@@ -40,8 +39,8 @@ struct selector *selector_free(struct selector *s)
 	return NULL;
 }
 
-__attribute__((format(printf, 2, 3)))
-static struct selector *fail(struct sparser *p, const char *fmt, ...)
+__attribute__((format(printf, 2, 3))) static struct selector *fail(struct sparser *p,
+								   const char *fmt, ...)
 {
 	va_list ap;
 
@@ -62,8 +61,7 @@ static struct selector *oom(struct sparser *p)
 	if (p->ret == 0) {
 		p->ret = -ENOMEM;
 		if (p->err)
-			snprintf(p->err->msg, sizeof(p->err->msg),
-				 "out of memory");
+			snprintf(p->err->msg, sizeof(p->err->msg), "out of memory");
 	}
 	return NULL;
 }
@@ -76,15 +74,14 @@ static void skip_ws(struct sparser *p)
 
 static bool is_label_char(char c)
 {
-	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-	       (c >= '0' && c <= '9') || c == '_' || c == '.' || c == '/' ||
-	       c == '-';
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+	       c == '_' || c == '.' || c == '/' || c == '-';
 }
 
 static bool is_word_char(char c)
 {
-	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-	       (c >= '0' && c <= '9') || c == '_';
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+	       c == '_';
 }
 
 /* Matches keyword kw at the cursor, followed by a word boundary. */
@@ -234,26 +231,23 @@ static struct selector *parse_operation(struct sparser *p, char *label)
 		const char *a, *b;
 		enum sel_op op;
 	} ops[] = {
-		{ "not", "in", SEL_NOT_IN }, { "notin", NULL, SEL_NOT_IN },
-		{ "in", NULL, SEL_IN }, { "contains", NULL, SEL_CONTAINS },
-		{ "starts", "with", SEL_STARTS },
-		{ "startswith", NULL, SEL_STARTS },
-		{ "ends", "with", SEL_ENDS }, { "endswith", NULL, SEL_ENDS },
+		{ "not", "in", SEL_NOT_IN },	  { "notin", NULL, SEL_NOT_IN },
+		{ "in", NULL, SEL_IN },		  { "contains", NULL, SEL_CONTAINS },
+		{ "starts", "with", SEL_STARTS }, { "startswith", NULL, SEL_STARTS },
+		{ "ends", "with", SEL_ENDS },	  { "endswith", NULL, SEL_ENDS },
 	};
 	struct selector *s = NULL;
 	enum sel_op op;
 	size_t k;
 
 	skip_ws(p);
-	if (strncmp(p->s + p->i, "==", 2) == 0 ||
-	    strncmp(p->s + p->i, "!=", 2) == 0) {
+	if (strncmp(p->s + p->i, "==", 2) == 0 || strncmp(p->s + p->i, "!=", 2) == 0) {
 		op = p->s[p->i] == '=' ? SEL_EQ : SEL_NE;
 		p->i += 2;
 		goto string;
 	}
 	for (k = 0; k < ARRAY_SIZE(ops); k++)
-		if (ops[k].b ? keyword2(p, ops[k].a, ops[k].b) :
-			       keyword(p, ops[k].a))
+		if (ops[k].b ? keyword2(p, ops[k].a, ops[k].b) : keyword(p, ops[k].a))
 			break;
 	if (k == ARRAY_SIZE(ops)) {
 		free(label);
@@ -315,7 +309,8 @@ static struct selector *parse_primary(struct sparser *p)
 		const char *text;
 		enum sel_op op;
 	} calls[] = {
-		{ "has(", SEL_HAS }, { "all(", SEL_ALL },
+		{ "has(", SEL_HAS },
+		{ "all(", SEL_ALL },
 		{ "global(", SEL_GLOBAL },
 	};
 	struct selector *s;
@@ -349,8 +344,9 @@ static struct selector *parse_primary(struct sparser *p)
 	if (p->s[p->i] == '"' || p->s[p->i] == '\'')
 		return fail(p, "a string cannot stand on the left of an operator");
 	if (!is_label_char(p->s[p->i]))
-		return fail(p, p->s[p->i] ? "unexpected character '%c'" :
-			    "unexpected end of selector", p->s[p->i]);
+		return fail(p,
+			    p->s[p->i] ? "unexpected character '%c'" : "unexpected end of selector",
+			    p->s[p->i]);
 	label = parse_label(p);
 	if (!label)
 		return NULL;
@@ -409,8 +405,7 @@ static int nary_add(struct selector *s, struct selector *kid)
 	return 0;
 }
 
-static struct selector *parse_nary(struct sparser *p, enum sel_op op,
-				   const char *tok,
+static struct selector *parse_nary(struct sparser *p, enum sel_op op, const char *tok,
 				   struct selector *(*sub)(struct sparser *))
 {
 	struct selector *first, *s = NULL, *next;
@@ -455,8 +450,7 @@ static struct selector *parse_or(struct sparser *p)
 	return parse_nary(p, SEL_OR, "||", parse_and);
 }
 
-int selector_parse(const char *text, struct selector **ret,
-		   struct selector_error *err)
+int selector_parse(const char *text, struct selector **ret, struct selector_error *err)
 {
 	struct sparser p = { .s = text, .err = err };
 	struct selector *s;
@@ -464,8 +458,7 @@ int selector_parse(const char *text, struct selector **ret,
 	if (strlen(text) > SELECTOR_MAX_TEXT) {
 		if (err) {
 			err->offset = 0;
-			snprintf(err->msg, sizeof(err->msg),
-				 "selector longer than %u bytes",
+			snprintf(err->msg, sizeof(err->msg), "selector longer than %u bytes",
 				 SELECTOR_MAX_TEXT);
 		}
 		return -EINVAL;
@@ -501,24 +494,17 @@ bool selector_match(const struct selector *s, const struct labels *l)
 
 	switch (s->op) {
 	case SEL_ALL:
-	case SEL_GLOBAL:
-		return true;
-	case SEL_HAS:
-		return v != NULL;
-	case SEL_EQ:
-		return v && strcmp(v, s->value) == 0;
-	case SEL_NE:
-		return !v || strcmp(v, s->value) != 0;
+	case SEL_GLOBAL: return true;
+	case SEL_HAS: return v != NULL;
+	case SEL_EQ: return v && strcmp(v, s->value) == 0;
+	case SEL_NE: return !v || strcmp(v, s->value) != 0;
 	case SEL_IN:
 	case SEL_NOT_IN: {
-		bool in = v && s->n_set &&
-			  bsearch(&v, s->set, s->n_set, sizeof(*s->set), cmp_str);
+		bool in = v && s->n_set && bsearch(&v, s->set, s->n_set, sizeof(*s->set), cmp_str);
 		return s->op == SEL_IN ? in : !in;
 	}
-	case SEL_CONTAINS:
-		return v && strstr(v, s->value);
-	case SEL_STARTS:
-		return v && strncmp(v, s->value, strlen(s->value)) == 0;
+	case SEL_CONTAINS: return v && strstr(v, s->value);
+	case SEL_STARTS: return v && strncmp(v, s->value, strlen(s->value)) == 0;
 	case SEL_ENDS: {
 		size_t a, b = strlen(s->value);
 
@@ -527,8 +513,7 @@ bool selector_match(const struct selector *s, const struct labels *l)
 		a = strlen(v);
 		return a >= b && strcmp(v + a - b, s->value) == 0;
 	}
-	case SEL_NOT:
-		return !selector_match(s->kids[0], l);
+	case SEL_NOT: return !selector_match(s->kids[0], l);
 	case SEL_AND:
 		for (size_t i = 0; i < s->n_kids; i++)
 			if (!selector_match(s->kids[i], l))

@@ -10,7 +10,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#define SELECTOR_MAX_TEXT	(64u << 10)	/* bytes in one selector */
+#define SELECTOR_MAX_TEXT (64u << 10) /* bytes in one selector */
 
 /* ---- labels ---- */
 
@@ -35,15 +35,14 @@ void labels_clear(struct labels *l);
 struct selector;
 
 struct selector_error {
-	size_t offset;		/* byte offset in the selector text */
+	size_t offset; /* byte offset in the selector text */
 	char msg[160];
 };
 
 /* Parses a Calico selector. Empty or blank text is all(). Returns 0 and a
  * new selector (free with selector_free()), or -EINVAL with err filled in,
  * or -ENOMEM. */
-int selector_parse(const char *text, struct selector **ret,
-		   struct selector_error *err);
+int selector_parse(const char *text, struct selector **ret, struct selector_error *err);
 struct selector *selector_free(struct selector *s);
 bool selector_match(const struct selector *s, const struct labels *l);
 /* Canonical text: normalised spacing, sorted and de-duplicated set members,

@@ -96,8 +96,8 @@ int store_lock(struct store *s)
 	if (s->locked)
 		return 0;
 	if (s->lockfd < 0) {
-		s->lockfd = openat(s->dirfd, ".lock",
-				   O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+		s->lockfd = openat(s->dirfd, ".lock", O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW,
+				   0600);
 		if (s->lockfd < 0)
 			return -errno;
 	}
@@ -130,7 +130,7 @@ static char *rel_path(enum res_kind kind, const char *ns, const char *name)
 		return NULL;
 	key = resource_key(kind, ns, name);
 	if (key)
-		memmove(key, key + 1, strlen(key));	/* drop the leading / */
+		memmove(key, key + 1, strlen(key)); /* drop the leading / */
 	return key;
 }
 
@@ -148,8 +148,7 @@ static char *kind_dir(enum res_kind kind, const char *ns)
 	return r < 0 ? NULL : p;
 }
 
-int store_exists(struct store *s, enum res_kind kind, const char *ns,
-		 const char *name)
+int store_exists(struct store *s, enum res_kind kind, const char *ns, const char *name)
 {
 	_cleanup_free_ char *p = rel_path(kind, ns, name);
 	struct stat st;
@@ -172,8 +171,7 @@ static int fsync_dir_of(struct store *s, const char *rel)
 	slash = strrchr(dir, '/');
 	if (slash)
 		*slash = '\0';
-	fd = openat(s->dirfd, slash ? dir : ".",
-		    O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	fd = openat(s->dirfd, slash ? dir : ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (fd < 0)
 		return -errno;
 	if (fsync(fd) < 0)
@@ -200,8 +198,7 @@ static int write_all(int fd, const char *buf, size_t len)
 int store_put(struct store *s, const struct resource *r)
 {
 	const struct kind_info *k = kind_info(r->kind);
-	_cleanup_free_ char *rel = rel_path(r->kind, k->namespaced ?
-					    r->namespace : NULL, r->name);
+	_cleanup_free_ char *rel = rel_path(r->kind, k->namespaced ? r->namespace : NULL, r->name);
 	_cleanup_free_ char *json = NULL, *tmp = NULL, *abs = NULL;
 	char *slash;
 	int fd, e;
@@ -240,11 +237,10 @@ int store_put(struct store *s, const struct resource *r)
 	return fsync_dir_of(s, rel);
 }
 
-int store_delete(struct store *s, enum res_kind kind, const char *ns,
-		 const char *name)
+int store_delete(struct store *s, enum res_kind kind, const char *ns, const char *name)
 {
-	_cleanup_free_ char *rel = rel_path(kind, kind_info(kind)->namespaced ?
-					    (ns ? ns : "default") : NULL, name);
+	_cleanup_free_ char *rel =
+		rel_path(kind, kind_info(kind)->namespaced ? (ns ? ns : "default") : NULL, name);
 
 	if (!rel)
 		return -EINVAL;
@@ -253,8 +249,7 @@ int store_delete(struct store *s, enum res_kind kind, const char *ns,
 	return fsync_dir_of(s, rel);
 }
 
-static int load_one(struct store *s, const char *rel, struct resource_list *out,
-		    struct diags *d)
+static int load_one(struct store *s, const char *rel, struct resource_list *out, struct diags *d)
 {
 	_cleanup_free_ char *abs = NULL, *buf = NULL;
 	struct resource *r = NULL;
@@ -265,23 +260,22 @@ static int load_one(struct store *s, const char *rel, struct resource_list *out,
 		return -ENOMEM;
 	e = ruleset_read_file(abs, &buf, &len);
 	if (e < 0) {
-		diags_add(d, abs, (struct pos){ 0, 0 }, NULL, NULL, "%s",
-			  strerror(-e));
+		diags_add(d, abs, (struct pos){ 0, 0 }, NULL, NULL, "%s", strerror(-e));
 		return 0;
 	}
 	e = resource_from_storage(abs, buf, len, &r, d);
 	if (e == -ENOMEM)
 		return e;
 	if (e < 0)
-		return 0;	/* reported, skipped */
+		return 0; /* reported, skipped */
 	return resource_list_add(out, r);
 }
 
-int store_get(struct store *s, enum res_kind kind, const char *ns,
-	      const char *name, struct resource **ret, struct diags *d)
+int store_get(struct store *s, enum res_kind kind, const char *ns, const char *name,
+	      struct resource **ret, struct diags *d)
 {
-	_cleanup_free_ char *rel = rel_path(kind, kind_info(kind)->namespaced ?
-					    (ns ? ns : "default") : NULL, name);
+	_cleanup_free_ char *rel =
+		rel_path(kind, kind_info(kind)->namespaced ? (ns ? ns : "default") : NULL, name);
 	struct resource_list l = { 0 };
 	int e;
 
@@ -296,14 +290,13 @@ int store_get(struct store *s, enum res_kind kind, const char *ns,
 		l.n = 0;
 		e = 1;
 	} else if (e == 0) {
-		e = -EINVAL;	/* there, but unreadable: reported in d */
+		e = -EINVAL; /* there, but unreadable: reported in d */
 	}
 	resource_list_clear(&l);
 	return e;
 }
 
-static int files_in(struct store *s, const char *rel, bool dirs,
-		    struct dirent ***ret)
+static int files_in(struct store *s, const char *rel, bool dirs, struct dirent ***ret)
 {
 	int fd = openat(s->dirfd, rel, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	DIR *dir;
@@ -351,14 +344,12 @@ static int files_in(struct store *s, const char *rel, bool dirs,
 	}
 	closedir(dir);
 	if (n > 1)
-		qsort(v, (size_t)n, sizeof(*v),
-		      (int (*)(const void *, const void *))alphasort);
+		qsort(v, (size_t)n, sizeof(*v), (int (*)(const void *, const void *))alphasort);
 	*ret = v;
 	return n;
 }
 
-static int list_dir(struct store *s, const char *rel, struct resource_list *out,
-		    struct diags *d)
+static int list_dir(struct store *s, const char *rel, struct resource_list *out, struct diags *d)
 {
 	struct dirent **v = NULL;
 	int n = files_in(s, rel, false, &v), r = 0;
@@ -378,8 +369,8 @@ static int list_dir(struct store *s, const char *rel, struct resource_list *out,
 	return r;
 }
 
-int store_list(struct store *s, enum res_kind kind, const char *ns,
-	       struct resource_list *out, struct diags *d)
+int store_list(struct store *s, enum res_kind kind, const char *ns, struct resource_list *out,
+	       struct diags *d)
 {
 	_cleanup_free_ char *rel = NULL;
 	struct dirent **v = NULL;
@@ -410,8 +401,7 @@ int store_list(struct store *s, enum res_kind kind, const char *ns,
 	return r;
 }
 
-int store_list_all(struct store *s, struct resource_list *out,
-		   struct diags *d)
+int store_list_all(struct store *s, struct resource_list *out, struct diags *d)
 {
 	for (int k = 0; k < RES_KIND_MAX; k++) {
 		int r = store_list(s, k, NULL, out, d);

@@ -19,22 +19,19 @@ int store_lock(struct store *s);
 void store_unlock(struct store *s);
 /* Lists one kind (ns NULL: every namespace) into out. Corrupt files are
  * reported in d and skipped. */
-int store_list(struct store *s, enum res_kind kind, const char *ns,
-	       struct resource_list *out, struct diags *d);
+int store_list(struct store *s, enum res_kind kind, const char *ns, struct resource_list *out,
+	       struct diags *d);
 /* Every resource of every kind. */
-int store_list_all(struct store *s, struct resource_list *out,
-		   struct diags *d);
+int store_list_all(struct store *s, struct resource_list *out, struct diags *d);
 /* 1 if present, 0 if not, negative errno. */
-int store_exists(struct store *s, enum res_kind kind, const char *ns,
-		 const char *name);
+int store_exists(struct store *s, enum res_kind kind, const char *ns, const char *name);
 /* 1 with *ret (caller frees) if present, 0 if not, negative errno (an
  * unreadable file: -EINVAL, reported in d). */
-int store_get(struct store *s, enum res_kind kind, const char *ns,
-	      const char *name, struct resource **ret, struct diags *d);
+int store_get(struct store *s, enum res_kind kind, const char *ns, const char *name,
+	      struct resource **ret, struct diags *d);
 /* Atomic: temp file, fsync, rename, fsync of the directory. */
 int store_put(struct store *s, const struct resource *r);
 /* -ENOENT if absent. */
-int store_delete(struct store *s, enum res_kind kind, const char *ns,
-		 const char *name);
+int store_delete(struct store *s, enum res_kind kind, const char *ns, const char *name);
 
 #endif

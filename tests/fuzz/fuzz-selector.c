@@ -15,7 +15,9 @@
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	static const char *const kv[][2] = {
-		{ "a", "b" }, { "ibm.role", "worker_public" }, { "x", "" },
+		{ "a", "b" },
+		{ "ibm.role", "worker_public" },
+		{ "x", "" },
 		{ "calico/k8s_ns", "kube-system" },
 	};
 	struct selector *s = NULL, *t = NULL;

@@ -111,7 +111,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (field[6])
 		f.dport = (uint16_t)number(field[6]);
 	if (f.iif && f.proto & 1)
-		f.oif = "eth9";		/* forwarded: both interfaces */
+		f.oif = "eth9"; /* forwarded: both interfaces */
 	check_table(&f);
 	free(text);
 	return 0;

@@ -50,7 +50,8 @@ static int serve(int argc, char **argv)
 	for (int i = 2; i < argc && n < MAX_PORTS; i++) {
 		p[n].fd = open_listener(argv[i], &udp[n]);
 		if (p[n].fd < 0) {
-			fprintf(stderr, "probe: cannot listen on %s: %s\n", argv[i], strerror(errno));
+			fprintf(stderr, "probe: cannot listen on %s: %s\n", argv[i],
+				strerror(errno));
 			return 1;
 		}
 		p[n++].events = POLLIN;
@@ -68,8 +69,10 @@ static int serve(int argc, char **argv)
 			if (!(p[i].revents & POLLIN))
 				continue;
 			if (udp[i]) {
-				if (recvfrom(p[i].fd, buf, sizeof(buf), 0, (struct sockaddr *)&from, &len) >= 0)
-					(void)!sendto(p[i].fd, "ok", 2, 0, (struct sockaddr *)&from, len);
+				if (recvfrom(p[i].fd, buf, sizeof(buf), 0, (struct sockaddr *)&from,
+					     &len) >= 0)
+					(void)!sendto(p[i].fd, "ok", 2, 0, (struct sockaddr *)&from,
+						      len);
 			} else {
 				int c = accept4(p[i].fd, NULL, NULL, SOCK_CLOEXEC);
 
@@ -161,7 +164,7 @@ static int start(const char *spec)
 	fd = socket(ai->ai_family, ai->ai_socktype | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
 	if (fd >= 0 && connect(fd, ai->ai_addr, ai->ai_addrlen) < 0 && errno != EINPROGRESS) {
 		close(fd);
-		fd = -2;	/* refused at once: closed */
+		fd = -2; /* refused at once: closed */
 	}
 	freeaddrinfo(ai);
 	if (fd >= 0 && udp && send(fd, "ping", 4, 0) < 0) {
@@ -199,7 +202,7 @@ static int many(int ms, int n, char **specs)
 		if (p[i].fd >= 0)
 			left++;
 		else
-			p[i].fd = -1;	/* poll ignores it */
+			p[i].fd = -1; /* poll ignores it */
 	}
 	out[n] = '\0';
 	while (left > 0 && (spent = ms_since(&t0)) < ms) {

@@ -29,8 +29,8 @@ static void write_cfg(const char *text)
 static void clear_env(void)
 {
 	static const char *const v[] = {
-		"DATASTORE_TYPE", "DATASTORE_DIR", "ETCD_ENDPOINTS", "ETCD_KEY_FILE",
-		"ETCD_CERT_FILE", "ETCD_CA_CERT_FILE", "ETCD_USERNAME", "ETCD_PASSWORD",
+		"DATASTORE_TYPE", "DATASTORE_DIR",     "ETCD_ENDPOINTS", "ETCD_KEY_FILE",
+		"ETCD_CERT_FILE", "ETCD_CA_CERT_FILE", "ETCD_USERNAME",	 "ETCD_PASSWORD",
 	};
 	char name[64];
 
@@ -82,12 +82,17 @@ static void test_errors(void **state)
 	static const struct {
 		const char *text, *msg;
 	} bad[] = {
-		{ "apiVersion: v1\nkind: CalicoAPIConfig\nspec: {}\n", "expected kind 'calicoApiConfig'" },
-		{ "apiVersion: projectcalico.org/v3\nkind: calicoApiConfig\n", "expected kind 'CalicoAPIConfig'" },
+		{ "apiVersion: v1\nkind: CalicoAPIConfig\nspec: {}\n",
+		  "expected kind 'calicoApiConfig'" },
+		{ "apiVersion: projectcalico.org/v3\nkind: calicoApiConfig\n",
+		  "expected kind 'CalicoAPIConfig'" },
 		{ "apiVersion: v2\nkind: calicoApiConfig\n", "unknown APIVersion 'v2'" },
-		{ "apiVersion: v1\nkind: calicoApiConfig\nspec: {datastoreType: etcdv2}\n", "reads only Calico's v3 API" },
-		{ "apiVersion: v1\nkind: calicoApiConfig\nspec: {datastoreType: kubernetes}\n", "unknown datastore type" },
-		{ "apiVersion: v1\nkind: calicoApiConfig\nspec: {etcdEndpoint: x}\n", "unknown field" },
+		{ "apiVersion: v1\nkind: calicoApiConfig\nspec: {datastoreType: etcdv2}\n",
+		  "reads only Calico's v3 API" },
+		{ "apiVersion: v1\nkind: calicoApiConfig\nspec: {datastoreType: kubernetes}\n",
+		  "unknown datastore type" },
+		{ "apiVersion: v1\nkind: calicoApiConfig\nspec: {etcdEndpoint: x}\n",
+		  "unknown field" },
 	};
 
 	clear_env();

@@ -17,8 +17,13 @@ static void test_b64_vectors(void **state)
 {
 	/* RFC 4648, section 10 */
 	static const char *const v[][2] = {
-		{ "", "" }, { "f", "Zg==" }, { "fo", "Zm8=" }, { "foo", "Zm9v" },
-		{ "foob", "Zm9vYg==" }, { "fooba", "Zm9vYmE=" }, { "foobar", "Zm9vYmFy" },
+		{ "", "" },
+		{ "f", "Zg==" },
+		{ "fo", "Zm8=" },
+		{ "foo", "Zm9v" },
+		{ "foob", "Zm9vYg==" },
+		{ "fooba", "Zm9vYmE=" },
+		{ "foobar", "Zm9vYmFy" },
 		{ "/policies/a", "L3BvbGljaWVzL2E=" },
 	};
 
@@ -108,7 +113,8 @@ static void test_stream_every_chunking(void **state)
 			size_t len = sizeof(transcript) - 1 - off;
 
 			assert_int_equal(etcd_stream_feed(&st, transcript + off,
-							  len < chunk ? len : chunk, &k), 0);
+							  len < chunk ? len : chunk, &k),
+					 0);
 		}
 		assert_int_equal(etcd_stream_finish(&st, &k), 0);
 		assert_string_equal(s.log, expected);
@@ -138,8 +144,9 @@ static void test_stream_compacted(void **state)
 	struct etcd_watch_sink k = { .ops = &ops };
 	struct etcd_stream st = { 0 };
 	struct seen s = { .log = "" };
-	const char *m = "{\"result\":{\"header\":{},\"canceled\":true,\"compact_revision\":\"8\"}}\n"
-			"{\"result\":{\"header\":{\"revision\":\"9\"},\"events\":[]}}\n";
+	const char *m =
+		"{\"result\":{\"header\":{},\"canceled\":true,\"compact_revision\":\"8\"}}\n"
+		"{\"result\":{\"header\":{\"revision\":\"9\"},\"events\":[]}}\n";
 
 	(void)state;
 	k.data = &s;
@@ -189,8 +196,8 @@ static void test_calico_keys(void **state)
 	} v[] = {
 		{ CALICO_PREFIX "globalnetworkpolicies/default.allow-icmp", 1,
 		  RES_GLOBAL_NETWORK_POLICY, NULL, "default.allow-icmp" },
-		{ CALICO_PREFIX "networkpolicies/kube-system/knp.default.x", 1,
-		  RES_NETWORK_POLICY, "kube-system", "knp.default.x" },
+		{ CALICO_PREFIX "networkpolicies/kube-system/knp.default.x", 1, RES_NETWORK_POLICY,
+		  "kube-system", "knp.default.x" },
 		{ CALICO_PREFIX "hostendpoints/worker-1-public", 1, RES_HOST_ENDPOINT, NULL,
 		  "worker-1-public" },
 		{ CALICO_PREFIX "ippools/default-ipv4-ippool", 0, 0, NULL, NULL },
@@ -230,13 +237,15 @@ static void test_calico_value_must_match_key(void **state)
 	struct diags d = { 0 };
 
 	(void)state;
-	assert_int_equal(calico_kv_decode(CALICO_PREFIX "globalnetworkpolicies/default.other",
-					  val, strlen(val), &r, &d), 1);
+	assert_int_equal(calico_kv_decode(CALICO_PREFIX "globalnetworkpolicies/default.other", val,
+					  strlen(val), &r, &d),
+			 1);
 	assert_string_equal(r->name, "other");
 	resource_free(r);
 	r = NULL;
-	assert_int_equal(calico_kv_decode(CALICO_PREFIX "globalnetworkpolicies/default.mine",
-					  val, strlen(val), &r, &d), -EINVAL);
+	assert_int_equal(calico_kv_decode(CALICO_PREFIX "globalnetworkpolicies/default.mine", val,
+					  strlen(val), &r, &d),
+			 -EINVAL);
 	assert_null(r);
 	assert_int_equal(d.n, 1);
 	assert_non_null(strstr(d.v[0].msg, "not what the key names"));

@@ -201,11 +201,13 @@ static void test_v1_k8s_ns(void **state)
 	assert_int_equal(l.n, 2);
 	r = l.v[0];
 	assert_string_equal(r->u.policy.selector, "has(projectcalico.org/namespace)");
-	assert_string_equal(r->u.policy.egress[0].dst.selector,
-			    "projectcalico.org/namespace == \"kube-system\" && k8s-app == \"kube-dns\"");
+	assert_string_equal(
+		r->u.policy.egress[0].dst.selector,
+		"projectcalico.org/namespace == \"kube-system\" && k8s-app == \"kube-dns\"");
 	/* a value that spells the old name is a value, not a label */
-	assert_string_equal(r->u.policy.egress[1].dst.not_selector,
-			    "projectcalico.org/namespace in {\"a\", \"b\"} || role == \"calico/k8s_ns\"");
+	assert_string_equal(
+		r->u.policy.egress[1].dst.not_selector,
+		"projectcalico.org/namespace in {\"a\", \"b\"} || role == \"calico/k8s_ns\"");
 	assert_string_equal(l.v[1]->u.policy.selector, "has(calico/k8s_ns)");
 	resource_list_clear(&l);
 }
@@ -318,8 +320,8 @@ static void test_k8s(void **state)
 	assert_int_equal(l.v[1]->kind, RES_PROFILE);
 	assert_string_equal(l.v[1]->name, "kns.x");
 	assert_string_equal(labels_get(&l.v[1]->u.profile.labels_to_apply, "pcns.team"), "a");
-	assert_string_equal(labels_get(&l.v[1]->u.profile.labels_to_apply,
-				       "pcns.projectcalico.org/name"), "x");
+	assert_string_equal(
+		labels_get(&l.v[1]->u.profile.labels_to_apply, "pcns.projectcalico.org/name"), "x");
 	assert_round_trip(&l);
 	resource_list_clear(&l);
 }

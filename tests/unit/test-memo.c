@@ -39,8 +39,9 @@ static void same_output(struct resource_list *l, struct compile_memo *memo)
 {
 	static const struct cidr a = { .family = 2, .len = 32, .addr = { 203, 0, 113, 10 } };
 	struct local_iface ifc = { .name = "eth1", .addrs = (struct cidr *)&a, .n_addrs = 1 };
-	struct compile_opts with = { .node = "worker-1", .ifaces = &ifc, .n_ifaces = 1,
-				     .memo = memo };
+	struct compile_opts with = {
+		.node = "worker-1", .ifaces = &ifc, .n_ifaces = 1, .memo = memo
+	};
 	struct compile_opts without = with;
 	struct model_table *t1 = NULL, *t2 = NULL;
 	struct diags d = { 0 };
@@ -80,7 +81,8 @@ static void renew(struct resource_list *l, const char *path, const char *name)
 	for (size_t i = 0; i < l->n; i++)
 		for (size_t k = 0; k < fresh.n; k++)
 			if (!done && strcmp(l->v[i]->name, name) == 0 &&
-			    strcmp(fresh.v[k]->name, name) == 0 && l->v[i]->kind == fresh.v[k]->kind) {
+			    strcmp(fresh.v[k]->name, name) == 0 &&
+			    l->v[i]->kind == fresh.v[k]->kind) {
 				struct resource *x = l->v[i];
 
 				l->v[i] = fresh.v[k];
@@ -164,11 +166,11 @@ static const char pods_yaml[] =
 	"metadata: {name: by-named-port}\nspec:\n  selector: all()\n  ingress:\n"
 	"  - {action: Allow, protocol: TCP, destination: {ports: [http]}}\n";
 
-#define WEP_YAML \
-	"apiVersion: projectcalico.org/v3\nkind: WorkloadEndpoint\n" \
-	"metadata: {name: worker--1-k8s-%s-eth0, namespace: default, labels: {app: web}}\n" \
+#define WEP_YAML                                                                                  \
+	"apiVersion: projectcalico.org/v3\nkind: WorkloadEndpoint\n"                              \
+	"metadata: {name: worker--1-k8s-%s-eth0, namespace: default, labels: {app: web}}\n"       \
 	"spec: {node: worker-1, orchestrator: k8s, pod: %s, endpoint: eth0, interfaceName: %s,\n" \
-	"  ipNetworks: [%s/32], profiles: [kns.default],\n" \
+	"  ipNetworks: [%s/32], profiles: [kns.default],\n"                                       \
 	"  ports: [{name: http, protocol: TCP, port: %d}]}\n"
 
 static void add_yaml(struct resource_list *l, const char *text)
@@ -193,8 +195,8 @@ static void add_yaml(struct resource_list *l, const char *text)
 	unlink(path);
 }
 
-static void add_pod(struct resource_list *l, const char *pod, const char *ifname,
-		    const char *addr, int port)
+static void add_pod(struct resource_list *l, const char *pod, const char *ifname, const char *addr,
+		    int port)
 {
 	char text[1024];
 
@@ -221,10 +223,15 @@ static void test_memo_pod_churn(void **state)
 	/* by-nets was replayed at least once per endpoint direction it has */
 	assert_true(compile_memo_hits(memo) > before);
 	{
-		static const struct cidr a = { .family = 2, .len = 32, .addr = { 203, 0, 113, 10 } };
-		struct local_iface ifc = { .name = "eth1", .addrs = (struct cidr *)&a, .n_addrs = 1 };
-		struct compile_opts o = { .node = "worker-1", .ifaces = &ifc, .n_ifaces = 1,
-					  .memo = memo };
+		static const struct cidr a = { .family = 2,
+					       .len = 32,
+					       .addr = { 203, 0, 113, 10 } };
+		struct local_iface ifc = { .name = "eth1",
+					   .addrs = (struct cidr *)&a,
+					   .n_addrs = 1 };
+		struct compile_opts o = {
+			.node = "worker-1", .ifaces = &ifc, .n_ifaces = 1, .memo = memo
+		};
 		struct model_table *t = NULL;
 		struct diags d = { 0 };
 

@@ -49,12 +49,12 @@ static void test_normalise(void **state)
 	/* out of order; overlapping; touching (x.255 then x+1.0); inside
 	 * another; apart */
 	struct model_elem e[] = {
-		v4(0x0a000200, 0x0a0002ff),	/* 10.0.2.0/24 */
-		v4(0x0a000000, 0x0a0000ff),	/* 10.0.0.0/24 */
-		v4(0x0a000100, 0x0a0001ff),	/* 10.0.1.0/24, touches both */
-		v4(0x0a000010, 0x0a000020),	/* inside 10.0.0.0/24 */
-		v4(0xc0a80000, 0xc0a8ffff),	/* 192.168.0.0/16 */
-		v4(0x0a000300, 0x0a000300),	/* 10.0.3.0, touches 10.0.2.255 */
+		v4(0x0a000200, 0x0a0002ff), /* 10.0.2.0/24 */
+		v4(0x0a000000, 0x0a0000ff), /* 10.0.0.0/24 */
+		v4(0x0a000100, 0x0a0001ff), /* 10.0.1.0/24, touches both */
+		v4(0x0a000010, 0x0a000020), /* inside 10.0.0.0/24 */
+		v4(0xc0a80000, 0xc0a8ffff), /* 192.168.0.0/16 */
+		v4(0x0a000300, 0x0a000300), /* 10.0.3.0, touches 10.0.2.255 */
 	};
 	size_t n = model_elems_normalise(e, 6, 4);
 
@@ -104,19 +104,20 @@ static void test_dedupe(void **state)
 
 static void test_prefixes(void **state)
 {
-	struct model_prefix v6 = { .family = AF_INET6, .len = 33,
+	struct model_prefix v6 = { .family = AF_INET6,
+				   .len = 33,
 				   .addr = { 0x20, 0x01, 0x0d, 0xb8, 0xff } };
 	struct model_prefix p4 = { .family = AF_INET, .len = 20, .addr = { 10, 1, 0x1f, 9 } };
 	struct model_elem e, r = v4(0x0a000001, 0x0a000002);
 	unsigned len = 0;
 
 	(void)state;
-	model_prefix_range(&p4, &e);	/* host bits are masked off */
+	model_prefix_range(&p4, &e); /* host bits are masked off */
 	assert_int_equal(u32(e.lo), 0x0a011000);
 	assert_int_equal(u32(e.hi), 0x0a011fff);
 	assert_true(model_range_is_prefix(&e, 4, &len));
 	assert_int_equal(len, 20);
-	assert_false(model_range_is_prefix(&r, 4, &len));	/* .1-.2 is no prefix */
+	assert_false(model_range_is_prefix(&r, 4, &len)); /* .1-.2 is no prefix */
 	model_prefix_range(&v6, &e);
 	assert_int_equal(e.lo[4], 0x80);
 	assert_int_equal(e.hi[4], 0xff);
@@ -129,24 +130,27 @@ static void test_prefixes(void **state)
 
 /* ---- the compiler ---------------------------------------------------------- */
 
-#define HEP "apiVersion: projectcalico.org/v3\nkind: HostEndpoint\n" \
-	"metadata: {name: n1-eth1, labels: {role: edge}}\n" \
+#define HEP                                                      \
+	"apiVersion: projectcalico.org/v3\nkind: HostEndpoint\n" \
+	"metadata: {name: n1-eth1, labels: {role: edge}}\n"      \
 	"spec: {node: worker-1, interfaceName: eth1}\n"
-#define GNP(name, order, action, proto, src, dst) \
-	"---\napiVersion: projectcalico.org/v3\nkind: GlobalNetworkPolicy\n" \
+#define GNP(name, order, action, proto, src, dst)                                         \
+	"---\napiVersion: projectcalico.org/v3\nkind: GlobalNetworkPolicy\n"              \
 	"metadata: {name: " name "}\nspec: {order: " order ", selector: role == 'edge', " \
-	"ingress: [{action: " action ", protocol: " proto ", source: " src ", " \
+	"ingress: [{action: " action ", protocol: " proto ", source: " src ", "           \
 	"destination: " dst "}]}\n"
 
 static const char merge_text[] = HEP
 	"---\napiVersion: projectcalico.org/v3\nkind: FelixConfiguration\n"
-	"metadata: {name: default}\nspec: {nftablesMergeAllowPolicies: MERGE}\n"
-	GNP("a", "1", "Allow", "TCP", "{nets: [10.0.0.0/25]}", "{ports: [80]}")
-	GNP("b", "2", "Allow", "TCP", "{nets: [10.0.0.128/25]}", "{ports: [80]}")
-	GNP("c", "3", "Allow", "TCP", "{nets: [192.168.0.0/16]}", "{ports: [80]}")
-	GNP("d", "4", "Allow", "TCP", "{nets: [172.16.0.0/12]}", "{ports: [443]}")
-	GNP("e", "5", "Deny", "UDP", "{nets: [10.1.0.0/16], notNets: [10.1.2.0/24]}",
-	    "{ports: [53, '1000:2000', 1999]}");
+	"metadata: {name: default}\nspec: {nftablesMergeAllowPolicies: MERGE}\n" GNP(
+		"a", "1", "Allow", "TCP", "{nets: [10.0.0.0/25]}", "{ports: [80]}")
+		GNP("b", "2", "Allow", "TCP", "{nets: [10.0.0.128/25]}", "{ports: [80]}")
+			GNP("c", "3", "Allow", "TCP", "{nets: [192.168.0.0/16]}", "{ports: [80]}")
+				GNP("d", "4", "Allow", "TCP", "{nets: [172.16.0.0/12]}",
+				    "{ports: [443]}")
+					GNP("e", "5", "Deny", "UDP",
+					    "{nets: [10.1.0.0/16], notNets: [10.1.2.0/24]}",
+					    "{ports: [53, '1000:2000', 1999]}");
 
 static struct model_table *compile_text(const char *text)
 {
@@ -223,8 +227,7 @@ static void test_merge(void **state)
 	model_table_free(off);
 }
 
-static const struct model_match *find(const struct model_rule *r, enum model_match_kind k,
-				      bool neg)
+static const struct model_match *find(const struct model_rule *r, enum model_match_kind k, bool neg)
 {
 	for (size_t i = 0; i < r->n_m; i++)
 		if (r->m[i].kind == k && r->m[i].neg == neg)
@@ -242,7 +245,8 @@ static void test_rule_building(void **state)
 
 	(void)state;
 	for (size_t i = 0; ch && i < ch->n_rules; i++)
-		if (ch->rules[i].comment && strcmp(ch->rules[i].comment, "policy e ingress rule 0") == 0)
+		if (ch->rules[i].comment &&
+		    strcmp(ch->rules[i].comment, "policy e ingress rule 0") == 0)
 			r = &ch->rules[i];
 	assert_non_null(r);
 	assert_int_equal(r->verdict, MODEL_V_DROP);
@@ -280,12 +284,9 @@ static void test_rule_building(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_normalise),
-		cmocka_unit_test(test_normalise_edges),
-		cmocka_unit_test(test_dedupe),
-		cmocka_unit_test(test_prefixes),
-		cmocka_unit_test(test_merge),
-		cmocka_unit_test(test_rule_building),
+		cmocka_unit_test(test_normalise), cmocka_unit_test(test_normalise_edges),
+		cmocka_unit_test(test_dedupe),	  cmocka_unit_test(test_prefixes),
+		cmocka_unit_test(test_merge),	  cmocka_unit_test(test_rule_building),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -54,8 +54,8 @@ static void test_named_both_sides(void **state)
 {
 	static const char *const want[] = {
 		"src 1-2 sport 9000 -> dst 1 dport 80", "src 1 sport 80 -> dst 1 dport 80",
-		"src 2 sport 81 -> dst 1 dport 80", "src 1-2 sport 9000 -> dst 2 dport 81",
-		"src 1 sport 80 -> dst 2 dport 81", "src 2 sport 81 -> dst 2 dport 81",
+		"src 2 sport 81 -> dst 1 dport 80",	"src 1-2 sport 9000 -> dst 2 dport 81",
+		"src 1 sport 80 -> dst 2 dport 81",	"src 2 sport 81 -> dst 2 dport 81",
 	};
 	char path[] = "/tmp/test-named-XXXXXX.yaml";
 	int fd = mkstemps(path, 5);

@@ -16,7 +16,11 @@
 
 #include "selector.h"
 
-enum expect { NOMATCH, MATCH, REJECT };
+enum expect {
+	NOMATCH,
+	MATCH,
+	REJECT
+};
 
 struct kv {
 	const char *k, *v;
@@ -28,9 +32,25 @@ struct scase {
 	enum expect want;
 };
 
-#define L0 { { NULL, NULL } }
-#define L1(a, b) { { a, b } }
-#define L2(a, b, c, d) { { a, b }, { c, d } }
+#define L0                         \
+	{                          \
+		{                  \
+			NULL, NULL \
+		}                  \
+	}
+#define L1(a, b)             \
+	{                    \
+		{            \
+			a, b \
+		}            \
+	}
+#define L2(a, b, c, d)       \
+	{                    \
+		{ a, b },    \
+		{            \
+			c, d \
+		}            \
+	}
 
 static const struct scase cases[] = {
 	{ "a == \"b\"", L1("a", "b"), MATCH },
@@ -154,12 +174,12 @@ static const struct scase cases[] = {
 	{ "calico/k8s_ns == \"kube-system\" && k8s-app == \"kube-dns\"",
 	  L2("calico/k8s_ns", "kube-system", "k8s-app", "kube-dns"), MATCH },
 	{ "has(calico/k8s_NS-.1/role)", L1("calico/k8s_NS-.1/role", "x"), MATCH },
-	{ "ibm.role in { 'worker_public', 'master_public' }",
-	  L1("ibm.role", "master_public"), MATCH },
-	{ "ibm.role in { 'worker_public', 'master_public' }",
-	  L1("ibm.role", "worker_private"), NOMATCH },
-	{ "! has(my-label) || my-label starts with 'prod' && role in {'frontend','business'}",
-	  L0, MATCH },
+	{ "ibm.role in { 'worker_public', 'master_public' }", L1("ibm.role", "master_public"),
+	  MATCH },
+	{ "ibm.role in { 'worker_public', 'master_public' }", L1("ibm.role", "worker_private"),
+	  NOMATCH },
+	{ "! has(my-label) || my-label starts with 'prod' && role in {'frontend','business'}", L0,
+	  MATCH },
 	{ "! has(my-label) || my-label starts with 'prod' && role in {'frontend','business'}",
 	  L2("my-label", "prod1", "role", "frontend"), MATCH },
 	{ "! has(my-label) || my-label starts with 'prod' && role in {'frontend','business'}",
@@ -289,8 +309,7 @@ static void test_canonical(void **state)
 		{ "a notin {}", "a not in {}" },
 		{ "(a == 'x' || b == 'y') && c == 'z'",
 		  "(a == \"x\" || b == \"y\") && c == \"z\"" },
-		{ "a == 'x' || (b == 'y' || c == 'z')",
-		  "a == \"x\" || b == \"y\" || c == \"z\"" },
+		{ "a == 'x' || (b == 'y' || c == 'z')", "a == \"x\" || b == \"y\" || c == \"z\"" },
 		{ "!!has(a)", "has(a)" },
 		{ "ibm.role in { 'worker_public', 'master_public' }",
 		  "ibm.role in {\"master_public\", \"worker_public\"}" },
@@ -371,12 +390,9 @@ static void test_global(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_table),
-		cmocka_unit_test(test_canonical),
-		cmocka_unit_test(test_label_length),
-		cmocka_unit_test(test_error_offset),
-		cmocka_unit_test(test_deep_nesting),
-		cmocka_unit_test(test_global),
+		cmocka_unit_test(test_table),	     cmocka_unit_test(test_canonical),
+		cmocka_unit_test(test_label_length), cmocka_unit_test(test_error_offset),
+		cmocka_unit_test(test_deep_nesting), cmocka_unit_test(test_global),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

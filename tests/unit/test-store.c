@@ -78,9 +78,14 @@ static void test_layout(void **state)
 
 	for (size_t i = 0; i < f->l.n; i++)
 		assert_int_equal(store_put(f->s, f->l.v[i]), 0);
-	assert_true(file_exists(f->dir, "calico/resources/v3/projectcalico.org/globalnetworkpolicies/default.allow-icmp"));
-	assert_true(file_exists(f->dir, "calico/resources/v3/projectcalico.org/networkpolicies/ns1/default.np1"));
-	assert_true(file_exists(f->dir, "calico/resources/v3/projectcalico.org/networkpolicies/ns2/knp.default.deny"));
+	assert_true(file_exists(
+		f->dir,
+		"calico/resources/v3/projectcalico.org/globalnetworkpolicies/default.allow-icmp"));
+	assert_true(file_exists(
+		f->dir, "calico/resources/v3/projectcalico.org/networkpolicies/ns1/default.np1"));
+	assert_true(file_exists(
+		f->dir,
+		"calico/resources/v3/projectcalico.org/networkpolicies/ns2/knp.default.deny"));
 	assert_true(file_exists(f->dir, "calico/resources/v3/projectcalico.org/hostendpoints/h1"));
 	assert_int_equal(store_exists(f->s, RES_GLOBAL_NETWORK_POLICY, NULL, "allow-icmp"), 1);
 	assert_int_equal(store_exists(f->s, RES_GLOBAL_NETWORK_POLICY, NULL, "nope"), 0);
@@ -92,10 +97,12 @@ static void test_key(void **state)
 {
 	char *k = resource_key(RES_GLOBAL_NETWORK_POLICY, NULL, "x");
 
-	assert_string_equal(k, "/calico/resources/v3/projectcalico.org/globalnetworkpolicies/default.x");
+	assert_string_equal(
+		k, "/calico/resources/v3/projectcalico.org/globalnetworkpolicies/default.x");
 	free(k);
 	k = resource_key(RES_NETWORK_POLICY, "ns", "knp.default.y");
-	assert_string_equal(k, "/calico/resources/v3/projectcalico.org/networkpolicies/ns/knp.default.y");
+	assert_string_equal(
+		k, "/calico/resources/v3/projectcalico.org/networkpolicies/ns/knp.default.y");
 	free(k);
 	k = resource_key(RES_HOST_ENDPOINT, NULL, "h");
 	assert_string_equal(k, "/calico/resources/v3/projectcalico.org/hostendpoints/h");
@@ -142,7 +149,8 @@ static void test_delete(void **state)
 	assert_int_equal(store_put(f->s, f->l.v[0]), 0);
 	assert_int_equal(store_delete(f->s, RES_GLOBAL_NETWORK_POLICY, NULL, "allow-icmp"), 0);
 	assert_int_equal(store_exists(f->s, RES_GLOBAL_NETWORK_POLICY, NULL, "allow-icmp"), 0);
-	assert_int_equal(store_delete(f->s, RES_GLOBAL_NETWORK_POLICY, NULL, "allow-icmp"), -ENOENT);
+	assert_int_equal(store_delete(f->s, RES_GLOBAL_NETWORK_POLICY, NULL, "allow-icmp"),
+			 -ENOENT);
 }
 
 static void test_unsafe_names(void **state)

@@ -43,8 +43,9 @@ static void test_in_filter(void **state)
 	/* before raw (-300): prerouting only, an input interface is unknown on output */
 	assert_non_null(strstr(s, "type filter hook prerouting priority -350; policy accept;"));
 	assert_null(strstr(s, "hook output"));
-	assert_non_null(strstr(s, "iifname \"eth1\" ip saddr 198.51.100.0/24 meta l4proto tcp "
-				  "th dport 30080 counter meta nftrace set 1 comment \"nftmgr trace\""));
+	assert_non_null(
+		strstr(s, "iifname \"eth1\" ip saddr 198.51.100.0/24 meta l4proto tcp "
+			  "th dport 30080 counter meta nftrace set 1 comment \"nftmgr trace\""));
 	free(s);
 }
 

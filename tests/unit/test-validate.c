@@ -16,81 +16,124 @@
 
 #include "resource.h"
 
-#define V3 "apiVersion: projectcalico.org/v3\nkind: GlobalNetworkPolicy\nmetadata: {name: p}\nspec:\n"
+#define V3 \
+	"apiVersion: projectcalico.org/v3\nkind: GlobalNetworkPolicy\nmetadata: {name: p}\nspec:\n"
 #define V1 "apiVersion: v1\nkind: policy\nmetadata: {name: p}\nspec:\n"
 
 struct vcase {
 	const char *name;
 	const char *yaml;
-	const char *path;	/* NULL: must be accepted */
+	const char *path; /* NULL: must be accepted */
 	unsigned line;
-	const char *msg;	/* substring of the message */
+	const char *msg; /* substring of the message */
 };
 
 static const struct vcase cases[] = {
 	/* ports need a port protocol */
-	{ "v1 sctp ports", V1 "  ingress:\n  - action: allow\n    protocol: sctp\n    destination:\n      ports: [1]\n",
+	{ "v1 sctp ports",
+	  V1
+	  "  ingress:\n  - action: allow\n    protocol: sctp\n    destination:\n      ports: [1]\n",
 	  "spec.ingress[0].destination.ports", 9, "ports need protocol tcp or udp" },
-	{ "v1 icmp notPorts", V1 "  ingress:\n  - action: allow\n    protocol: icmp\n    source:\n      notPorts: [1]\n",
+	{ "v1 icmp notPorts",
+	  V1
+	  "  ingress:\n  - action: allow\n    protocol: icmp\n    source:\n      notPorts: [1]\n",
 	  "spec.ingress[0].source.notPorts", 9, "ports need protocol" },
-	{ "v1 protocol 7 ports", V1 "  ingress:\n  - action: allow\n    protocol: 7\n    destination:\n      ports: [1]\n",
+	{ "v1 protocol 7 ports",
+	  V1 "  ingress:\n  - action: allow\n    protocol: 7\n    destination:\n      ports: [1]\n",
 	  "spec.ingress[0].destination.ports", 9, "ports need protocol" },
-	{ "v1 ports no protocol", V1 "  ingress:\n  - action: allow\n    destination:\n      ports: [1]\n",
+	{ "v1 ports no protocol",
+	  V1 "  ingress:\n  - action: allow\n    destination:\n      ports: [1]\n",
 	  "spec.ingress[0].destination.ports", 8, "ports need protocol" },
-	{ "v1 protocol 6 ports ok", V1 "  ingress:\n  - action: allow\n    protocol: 6\n    destination:\n      ports: [1]\n",
+	{ "v1 protocol 6 ports ok",
+	  V1 "  ingress:\n  - action: allow\n    protocol: 6\n    destination:\n      ports: [1]\n",
 	  NULL, 0, NULL },
-	{ "v3 UDPLite ports", V3 "  ingress:\n  - action: Allow\n    protocol: UDPLite\n    destination:\n      ports: [1]\n",
+	{ "v3 UDPLite ports",
+	  V3
+	  "  ingress:\n  - action: Allow\n    protocol: UDPLite\n    destination:\n      ports: [1]\n",
 	  "spec.ingress[0].destination.ports", 9, "TCP, UDP or SCTP" },
-	{ "v3 SCTP ports ok", V3 "  ingress:\n  - action: Allow\n    protocol: SCTP\n    destination:\n      ports: [1, \"2:3\"]\n",
+	{ "v3 SCTP ports ok",
+	  V3
+	  "  ingress:\n  - action: Allow\n    protocol: SCTP\n    destination:\n      ports: [1, \"2:3\"]\n",
 	  NULL, 0, NULL },
-	{ "v3 numeric ports no protocol", V3 "  ingress:\n  - action: Allow\n    destination:\n      ports: [80]\n",
+	{ "v3 numeric ports no protocol",
+	  V3 "  ingress:\n  - action: Allow\n    destination:\n      ports: [80]\n",
 	  "spec.ingress[0].destination.ports", 8, "ports need protocol" },
-	{ "v3 named port no protocol ok", V3 "  ingress:\n  - action: Allow\n    destination:\n      ports: [http]\n",
-	  NULL, 0, NULL },
-	{ "v1 named port", V1 "  ingress:\n  - action: allow\n    protocol: tcp\n    destination:\n      ports: [http]\n",
+	{ "v3 named port no protocol ok",
+	  V3 "  ingress:\n  - action: Allow\n    destination:\n      ports: [http]\n", NULL, 0,
+	  NULL },
+	{ "v1 named port",
+	  V1
+	  "  ingress:\n  - action: allow\n    protocol: tcp\n    destination:\n      ports: [http]\n",
 	  "spec.ingress[0].destination.ports[0]", 9, "is not a port" },
 	/* port 0 and ranges */
-	{ "port 0", V3 "  ingress:\n  - action: Allow\n    protocol: TCP\n    destination:\n      ports: [0]\n",
+	{ "port 0",
+	  V3
+	  "  ingress:\n  - action: Allow\n    protocol: TCP\n    destination:\n      ports: [0]\n",
 	  "spec.ingress[0].destination.ports[0]", 9, "port 0" },
-	{ "reversed range", V3 "  ingress:\n  - action: Allow\n    protocol: TCP\n    destination:\n      ports:\n      - 80\n      - 200:100\n",
+	{ "reversed range",
+	  V3
+	  "  ingress:\n  - action: Allow\n    protocol: TCP\n    destination:\n      ports:\n      - 80\n      - 200:100\n",
 	  "spec.ingress[0].destination.ports[1]", 11, "port range 200:100 is reversed" },
-	{ "range 0", V3 "  ingress:\n  - action: Allow\n    protocol: TCP\n    destination:\n      ports: [\"0:10\"]\n",
+	{ "range 0",
+	  V3
+	  "  ingress:\n  - action: Allow\n    protocol: TCP\n    destination:\n      ports: [\"0:10\"]\n",
 	  "spec.ingress[0].destination.ports[0]", 9, "port 0" },
-	{ "port too big", V3 "  ingress:\n  - action: Allow\n    protocol: TCP\n    destination:\n      ports: [65536]\n",
+	{ "port too big",
+	  V3
+	  "  ingress:\n  - action: Allow\n    protocol: TCP\n    destination:\n      ports: [65536]\n",
 	  "spec.ingress[0].destination.ports[0]", 9, "out of range" },
-	{ "plain range ok", V1 "  ingress:\n  - action: deny\n    protocol: tcp\n    destination:\n      ports:\n      - 30000:32767\n",
+	{ "plain range ok",
+	  V1
+	  "  ingress:\n  - action: deny\n    protocol: tcp\n    destination:\n      ports:\n      - 30000:32767\n",
 	  NULL, 0, NULL },
 	/* ICMP */
-	{ "icmp type 255", V3 "  ingress:\n  - action: Allow\n    protocol: ICMP\n    icmp: {type: 255}\n",
+	{ "icmp type 255",
+	  V3 "  ingress:\n  - action: Allow\n    protocol: ICMP\n    icmp: {type: 255}\n",
 	  "spec.ingress[0].icmp.type", 8, "0 to 254" },
-	{ "icmp code 256", V3 "  ingress:\n  - action: Allow\n    protocol: ICMP\n    icmp: {type: 3, code: 256}\n",
+	{ "icmp code 256",
+	  V3 "  ingress:\n  - action: Allow\n    protocol: ICMP\n    icmp: {type: 3, code: 256}\n",
 	  "spec.ingress[0].icmp.code", 8, "0 to 255" },
-	{ "icmp code without type", V1 "  ingress:\n  - action: allow\n    protocol: icmp\n    icmp:\n      code: 3\n",
+	{ "icmp code without type",
+	  V1 "  ingress:\n  - action: allow\n    protocol: icmp\n    icmp:\n      code: 3\n",
 	  "spec.ingress[0].icmp", 9, "needs an ICMP type" },
-	{ "v3 icmp needs ICMP protocol", V3 "  ingress:\n  - action: Allow\n    protocol: TCP\n    icmp: {type: 8}\n",
+	{ "v3 icmp needs ICMP protocol",
+	  V3 "  ingress:\n  - action: Allow\n    protocol: TCP\n    icmp: {type: 8}\n",
 	  "spec.ingress[0]", 8, "icmp needs protocol ICMP" },
-	{ "v3 ICMP with ipVersion 6", V3 "  ingress:\n  - action: Allow\n    ipVersion: 6\n    protocol: ICMP\n",
+	{ "v3 ICMP with ipVersion 6",
+	  V3 "  ingress:\n  - action: Allow\n    ipVersion: 6\n    protocol: ICMP\n",
 	  "spec.ingress[0]", 6, "ICMP needs ipVersion 4" },
-	{ "v3 ICMPv6 with ipVersion 4", V3 "  egress:\n  - action: Allow\n    ipVersion: 4\n    notProtocol: ICMPv6\n",
+	{ "v3 ICMPv6 with ipVersion 4",
+	  V3 "  egress:\n  - action: Allow\n    ipVersion: 4\n    notProtocol: ICMPv6\n",
 	  "spec.egress[0]", 6, "ICMPv6 needs ipVersion 6" },
-	{ "v3 icmp ok", V3 "  ingress:\n  - action: Allow\n    ipVersion: 6\n    protocol: ICMPv6\n    icmp: {type: 128, code: 0}\n",
+	{ "v3 icmp ok",
+	  V3
+	  "  ingress:\n  - action: Allow\n    ipVersion: 6\n    protocol: ICMPv6\n    icmp: {type: 128, code: 0}\n",
 	  NULL, 0, NULL },
 	/* address families */
-	{ "mixed families", V3 "  ingress:\n  - action: Allow\n    source:\n      nets: [10.0.0.0/8]\n    destination:\n      nets: [\"fd00::/8\"]\n",
+	{ "mixed families",
+	  V3
+	  "  ingress:\n  - action: Allow\n    source:\n      nets: [10.0.0.0/8]\n    destination:\n      nets: [\"fd00::/8\"]\n",
 	  "spec.ingress[0]", 10, "both IPv4 and IPv6" },
-	{ "ipVersion vs CIDR", V3 "  ingress:\n  - action: Allow\n    ipVersion: 6\n    source:\n      notNets: [10.0.0.0/8]\n",
+	{ "ipVersion vs CIDR",
+	  V3
+	  "  ingress:\n  - action: Allow\n    ipVersion: 6\n    source:\n      notNets: [10.0.0.0/8]\n",
 	  "spec.ingress[0]", 9, "does not match" },
-	{ "v3 host bits", V3 "  ingress:\n  - action: Allow\n    source:\n      nets: [10.1.2.3/8]\n",
+	{ "v3 host bits",
+	  V3 "  ingress:\n  - action: Allow\n    source:\n      nets: [10.1.2.3/8]\n",
 	  "spec.ingress[0].source.nets[0]", 8, "host bits" },
-	{ "v1 host bits ok", V1 "  ingress:\n  - action: allow\n    source:\n      nets: [10.1.2.3/8]\n",
-	  NULL, 0, NULL },
+	{ "v1 host bits ok",
+	  V1 "  ingress:\n  - action: allow\n    source:\n      nets: [10.1.2.3/8]\n", NULL, 0,
+	  NULL },
 	{ "bad CIDR", V3 "  ingress:\n  - action: Allow\n    source:\n      nets: [10.0.0.0/33]\n",
 	  "spec.ingress[0].source.nets[0]", 8, "not an IP address or CIDR" },
-	{ "v1 net and nets", V1 "  ingress:\n  - action: allow\n    source:\n      net: 10.0.0.0/8\n      nets: [10.1.0.0/16]\n",
+	{ "v1 net and nets",
+	  V1
+	  "  ingress:\n  - action: allow\n    source:\n      net: 10.0.0.0/8\n      nets: [10.1.0.0/16]\n",
 	  "spec.ingress[0].source", 8, "only one of net" },
 	/* policy-level rules */
-	{ "preDNAT and doNotTrack", V3 "  preDNAT: true\n  doNotTrack: true\n  applyOnForward: true\n",
-	  "spec", 5, "cannot both be true" },
+	{ "preDNAT and doNotTrack",
+	  V3 "  preDNAT: true\n  doNotTrack: true\n  applyOnForward: true\n", "spec", 5,
+	  "cannot both be true" },
 	{ "preDNAT egress rules", V1 "  preDNAT: true\n  egress:\n  - action: deny\n",
 	  "spec.egress", 7, "cannot have egress rules" },
 	{ "preDNAT Egress type", V3 "  preDNAT: true\n  applyOnForward: true\n  types: [Egress]\n",
@@ -100,108 +143,157 @@ static const struct vcase cases[] = {
 	{ "v3 doNotTrack needs applyOnForward", V3 "  doNotTrack: true\n  applyOnForward: false\n",
 	  "spec", 5, "applyOnForward must be true" },
 	{ "v1 preDNAT ok", V1 "  preDNAT: true\n  ingress:\n  - action: deny\n", NULL, 0, NULL },
-	{ "repeated types", V3 "  types:\n  - Ingress\n  - Egress\n  - Egress\n",
-	  "spec.types[2]", 8, "specified more than once" },
+	{ "repeated types", V3 "  types:\n  - Ingress\n  - Egress\n  - Egress\n", "spec.types[2]",
+	  8, "specified more than once" },
 	{ "v1 type case", V1 "  types: [Ingress]\n", "spec.types[0]", 5, "ingress or egress" },
 	{ "v3 type case", V3 "  types: [ingress]\n", "spec.types[0]", 5, "Ingress or Egress" },
-	{ "v1 applyOnForward is not v1", V1 "  applyOnForward: true\n", "spec.applyOnForward", 5, "unknown field" },
+	{ "v1 applyOnForward is not v1", V1 "  applyOnForward: true\n", "spec.applyOnForward", 5,
+	  "unknown field" },
 	/* unknown fields everywhere */
-	{ "unknown spec field", V3 "  selektor: all()\n", "spec.selektor", 5, "unknown field \"selektor\"" },
-	{ "unknown rule field", V3 "  ingress:\n  - action: Allow\n    sauce: {}\n", "spec.ingress[0].sauce", 7, "unknown field" },
-	{ "unknown entity field", V3 "  ingress:\n  - action: Allow\n    source: {net: 10.0.0.0/8}\n",
+	{ "unknown spec field", V3 "  selektor: all()\n", "spec.selektor", 5,
+	  "unknown field \"selektor\"" },
+	{ "unknown rule field", V3 "  ingress:\n  - action: Allow\n    sauce: {}\n",
+	  "spec.ingress[0].sauce", 7, "unknown field" },
+	{ "unknown entity field",
+	  V3 "  ingress:\n  - action: Allow\n    source: {net: 10.0.0.0/8}\n",
 	  "spec.ingress[0].source.net", 7, "unknown field" },
-	{ "unknown metadata field", "apiVersion: projectcalico.org/v3\nkind: GlobalNetworkPolicy\nmetadata:\n  name: p\n  nodename: x\n",
+	{ "unknown metadata field",
+	  "apiVersion: projectcalico.org/v3\nkind: GlobalNetworkPolicy\nmetadata:\n  name: p\n  nodename: x\n",
 	  "metadata.nodename", 5, "unknown field" },
-	{ "unknown top-level field", "apiVersion: projectcalico.org/v3\nkind: GlobalNetworkPolicy\nmetadata: {name: p}\nstatus: {}\n",
+	{ "unknown top-level field",
+	  "apiVersion: projectcalico.org/v3\nkind: GlobalNetworkPolicy\nmetadata: {name: p}\nstatus: {}\n",
 	  "status", 4, "unknown field" },
 	{ "field given twice", V3 "  order: 1\n  order: 2\n", "spec.order", 6, "given twice" },
 	/* case and values of actions, protocols, versions */
-	{ "v1 action case", V1 "  ingress:\n  - action: Allow\n", "spec.ingress[0].action", 6, "not one of allow" },
-	{ "v3 action case", V3 "  ingress:\n  - action: deny\n", "spec.ingress[0].action", 6, "not one of Allow" },
-	{ "action missing", V3 "  ingress:\n  - protocol: TCP\n", "spec.ingress[0]", 6, "action is required" },
-	{ "action unknown", V1 "  ingress:\n  - action: allowfoo\n", "spec.ingress[0].action", 6, "not one of" },
+	{ "v1 action case", V1 "  ingress:\n  - action: Allow\n", "spec.ingress[0].action", 6,
+	  "not one of allow" },
+	{ "v3 action case", V3 "  ingress:\n  - action: deny\n", "spec.ingress[0].action", 6,
+	  "not one of Allow" },
+	{ "action missing", V3 "  ingress:\n  - protocol: TCP\n", "spec.ingress[0]", 6,
+	  "action is required" },
+	{ "action unknown", V1 "  ingress:\n  - action: allowfoo\n", "spec.ingress[0].action", 6,
+	  "not one of" },
 	{ "v1 protocol case", V1 "  ingress:\n  - action: allow\n    protocol: TCP\n",
 	  "spec.ingress[0].protocol", 7, "must be written \"tcp\"" },
 	{ "v3 protocol case", V3 "  ingress:\n  - action: Allow\n    protocol: icmpv6\n",
 	  "spec.ingress[0].protocol", 7, "must be written \"ICMPv6\"" },
-	{ "protocol 0", V1 "  ingress:\n  - action: allow\n    protocol: 0\n", "spec.ingress[0].protocol", 7, "protocol number 0" },
+	{ "protocol 0", V1 "  ingress:\n  - action: allow\n    protocol: 0\n",
+	  "spec.ingress[0].protocol", 7, "protocol number 0" },
 	{ "protocol \"256\"", V1 "  ingress:\n  - action: allow\n    protocol: \"256\"\n",
 	  "spec.ingress[0].protocol", 7, "out of range" },
 	{ "protocol tcpfoo", V1 "  ingress:\n  - action: allow\n    protocol: tcpfoo\n",
 	  "spec.ingress[0].protocol", 7, "unknown protocol" },
-	{ "protocol \"255\" ok", V1 "  ingress:\n  - action: allow\n    protocol: \"255\"\n", NULL, 0, NULL },
-	{ "ipVersion 5", V3 "  ingress:\n  - action: Allow\n    ipVersion: 5\n", "spec.ingress[0].ipVersion", 7, "4 or 6" },
-	{ "ipVersion 0", V1 "  ingress:\n  - action: allow\n    ipVersion: 0\n", "spec.ingress[0].ipVersion", 7, "4 or 6" },
+	{ "protocol \"255\" ok", V1 "  ingress:\n  - action: allow\n    protocol: \"255\"\n", NULL,
+	  0, NULL },
+	{ "ipVersion 5", V3 "  ingress:\n  - action: Allow\n    ipVersion: 5\n",
+	  "spec.ingress[0].ipVersion", 7, "4 or 6" },
+	{ "ipVersion 0", V1 "  ingress:\n  - action: allow\n    ipVersion: 0\n",
+	  "spec.ingress[0].ipVersion", 7, "4 or 6" },
 	/* selectors and global() */
-	{ "bad selector", V3 "  selector: thing=hello &\n", "spec.selector", 5, "invalid selector" },
-	{ "global in policy selector", V3 "  selector: global()\n", "spec.selector", 5, "global()" },
-	{ "global in entity selector", V3 "  ingress:\n  - action: Allow\n    source:\n      selector: \"  global()  \"\n",
+	{ "bad selector", V3 "  selector: thing=hello &\n", "spec.selector", 5,
+	  "invalid selector" },
+	{ "global in policy selector", V3 "  selector: global()\n", "spec.selector", 5,
+	  "global()" },
+	{ "global in entity selector",
+	  V3 "  ingress:\n  - action: Allow\n    source:\n      selector: \"  global()  \"\n",
 	  "spec.ingress[0].source.selector", 8, "global()" },
-	{ "global combined in namespaceSelector", V3 "  ingress:\n  - action: Allow\n    source:\n      namespaceSelector: global() && all()\n",
+	{ "global combined in namespaceSelector",
+	  V3
+	  "  ingress:\n  - action: Allow\n    source:\n      namespaceSelector: global() && all()\n",
 	  "spec.ingress[0].source.namespaceSelector", 8, "stand alone" },
-	{ "global alone in namespaceSelector ok", V3 "  ingress:\n  - action: Allow\n    source:\n      namespaceSelector: \"  global()  \"\n",
+	{ "global alone in namespaceSelector ok",
+	  V3
+	  "  ingress:\n  - action: Allow\n    source:\n      namespaceSelector: \"  global()  \"\n",
 	  NULL, 0, NULL },
 	{ "selector starting with ! quoted ok", V3 "  selector: \"!has(a)\"\n", NULL, 0, NULL },
 	/* names */
-	{ "v3 GNP name with dot", "apiVersion: projectcalico.org/v3\nkind: GlobalNetworkPolicy\nmetadata: {name: a.b}\n",
+	{ "v3 GNP name with dot",
+	  "apiVersion: projectcalico.org/v3\nkind: GlobalNetworkPolicy\nmetadata: {name: a.b}\n",
 	  "metadata", 3, "invalid name" },
-	{ "v3 GNP name upper case", "apiVersion: projectcalico.org/v3\nkind: GlobalNetworkPolicy\nmetadata: {name: Abc}\n",
+	{ "v3 GNP name upper case",
+	  "apiVersion: projectcalico.org/v3\nkind: GlobalNetworkPolicy\nmetadata: {name: Abc}\n",
 	  "metadata", 3, "invalid name" },
-	{ "name missing", "apiVersion: projectcalico.org/v3\nkind: GlobalNetworkPolicy\nmetadata: {}\n",
-	  "metadata", 3, "missing 'name'" },
-	{ "v3 NP knp name ok", "apiVersion: projectcalico.org/v3\nkind: NetworkPolicy\nmetadata: {name: knp.default.x, namespace: ns1}\n",
+	{ "name missing",
+	  "apiVersion: projectcalico.org/v3\nkind: GlobalNetworkPolicy\nmetadata: {}\n", "metadata",
+	  3, "missing 'name'" },
+	{ "v3 NP knp name ok",
+	  "apiVersion: projectcalico.org/v3\nkind: NetworkPolicy\nmetadata: {name: knp.default.x, namespace: ns1}\n",
 	  NULL, 0, NULL },
-	{ "GNP has no namespace", "apiVersion: projectcalico.org/v3\nkind: GlobalNetworkPolicy\nmetadata:\n  name: a\n  namespace: x\n",
+	{ "GNP has no namespace",
+	  "apiVersion: projectcalico.org/v3\nkind: GlobalNetworkPolicy\nmetadata:\n  name: a\n  namespace: x\n",
 	  "metadata", 5, "not namespaced" },
 	/* endpoints */
-	{ "hep without interface and IPs", "apiVersion: projectcalico.org/v3\nkind: HostEndpoint\nmetadata: {name: h}\nspec:\n  node: n1\n",
+	{ "hep without interface and IPs",
+	  "apiVersion: projectcalico.org/v3\nkind: HostEndpoint\nmetadata: {name: h}\nspec:\n  node: n1\n",
 	  "spec", 5, "no interface or expected IPs" },
-	{ "v3 hep without node", "apiVersion: projectcalico.org/v3\nkind: HostEndpoint\nmetadata: {name: h}\nspec:\n  interfaceName: eth0\n",
+	{ "v3 hep without node",
+	  "apiVersion: projectcalico.org/v3\nkind: HostEndpoint\nmetadata: {name: h}\nspec:\n  interfaceName: eth0\n",
 	  "spec", 5, "no node" },
-	{ "v1 hep without node", "apiVersion: v1\nkind: hostEndpoint\nmetadata: {name: h}\nspec:\n  interfaceName: eth0\n",
+	{ "v1 hep without node",
+	  "apiVersion: v1\nkind: hostEndpoint\nmetadata: {name: h}\nspec:\n  interfaceName: eth0\n",
 	  "metadata", 3, "missing 'node'" },
-	{ "hep interface too long", "apiVersion: projectcalico.org/v3\nkind: HostEndpoint\nmetadata: {name: h}\nspec:\n  node: n\n  interfaceName: abcdefghijklmnop\n",
+	{ "hep interface too long",
+	  "apiVersion: projectcalico.org/v3\nkind: HostEndpoint\nmetadata: {name: h}\nspec:\n  node: n\n  interfaceName: abcdefghijklmnop\n",
 	  "spec.interfaceName", 6, "invalid interface name" },
-	{ "v1 hep interface with dot", "apiVersion: v1\nkind: hostEndpoint\nmetadata: {name: h, node: n}\nspec:\n  interfaceName: eth0.1\n",
+	{ "v1 hep interface with dot",
+	  "apiVersion: v1\nkind: hostEndpoint\nmetadata: {name: h, node: n}\nspec:\n  interfaceName: eth0.1\n",
 	  "spec.interfaceName", 5, "invalid interface name" },
-	{ "hep expectedIPs CIDR", "apiVersion: projectcalico.org/v3\nkind: HostEndpoint\nmetadata: {name: h}\nspec:\n  node: n\n  expectedIPs: [10.0.0.1/32]\n",
+	{ "hep expectedIPs CIDR",
+	  "apiVersion: projectcalico.org/v3\nkind: HostEndpoint\nmetadata: {name: h}\nspec:\n  node: n\n  expectedIPs: [10.0.0.1/32]\n",
 	  "spec.expectedIPs[0]", 6, "not an IP address" },
-	{ "hep star ok", "apiVersion: projectcalico.org/v3\nkind: HostEndpoint\nmetadata: {name: h}\nspec:\n  node: n\n  interfaceName: \"*\"\n",
+	{ "hep star ok",
+	  "apiVersion: projectcalico.org/v3\nkind: HostEndpoint\nmetadata: {name: h}\nspec:\n  node: n\n  interfaceName: \"*\"\n",
 	  NULL, 0, NULL },
-	{ "label key invalid", "apiVersion: projectcalico.org/v3\nkind: HostEndpoint\nmetadata:\n  name: h\n  labels: {\"-bad\": x}\nspec: {node: n, interfaceName: eth0}\n",
+	{ "label key invalid",
+	  "apiVersion: projectcalico.org/v3\nkind: HostEndpoint\nmetadata:\n  name: h\n  labels: {\"-bad\": x}\nspec: {node: n, interfaceName: eth0}\n",
 	  "metadata.labels[-bad]", 5, "invalid label key" },
-	{ "label value invalid", "apiVersion: projectcalico.org/v3\nkind: HostEndpoint\nmetadata:\n  name: h\n  labels: {a: \"-x\"}\nspec: {node: n, interfaceName: eth0}\n",
+	{ "label value invalid",
+	  "apiVersion: projectcalico.org/v3\nkind: HostEndpoint\nmetadata:\n  name: h\n  labels: {a: \"-x\"}\nspec: {node: n, interfaceName: eth0}\n",
 	  "metadata.labels[a]", 5, "invalid label value" },
-	{ "v1 label key not valid in v3", "apiVersion: v1\nkind: hostEndpoint\nmetadata:\n  name: h\n  node: n\n  labels: {_a: x}\nspec: {interfaceName: eth0}\n",
+	{ "v1 label key not valid in v3",
+	  "apiVersion: v1\nkind: hostEndpoint\nmetadata:\n  name: h\n  node: n\n  labels: {_a: x}\nspec: {interfaceName: eth0}\n",
 	  "metadata.labels[_a]", 6, "invalid label key" },
-	{ "networkset reserved label", "apiVersion: projectcalico.org/v3\nkind: GlobalNetworkSet\nmetadata:\n  name: s\n  labels: {projectcalico.org/namespace: x}\nspec:\n  nets: [10.0.0.0/8]\n",
+	{ "networkset reserved label",
+	  "apiVersion: projectcalico.org/v3\nkind: GlobalNetworkSet\nmetadata:\n  name: s\n  labels: {projectcalico.org/namespace: x}\nspec:\n  nets: [10.0.0.0/8]\n",
 	  "metadata.labels", 5, "reserved" },
 	/* kinds and types */
-	{ "unknown kind", "apiVersion: projectcalico.org/v3\nkind: GlobalNetworkPolice\nmetadata: {name: p}\n",
-	  "", 2, "unknown resource type" },
-	{ "v1 kind case", "apiVersion: v1\nkind: Policy\nmetadata: {name: p}\n", "", 2, "unknown resource type" },
-	{ "ports as a map", V3 "  ingress:\n  - action: Allow\n    protocol: TCP\n    destination:\n      ports: {a: 1}\n",
+	{ "unknown kind",
+	  "apiVersion: projectcalico.org/v3\nkind: GlobalNetworkPolice\nmetadata: {name: p}\n", "",
+	  2, "unknown resource type" },
+	{ "v1 kind case", "apiVersion: v1\nkind: Policy\nmetadata: {name: p}\n", "", 2,
+	  "unknown resource type" },
+	{ "ports as a map",
+	  V3
+	  "  ingress:\n  - action: Allow\n    protocol: TCP\n    destination:\n      ports: {a: 1}\n",
 	  "spec.ingress[0].destination.ports", 9, "expected a list" },
 	{ "order not a number", V3 "  order: high\n", "spec.order", 5, "expected a number" },
 	{ "bool not a bool", V3 "  preDNAT: yes\n", "spec.preDNAT", 5, "true or false" },
 	/* FelixConfiguration */
-	{ "felix mark mask one bit", "apiVersion: projectcalico.org/v3\nkind: FelixConfiguration\nmetadata: {name: default}\nspec:\n  nftablesMarkMask: 0x10000\n",
+	{ "felix mark mask one bit",
+	  "apiVersion: projectcalico.org/v3\nkind: FelixConfiguration\nmetadata: {name: default}\nspec:\n  nftablesMarkMask: 0x10000\n",
 	  "spec.nftablesMarkMask", 5, "at least 2 bits" },
-	{ "felix failsafe string", "apiVersion: projectcalico.org/v3\nkind: FelixConfiguration\nmetadata: {name: default}\nspec:\n  failsafeInboundHostPorts: \"tcp:22,icmp:1\"\n",
+	{ "felix failsafe string",
+	  "apiVersion: projectcalico.org/v3\nkind: FelixConfiguration\nmetadata: {name: default}\nspec:\n  failsafeInboundHostPorts: \"tcp:22,icmp:1\"\n",
 	  "spec.failsafeInboundHostPorts", 5, "icmp:1" },
-	{ "felix failsafe list", "apiVersion: projectcalico.org/v3\nkind: FelixConfiguration\nmetadata: {name: default}\nspec:\n  failsafeOutboundHostPorts:\n  - {protocol: tcp, port: 0}\n",
+	{ "felix failsafe list",
+	  "apiVersion: projectcalico.org/v3\nkind: FelixConfiguration\nmetadata: {name: default}\nspec:\n  failsafeOutboundHostPorts:\n  - {protocol: tcp, port: 0}\n",
 	  "spec.failsafeOutboundHostPorts[0].port", 6, "port 0" },
-	{ "felix ok", "apiVersion: projectcalico.org/v3\nkind: FelixConfiguration\nmetadata: {name: default}\nspec:\n  failsafeInboundHostPorts: [{protocol: tcp, port: 22, net: 10.0.0.0/8}]\n  failsafeOutboundHostPorts: \"none\"\n  nftablesMarkMask: \"0xff000000\"\n  logSeverityScreen: Info\n",
+	{ "felix ok",
+	  "apiVersion: projectcalico.org/v3\nkind: FelixConfiguration\nmetadata: {name: default}\nspec:\n  failsafeInboundHostPorts: [{protocol: tcp, port: 22, net: 10.0.0.0/8}]\n  failsafeOutboundHostPorts: \"none\"\n  nftablesMarkMask: \"0xff000000\"\n  logSeverityScreen: Info\n",
 	  NULL, 0, NULL },
 	/* Kubernetes */
-	{ "k8s bad operator", "apiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata: {name: n, namespace: x}\nspec:\n  podSelector:\n    matchExpressions:\n    - {key: a, operator: Has}\n",
+	{ "k8s bad operator",
+	  "apiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata: {name: n, namespace: x}\nspec:\n  podSelector:\n    matchExpressions:\n    - {key: a, operator: Has}\n",
 	  "spec.podSelector.matchExpressions[0]", 7, "unknown operator" },
-	{ "k8s endPort below port", "apiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata: {name: n}\nspec:\n  podSelector: {}\n  ingress:\n  - ports:\n    - {port: 80, endPort: 79}\n",
+	{ "k8s endPort below port",
+	  "apiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata: {name: n}\nspec:\n  podSelector: {}\n  ingress:\n  - ports:\n    - {port: 80, endPort: 79}\n",
 	  "spec.ingress[0].ports[0]", 8, "endPort" },
-	{ "k8s unknown field", "apiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata: {name: n}\nspec:\n  podSelector: {}\n  ingres: []\n",
+	{ "k8s unknown field",
+	  "apiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata: {name: n}\nspec:\n  podSelector: {}\n  ingres: []\n",
 	  "spec.ingres", 6, "unknown field" },
 	/* syntax */
-	{ "YAML syntax", V3 "  ingress:\n  - action: Allow\n   protocol: TCP\n", "", 7, "YAML syntax" },
+	{ "YAML syntax", V3 "  ingress:\n  - action: Allow\n   protocol: TCP\n", "", 7,
+	  "YAML syntax" },
 	{ "YAML alias", V3 "  selector: &a x\n  order: *a\n", "", 6, "aliases" },
 };
 
@@ -248,8 +340,8 @@ static void test_cases(void **state)
 			g = find(&d, c->path);
 			if (!g || g->pos.line != c->line || !strstr(g->msg, c->msg)) {
 				dump(&d);
-				fail_msg("case '%s': want %s at line %u: %s", c->name,
-					 c->path, c->line, c->msg);
+				fail_msg("case '%s': want %s at line %u: %s", c->name, c->path,
+					 c->line, c->msg);
 			}
 			assert_string_equal(g->file, "case.yaml");
 		}
@@ -261,15 +353,14 @@ static void test_cases(void **state)
 /* Every problem in a file is reported, not only the first. */
 static void test_all_problems(void **state)
 {
-	static const char text[] =
-		V3 "  order: x\n  ingress:\n  - action: allow\n  - action: Allow\n"
+	static const char text[] = V3
+		"  order: x\n  ingress:\n  - action: allow\n  - action: Allow\n"
 		"    protocol: TCP\n    destination: {ports: [\"9:1\"]}\n"
 		"---\n" V1 "  bogus: 1\n";
 	struct resource_list l = { 0 };
 	struct diags d = { 0 };
 
-	assert_int_equal(ruleset_load_buffer("f.yaml", text, strlen(text), &l, &d),
-			 -EINVAL);
+	assert_int_equal(ruleset_load_buffer("f.yaml", text, strlen(text), &l, &d), -EINVAL);
 	assert_int_equal(d.n, 4);
 	assert_string_equal(d.v[0].path, "spec.order");
 	assert_string_equal(d.v[1].path, "spec.ingress[0].action");
@@ -283,12 +374,16 @@ static void test_all_problems(void **state)
 
 static void test_format(void **state)
 {
-	struct diag g = { .file = "f.yaml", .pos = { 3, 7 }, .ident = "GlobalNetworkPolicy/x",
+	struct diag g = { .file = "f.yaml",
+			  .pos = { 3, 7 },
+			  .ident = "GlobalNetworkPolicy/x",
 			  .path = "spec.ingress[1].destination.ports[0]",
 			  .msg = "port range 200:100 is reversed" };
 	char *s = diag_format(&g);
 
-	assert_string_equal(s, "f.yaml:3:7: GlobalNetworkPolicy/x: spec.ingress[1].destination.ports[0]: port range 200:100 is reversed");
+	assert_string_equal(
+		s,
+		"f.yaml:3:7: GlobalNetworkPolicy/x: spec.ingress[1].destination.ports[0]: port range 200:100 is reversed");
 	free(s);
 }
 

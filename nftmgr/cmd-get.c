@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /* get: stored resources as calicoctl prints them (ps, wide with counters,
  * yaml, json). */
+#include <ctype.h>
 #include <errno.h>
 #include <inttypes.h>
 #include <getopt.h>
@@ -18,16 +19,20 @@ enum output {
 	OUT_WIDE,
 	OUT_YAML,
 	OUT_JSON,
+	OUT_CUSTOM, /* custom-columns=A,B,... */
 };
 
 static void usage(FILE *f, const char *prog)
 {
 	fprintf(f,
-		"Usage: %s get KIND [NAME] [-o ps|wide|yaml|json] [-n NAMESPACE | -A]\n\n"
+		"Usage: %s get KIND [NAME] [-o ps|wide|yaml|json|custom-columns=A,B,...]\n"
+		"       [-n NAMESPACE | -A]\n\n"
 		"KIND is a kind name or alias as in calicoctl: globalnetworkpolicy (gnp),\n"
 		"networkpolicy (policy, np), hostendpoint (hep), workloadendpoint (wep),\n"
 		"globalnetworkset, networkset, profile (pro), felixconfiguration.\n"
-		"-o yaml output is valid input for apply.\n",
+		"-o yaml output is valid input for apply. custom-columns takes calicoctl's\n"
+		"headings (NAME, ORDER, SELECTOR, NODE, INTERFACE, IPS, ...) and any field\n"
+		"of metadata or spec by its upper-case name (DONOTTRACK, TYPES, ...).\n",
 		prog);
 }
 
@@ -247,7 +252,27 @@ static int parse_output(const char *s, enum output *ret)
 			*ret = (enum output)i;
 			return 0;
 		}
+	if (strncmp(s, "custom-columns=", 15) == 0) {
+		*ret = OUT_CUSTOM;
+		return 0;
+	}
 	return -EINVAL;
+}
+
+/* custom-columns=A,b,C: the headings, upper-cased, at most
+ * TABLE_MAX_COLS - 1 (room for NAMESPACE with -A). */
+static int parse_columns(const char *s, char *cols, char **v, size_t *n)
+{
+	snprintf(cols, 1024, "%s", s + 15);
+	*n = 0;
+	for (char *p = strtok(cols, ","); p; p = strtok(NULL, ",")) {
+		if (*n == TABLE_MAX_COLS - 1)
+			return -E2BIG;
+		for (char *c = p; *c; c++)
+			*c = (char)toupper((unsigned char)*c);
+		v[(*n)++] = p;
+	}
+	return *n ? 0 : -EINVAL;
 }
 
 /* Keeps the resources of list that match namespace and name. */
@@ -273,6 +298,9 @@ struct get_req {
 	const char *ns, *name;
 	enum output out;
 	bool all_ns, help;
+	char buf[1024]; /* custom-columns: the headings */
+	char *cols[TABLE_MAX_COLS];
+	size_t n_cols;
 };
 
 /* Returns 0 (g->help: --help was printed) or -EINVAL after printing why. */
@@ -288,8 +316,15 @@ static int parse(struct ctx *ctx, int argc, char **argv, struct get_req *g)
 	int c;
 
 	while ((c = getopt_long(argc, argv, "o:n:Ah", opts, NULL)) != -1) {
-		if (c == 'o' && parse_output(optarg, &g->out) == 0)
+		if (c == 'o' && parse_output(optarg, &g->out) == 0 &&
+		    (g->out != OUT_CUSTOM ||
+		     parse_columns(optarg, g->buf, g->cols, &g->n_cols) == 0))
 			continue;
+		if (c == 'o' && strncmp(optarg, "custom-columns=", 15) == 0) {
+			fprintf(stderr, "custom-columns wants 1 to %d headings, comma-separated\n",
+				TABLE_MAX_COLS - 1);
+			return -EINVAL;
+		}
 		if (c == 'n')
 			g->ns = optarg;
 		else if (c == 'A')
@@ -304,6 +339,23 @@ static int parse(struct ctx *ctx, int argc, char **argv, struct get_req *g)
 	g->kind = kind_from_alias(argv[optind]);
 	g->name = argc - optind == 2 ? argv[optind + 1] : NULL;
 	return 0;
+}
+
+/* With -A a namespaced kind's table starts with NAMESPACE, as calicoctl's. */
+static int custom_columns(struct get_req *g, const struct resource_list *l)
+{
+	char ns[] = "NAMESPACE";
+	char *cols[TABLE_MAX_COLS];
+	size_t n = 0;
+	bool has = false;
+
+	for (size_t i = 0; i < g->n_cols; i++)
+		has |= strcmp(g->cols[i], ns) == 0;
+	if (g->all_ns && kind_info(g->kind)->namespaced && !has)
+		cols[n++] = ns;
+	for (size_t i = 0; i < g->n_cols; i++)
+		cols[n++] = g->cols[i];
+	return columns_print(l, g->kind, cols, n);
 }
 
 /* Returns 0 or a negative errno, having printed why. */
@@ -335,6 +387,8 @@ static int get_run(struct ctx *ctx, struct get_req *g)
 		r = resources_write_yaml(l.v, l.n, stdout);
 	} else if (g->out == OUT_JSON) {
 		r = resources_write_json(l.v, l.n, stdout);
+	} else if (g->out == OUT_CUSTOM) {
+		r = custom_columns(g, &l);
 	} else {
 		r = print_table(ctx, &l, g->kind, g->out == OUT_WIDE, g->all_ns);
 	}

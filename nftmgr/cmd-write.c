@@ -128,25 +128,10 @@ static int parse(struct ctx *ctx, int argc, char **argv, struct write_req *w)
 /* delete KIND NAME: the one resource as (kind, namespace, name). */
 static int by_name(const struct write_req *w, struct resource_list *l)
 {
-	int k = kind_from_alias(w->kind);
 	struct resource *r;
+	int e = named_resource(w->kind, w->name, w->ns, &r);
 
-	if (k < 0) {
-		fprintf(stderr, "Resource type '%s' is not supported\n", w->kind);
-		return -EINVAL;
-	}
-	r = calloc(1, sizeof(*r));
-	if (!r)
-		return -ENOMEM;
-	r->kind = k;
-	r->name = strdup(w->name);
-	if (kind_info(k)->namespaced)
-		r->namespace = strdup(w->ns ? w->ns : "default");
-	if (!r->name || (kind_info(k)->namespaced && !r->namespace)) {
-		resource_free(r);
-		return -ENOMEM;
-	}
-	return resource_list_add(l, r);
+	return e < 0 ? e : resource_list_add(l, r);
 }
 
 static int load(const struct write_req *w, struct resource_list *l)

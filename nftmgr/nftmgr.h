@@ -50,6 +50,9 @@ int cmd_stats(struct ctx *ctx, int argc, char **argv);
 int cmd_explain(struct ctx *ctx, int argc, char **argv);
 int cmd_confirm(struct ctx *ctx, int argc, char **argv);
 int cmd_trace(struct ctx *ctx, int argc, char **argv);
+int cmd_patch(struct ctx *ctx, int argc, char **argv);
+int cmd_label(struct ctx *ctx, int argc, char **argv);
+int cmd_convert(struct ctx *ctx, int argc, char **argv);
 
 /* confirm.c: commits that are rolled back unless confirmed. */
 struct datastore;
@@ -116,6 +119,26 @@ int node_args(struct ctx *ctx, int argc, char **argv, struct node_input *in, boo
 /* Compiles and syncs this node's kernel (incremental, or whole with
  * full), printing the outcome. Returns 0 or a negative errno. */
 int sync_node(struct ctx *ctx, struct node_input *in, bool full);
+
+/* modify.c: patch and label. One stored resource is read, changed by fn
+ * and written back only if it is still the version read (etcd: its
+ * revision; the file datastore: under the lock); then done() prints the
+ * outcome and this node syncs (file datastore, unless no_sync). */
+struct modify {
+	const char *verb; /* "patch", "label": for messages */
+	const char *kind, *name, *ns;
+	bool no_sync;
+	/* A new resource from old; prints why not. */
+	int (*fn)(const struct resource *old, struct resource **ret, void *data);
+	void (*done)(void *data);
+	void *data;
+};
+
+int modify_run(struct ctx *ctx, const struct modify *m);
+
+/* get-columns.c: get -o custom-columns; prints the table, or why a
+ * heading is unknown (-EINVAL). */
+int columns_print(const struct resource_list *l, enum res_kind k, char *const *cols, size_t n);
 
 /* policy-counters.c: kernel counters in policy terms. */
 struct nl_counter;
@@ -206,6 +229,9 @@ const char *write_error(int e);
 int proto_from_arg(const char *s);
 /* 0..max; -EINVAL if not a number in range. */
 int num_from_arg(const char *s, long max);
+/* KIND NAME [-n NS] as a resource holding only its kind, name and
+ * namespace ("default" for namespaced kinds). */
+int named_resource(const char *kind, const char *name, const char *ns, struct resource **ret);
 /* Syncs this node after a write, telling c (if not NULL) how it went.
  * Returns 0 or a negative errno, having printed why. */
 int after_write_sync(struct ctx *ctx, struct confirm *c);

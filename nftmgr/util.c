@@ -112,3 +112,28 @@ const char *write_error(int e)
 {
 	return e == -ESTALE ? "the datastore changed meanwhile (another writer?)" : strerror(-e);
 }
+
+int named_resource(const char *kind, const char *name, const char *ns, struct resource **ret)
+{
+	int k = kind_from_alias(kind);
+	struct resource *r;
+
+	if (k < 0) {
+		fprintf(stderr, "Resource type '%s' is not supported\n", kind);
+		return -EINVAL;
+	}
+	r = calloc(1, sizeof(*r));
+	if (!r)
+		return -ENOMEM;
+	r->kind = k;
+	r->name = strdup(name);
+	if (kind_info(k)->namespaced)
+		r->namespace = strdup(ns ? ns : "default");
+	if (!r->name || (kind_info(k)->namespaced && !r->namespace)) {
+		resource_free(r);
+		fprintf(stderr, "%s\n", strerror(ENOMEM));
+		return -ENOMEM;
+	}
+	*ret = r;
+	return 0;
+}

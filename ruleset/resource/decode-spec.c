@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/socket.h>
 
 #include "resource-internal.h"
@@ -358,5 +359,39 @@ void decode_spec(struct dctx *c, const struct value *spec, struct resource *r)
 			felix_dec_spec(c, spec, &r->u.felix);
 		break;
 	case RES_KIND_MAX: break;
+	}
+}
+
+static bool in_fields(const struct field *f, size_t n, const char *name)
+{
+	for (size_t i = 0; i < n; i++)
+		if (strcasecmp(f[i].name, name) == 0)
+			return true;
+	return false;
+}
+
+bool kind_has_field(enum res_kind k, const char *name)
+{
+	static const char *const meta[] = { "name",	   "namespace", "labels",
+					    "annotations", "uid",	"creationTimestamp" };
+	static const char *const other[RES_KIND_MAX][3] = {
+		[RES_GLOBAL_NETWORK_SET] = { "nets" },
+		[RES_NETWORK_SET] = { "nets" },
+		[RES_PROFILE] = { "ingress", "egress", "labelsToApply" },
+	};
+
+	for (size_t i = 0; i < ARRAY_SIZE(meta); i++)
+		if (strcasecmp(meta[i], name) == 0)
+			return true;
+	for (size_t i = 0; k < RES_KIND_MAX && i < 3 && other[k][i]; i++)
+		if (strcasecmp(other[k][i], name) == 0)
+			return true;
+	switch (k) {
+	case RES_GLOBAL_NETWORK_POLICY: return in_fields(gnp_fields, ARRAY_SIZE(gnp_fields), name);
+	case RES_NETWORK_POLICY: return in_fields(np_fields, ARRAY_SIZE(np_fields), name);
+	case RES_HOST_ENDPOINT: return in_fields(hep_v3, ARRAY_SIZE(hep_v3), name);
+	case RES_WORKLOAD_ENDPOINT: return in_fields(wep_v3, ARRAY_SIZE(wep_v3), name);
+	case RES_FELIX_CONFIGURATION: return felix_has_field(name);
+	default: return false;
 	}
 }

@@ -346,3 +346,25 @@ int felix_settings(struct resource *const *v, size_t n, const char *node, struct
 	free(name);
 	return 0;
 }
+
+bool felix_has_field(const char *name)
+{
+	static const char *const known[] = {
+		"failsafeInboundHostPorts",
+		"failsafeOutboundHostPorts",
+		"interfacePrefix",
+		"logPrefix",
+		"nftablesTableName",
+		"nftablesMarkMask",
+		"nftablesMergeAllowPolicies",
+		"defaultEndpointToHostAction",
+	};
+
+	for (size_t i = 0; i < ARRAY_SIZE(known); i++)
+		if (strcasecmp(known[i], name) == 0)
+			return true;
+	for (size_t i = 0; i < ARRAY_SIZE(felix_ignored); i++)
+		if (strcasecmp(felix_ignored[i], name) == 0)
+			return true;
+	return false;
+}

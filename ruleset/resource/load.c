@@ -42,8 +42,8 @@ static bool looks_like_json(const char *file, const char *buf, size_t len)
 	return false;
 }
 
-int ruleset_load_buffer(const char *file, const char *buf, size_t len, struct resource_list *out,
-			struct diags *d)
+static int load_buffer(const char *file, const char *buf, size_t len, struct resource_list *out,
+		       struct diags *d, bool partial)
 {
 	struct resource_list tmp = { 0 };
 	struct load_job j = { .c = { .d = d, .file = file }, .out = &tmp };
@@ -61,12 +61,27 @@ int ruleset_load_buffer(const char *file, const char *buf, size_t len, struct re
 		r = value_parse_yaml(file, buf, len, on_document, &j, d);
 	if (r == 0 && (j.c.errors || d->n + d->dropped != before))
 		r = -EINVAL;
-	for (size_t i = 0; r == 0 && i < tmp.n; i++) {
-		r = resource_list_add(out, tmp.v[i]);
+	for (size_t i = 0; (r == 0 || (partial && r == -EINVAL)) && i < tmp.n; i++) {
+		int e = resource_list_add(out, tmp.v[i]);
+
 		tmp.v[i] = NULL;
+		if (e < 0)
+			r = e;
 	}
 	resource_list_clear(&tmp);
 	return r;
+}
+
+int ruleset_load_buffer(const char *file, const char *buf, size_t len, struct resource_list *out,
+			struct diags *d)
+{
+	return load_buffer(file, buf, len, out, d, false);
+}
+
+int ruleset_load_buffer_partial(const char *file, const char *buf, size_t len,
+				struct resource_list *out, struct diags *d)
+{
+	return load_buffer(file, buf, len, out, d, true);
 }
 
 static int read_fd(int fd, char **ret, size_t *ret_len)

@@ -129,12 +129,19 @@ void decode_document(struct dctx *c, const struct value *root, struct resource_l
 /* A resource from its JSON tree, used by datastores. */
 struct resource *decode_one(struct dctx *c, const struct value *root);
 
+/* A FelixConfiguration spec field nftmgr reads or accepts (any case). */
+bool felix_has_field(const char *name);
 void felix_dec_spec(struct dctx *c, const struct value *spec, struct felix_spec *f);
 
 /* Kubernetes resources translated to Calico v3 ones. */
 struct resource *k8s_decode_network_policy(struct dctx *c, const struct value *root);
 struct resource *k8s_decode_namespace(struct dctx *c, const struct value *root);
 
+/* patch.c: a patch (JSON or YAML text) applied to *doc, which it may
+ * replace (or free and set to NULL on failure); problems in d, named
+ * after ident. 0, -EINVAL, -E2BIG. */
+int json_patch_apply(json_t **doc, const char *patch, size_t len, enum patch_type t,
+		     const char *ident, struct diags *d);
 /* Output: a resource as a jansson object. storage: stored policy name. */
 json_t *resource_to_json(const struct resource *r, bool storage);
 

@@ -81,6 +81,8 @@ struct kind_info {
 };
 
 const struct kind_info *kind_info(enum res_kind k);
+/* Whether name (any case) is a field of the kind's v3 metadata or spec. */
+bool kind_has_field(enum res_kind k, const char *name);
 /* Looks a CLI kind name or alias up, case-insensitively. Returns the kind
  * or -ENOENT. */
 int kind_from_alias(const char *name);
@@ -297,6 +299,10 @@ int policy_compare(const struct resource *a, const struct resource *b);
  */
 int ruleset_load_buffer(const char *file, const char *buf, size_t len, struct resource_list *out,
 			struct diags *d);
+/* The same, but the resources that decoded are appended even when others
+ * did not (-EINVAL, the problems in d): for convert --ignore-validation. */
+int ruleset_load_buffer_partial(const char *file, const char *buf, size_t len,
+				struct resource_list *out, struct diags *d);
 /* A file, a directory (its *.yaml, *.yml and *.json files in name order,
  * not recursive) or "-" for standard input. Same return values, plus
  * negative errno for I/O (also reported in d). All-or-nothing over every
@@ -309,6 +315,24 @@ int ruleset_read_file(const char *path, char **ret, size_t *ret_len);
 /* One resource from its stored v3 JSON (datastore value). */
 int resource_from_storage(const char *file, const char *buf, size_t len, struct resource **ret,
 			  struct diags *d);
+
+/* ---- patches ---- */
+
+enum patch_type {
+	PATCH_STRATEGIC, /* calicoctl's default: objects merge, lists replace */
+	PATCH_MERGE,	 /* JSON Merge Patch, RFC 7386 */
+	PATCH_JSON,	 /* JSON Patch, RFC 6902 */
+};
+
+/* "strategic", "merge" or "json"; -EINVAL for anything else. */
+int patch_type_parse(const char *s);
+/* Applies patch (JSON or YAML text) to r's v3 form and decodes the result
+ * as a whole, as apply would. Returns 0 and a new resource in *ret (caller
+ * frees), or -EINVAL with the operation or field that failed in d (also
+ * when the patch would change the kind, name or namespace), -E2BIG,
+ * -ENOMEM. r is not changed. */
+int resource_patch(const struct resource *r, const char *patch, size_t len, enum patch_type t,
+		   struct resource **ret, struct diags *d);
 
 /* ---- output ---- */
 

@@ -145,4 +145,94 @@ expect "etcdv2 message" "$TMP/err" "only Calico's v3 API"
 printf 'apiVersion: projectcalico.org/v3\nkind: CalicoAPIConfig\nmetadata:\nspec:\n  datastoreType: file\n  datastoreDir: %s\n' "$A" >"$TMP/file.cfg"
 check_status "datastoreDir from config" 0 "$BIN" -c "$TMP/file.cfg" get gnp allow-icmp
 
+# ---- patch, label, convert, custom columns (calicoctl's verbs) ----------------
+P="$TMP/p"
+nm --datastore-dir "$P" apply --no-sync -f "$SRC/examples" >/dev/null
+np() { nm --datastore-dir "$P" "$@"; }
+check_status "patch: strategic (the default), JSON" 0 np patch gnp allow-icmp --no-sync -p '{"spec":{"order":42}}'
+expect "  ... calicoctl's message" "$TMP/out" "^Successfully patched 1 'GlobalNetworkPolicy' resource$"
+np get gnp allow-icmp -o yaml >"$TMP/icmp.yaml"
+expect "  ... stored" "$TMP/icmp.yaml" "^  order: 42$"
+check_status "patch: merge, YAML" 0 np patch globalnetworkpolicy allow-icmp --no-sync -t merge \
+	-p $'metadata:\n  labels: {tier: edge}\nspec:\n  order: 7'
+np get gnp allow-icmp -o yaml >"$TMP/icmp.yaml"
+expect "  ... both fields" "$TMP/icmp.yaml" "^    tier: edge$"
+expect "  ... the order" "$TMP/icmp.yaml" "^  order: 7$"
+check_status "patch: json (test, replace, add)" 0 np patch gnp allow-icmp --no-sync -t json -p \
+	'[{"op":"test","path":"/spec/order","value":7},{"op":"replace","path":"/spec/order","value":8},{"op":"add","path":"/metadata/annotations","value":{"k":"v"}}]'
+np get gnp allow-icmp -o yaml >"$TMP/icmp.yaml"
+expect "  ... applied in order" "$TMP/icmp.yaml" "^  order: 8$"
+snapshot "$P" >"$TMP/before"
+check_status "patch: a failed test refuses the whole patch" 1 np patch gnp allow-icmp --no-sync -t json -p \
+	'[{"op":"replace","path":"/spec/order","value":1},{"op":"test","path":"/spec/order","value":99}]'
+expect "  ... naming the operation" "$TMP/err" "\[1\]: test /spec/order: the value differs"
+check_status "patch: an invalid result is refused" 1 np patch gnp allow-icmp --no-sync -p '{"spec":{"selector":"a =="}}'
+expect "  ... naming the field" "$TMP/err" "GlobalNetworkPolicy/allow-icmp: spec.selector: invalid selector"
+check_status "patch: the name cannot change" 1 np patch gnp allow-icmp --no-sync -t merge -p '{"metadata":{"name":"x"}}'
+check_status "patch: a missing path" 1 np patch gnp allow-icmp --no-sync -t json -p '[{"op":"remove","path":"/spec/nothing"}]'
+check_status "patch: a missing resource" 1 np patch gnp nothing-here --no-sync -p '{}'
+expect "  ... says so" "$TMP/err" "resource does not exist: GlobalNetworkPolicy\(nothing-here\)"
+snapshot "$P" >"$TMP/after"
+if cmp -s "$TMP/before" "$TMP/after"; then tap OK "refused patches changed nothing"; else tap FAIL "refused patches changed nothing"; fi
+check_status "patch: a bad type is a usage error" 2 np patch gnp allow-icmp -t strategic-ish -p '{}'
+check_status "patch: -p is required" 2 np patch gnp allow-icmp
+
+check_status "label: set" 0 np label gnp allow-icmp team=net --no-sync
+expect "  ... calicoctl's message" "$TMP/out" "^Successfully set label team on gnp allow-icmp$"
+check_status "label: an existing key needs --overwrite" 1 np label gnp allow-icmp team=sec --no-sync
+expect "  ... says so" "$TMP/err" "key team is already present. please use '--overwrite'"
+check_status "label: the same value needs none" 0 np label gnp allow-icmp team=net --no-sync
+check_status "label: --overwrite" 0 np label gnp allow-icmp team=sec --overwrite --no-sync
+expect "  ... updated" "$TMP/out" "^Successfully updated label team on gnp allow-icmp$"
+np get gnp allow-icmp -o custom-columns=NAME,LABELS >"$TMP/labels"
+expect "  ... stored" "$TMP/labels" "team=sec"
+check_status "label: --remove" 0 np label gnp allow-icmp team --remove --no-sync
+expect "  ... removed" "$TMP/out" "^Successfully removed label team from gnp allow-icmp$"
+check_status "label: removing a missing key fails" 1 np label gnp allow-icmp team --remove --no-sync
+expect "  ... says so" "$TMP/err" "cannot remove label of gnp allow-icmp, key team does not exist"
+check_status "label: Calico's label syntax" 1 np label gnp allow-icmp 'bad key!=x' --no-sync
+check_status "label: KEY=VALUE wanted" 2 np label gnp allow-icmp team --no-sync
+
+# convert: exactly the conversion nftmgr applies when loading, so the
+# converted file exports the same ruleset as the original.
+same=0 total=0
+for f in "$FIX"/*.yaml "$SRC"/tests/netns/cases/*.yaml "$SRC"/tests/netns/matrix/*.yaml; do
+	grep -q '^kind:' "$f" || continue
+	total=$((total + 1))
+	"$BIN" convert -f "$f" >"$TMP/conv.yaml" 2>"$TMP/conv.err" || continue
+	"$BIN" --node worker-1 export -f "$SRC/tests/netns/common" -f "$f" \
+		--local-address eth1=203.0.113.10 >"$TMP/x1.nft" 2>/dev/null
+	"$BIN" --node worker-1 export -f "$SRC/tests/netns/common" -f "$TMP/conv.yaml" \
+		--local-address eth1=203.0.113.10 >"$TMP/x2.nft" 2>/dev/null
+	cmp -s "$TMP/x1.nft" "$TMP/x2.nft" && ! grep -q '^apiVersion: v1$\|^apiVersion: networking' \
+		"$TMP/conv.yaml" && same=$((same + 1))
+done
+if [ "$same" = "$total" ] && [ "$total" -gt 30 ]; then
+	tap OK "convert: all $total v1/v3/Kubernetes files export as their conversion does"
+else
+	tap FAIL "convert: $same of $total files export as their conversion does"
+fi
+check_status "convert: the seed's v1 policy" 0 "$BIN" convert -f "$FIX/seed-deny-kube-node-port-services.v1.yaml"
+expect "  ... as v3" "$TMP/out" "^apiVersion: projectcalico.org/v3$"
+check_status "convert -o json" 0 "$BIN" convert -o json -f "$FIX/default-public-policies.v1.yaml"
+expect "  ... a List" "$TMP/out" '"kind": "GlobalNetworkPolicyList"'
+printf 'apiVersion: v1\nkind: policy\nmetadata: {name: good}\nspec: {selector: a == "b"}\n---\napiVersion: v1\nkind: policy\nmetadata: {name: bad}\nspec: {selector: a ==}\n' >"$TMP/half.yaml"
+check_status "convert: an invalid resource prints nothing" 1 "$BIN" convert -f "$TMP/half.yaml"
+expect "  ... and is located" "$TMP/err" "half.yaml:[0-9]+:[0-9]+: .*spec.selector"
+if [ ! -s "$TMP/out" ]; then tap OK "  ... stdout empty"; else tap FAIL "  ... stdout empty"; fi
+check_status "convert --ignore-validation prints the others, exit 1" 1 "$BIN" convert --ignore-validation -f "$TMP/half.yaml"
+expect "  ... the good one" "$TMP/out" "^  name: good$"
+check_status "convert: bad output format" 2 "$BIN" convert -o xml -f "$TMP/half.yaml"
+
+check_status "get -o custom-columns" 0 np get gnp -o custom-columns=NAME,ORDER,types,tier
+expect "  ... headings" "$TMP/out" "^NAME +ORDER +TYPES +TIER *$"
+expect "  ... a row" "$TMP/out" "^allow-all-outbound +2000 +Egress +default *$"
+expect "  ... no order" "$TMP/out" "^deny-kube-node-port-services +<nil> +Ingress +default *$"
+check_status "custom-columns: any field by its upper-case name" 0 np get hep -o custom-columns=NAME,INTERFACENAME,IPS,NODE
+expect "  ... a host endpoint" "$TMP/out" "^worker-1.worker-1-public +eth1 +203.0.113.10 +worker-1 *$"
+check_status "custom-columns: a field no resource sets is empty" 0 np get gnp allow-icmp -o custom-columns=NAME,DONOTTRACK
+check_status "custom-columns: an unknown heading" 1 np get gnp -o custom-columns=NAME,BOGUS
+expect "  ... calicoctl's message" "$TMP/err" "^unknown heading BOGUS, valid values are"
+check_status "custom-columns: none" 2 np get gnp -o custom-columns=
+
 tap_done

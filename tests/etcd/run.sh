@@ -120,6 +120,44 @@ nm delete --no-sync -f "$T/many.yaml" >"$T/out" 2>&1
 n_many=$(many)
 check "  ... and delete of the 300 removes them all ($n_many left)" \
 	sh -c "grep -q 'Successfully deleted 300' $T/out && test $n_many = 0"
+# patch and label on etcd: the put is conditioned on the revision read.
+nm patch gnp allow-8080 -p '{"spec":{"order":123}}' >"$T/out" 2>&1
+check "patch on etcd writes the patched policy (order 123)" \
+	sh -c "grep -q \"Successfully patched 1 'GlobalNetworkPolicy' resource\" $T/out && ip netns exec $N etcdctl --endpoints $EP get $P/globalnetworkpolicies/default.allow-8080 --print-value-only | grep -q '\"order\":123'"
+nm label gnp allow-8080 owner=net >"$T/out" 2>&1
+check "label on etcd sets the label" \
+	sh -c "ip netns exec $N etcdctl --endpoints $EP get $P/globalnetworkpolicies/default.allow-8080 --print-value-only | grep -q '\"owner\":\"net\"'"
+# Sixteen labels at once, each by its own process: every one that said it
+# succeeded is stored; the others were told of the conflict. None lost.
+pids=()
+for i in $(seq 16); do
+	nm label gnp allow-8080 "k$i=v$i" >"$T/l$i.out" 2>&1 &
+	pids+=($!)
+done
+wait "${pids[@]}"
+ok_n=0 lost=0 conflicts=0
+stored=$(ectl get "$P/globalnetworkpolicies/default.allow-8080" --print-value-only)
+for i in $(seq 16); do
+	if grep -q "^Successfully set label k$i" "$T/l$i.out"; then
+		ok_n=$((ok_n + 1))
+		grep -q "\"k$i\":\"v$i\"" <<<"$stored" || lost=$((lost + 1))
+	elif grep -q "update conflict" "$T/l$i.out"; then
+		conflicts=$((conflicts + 1))
+	fi
+done
+check "16 concurrent labels on etcd: $ok_n stored, $conflicts told of a conflict, $lost lost" \
+	test "$lost" = 0 -a "$ok_n" -ge 1 -a $((ok_n + conflicts)) = 16
+# The same against the file datastore: the lock serialises them, all stored.
+"$BIN" -c "$T/none.cfg" --datastore-dir "$T/fstore" apply --no-sync -f "$SRC/tests/netns/cases/05-allow-port.yaml" >/dev/null 2>&1
+pids=()
+for i in $(seq 16); do
+	"$BIN" -c "$T/none.cfg" --datastore-dir "$T/fstore" label gnp allow-8080 "k$i=v$i" --no-sync \
+		>"$T/f$i.out" 2>&1 &
+	pids+=($!)
+done
+wait "${pids[@]}"
+n_labels=$("$BIN" -c "$T/none.cfg" --datastore-dir "$T/fstore" get gnp allow-8080 -o yaml | grep -c '^    k[0-9]*: v')
+check "16 concurrent labels on the file datastore: all 16 stored ($n_labels)" test "$n_labels" = 16
 printf 'apiVersion: projectcalico.org/v3\nkind: CalicoAPIConfig\nmetadata: {}\nspec:\n  etcdEndpoints: http://127.0.0.1:23797,%s\n' "$EP" >"$T/failover.cfg"
 in_n "$BIN" -c "$T/failover.cfg" get gnp >"$T/out" 2>&1
 check "a dead first endpoint fails over to the next (datastoreType implied by etcdEndpoints)" \

@@ -33,8 +33,9 @@ static int convert_run(const char *path, bool json, bool ignore)
 	int r = ruleset_read_file(path, &buf, &len);
 
 	if (r < 0) {
-		fprintf(stderr, "Failed to execute command: failed to create resources from file: "
-				"%s: %s\n",
+		fprintf(stderr,
+			"Failed to execute command: failed to create resources from file: "
+			"%s: %s\n",
 			path, r == -E2BIG ? "input too large" : strerror(-r));
 		return r;
 	}
@@ -42,8 +43,9 @@ static int convert_run(const char *path, bool json, bool ignore)
 		   : ruleset_load_buffer(path, buf, len, &l, &d);
 	print_diags(&d);
 	if (r < 0 && !ignore)
-		fprintf(stderr, "Failed to execute command: converted manifest resource(s) failed "
-				"validation; nothing printed (--ignore-validation prints the others)\n");
+		fprintf(stderr,
+			"Failed to execute command: converted manifest resource(s) failed "
+			"validation; nothing printed (--ignore-validation prints the others)\n");
 	if ((r == 0 || (ignore && r == -EINVAL)) && l.n) {
 		int w = json ? resources_write_json(l.v, l.n, stdout)
 			     : resources_write_yaml(l.v, l.n, stdout);

@@ -11,11 +11,11 @@
 #include "nftmgr.h"
 
 struct label_req {
-	const char *kind, *name;	/* as typed, for messages */
+	const char *kind, *name; /* as typed, for messages */
 	char *key;
-	const char *value;		/* NULL: --remove */
+	const char *value; /* NULL: --remove */
 	bool overwrite;
-	bool updated;			/* the key was there */
+	bool updated; /* the key was there */
 };
 
 static void usage(FILE *f, const char *prog)
@@ -53,8 +53,9 @@ static int label_fn(const struct resource *old, struct resource **ret, void *dat
 		return -ENOENT;
 	}
 	if (l->value && now && !l->overwrite && strcmp(now, l->value) != 0) {
-		fprintf(stderr, "failed to update label of %s %s, key %s is already present. "
-				"please use '--overwrite' to set a new value\n",
+		fprintf(stderr,
+			"failed to update label of %s %s, key %s is already present. "
+			"please use '--overwrite' to set a new value\n",
 			l->kind, l->name, l->key);
 		return -EEXIST;
 	}
@@ -79,8 +80,8 @@ static void label_done(void *data)
 	if (!l->value)
 		printf("Successfully removed label %s from %s %s\n", l->key, l->kind, l->name);
 	else
-		printf("Successfully %s label %s on %s %s\n", l->updated ? "updated" : "set", l->key,
-		       l->kind, l->name);
+		printf("Successfully %s label %s on %s %s\n", l->updated ? "updated" : "set",
+		       l->key, l->kind, l->name);
 }
 
 /* Returns 0 (*help: --help was printed) or -EINVAL after printing why. */
@@ -88,9 +89,12 @@ static int parse(struct ctx *ctx, int argc, char **argv, struct label_req *l, st
 		 bool *help)
 {
 	static const struct option opts[] = {
-		{ "overwrite", no_argument, NULL, 'o' }, { "remove", no_argument, NULL, 'r' },
-		{ "namespace", required_argument, NULL, 'n' }, { "no-sync", no_argument, NULL, 'S' },
-		{ "help", no_argument, NULL, 'h' },	     { NULL, 0, NULL, 0 },
+		{ "overwrite", no_argument, NULL, 'o' },
+		{ "remove", no_argument, NULL, 'r' },
+		{ "namespace", required_argument, NULL, 'n' },
+		{ "no-sync", no_argument, NULL, 'S' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
 	};
 	bool remove = false;
 	char *eq;
@@ -121,7 +125,7 @@ static int parse(struct ctx *ctx, int argc, char **argv, struct label_req *l, st
 		return -EINVAL;
 	}
 	if (eq) {
-		*eq = '\0';	/* argv is ours to change */
+		*eq = '\0'; /* argv is ours to change */
 		l->value = eq + 1;
 	}
 	if (remove && eq) {

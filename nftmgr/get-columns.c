@@ -22,8 +22,8 @@ static const struct {
 	const char *heading, *field, *alt;
 	size_t truncate;
 } headings[] = {
-	{ "INTERFACE", "interfaceName" }, { "IPS", "expectedIPs" },
-	{ "NETWORKS", "ipNetworks" },	  { "NATS", "ipNATs" },
+	{ "INTERFACE", "interfaceName" },  { "IPS", "expectedIPs" },
+	{ "NETWORKS", "ipNetworks" },	   { "NATS", "ipNATs" },
 	{ "WORKLOAD", "workload", "pod" }, { "NETS", "nets", NULL, 80 },
 	{ "LABELS", "labelsToApply" },
 };
@@ -70,9 +70,8 @@ static json_t *field(json_t *doc, const char *name)
 	json_t *v;
 
 	for (size_t p = 0; p < 2; p++)
-		json_object_foreach(json_object_get(doc, parts[p]), k, v)
-			if (strcasecmp(k, name) == 0)
-				return v;
+		json_object_foreach(json_object_get(doc, parts[p]), k,
+				    v) if (strcasecmp(k, name) == 0) return v;
 	return NULL;
 }
 
@@ -96,7 +95,7 @@ static char *cell(json_t *doc, const char *col, bool policy)
 	if (!v && policy && strcmp(col, "ORDER") == 0)
 		return strdup("<nil>");
 	if (!v && policy && strcmp(col, "TIER") == 0)
-		return strdup("default");	/* the one tier there is */
+		return strdup("default"); /* the one tier there is */
 	if (!v || !(f = open_memstream(&buf, &len)))
 		return NULL;
 	put_value(f, v);
@@ -165,9 +164,10 @@ int columns_print(const struct resource_list *l, enum res_kind k, char *const *c
 
 	for (size_t c = 0; e == 0 && c < n; c++)
 		if (!seen[c] && !known(cols[c], k)) {
-			fprintf(stderr, "unknown heading %s, valid values are: calicoctl's for "
-					"the kind (NAME, NAMESPACE, ...), or a field of %s's "
-					"metadata or spec by its upper-case name\n",
+			fprintf(stderr,
+				"unknown heading %s, valid values are: calicoctl's for "
+				"the kind (NAME, NAMESPACE, ...), or a field of %s's "
+				"metadata or spec by its upper-case name\n",
 				cols[c], kind_info(k)->kind);
 			e = -EINVAL;
 		}

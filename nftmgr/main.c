@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /* nftmgr: Calico network policy on nftables. The command table. */
+#include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -55,6 +56,37 @@ static void test_knobs(void)
 #endif
 }
 
+/* calicoctl takes -c/--config after the command too ("calicoctl patch gnp
+ * x -p ... -c FILE"): taken out of the command's arguments here, so that
+ * its command lines work unchanged. No command uses -c for anything else. */
+static int config_after_command(struct ctx *ctx, int *argc, char **argv)
+{
+	int w = 1, i;
+
+	for (i = 1; i < *argc && strcmp(argv[i], "--") != 0; i++) {
+		const char *a = argv[i];
+
+		if (strcmp(a, "-c") == 0 || strcmp(a, "--config") == 0) {
+			if (i + 1 >= *argc) {
+				fprintf(stderr, "%s needs a FILE\n", a);
+				return -EINVAL;
+			}
+			ctx->config_path = argv[++i];
+			ctx->config_explicit = true;
+		} else if (strncmp(a, "--config=", 9) == 0) {
+			ctx->config_path = a + 9;
+			ctx->config_explicit = true;
+		} else {
+			argv[w++] = argv[i];
+		}
+	}
+	while (i < *argc)
+		argv[w++] = argv[i++];
+	argv[w] = NULL;
+	*argc = w;
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -90,6 +122,8 @@ int main(int argc, char **argv)
 			continue;
 		argc -= optind;
 		argv += optind;
+		if (config_after_command(&ctx, &argc, argv) < 0)
+			return EXIT_USAGE;
 		optind = 0; /* reset getopt for the command */
 		return commands[i].fn(&ctx, argc, argv);
 	}

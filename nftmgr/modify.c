@@ -32,16 +32,16 @@ static int read_stored(const struct modify *m, struct datastore *ds, const struc
 	return e < 0 ? e : e == 0 ? -ENOENT : !*old ? -EIO : 0;
 }
 
-static int write_back(const struct modify *m, struct datastore *ds, struct resource *r,
-		      int64_t rev)
+static int write_back(const struct modify *m, struct datastore *ds, struct resource *r, int64_t rev)
 {
 	const char *kind = kind_info(r->kind)->kind;
 	size_t done = 0;
 	int e = ds_put_all(ds, &r, &rev, 1, &done);
 
 	if (e == -ESTALE)
-		fprintf(stderr, "Failed to %s '%s' resource: update conflict: %s changed since it "
-				"was read (another writer?); nothing was written\n",
+		fprintf(stderr,
+			"Failed to %s '%s' resource: update conflict: %s changed since it "
+			"was read (another writer?); nothing was written\n",
 			m->verb, kind, r->name);
 	else if (e < 0)
 		fprintf(stderr, "Failed to %s '%s' resource: %s\n", m->verb, kind, write_error(e));

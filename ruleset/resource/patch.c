@@ -68,8 +68,9 @@ static json_t *scalar_to_json(const struct value *v)
 	return json_stringn(v->str, v->len);
 }
 
-/* A YAML value tree as JSON; NULL on ENOMEM or a non-string key. */
-static json_t *value_to_json(const struct value *v)
+/* A YAML value tree as JSON; NULL on ENOMEM or (*bad_key) a key that is
+ * not a scalar. */
+static json_t *value_to_json(const struct value *v, bool *bad_key)
 {
 	json_t *j;
 
@@ -77,15 +78,15 @@ static json_t *value_to_json(const struct value *v)
 		return scalar_to_json(v);
 	j = v->type == VALUE_SEQ ? json_array() : json_object();
 	for (size_t i = 0; j && i < v->n; i += v->type == VALUE_SEQ ? 1 : 2) {
-		json_t *kid = value_to_json(v->kids[v->type == VALUE_SEQ ? i : i + 1]);
+		json_t *kid = value_to_json(v->kids[v->type == VALUE_SEQ ? i : i + 1], bad_key);
 		int r = -1;
 
 		if (kid && v->type == VALUE_SEQ)
 			r = json_array_append_new(j, kid);
 		else if (kid && v->kids[i]->type == VALUE_SCALAR)
 			r = json_object_setn_new(j, v->kids[i]->str, v->kids[i]->len, kid);
-		else
-			json_decref(kid);
+		else if (kid)
+			*bad_key = true, json_decref(kid); /* the _new calls took it */
 		if (r < 0) {
 			json_decref(j);
 			j = NULL;
@@ -97,6 +98,7 @@ static json_t *value_to_json(const struct value *v)
 struct yaml_doc {
 	json_t *j;
 	unsigned n;
+	bool bad_key;
 };
 
 static int yaml_doc_cb(void *userdata, const struct value *root)
@@ -104,8 +106,8 @@ static int yaml_doc_cb(void *userdata, const struct value *root)
 	struct yaml_doc *y = userdata;
 
 	if (++y->n == 1)
-		y->j = value_to_json(root);
-	return y->j ? 0 : -ENOMEM;
+		y->j = value_to_json(root, &y->bad_key);
+	return y->j ? 0 : -EINVAL;
 }
 
 /* The patch text (JSON, or YAML) as one JSON value. */
@@ -121,13 +123,19 @@ static json_t *patch_parse(struct pctx *p, const char *text, size_t len)
 	if (i < len && (text[i] == '{' || text[i] == '[')) {
 		j = json_loadb(text, len, JSON_REJECT_DUPLICATES, &e);
 		if (!j)
-			perr(p, NULL, "the patch is not valid JSON: %s (line %d, column %d)", e.text,
-			     e.line, e.column);
+			perr(p, NULL, "the patch is not valid JSON: %s (line %d, column %d)",
+			     e.text, e.line, e.column);
 		return j;
 	}
 	if (value_parse_yaml(p->file, text, len, yaml_doc_cb, &y, p->d) < 0 || y.n != 1) {
 		if (y.n > 1)
 			perr(p, NULL, "the patch is %u documents, not one", y.n);
+		else if (y.n == 0)
+			perr(p, NULL, "the patch is empty");
+		else if (y.bad_key)
+			perr(p, NULL, "the patch has a map key that is not a string");
+		else if (!y.j && !p->d->n)
+			perr(p, NULL, "out of memory reading the patch");
 		p->failed = true;
 		json_decref(y.j);
 		return NULL;
@@ -172,8 +180,10 @@ static json_t *merge(struct pctx *p, json_t *target, json_t *patch, bool strateg
 		snprintf(sub, sizeof(sub), "%s%s%s", path, path[0] ? "." : "", key);
 		if (strategic && key[0] == '$') {
 			if (strcmp(key, "$patch") != 0)
-				perr(p, sub, "the strategic directive %s needs list merge keys, "
-					     "which Calico's types do not have", key);
+				perr(p, sub,
+				     "the strategic directive %s needs list merge keys, "
+				     "which Calico's types do not have",
+				     key);
 			continue;
 		}
 		if (json_is_null(v)) {
@@ -301,8 +311,7 @@ static int pointer_add(json_t **doc, const char *ptr, json_t *v)
 	}
 	if (r == 0 && json_is_object(parent))
 		return json_object_set_new(parent, last, v) < 0 ? -ENOMEM : 0;
-	if (r == 0 && json_is_array(parent) &&
-	    array_index(last, json_array_size(parent), true, &i))
+	if (r == 0 && json_is_array(parent) && array_index(last, json_array_size(parent), true, &i))
 		return json_array_insert_new(parent, i, v) < 0 ? -ENOMEM : 0;
 	json_decref(v);
 	return r < 0 ? r : -ENOENT;
@@ -318,7 +327,7 @@ static int pointer_remove(json_t *doc, const char *ptr)
 	if (r < 0)
 		return r;
 	if (!parent)
-		return -EPERM;	/* the whole document */
+		return -EPERM; /* the whole document */
 	if (json_is_object(parent))
 		return json_object_del(parent, last) < 0 ? -ENOENT : 0;
 	if (json_is_array(parent) && array_index(last, json_array_size(parent), false, &i))
@@ -375,7 +384,8 @@ static const char *op_name(struct pctx *p, json_t *op, const char *where)
 	value = !strcmp(name, "add") || !strcmp(name, "replace") || !strcmp(name, "test");
 	from = !strcmp(name, "move") || !strcmp(name, "copy");
 	if (!value && !from && strcmp(name, "remove") != 0) {
-		perr(p, where, "op \"%s\" is not one of add, remove, replace, move, copy, test", name);
+		perr(p, where, "op \"%s\" is not one of add, remove, replace, move, copy, test",
+		     name);
 		return NULL;
 	}
 	if ((value && !json_object_get(op, "value")) ||
@@ -477,7 +487,8 @@ static int decode_patched(struct pctx *p, const struct resource *r, json_t *doc,
 	}
 	if (e == 0 && (l.v[0]->kind != r->kind || !str_eq(l.v[0]->name, r->name) ||
 		       !str_eq(l.v[0]->namespace, r->namespace))) {
-		perr(p, "metadata", "a patch may not change the resource's kind, name or namespace");
+		perr(p, "metadata",
+		     "a patch may not change the resource's kind, name or namespace");
 		e = -EINVAL;
 	}
 	if (e == 0) {
@@ -532,9 +543,9 @@ int resource_patch(const struct resource *r, const char *patch, size_t len, enum
 
 int patch_type_parse(const char *s)
 {
-	static const char *const names[] = { [PATCH_STRATEGIC] = "strategic",
-					     [PATCH_MERGE] = "merge",
-					     [PATCH_JSON] = "json" };
+	static const char *const names[] = {
+		[PATCH_STRATEGIC] = "strategic", [PATCH_MERGE] = "merge", [PATCH_JSON] = "json"
+	};
 
 	for (int i = 0; i < 3; i++)
 		if (strcmp(s, names[i]) == 0)

@@ -192,6 +192,13 @@ check_status "label: removing a missing key fails" 1 np label gnp allow-icmp tea
 expect "  ... says so" "$TMP/err" "cannot remove label of gnp allow-icmp, key team does not exist"
 check_status "label: Calico's label syntax" 1 np label gnp allow-icmp 'bad key!=x' --no-sync
 check_status "label: KEY=VALUE wanted" 2 np label gnp allow-icmp team --no-sync
+printf 'apiVersion: projectcalico.org/v3\nkind: CalicoAPIConfig\nmetadata:\nspec:\n  datastoreType: file\n  datastoreDir: %s\n' "$P" >"$TMP/p.cfg"
+check_status "calicoctl's command line: -c after the verb" 0 \
+	"$BIN" label gnp allow-icmp from=calicoctl --no-sync -c "$TMP/p.cfg"
+check_status "  ... and --config= with patch --patch= --type=" 0 \
+	"$BIN" patch gnp allow-icmp --patch='{"spec":{"order":9}}' --type=merge --no-sync --config="$TMP/p.cfg"
+np get gnp allow-icmp -o custom-columns=ORDER,LABELS >"$TMP/labels"
+expect "  ... both in the store given by the config" "$TMP/labels" "^9 +from=calicoctl"
 
 # convert: exactly the conversion nftmgr applies when loading, so the
 # converted file exports the same ruleset as the original.

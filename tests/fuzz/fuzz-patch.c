@@ -15,12 +15,13 @@
 #include "fuzz.h"
 #include "resource.h"
 
-static const char base[] = "apiVersion: projectcalico.org/v3\nkind: NetworkPolicy\n"
-			   "metadata: {name: p, namespace: x, labels: {a: b}}\n"
-			   "spec:\n  order: 10\n  selector: a == 'b'\n  types: [Ingress, Egress]\n"
-			   "  ingress: [{action: Allow, protocol: TCP, source: {nets: [10.0.0.0/8]},"
-			   " destination: {ports: [80, '1000:2000']}}]\n"
-			   "  egress: [{action: Deny, destination: {selector: c == 'd'}}]\n";
+static const char base[] =
+	"apiVersion: projectcalico.org/v3\nkind: NetworkPolicy\n"
+	"metadata: {name: p, namespace: x, labels: {a: b}}\n"
+	"spec:\n  order: 10\n  selector: a == 'b'\n  types: [Ingress, Egress]\n"
+	"  ingress: [{action: Allow, protocol: TCP, source: {nets: [10.0.0.0/8]},"
+	" destination: {ports: [80, '1000:2000']}}]\n"
+	"  egress: [{action: Deny, destination: {selector: c == 'd'}}]\n";
 
 static struct resource *base_resource(void)
 {
@@ -43,7 +44,8 @@ static void check(const struct resource *r, const struct resource *out)
 	size_t len = 0;
 	FILE *f = open_memstream(&text, &len);
 
-	if (out->kind != r->kind || strcmp(out->name, r->name) || strcmp(out->namespace, r->namespace))
+	if (out->kind != r->kind || strcmp(out->name, r->name) ||
+	    strcmp(out->namespace, r->namespace))
 		fuzz_fail("a patch changed the resource's identity", out->name);
 	if (!f || resources_write_yaml((struct resource *const *)&out, 1, f) < 0 || fflush(f))
 		fuzz_fail("the patched resource does not print", out->name);
@@ -63,8 +65,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		r = base_resource();
 	if (size < 1)
 		return 0;
-	e = resource_patch(r, (const char *)data + 1, size - 1, (enum patch_type)(data[0] % 3), &out,
-			   &d);
+	e = resource_patch(r, (const char *)data + 1, size - 1, (enum patch_type)(data[0] % 3),
+			   &out, &d);
 	if (e == 0)
 		check(r, out);
 	else if (d.n == 0 && e == -EINVAL)

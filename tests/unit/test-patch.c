@@ -38,7 +38,8 @@ static void run(const struct example *x, size_t n, enum patch_type t)
 		} else {
 			want = json_loads(x[i].want, JSON_DECODE_ANY, NULL);
 			if (e != 0 || !json_equal(doc, want)) {
-				char *got = doc ? json_dumps(doc, JSON_COMPACT | JSON_ENCODE_ANY) : NULL;
+				char *got = doc ? json_dumps(doc, JSON_COMPACT | JSON_ENCODE_ANY)
+						: NULL;
 
 				fail_msg("example %zu: %s gives %s (%d), not %s", i, x[i].patch,
 					 got ? got : "nothing", e, x[i].want);
@@ -59,7 +60,8 @@ static void test_merge_rfc7386(void **state)
 		{ "{\"a\":\"b\",\"b\":\"c\"}", "{\"a\":null}", "{\"b\":\"c\"}" },
 		{ "{\"a\":[\"b\"]}", "{\"a\":\"c\"}", "{\"a\":\"c\"}" },
 		{ "{\"a\":\"c\"}", "{\"a\":[\"b\"]}", "{\"a\":[\"b\"]}" },
-		{ "{\"a\":{\"b\":\"c\"}}", "{\"a\":{\"b\":\"d\",\"c\":null}}", "{\"a\":{\"b\":\"d\"}}" },
+		{ "{\"a\":{\"b\":\"c\"}}", "{\"a\":{\"b\":\"d\",\"c\":null}}",
+		  "{\"a\":{\"b\":\"d\"}}" },
 		{ "{\"a\":[{\"b\":\"c\"}]}", "{\"a\":[1]}", "{\"a\":[1]}" },
 		{ "{\"e\":null}", "{\"a\":1}", "{\"e\":null,\"a\":1}" },
 		{ "[1,2]", "{\"a\":\"b\",\"c\":null}", "{\"a\":\"b\"}" },
@@ -84,12 +86,13 @@ static void test_json_rfc6902(void **state)
 		/* A.1 - A.16 */
 		{ "{\"foo\":\"bar\"}", "[{\"op\":\"add\",\"path\":\"/baz\",\"value\":\"qux\"}]",
 		  "{\"baz\":\"qux\",\"foo\":\"bar\"}" },
-		{ "{\"foo\":[\"bar\",\"baz\"]}", "[{\"op\":\"add\",\"path\":\"/foo/1\",\"value\":\"qux\"}]",
+		{ "{\"foo\":[\"bar\",\"baz\"]}",
+		  "[{\"op\":\"add\",\"path\":\"/foo/1\",\"value\":\"qux\"}]",
 		  "{\"foo\":[\"bar\",\"qux\",\"baz\"]}" },
 		{ "{\"baz\":\"qux\",\"foo\":\"bar\"}", "[{\"op\":\"remove\",\"path\":\"/baz\"}]",
 		  "{\"foo\":\"bar\"}" },
-		{ "{\"foo\":[\"bar\",\"qux\",\"baz\"]}", "[{\"op\":\"remove\",\"path\":\"/foo/1\"}]",
-		  "{\"foo\":[\"bar\",\"baz\"]}" },
+		{ "{\"foo\":[\"bar\",\"qux\",\"baz\"]}",
+		  "[{\"op\":\"remove\",\"path\":\"/foo/1\"}]", "{\"foo\":[\"bar\",\"baz\"]}" },
 		{ "{\"baz\":\"qux\",\"foo\":\"bar\"}",
 		  "[{\"op\":\"replace\",\"path\":\"/baz\",\"value\":\"boo\"}]",
 		  "{\"baz\":\"boo\",\"foo\":\"bar\"}" },
@@ -103,7 +106,8 @@ static void test_json_rfc6902(void **state)
 		  "[{\"op\":\"test\",\"path\":\"/baz\",\"value\":\"qux\"},"
 		  "{\"op\":\"test\",\"path\":\"/foo/1\",\"value\":2}]",
 		  "{\"baz\":\"qux\",\"foo\":[\"a\",2,\"c\"]}" },
-		{ "{\"baz\":\"qux\"}", "[{\"op\":\"test\",\"path\":\"/baz\",\"value\":\"bar\"}]", NULL },
+		{ "{\"baz\":\"qux\"}", "[{\"op\":\"test\",\"path\":\"/baz\",\"value\":\"bar\"}]",
+		  NULL },
 		{ "{\"foo\":\"bar\"}",
 		  "[{\"op\":\"add\",\"path\":\"/child\",\"value\":{\"grandchild\":{}}}]",
 		  "{\"foo\":\"bar\",\"child\":{\"grandchild\":{}}}" },
@@ -113,7 +117,8 @@ static void test_json_rfc6902(void **state)
 		{ "{\"foo\":\"bar\"}", "[{\"op\":\"add\",\"path\":\"/baz/bat\",\"value\":\"qux\"}]",
 		  NULL },
 		{ "{\"foo\":\"bar\"}",
-		  "[{\"op\":\"add\",\"path\":\"/baz\",\"value\":\"qux\",\"op\":\"remove\"}]", NULL },
+		  "[{\"op\":\"add\",\"path\":\"/baz\",\"value\":\"qux\",\"op\":\"remove\"}]",
+		  NULL },
 		{ "{\"/\":9,\"~1\":10}", "[{\"op\":\"test\",\"path\":\"/~01\",\"value\":10}]",
 		  "{\"/\":9,\"~1\":10}" },
 		{ "{\"/\":9,\"~1\":10}", "[{\"op\":\"test\",\"path\":\"/~01\",\"value\":\"10\"}]",
@@ -132,7 +137,8 @@ static void test_json_more(void **state)
 	static const struct example x[] = {
 		{ "{\"a\":[1,2]}", "[{\"op\":\"copy\",\"from\":\"/a\",\"path\":\"/b\"}]",
 		  "{\"a\":[1,2],\"b\":[1,2]}" },
-		{ "{\"a\":{\"b\":1}}", "[{\"op\":\"move\",\"from\":\"/a\",\"path\":\"/a/c\"}]", NULL },
+		{ "{\"a\":{\"b\":1}}", "[{\"op\":\"move\",\"from\":\"/a\",\"path\":\"/a/c\"}]",
+		  NULL },
 		{ "{\"a\":[1]}", "[{\"op\":\"add\",\"path\":\"/a/2\",\"value\":3}]", NULL },
 		{ "{\"a\":[1]}", "[{\"op\":\"remove\",\"path\":\"/a/01\"}]", NULL },
 		{ "{\"a\":1}", "[{\"op\":\"replace\",\"path\":\"/b\",\"value\":2}]", NULL },
@@ -187,16 +193,17 @@ static struct resource *load_one(const char *text)
 
 static void test_resource(void **state)
 {
-	struct resource *r = load_one("apiVersion: projectcalico.org/v3\n"
-				      "kind: NetworkPolicy\nmetadata: {name: p, namespace: x}\n"
-				      "spec: {order: 10, selector: a == 'b', ingress: [{action: Allow}]}\n");
+	struct resource *r = load_one(
+		"apiVersion: projectcalico.org/v3\n"
+		"kind: NetworkPolicy\nmetadata: {name: p, namespace: x}\n"
+		"spec: {order: 10, selector: a == 'b', ingress: [{action: Allow}]}\n");
 	static const char *const refused[] = {
-		"{\"metadata\":{\"name\":\"q\"}}",	 /* identity */
+		"{\"metadata\":{\"name\":\"q\"}}",	/* identity */
 		"{\"metadata\":{\"namespace\":\"y\"}}", /* identity */
-		"{\"kind\":\"GlobalNetworkPolicy\"}",	 /* identity */
-		"{\"spec\":{\"selector\":\"a ==\"}}",	 /* validation */
-		"{\"spec\":{\"order\":\"x\"}}",		 /* validation */
-		"{\"spec\":{\"bogus\":1}}",		 /* an unknown field */
+		"{\"kind\":\"GlobalNetworkPolicy\"}",	/* identity */
+		"{\"spec\":{\"selector\":\"a ==\"}}",	/* validation */
+		"{\"spec\":{\"order\":\"x\"}}",		/* validation */
+		"{\"spec\":{\"bogus\":1}}",		/* an unknown field */
 		"{\"spec\":{\"ingress\":[{\"action\":\"allow\"}]}}",
 	};
 	struct resource *out = NULL;
@@ -229,10 +236,8 @@ static void test_resource(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_merge_rfc7386),
-		cmocka_unit_test(test_json_rfc6902),
-		cmocka_unit_test(test_json_more),
-		cmocka_unit_test(test_strategic),
+		cmocka_unit_test(test_merge_rfc7386), cmocka_unit_test(test_json_rfc6902),
+		cmocka_unit_test(test_json_more),     cmocka_unit_test(test_strategic),
 		cmocka_unit_test(test_resource),
 	};
 

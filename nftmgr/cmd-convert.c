@@ -43,9 +43,9 @@ static int convert_run(const char *path, bool json, bool ignore)
 		   : ruleset_load_buffer(path, buf, len, &l, &d);
 	print_diags(&d);
 	if (r < 0 && !ignore)
-		fprintf(stderr,
-			"Failed to execute command: converted manifest resource(s) failed "
-			"validation; nothing printed (--ignore-validation prints the others)\n");
+		fprintf(stderr, "Failed to execute command: converted manifest resource(s) failed "
+				"validation (above). Re-run the command with '--ignore-validation' "
+				"flag to see the converted output of the others\n");
 	if ((r == 0 || (ignore && r == -EINVAL)) && l.n) {
 		int w = json ? resources_write_json(l.v, l.n, stdout)
 			     : resources_write_yaml(l.v, l.n, stdout);

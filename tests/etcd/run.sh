@@ -127,6 +127,11 @@ check "patch on etcd writes the patched policy (order 123)" \
 nm label gnp allow-8080 owner=net >"$T/out" 2>&1
 check "label on etcd sets the label" \
 	sh -c "ip netns exec $N etcdctl --endpoints $EP get $P/globalnetworkpolicies/default.allow-8080 --print-value-only | grep -q '\"owner\":\"net\"'"
+nm get gnp -o custom-columns=NAME,ORDER,LABELS >"$T/out" 2>&1
+check "get -o custom-columns on etcd" grep -Eq '^allow-8080 +123 +owner=net *$' "$T/out"
+nm label gnp allow-8080 owner --remove >"$T/out" 2>&1
+check "label --remove on etcd" \
+	sh -c "grep -q 'Successfully removed label owner' $T/out && ! ip netns exec $N etcdctl --endpoints $EP get $P/globalnetworkpolicies/default.allow-8080 --print-value-only | grep -q owner"
 # Sixteen labels at once, each by its own process: every one that said it
 # succeeded is stored; the others were told of the conflict. None lost.
 pids=()

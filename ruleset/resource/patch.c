@@ -500,8 +500,8 @@ static int decode_patched(struct pctx *p, const struct resource *r, json_t *doc,
 	return e;
 }
 
-int json_patch_apply(json_t **doc, const char *patch, size_t len, enum patch_type t,
-		     const char *ident, struct diags *d)
+int patch_apply_doc(json_t **doc, const char *patch, size_t len, enum patch_type t,
+		    const char *ident, struct diags *d)
 {
 	struct pctx p = { .d = d, .ident = ident, .file = "patch" };
 	json_t *pj;
@@ -534,7 +534,7 @@ int resource_patch(const struct resource *r, const char *patch, size_t len, enum
 	snprintf(ident, sizeof(ident), "%s/%s", kind_info(r->kind)->kind, r->name);
 	if (!doc)
 		return -ENOMEM;
-	e = json_patch_apply(&doc, patch, len, t, ident, d);
+	e = patch_apply_doc(&doc, patch, len, t, ident, d);
 	if (e == 0)
 		e = decode_patched(&p, r, doc, ret);
 	json_decref(doc);

@@ -140,8 +140,8 @@ struct resource *k8s_decode_namespace(struct dctx *c, const struct value *root);
 /* patch.c: a patch (JSON or YAML text) applied to *doc, which it may
  * replace (or free and set to NULL on failure); problems in d, named
  * after ident. 0, -EINVAL, -E2BIG. */
-int json_patch_apply(json_t **doc, const char *patch, size_t len, enum patch_type t,
-		     const char *ident, struct diags *d);
+int patch_apply_doc(json_t **doc, const char *patch, size_t len, enum patch_type t,
+		    const char *ident, struct diags *d);
 /* Output: a resource as a jansson object. storage: stored policy name. */
 json_t *resource_to_json(const struct resource *r, bool storage);
 

@@ -30,7 +30,7 @@ static void run(const struct example *x, size_t n, enum patch_type t)
 		int e;
 
 		assert_non_null(doc);
-		e = json_patch_apply(&doc, x[i].patch, strlen(x[i].patch), t, "test", &d);
+		e = patch_apply_doc(&doc, x[i].patch, strlen(x[i].patch), t, "test", &d);
 		if (!x[i].want) {
 			if (e == 0)
 				fail_msg("example %zu (%s) was not refused", i, x[i].patch);

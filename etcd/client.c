@@ -84,6 +84,15 @@ static int dup_opt(char **dst, const char *src)
 	return *dst ? 0 : -ENOMEM;
 }
 
+size_t etcd_spread_index(const char *key, size_t n)
+{
+	uint64_t h = 0xcbf29ce484222325ull; /* FNV-1a */
+
+	for (const unsigned char *p = (const unsigned char *)key; *p; p++)
+		h = (h ^ *p) * 0x100000001b3ull;
+	return n ? (size_t)(h % n) : 0;
+}
+
 int etcd_open(const struct etcd_opts *o, struct etcd **ret, char *err, size_t errlen)
 {
 	struct etcd *e = calloc(1, sizeof(*e));
@@ -112,6 +121,8 @@ int etcd_open(const struct etcd_opts *o, struct etcd **ret, char *err, size_t er
 		r = -ENOMEM;
 	if (r == 0 && !(e->h = curl_easy_init()))
 		r = -ENOMEM;
+	if (r == 0 && o->spread_key)
+		e->cur = etcd_spread_index(o->spread_key, e->n_endpoints);
 	if (r < 0) {
 		if (r == -ENOMEM)
 			snprintf(err, errlen, "out of memory");

@@ -33,6 +33,10 @@ struct etcd_opts {
 	const char *key_file;
 	const char *username;
 	const char *password;
+	/* Where the client starts in the endpoint list: the member the hash
+	 * of this key picks (a fleet's daemons, keyed by node name, spread
+	 * over the members); NULL: the first, as calicoctl. */
+	const char *spread_key;
 };
 
 struct etcd;
@@ -41,6 +45,8 @@ struct etcd;
  * a message in err, or -ENOMEM. */
 int etcd_open(const struct etcd_opts *o, struct etcd **ret, char *err, size_t errlen);
 struct etcd *etcd_free(struct etcd *e);
+/* The index etcd_open() starts at for key among n endpoints. */
+size_t etcd_spread_index(const char *key, size_t n);
 /* What the last failed call said, with the endpoint it was talking to. */
 const char *etcd_error(const struct etcd *e);
 /* The gRPC status code of the last error etcd returned (0: none; 11 is
@@ -157,6 +163,12 @@ int etcd_stream_finish(struct etcd_stream *s, struct etcd_watch_sink *sink);
 void etcd_stream_clear(struct etcd_stream *s);
 
 struct etcd_watch;
+
+/* The watch's heartbeat (see watch.c): a linearizable read of one absent
+ * key every ETCD_HEARTBEAT_MS; no answer within ETCD_HEARTBEAT_TIMEOUT_MS
+ * ends the watch, so a frozen member is left within their sum. */
+#define ETCD_HEARTBEAT_MS	  1000
+#define ETCD_HEARTBEAT_TIMEOUT_MS 2000
 
 /*
  * Starts a watch on every key under prefix from start_rev on, asking for

@@ -6,17 +6,26 @@
  *
  * The request body is sent whole: etcd 3.4's gateway (HTTP/1.1) answers a
  * chunked body only once it has ended, so requests cannot be added to a
- * running watch. Liveness therefore comes from etcd's progress
- * notifications (asked for with progress_notify) under a low-speed limit
- * set above the server's interval, and from TCP keepalive, which notices
- * a vanished peer in about 25 s. There is no total timeout.
+ * running watch, and a frozen member (stopped, or cut off without a reset)
+ * keeps the stream open and silent. Liveness comes from beside it: every
+ * ETCD_HEARTBEAT_MS a linearizable read of one absent key goes to the
+ * same member, on the same multi handle; a member that does not answer
+ * it within ETCD_HEARTBEAT_TIMEOUT_MS, or answers that it has no leader,
+ * ends the watch (the caller resumes from its last revision on the next
+ * member). The watch also carries gRPC's require-leader metadata
+ * (Grpc-Metadata-Hasleader through the JSON gateway), so a member that
+ * loses its leader ends it at once. Progress notifications under a
+ * low-speed limit and TCP keepalive stay as the last resort.
  */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "etcd-internal.h"
+
+#define HEARTBEAT_KEY "/calico/nftmgr/heartbeat"
 
 struct etcd_watch {
 	struct etcd *e;
@@ -29,7 +38,97 @@ struct etcd_watch {
 	struct etcd_stream st;
 	struct etcd_watch_sink sink;
 	char errbuf[CURL_ERROR_SIZE];
+	/* the heartbeat */
+	CURL *hb;
+	char *hb_url, *hb_body;
+	struct etcd_body hb_answer;
+	bool hb_running;
+	uint64_t hb_next; /* monotonic ms */
+	char hb_errbuf[CURL_ERROR_SIZE];
 };
+
+static uint64_t now_ms(void)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (uint64_t)t.tv_sec * 1000 + (uint64_t)t.tv_nsec / 1000000;
+}
+
+static size_t on_hb(char *p, size_t size, size_t nmemb, void *data)
+{
+	struct etcd_body *b = data;
+
+	return etcd_append(&b->p, &b->n, &b->cap, p, size * nmemb) < 0 ? 0 : size * nmemb;
+}
+
+static int hb_setup(struct etcd_watch *w)
+{
+	json_t *req = json_pack("{s:o, s:b}", "key",
+				etcd_json_b64(HEARTBEAT_KEY, strlen(HEARTBEAT_KEY)), "count_only",
+				1);
+	CURLcode c = CURLE_OK;
+
+	w->hb_body = req ? json_dumps(req, JSON_COMPACT) : NULL;
+	json_decref(req);
+	w->hb = curl_easy_init();
+	if (!w->hb_body || !w->hb || etcd_curl_common(w->e, w->hb, w->hb_errbuf) < 0 ||
+	    asprintf(&w->hb_url, "%s/v3/kv/range", etcd_endpoint(w->e)) < 0)
+		return -ENOMEM;
+	c |= curl_easy_setopt(w->hb, CURLOPT_URL, w->hb_url);
+	c |= curl_easy_setopt(w->hb, CURLOPT_HTTPHEADER, w->hdrs);
+	c |= curl_easy_setopt(w->hb, CURLOPT_POSTFIELDS, w->hb_body);
+	c |= curl_easy_setopt(w->hb, CURLOPT_TIMEOUT_MS, (long)ETCD_HEARTBEAT_TIMEOUT_MS);
+	c |= curl_easy_setopt(w->hb, CURLOPT_WRITEFUNCTION, on_hb);
+	c |= curl_easy_setopt(w->hb, CURLOPT_WRITEDATA, &w->hb_answer);
+	return c == CURLE_OK ? 0 : -EINVAL;
+}
+
+/* Starts the next heartbeat once the watch runs and one is due; returns
+ * the ms until one is due (-1: none to wait for). */
+static int hb_due(struct etcd_watch *w)
+{
+	uint64_t now = now_ms();
+
+	if (w->hb_running || w->sink.state != ETCD_WATCH_RUNNING)
+		return -1;
+	if (!w->hb_next)
+		w->hb_next = now + ETCD_HEARTBEAT_MS;
+	if (now < w->hb_next)
+		return (int)(w->hb_next - now);
+	w->hb_answer.n = 0;
+	if (curl_multi_add_handle(w->m, w->hb) == CURLM_OK)
+		w->hb_running = true;
+	return -1;
+}
+
+/* A heartbeat came back: NULL when the member answered as a member with
+ * a leader does, else why not. */
+static const char *hb_verdict(struct etcd_watch *w, CURLcode c)
+{
+	long status = 0;
+	json_t *j;
+	const char *why = NULL;
+
+	curl_multi_remove_handle(w->m, w->hb);
+	w->hb_running = false;
+	w->hb_next = now_ms() + ETCD_HEARTBEAT_MS;
+	if (c != CURLE_OK)
+		return c == CURLE_OPERATION_TIMEDOUT ? "no answer to a linearizable read in time "
+						       "(a frozen or partitioned member)"
+						     : curl_easy_strerror(c);
+	curl_easy_getinfo(w->hb, CURLINFO_RESPONSE_CODE, &status);
+	if (status == 200)
+		return NULL;
+	/* Unavailable (14) or DeadlineExceeded (4): no leader, no quorum;
+	 * anything else (auth, ...) is an answer from a working member. */
+	j = json_loadb(w->hb_answer.p ? w->hb_answer.p : "", w->hb_answer.n, 0, NULL);
+	if (j && (json_integer_value(json_object_get(j, "code")) == 14 ||
+		  json_integer_value(json_object_get(j, "code")) == 4))
+		why = "the member has no leader";
+	json_decref(j);
+	return why;
+}
 
 static size_t on_stream(char *p, size_t size, size_t nmemb, void *data)
 {
@@ -62,6 +161,8 @@ static int setup(struct etcd_watch *w)
 	CURLcode c = CURLE_OK;
 
 	w->hdrs = etcd_headers(e);
+	if (w->hdrs)
+		w->hdrs = curl_slist_append(w->hdrs, "Grpc-Metadata-Hasleader: true");
 	if (!w->hdrs || asprintf(&w->url, "%s/v3/watch", etcd_endpoint(e)) < 0)
 		return -ENOMEM;
 	w->m = curl_multi_init();
@@ -79,7 +180,7 @@ static int setup(struct etcd_watch *w)
 	}
 	if (c != CURLE_OK || curl_multi_add_handle(w->m, w->h) != CURLM_OK)
 		return -EINVAL;
-	return 0;
+	return hb_setup(w);
 }
 
 int etcd_watch_start(struct etcd *e, const char *prefix, int64_t start_rev, unsigned idle_s,
@@ -131,13 +232,16 @@ static int finished(struct etcd_watch *w, CURLcode c)
 int etcd_watch_poll(struct etcd_watch *w, struct pollfd *fds, unsigned n, int timeout_ms)
 {
 	struct curl_waitfd cw[8];
-	int running = 0, numfds = 0, left;
+	int running = 0, numfds = 0, left, due;
 	CURLMsg *msg;
 
 	if (w->sink.state == ETCD_WATCH_COMPACTED)
 		return -ECANCELED;
 	if (n > 8)
 		return -EINVAL;
+	due = hb_due(w);
+	if (due >= 0 && (timeout_ms < 0 || due < timeout_ms))
+		timeout_ms = due;
 	for (unsigned i = 0; i < n; i++)
 		cw[i] = (struct curl_waitfd){ .fd = fds[i].fd,
 					      .events = fds[i].events & POLLIN ? CURL_WAIT_POLLIN
@@ -148,9 +252,20 @@ int etcd_watch_poll(struct etcd_watch *w, struct pollfd *fds, unsigned n, int ti
 		fds[i].revents = cw[i].revents & CURL_WAIT_POLLIN ? POLLIN : 0;
 	if (curl_multi_perform(w->m, &running) != CURLM_OK)
 		return -EIO;
-	while ((msg = curl_multi_info_read(w->m, &left)))
-		if (msg->msg == CURLMSG_DONE)
+	while ((msg = curl_multi_info_read(w->m, &left))) {
+		const char *why;
+
+		if (msg->msg != CURLMSG_DONE)
+			continue;
+		if (msg->easy_handle != w->hb)
 			return finished(w, msg->data.result);
+		why = hb_verdict(w, msg->data.result);
+		if (why) {
+			etcd_set_error(w->e, "etcd %s: %s", etcd_endpoint(w->e), why);
+			etcd_next_endpoint(w->e);
+			return -EIO;
+		}
+	}
 	return w->sink.state == ETCD_WATCH_COMPACTED ? -ECANCELED : 0;
 }
 
@@ -170,8 +285,15 @@ struct etcd_watch *etcd_watch_free(struct etcd_watch *w)
 		return NULL;
 	if (w->m && w->h)
 		curl_multi_remove_handle(w->m, w->h);
+	if (w->m && w->hb && w->hb_running)
+		curl_multi_remove_handle(w->m, w->hb);
 	if (w->h)
 		curl_easy_cleanup(w->h);
+	if (w->hb)
+		curl_easy_cleanup(w->hb);
+	free(w->hb_url);
+	free(w->hb_body);
+	free(w->hb_answer.p);
 	if (w->m)
 		curl_multi_cleanup(w->m);
 	curl_slist_free_all(w->hdrs);

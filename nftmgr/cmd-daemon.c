@@ -273,13 +273,35 @@ static void run_file(struct daemon *d)
 	}
 }
 
+/* The metrics listener (bound while privileged), then privileges down to
+ * CAP_NET_ADMIN. Returns 0 or -1 after logging why. */
+static int serve(struct daemon *d)
+{
+	char err[256];
+	int r;
+
+	if (d->in.metrics && metrics_start(d->in.metrics, &d->metrics, err, sizeof(err)) < 0) {
+		logp(3, "cannot start: %s", err);
+		return -1;
+	}
+	if (d->metrics)
+		logp(6, "serving /metrics, /livez and /readyz on %s", d->in.metrics);
+	r = privileges_drop();
+	if (r < 0) {
+		logp(3, "cannot start: dropping capabilities: %s", strerror(-r));
+		return -1;
+	}
+	return 0;
+}
+
 int cmd_daemon(struct ctx *ctx, int argc, char **argv)
 {
 	struct daemon d = { .ctx = ctx, .sfd = -1, .ino = -1 };
-	char err[256];
 	int ret;
 
 	d.in.daemon = true;
+	ctx->spread = true;
+	secrets_scrub_env();
 	ret = EXIT_USAGE;
 	if (node_args(ctx, argc, argv, &d.in, NULL, usage) < 0)
 		goto out;
@@ -296,14 +318,10 @@ int cmd_daemon(struct ctx *ctx, int argc, char **argv)
 		logp(3, "cannot start: %s", strerror(errno ? errno : EIO));
 		goto out;
 	}
-	if (d.in.metrics && metrics_start(d.in.metrics, &d.metrics, err, sizeof(err)) < 0) {
-		logp(3, "cannot start: %s", err);
+	if (serve(&d) < 0)
 		goto out;
-	}
-	if (d.metrics)
-		logp(6, "serving /metrics, /livez and /readyz on %s", d.in.metrics);
-	logp(6, "watching %s %s for node %s", ds_etcd(d.ds) ? "etcd" : "directory", ds_where(d.ds),
-	     node_name(ctx));
+	logp(6, "watching %s %s for node %s", ds_etcd(d.ds) ? "etcd" : "directory",
+	     ds_etcd(d.ds) ? etcd_endpoint(ds_etcd(d.ds)) : ds_where(d.ds), node_name(ctx));
 	if (ds_etcd(d.ds))
 		daemon_run_etcd(&d);
 	else

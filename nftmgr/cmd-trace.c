@@ -31,7 +31,9 @@
 
 struct pkt {
 	uint32_t id;
+	uint64_t seq; /* arrival order: packets are printed in it */
 	bool used, seen, dropped, ours;
+	bool ended; /* a later packet took its id: done */
 	char *text; /* the lines so far */
 	size_t len;
 	FILE *f;
@@ -50,6 +52,7 @@ struct tracer {
 	time_t reloaded;
 	struct pkt p[INFLIGHT_MAX];
 	unsigned long done, count;
+	uint64_t next_seq;
 };
 
 static long ms_since(const struct timespec *t)
@@ -143,7 +146,7 @@ static struct pkt *pkt_get(struct tracer *tr, uint32_t id)
 	for (int i = 0; i < INFLIGHT_MAX; i++) {
 		struct pkt *p = &tr->p[i];
 
-		if (p->used && p->id == id)
+		if (p->used && !p->ended && p->id == id)
 			return p;
 		if (!p->used && !free_slot)
 			free_slot = p;
@@ -154,7 +157,7 @@ static struct pkt *pkt_get(struct tracer *tr, uint32_t id)
 		flush(tr, oldest);
 		free_slot = oldest;
 	}
-	*free_slot = (struct pkt){ .id = id, .used = true };
+	*free_slot = (struct pkt){ .id = id, .used = true, .seq = ++tr->next_seq };
 	free_slot->f = open_memstream(&free_slot->text, &free_slot->len);
 	return free_slot->f ? free_slot : NULL;
 }
@@ -213,6 +216,8 @@ static void record(struct tracer *tr, struct pkt *p, const struct nl_trace_event
 
 /* nl_trace_read()'s callback: -ECANCELED stops the trace (enough packets,
  * or no slot for one more). */
+static int flush_ready(struct tracer *tr, bool all);
+
 static int on_event(const struct nl_trace_event *ev, void *data)
 {
 	struct tracer *tr = data;
@@ -223,7 +228,8 @@ static int on_event(const struct nl_trace_event *ev, void *data)
 	/* The kernel derives the id from the packet buffer's address, which
 	 * the next packet may reuse: the marking rule is where each starts. */
 	if (p->seen && strcmp(ev->table, tr->marker) == 0) {
-		flush(tr, p);
+		p->ended = true;
+		(void)flush_ready(tr, false);
 		if (tr->count && tr->done >= tr->count)
 			return -ECANCELED;
 		p = pkt_get(tr, ev->id);
@@ -249,32 +255,40 @@ static int on_event(const struct nl_trace_event *ev, void *data)
 	p->ours = true;
 	record(tr, p, ev);
 	if (p->dropped) {
-		flush(tr, p);
+		(void)flush_ready(tr, false);
 		if (tr->count && tr->done >= tr->count)
 			return -ECANCELED;
 	}
 	return 0;
 }
 
-/* Flushes the packets quiet for long enough; returns the poll timeout
- * until the next one is. */
-static int flush_quiet(struct tracer *tr)
+/* The packet that arrived first of those in flight, or NULL. */
+static struct pkt *first_in_flight(struct tracer *tr)
 {
-	long wait = -1;
+	struct pkt *first = NULL;
 
-	for (int i = 0; i < INFLIGHT_MAX; i++) {
-		struct pkt *p = &tr->p[i];
-		long quiet;
+	for (int i = 0; i < INFLIGHT_MAX; i++)
+		if (tr->p[i].used && (!first || tr->p[i].seq < first->seq))
+			first = &tr->p[i];
+	return first;
+}
 
-		if (!p->used)
-			continue;
-		quiet = ms_since(&p->last);
-		if (quiet >= QUIET_MS)
-			flush(tr, p);
-		else if (wait < 0 || QUIET_MS - quiet < wait)
-			wait = QUIET_MS - quiet;
+/* Flushes, in the order they arrived, the packets that are done (dropped,
+ * or quiet for long enough; all of them with all): a packet still under
+ * way holds back the later ones, so that they print as they came.
+ * Returns the poll timeout until the first one may be done. */
+static int flush_ready(struct tracer *tr, bool all)
+{
+	struct pkt *p;
+
+	while ((p = first_in_flight(tr))) {
+		long quiet = ms_since(&p->last);
+
+		if (!all && !p->dropped && !p->ended && quiet < QUIET_MS)
+			return (int)(QUIET_MS - quiet);
+		flush(tr, p);
 	}
-	return (int)wait;
+	return -1;
 }
 
 static void usage(FILE *f, const char *prog)
@@ -362,7 +376,7 @@ static int run(struct tracer *tr, struct nl_tracer *nt, unsigned seconds)
 		struct pollfd p[2] = { { .fd = nl_trace_fd(nt), .events = POLLIN },
 				       { .fd = sfd, .events = POLLIN } };
 		long left = (long)seconds * 1000 - ms_since(&start);
-		int wait = flush_quiet(tr);
+		int wait = flush_ready(tr, false);
 
 		if (left <= 0 || (tr->count && tr->done >= tr->count))
 			break;
@@ -432,9 +446,7 @@ int cmd_trace(struct ctx *ctx, int argc, char **argv)
 	       seconds, tr.count ? " or until enough packets" : "", tr.table, name);
 	fflush(stdout);
 	r = run(&tr, nt, seconds);
-	for (int i = 0; i < INFLIGHT_MAX; i++)
-		if (tr.p[i].used)
-			flush(&tr, &tr.p[i]);
+	(void)flush_ready(&tr, true);
 	printf("%lu packet(s) traced\n", tr.done);
 	if (r < 0)
 		fprintf(stderr, "trace: reading events: %s\n", strerror(-r));

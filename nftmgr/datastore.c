@@ -57,6 +57,7 @@ int ds_open(struct ctx *ctx, struct datastore **ret)
 			.key_file = cfg.etcd_key_file,
 			.username = cfg.etcd_username,
 			.password = cfg.etcd_password,
+			.spread_key = ctx->spread ? node_name(ctx) : NULL,
 		};
 
 		ds->where = strdup(cfg.etcd_endpoints ? cfg.etcd_endpoints : "");

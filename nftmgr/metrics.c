@@ -157,15 +157,24 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 		     strcmp(url, "/metrics") == 0 ? "text/plain; version=0.0.4" : "text/plain");
 }
 
-/* HOST:PORT with a numeric IPv4 address or [IPv6]. */
+/* HOST:PORT with a numeric IPv4 address or [IPv6]; a PORT alone (or
+ * :PORT) is on the loopback, 127.0.0.1: the metrics are not for the
+ * network unless an address says so. */
 static int parse_address(const char *s, struct sockaddr_storage *ss)
 {
 	const char *colon = strrchr(s, ':');
-	char host[64];
+	char host[64], loop[80];
 	char *end;
 	unsigned long port;
 
-	if (!colon || (size_t)(colon - s) >= sizeof(host))
+	if (!colon || colon == s) {
+		snprintf(loop, sizeof(loop), "127.0.0.1:%s", colon ? colon + 1 : s);
+		if (strlen(s) > 8)
+			return -EINVAL;
+		s = loop;
+		colon = strrchr(s, ':');
+	}
+	if ((size_t)(colon - s) >= sizeof(host))
 		return -EINVAL;
 	port = strtoul(colon + 1, &end, 10);
 	if (!colon[1] || *end || port == 0 || port > 65535)
@@ -197,7 +206,7 @@ int metrics_start(const char *address, struct metrics **ret, char *err, size_t e
 	if (parse_address(address, &ss) < 0) {
 		snprintf(err, errlen,
 			 "--metrics-address wants HOST:PORT with a numeric "
-			 "address (127.0.0.1:9108, [::1]:9108), not '%s'",
+			 "address (127.0.0.1:9108, [::1]:9108) or a PORT (on 127.0.0.1), not '%s'",
 			 address);
 		return -EINVAL;
 	}

@@ -27,6 +27,7 @@ struct ctx {
 	const char *node;
 	const char *datastore_dir;
 	const char *prog;
+	bool spread; /* the daemon: start at the member the node's name picks */
 };
 
 struct command {
@@ -139,6 +140,11 @@ int modify_run(struct ctx *ctx, const struct modify *m);
 /* get-columns.c: get -o custom-columns; prints the table, or why a
  * heading is unknown (-EINVAL). */
 int columns_print(const struct resource_list *l, enum res_kind k, char *const *cols, size_t n);
+
+/* privileges.c: the daemon keeps CAP_NET_ADMIN alone once started, and an
+ * etcd password from the environment is wiped from /proc/PID/environ. */
+int privileges_drop(void);
+void secrets_scrub_env(void);
 
 /* policy-counters.c: kernel counters in policy terms. */
 struct nl_counter;

@@ -63,7 +63,7 @@ int store_open(const char *dir, struct store **ret)
 		free(s);
 		return -ENOMEM;
 	}
-	r = mkdir_p(s->dir, 0755);
+	r = mkdir_p(s->dir, 0700);
 	if (r < 0)
 		goto fail;
 	s->dirfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
@@ -71,6 +71,10 @@ int store_open(const char *dir, struct store **ret)
 		r = -errno;
 		goto fail;
 	}
+	/* The policies are the node's defences: not for every user to read.
+	 * A store made by an older nftmgr (0755) is closed on open, when it
+	 * is ours to change. */
+	(void)fchmod(s->dirfd, 0700);
 	*ret = s;
 	return 0;
 fail:
@@ -210,7 +214,7 @@ int store_put(struct store *s, const struct resource *r)
 		return -ENOMEM;
 	slash = strrchr(abs, '/');
 	*slash = '\0';
-	e = mkdir_p(abs, 0755);
+	e = mkdir_p(abs, 0700);
 	if (e < 0)
 		return e;
 	if (asprintf(&tmp, "%s/.%s.XXXXXX", abs, slash + 1) < 0)
@@ -222,7 +226,7 @@ int store_put(struct store *s, const struct resource *r)
 	e = write_all(fd, json, strlen(json));
 	if (e == 0 && write_all(fd, "\n", 1) < 0)
 		e = -EIO;
-	if (e == 0 && fchmod(fd, 0644) < 0)
+	if (e == 0 && fchmod(fd, 0600) < 0)
 		e = -errno;
 	if (e == 0 && fsync(fd) < 0)
 		e = -errno;

@@ -141,6 +141,53 @@ else
 fi
 kill -TERM "$pid"
 wait "$pid"
+# Least privilege, started as root by hand: CAP_NET_ADMIN alone once up,
+# a password given in the environment gone from /proc/PID/environ, the
+# metrics given a port alone on the loopback, the store 0600 in 0700.
+ip link set lo up
+ETCD_PASSWORD=never-shown "$BIN" -c "$T/none.cfg" --datastore-dir "$T/store" --node worker-1 \
+	daemon --metrics-address 9199 2>"$T/daemon3.log" &
+pid=$!
+until_ok 5 sh -c "grep -q 'start:' $T/daemon3.log"
+caps=$(grep -E '^Cap(Eff|Prm|Bnd|Inh|Amb):' /proc/$pid/status | awk '{print $2}' | tr '\n' ' ')
+# CapInh CapPrm CapEff CapBnd CapAmb, in the order /proc lists them
+if [ "$caps" = "0000000000000000 0000000000001000 0000000000001000 0000000000001000 0000000000000000 " ]; then
+	tap OK "started as root, the daemon keeps CAP_NET_ADMIN alone"
+else
+	tap FAIL "started as root, the daemon keeps CAP_NET_ADMIN alone ($caps)"
+fi
+if grep -q '^NoNewPrivs:[[:space:]]*1' /proc/$pid/status; then
+	tap OK "  ... and no new privileges"
+else
+	tap FAIL "  ... and no new privileges"
+fi
+if ! tr '\0' '\n' </proc/$pid/environ | grep -q never-shown && ! grep -q never-shown "$T/daemon3.log" &&
+   ! tr '\0' ' ' </proc/$pid/cmdline | grep -q never-shown; then
+	tap OK "a password in the environment is in neither /proc/PID/environ, the command line nor the log"
+else
+	tap FAIL "a password in the environment is in neither /proc/PID/environ, the command line nor the log"
+fi
+if ss -ltnH | awk '{print $4}' | grep -qx '127.0.0.1:9199'; then
+	tap OK "--metrics-address PORT listens on 127.0.0.1 only"
+else
+	tap FAIL "--metrics-address PORT listens on 127.0.0.1 only"
+	ss -ltn | sed 's/^/# /'
+fi
+nm apply --no-sync -f "$SRC/tests/netns/cases/05-allow-port.yaml" >/dev/null
+if until_ok 3 has_rule "policy allow-8080 ingress rule 0"; then
+	tap OK "  ... and still commits what the store says"
+else
+	tap FAIL "  ... and still commits what the store says"
+fi
+modes=$( (stat -c '%a' "$T/store"; find "$T/store" -mindepth 1 -type d -exec stat -c '%a' {} +) | sort -u | tr '\n' ' ')
+fmodes=$(find "$T/store" -type f ! -name .lock -exec stat -c '%a' {} + | sort -u | tr '\n' ' ')
+if [ "$modes" = "700 " ] && [ "$fmodes" = "600 " ]; then
+	tap OK "the file datastore: directories 0700, files 0600"
+else
+	tap FAIL "the file datastore: directories 0700, files 0600 (dirs: $modes files: $fmodes)"
+fi
+kill -TERM "$pid"
+wait "$pid"
 tap_done
 INNER
 unshare -n bash "$T/inner.sh" "$BIN" "$SRC" "$T"

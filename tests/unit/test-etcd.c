@@ -252,6 +252,33 @@ static void test_calico_value_must_match_key(void **state)
 	diags_clear(&d);
 }
 
+/* A fleet's daemons, keyed by node name, spread over the members: with 3
+ * members none serves more than half of 200 nodes (nor, with 5, more than
+ * a third), and a node always starts at the same member. */
+static void test_spread(void **state)
+{
+	const size_t sizes[] = { 3, 5 };
+
+	(void)state;
+	for (size_t s = 0; s < 2; s++) {
+		size_t per[5] = { 0 }, n = sizes[s];
+
+		for (int i = 1; i <= 200; i++) {
+			char node[32];
+
+			snprintf(node, sizeof(node), "worker-%d", i);
+			assert_true(etcd_spread_index(node, n) < n);
+			assert_int_equal(etcd_spread_index(node, n), etcd_spread_index(node, n));
+			per[etcd_spread_index(node, n)]++;
+		}
+		for (size_t m = 0; m < n; m++) {
+			if (per[m] > (n == 3 ? 100u : 67u) || per[m] < 200 / n / 2)
+				fail_msg("member %zu of %zu serves %zu of 200 nodes", m, n, per[m]);
+		}
+	}
+	assert_int_equal(etcd_spread_index("x", 0), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -264,6 +291,7 @@ int main(void)
 		cmocka_unit_test(test_stream_errors),
 		cmocka_unit_test(test_calico_keys),
 		cmocka_unit_test(test_calico_value_must_match_key),
+		cmocka_unit_test(test_spread),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

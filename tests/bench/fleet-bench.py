@@ -1,0 +1,180 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-2.0-or-later
+"""The fleet bench's driver, run inside the etcd namespace by
+tests/bench/fleet.sh: starts N node daemons (each in its node namespace),
+then measures, for 50 puts in each of three states (healthy, a member
+frozen with SIGSTOP, a member killed), the time from sending the put to
+every one of the N daemons having committed its revision: p50, p99 and max
+over the puts. Then RSS and CPU of the daemons at rest.
+
+Each daemon's stderr is read by a thread that timestamps its commit lines
+(monotonic clock) as they come; the put goes out over HTTP on a connection
+opened beforehand. The driver's own cost is outside the measured path.
+
+Usage: fleet-bench.py N BIN NS-PREFIX ENDPOINTS MEMBER-PIDS STATE-DIR"""
+import base64
+import http.client
+import json
+import os
+import re
+import signal
+import subprocess
+import sys
+import threading
+import time
+
+LINE = re.compile(r"^<\d>(start|change|re-list) \(revision (\d+)\): (committed|up to date)")
+WATCH = re.compile(r"watching etcd (http://[0-9.]+:\d+)")
+KEY = "/calico/resources/v3/projectcalico.org/globalnetworkpolicies/default.fleet-bench"
+PUTS = int(os.environ.get("FLEET_PUTS", "50"))
+
+
+def b64(s):
+    return base64.b64encode(s.encode()).decode()
+
+
+class Daemon:
+    def __init__(self, cmd):
+        self.cond = threading.Condition()
+        self.rev = 0
+        self.when = {}
+        self.endpoint = None
+        self.p = subprocess.Popen(cmd, stderr=subprocess.PIPE, text=True)
+        threading.Thread(target=self.read, daemon=True).start()
+
+    def read(self):
+        for line in self.p.stderr:
+            t = time.monotonic()
+            w = WATCH.search(line)
+            if w:
+                self.endpoint = w.group(1)
+            m = LINE.match(line)
+            if m:
+                with self.cond:
+                    self.rev = max(self.rev, int(m.group(2)))
+                    self.when[self.rev] = t
+                    self.cond.notify_all()
+
+    def committed_at(self, rev, deadline):
+        with self.cond:
+            while self.rev < rev:
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    return None
+                self.cond.wait(left)
+            return min(t for r, t in self.when.items() if r >= rev)
+
+
+def policy(i):
+    return {"kind": "GlobalNetworkPolicy", "apiVersion": "projectcalico.org/v3",
+            "metadata": {"name": "default.fleet-bench"},
+            "spec": {"selector": "role == 'fleet'", "types": ["Ingress"],
+                     "ingress": [{"action": "Allow", "protocol": "TCP",
+                                  "destination": {"ports": [10000 + i]}}]}}
+
+
+def pick(v, q):
+    return v[min(len(v) - 1, int(q * len(v)))]
+
+
+def phase(name, daemons, conn):
+    lat, missing = [], 0
+    for i in range(PUTS):
+        body = json.dumps({"key": b64(KEY), "value": b64(json.dumps(policy(i)))})
+        while True:     # a put refused during an election is sent again
+            t0 = time.monotonic()
+            conn.request("POST", "/v3/kv/put", body)
+            answer = json.loads(conn.getresponse().read())
+            if "header" in answer:
+                break
+            time.sleep(0.2)
+        rev = int(answer["header"]["revision"])
+        deadline = t0 + float(os.environ.get("FLEET_DEADLINE", "30"))
+        worst = 0.0
+        for d in daemons:
+            t = d.committed_at(rev, deadline)
+            if t is None:
+                missing += 1
+                t = deadline
+                if os.environ.get("FLEET_DEBUG"):
+                    print("  no commit of %d from %s (at %d, on %s)" % (rev, d.p.args[3], d.rev,
+                                                                       d.endpoint), flush=True)
+            worst = max(worst, t - t0)
+        lat.append(worst * 1000)
+        time.sleep(0.1)
+    lat.sort()
+    print("%-22s put -> all %d kernels: p50 %7.1f ms  p99 %7.1f ms  max %7.1f ms%s"
+          % (name, len(daemons), pick(lat, 0.5), pick(lat, 0.99), lat[-1],
+             "  (%d commits missing after 30 s)" % missing if missing else ""), flush=True)
+
+
+def busiest(daemons, urls):
+    count = {u: 0 for u in urls}
+    for d in daemons:
+        if d.endpoint in count:
+            count[d.endpoint] += 1
+    url = max(count, key=count.get)
+    return urls.index(url), count
+
+
+def at_rest(daemons, seconds):
+    tick = os.sysconf("SC_CLK_TCK")
+
+    def cpu(pid):
+        f = open("/proc/%d/stat" % pid).read().rsplit(")", 1)[1].split()
+        return int(f[11]) + int(f[12])
+
+    live = [d for d in daemons if d.p.poll() is None]
+    c0, t0 = [cpu(d.p.pid) for d in live], time.monotonic()
+    time.sleep(seconds)
+    c1, t1 = [cpu(d.p.pid) for d in live], time.monotonic()
+    pct = sorted(100.0 * (b - a) / tick / (t1 - t0) for a, b in zip(c0, c1))
+    rss = sorted(int(re.search(r"VmRSS:\s+(\d+)", open("/proc/%d/status" % d.p.pid).read())
+                     .group(1)) / 1024 for d in live)
+    print("at rest over %d s: CPU per daemon mean %.2f%%, max %.2f%%; RSS per daemon mean "
+          "%.1f MB, max %.1f MB" % (seconds, sum(pct) / len(pct), pct[-1],
+                                     sum(rss) / len(rss), rss[-1]), flush=True)
+
+
+def main():
+    n, binary, prefix, eps, pids, state = sys.argv[1:7]
+    n, urls, pids = int(n), eps.split(","), [int(p) for p in pids.split(",")]
+    daemons = []
+    for i in range(1, n + 1):
+        os.makedirs("%s/state%d" % (state, i), exist_ok=True)
+        daemons.append(Daemon(["ip", "netns", "exec", "%s%d" % (prefix, i), "env",
+                               "ETCD_ENDPOINTS=" + eps, "DATASTORE_DIR=%s/state%d" % (state, i),
+                               binary, "-c", state + "/none.cfg", "--node", "node-%d" % i,
+                               "daemon"]))
+    start = time.monotonic()
+    for d in daemons:
+        if d.committed_at(1, start + 120) is None:
+            sys.exit("a daemon did not commit within 120 s")
+    print("%d daemons committed in %.1f s; spread over the members: %s"
+          % (n, time.monotonic() - start, busiest(daemons, urls)[1]), flush=True)
+    at_rest(daemons, 30)
+
+    def conn_to(m):
+        u = urls[m][len("http://"):].split(":")
+        return http.client.HTTPConnection(u[0], int(u[1]), timeout=30)
+
+    phase("healthy", daemons, conn_to(0))
+    frozen, count = busiest(daemons, urls)
+    os.kill(pids[frozen], signal.SIGSTOP)
+    phase("member %d frozen (%d)" % (frozen + 1, count[urls[frozen]]), daemons,
+          conn_to((frozen + 1) % 3))
+    os.kill(pids[frozen], signal.SIGCONT)
+    time.sleep(3)
+    killed, count = busiest(daemons, urls)
+    os.kill(pids[killed], signal.SIGKILL)
+    phase("member %d killed (%d)" % (killed + 1, count[urls[killed]]), daemons,
+          conn_to((killed + 1) % 3))
+    alive = sum(d.p.poll() is None for d in daemons)
+    print("daemons alive at the end: %d of %d" % (alive, n), flush=True)
+    for d in daemons:
+        d.p.terminate()
+    for d in daemons:
+        d.p.wait()
+
+
+main()

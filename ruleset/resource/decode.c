@@ -219,9 +219,21 @@ void dec_labels(struct dctx *c, const struct value *n, void *out)
 	dec_map_strings(c, n, out, true);
 }
 
+/* Kubernetes' limit on all of an object's annotations, which Calico's
+ * validation applies too: keys and values together. */
+#define ANNOTATIONS_MAX (256u << 10)
+
 void dec_annotations(struct dctx *c, const struct value *n, void *out)
 {
+	const struct labels *l = out;
+	size_t total = 0;
+
 	dec_map_strings(c, n, out, false);
+	for (size_t i = 0; i < l->n; i++)
+		total += strlen(l->v[i].key) + strlen(l->v[i].value);
+	if (total > ANNOTATIONS_MAX)
+		dctx_err(c, n, "annotations of %zu bytes in total, more than %u", total,
+			 ANNOTATIONS_MAX);
 }
 
 void dec_ignore(struct dctx *c, const struct value *n, void *out)

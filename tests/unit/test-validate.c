@@ -411,13 +411,48 @@ static void test_limits(void **state)
 	free(deep);
 }
 
+/* Annotations: 256 KiB in all (keys and values), Kubernetes' limit. */
+static void test_annotation_size(void **state)
+{
+	const size_t sizes[] = { 200 << 10, 262144 - 2, 262144 - 1, 300 << 10 };
+	const int want[] = { 0, 0, -EINVAL, -EINVAL };
+
+	(void)state;
+	for (size_t i = 0; i < 4; i++) {
+		struct resource_list l = { 0 };
+		struct diags d = { 0 };
+		char *value = malloc(sizes[i] + 1), *doc;
+		int r;
+
+		assert_non_null(value);
+		memset(value, 'v', sizes[i]);
+		value[sizes[i]] = '\0';
+		/* key "k" and "l": two bytes of keys beside the values */
+		assert_true(asprintf(&doc,
+				     "{\"apiVersion\": \"projectcalico.org/v3\", \"kind\": "
+				     "\"GlobalNetworkPolicy\", \"metadata\": {\"name\": \"a\", "
+				     "\"annotations\": {\"k\": \"%s\", \"l\": \"\"}}}",
+				     value) > 0);
+		r = ruleset_load_buffer("a.json", doc, strlen(doc), &l, &d);
+		if (r != want[i])
+			fail_msg("annotations of %zu bytes: %d, want %d", sizes[i] + 2, r, want[i]);
+		if (r < 0) {
+			assert_non_null(find(&d, "metadata.annotations"));
+			assert_non_null(strstr(d.v[0].msg, "more than 262144"));
+		}
+		resource_list_clear(&l);
+		diags_clear(&d);
+		free(doc);
+		free(value);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_cases),
-		cmocka_unit_test(test_all_problems),
-		cmocka_unit_test(test_format),
-		cmocka_unit_test(test_limits),
+		cmocka_unit_test(test_cases),		cmocka_unit_test(test_all_problems),
+		cmocka_unit_test(test_format),		cmocka_unit_test(test_limits),
+		cmocka_unit_test(test_annotation_size),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -84,13 +84,16 @@ static int hb_setup(struct etcd_watch *w)
 	return c == CURLE_OK ? 0 : -EINVAL;
 }
 
-/* Starts the next heartbeat once the watch runs and one is due; returns
+/* Starts the next heartbeat when one is due; returns
  * the ms until one is due (-1: none to wait for). */
 static int hb_due(struct etcd_watch *w)
 {
 	uint64_t now = now_ms();
 
-	if (w->hb_running || w->sink.state != ETCD_WATCH_RUNNING)
+	/* also before "created": a member that froze after the request
+	 * went out would never answer it */
+	if (w->hb_running || w->sink.state == ETCD_WATCH_COMPACTED ||
+	    w->sink.state == ETCD_WATCH_FAILED)
 		return -1;
 	if (!w->hb_next)
 		w->hb_next = now + ETCD_HEARTBEAT_MS;

@@ -1,13 +1,14 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0-or-later
-# A fleet on one etcd cluster: three etcd members in a namespace of their
-# own behind a bridge (198.51.100.1-3), and N node
+# A fleet on one etcd cluster: three etcd members, each in a namespace of
+# its own on a bridge (198.51.100.1-3), and N node
 # daemons, each in its own network namespace with its own host endpoint,
 # given the same endpoint list. Checked (TAP): the daemons spread over the
 # members (none serves more than half); a put reaches every kernel; with a
 # member killed (connections reset) the daemons on it move at once; with
 # a member frozen (SIGSTOP: connections open, silent) they leave it within
-# 5 s; changes made meanwhile all arrive, none lost. N is FLEET_N (6).
+# 5 s; changes made meanwhile all arrive, none lost; with a member cut off
+# from its peers (no leader) they leave it too. N is FLEET_N (6).
 #
 # tests/bench/fleet.sh runs the same with N=200 and measures.
 set -u
@@ -98,6 +99,44 @@ else
 	tap FAIL "  ... every kernel has every change made meanwhile"
 fi
 kill -CONT "${MEMBER_PID[$victim]}"
+WRITER=$EPS
+until_ok 15 ectl endpoint health --endpoints "$EPS" >/dev/null
+
+# ---- a member partitioned from its peers --------------------------------------------
+# It still answers clients, but has no leader: require-leader ends its
+# watches, and the heartbeat's linearizable read fails; its daemons leave.
+victim=$(busiest_member)
+on_victim=$(daemons_on "$victim")
+ip netns exec "$(member_ns "$victim")" nft -f - <<NFT
+table inet partition {
+	chain input {
+		type filter hook input priority 0;
+		tcp dport 2380 drop
+		tcp sport 2380 drop
+	}
+	chain output {
+		type filter hook output priority 0;
+		tcp dport 2380 drop
+		tcp sport 2380 drop
+	}
+}
+NFT
+WRITER=$(member_url $((victim % 3 + 1)))
+put_policy p4 7004
+if until_ok 10 all_have "policy p4 ingress rule 0"; then
+	tap OK "member $victim cut off from its peers: a put reaches all $N kernels"
+else
+	tap FAIL "member $victim cut off from its peers: a put reaches all $N kernels ($(count_have "policy p4 ingress rule 0") have it)"
+fi
+moved=0
+for i in $on_victim; do [ "$(member_of "$i")" != "$victim" ] && moved=$((moved + 1)); done
+if [ "$moved" = "$(wc -w <<<"$on_victim")" ] && [ "$moved" -gt 0 ]; then
+	tap OK "  ... the $moved daemons on it left it"
+else
+	tap FAIL "  ... the daemons on it left it ($moved of $(wc -w <<<"$on_victim"))"
+	note "$T/d$(cut -d' ' -f1 <<<"$on_victim").log"
+fi
+ip netns exec "$(member_ns "$victim")" nft delete table inet partition
 # every daemon still alive, none restarted
 alive=0
 for i in $(seq "$N"); do kill -0 "${DAEMON_PID[$i]}" 2>/dev/null && alive=$((alive + 1)); done

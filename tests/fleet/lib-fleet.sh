@@ -1,10 +1,11 @@
 # SPDX-License-Identifier: GPL-2.0-or-later
 # The fleet's set-up, shared by tests/fleet/fleet.sh and tests/bench/fleet.sh
-# (sourced after tests/lib.sh): a 3-member etcd cluster in namespace $E
-# behind bridge br0 (members on 198.51.100.1-3, port 2379: a failsafe port,
-# so that the nodes' host endpoints let the daemons reach etcd), node
-# namespaces joined to it (198.51.100.11...), one daemon each; helpers to
-# write policies and to look at every kernel.
+# (sourced after tests/lib.sh): namespace $E is the switch (bridge br0,
+# 198.51.100.254, where the operator's commands run); each of the 3 etcd
+# members has a namespace of its own on it (198.51.100.1-3, port 2379: a
+# failsafe port, so that the nodes' host endpoints let the daemons reach
+# etcd), and so does each node (198.51.100.11...), one daemon each; helpers
+# to write policies and to look at every kernel.
 
 E=nfe-$$
 CLUSTER=
@@ -16,12 +17,22 @@ printf 'apiVersion: projectcalico.org/v3\nkind: CalicoAPIConfig\nmetadata: {}\ns
 
 member_url() { echo "http://198.51.100.$1:2379"; }
 node_ns() { echo "nfn-$$-$1"; }
+member_ns() { echo "nfm-$$-$1"; }
+
+# Joins namespace NS to the switch as ADDRESS through veth NAME.
+wire() {	# wire NS NAME ADDRESS
+	ip -n "$E" link add "$2" type veth peer name eth0 netns "$1"
+	ip -n "$E" link set "$2" master br0 up
+	ip -n "$1" addr add "$3/24" dev eth0
+	ip -n "$1" link set eth0 up
+	ip -n "$1" link set lo up
+}
 ectl() { ip netns exec "$E" etcdctl --dial-timeout 2s --command-timeout 5s "$@"; }
 
 member_start() {	# member_start M new|existing
 	local m=$1 peer="http://198.51.100.$1:2380"
 
-	ip netns exec "$E" etcd --name "m$m" --data-dir "$T/m$m" \
+	ip netns exec "$(member_ns "$m")" etcd --name "m$m" --data-dir "$T/m$m" \
 		--listen-client-urls "$(member_url "$m")" --advertise-client-urls "$(member_url "$m")" \
 		--listen-peer-urls "$peer" --initial-advertise-peer-urls "$peer" \
 		--initial-cluster "$CLUSTER" --initial-cluster-state "$2" \
@@ -29,15 +40,11 @@ member_start() {	# member_start M new|existing
 	MEMBER_PID[$m]=$!
 }
 
-node_up() {	# node_up I: namespace, veth to the bridge, daemon
+node_up() {	# node_up I: namespace, veth to the switch, daemon
 	local ns
 	ns=$(node_ns "$1")
 	netns_add "$ns" || return 1
-	ip -n "$E" link add "vn$1" type veth peer name eth0 netns "$ns"
-	ip -n "$E" link set "vn$1" master br0 up
-	ip -n "$ns" addr add "198.51.100.$((10 + $1))/24" dev eth0
-	ip -n "$ns" link set eth0 up
-	ip -n "$ns" link set lo up
+	wire "$ns" "vn$1" "198.51.100.$((10 + $1))"
 	mkdir -p "$T/state$1"
 	[ -n "${FLEET_NO_DAEMONS:-}" ] && return 0
 	ip netns exec "$ns" env ETCD_ENDPOINTS="$EPS" DATASTORE_DIR="$T/state$1" \
@@ -118,8 +125,12 @@ fleet_up() {
 	netns_add "$E" || return 1
 	ip -n "$E" link set lo up
 	ip -n "$E" link add br0 type bridge
-	for m in 1 2 3; do ip -n "$E" addr add "198.51.100.$m/24" dev br0; done
+	ip -n "$E" addr add 198.51.100.254/24 dev br0
 	ip -n "$E" link set br0 up
+	for m in 1 2 3; do
+		netns_add "$(member_ns "$m")" || return 1
+		wire "$(member_ns "$m")" "vm$m" "198.51.100.$m"
+	done
 	for m in 1 2 3; do member_start "$m" new; done
 	until_ok 20 ectl --endpoints "$EPS" endpoint health || return 1
 	for i in $(seq "$1"); do

@@ -114,7 +114,19 @@ int load_resources(struct ctx *ctx, char **paths, size_t n_paths, struct resourc
 	return r;
 }
 
-static void node_ifaces(struct node_input *in)
+/* Only a host endpoint of this node named by expectedIPs alone needs this
+ * machine's addresses. Reading them is a netlink dump of every link and
+ * address, which in a daemon would otherwise come with every change. */
+static bool need_ifaces(struct resource *const *v, size_t n, const char *node)
+{
+	for (size_t i = 0; i < n; i++)
+		if (v[i]->kind == RES_HOST_ENDPOINT && !v[i]->u.ep.iface && v[i]->u.ep.n_ips &&
+		    v[i]->u.ep.node && strcmp(v[i]->u.ep.node, node) == 0)
+			return true;
+	return false;
+}
+
+static void node_ifaces(struct node_input *in, bool needed)
 {
 	if (in->own_ifs)
 		return;
@@ -122,7 +134,7 @@ static void node_ifaces(struct node_input *in)
 	ifaces_free(in->ifs, in->n_ifs);
 	in->ifs = NULL;
 	in->n_ifs = 0;
-	if (ifaces_from_system(&in->ifs, &in->n_ifs) < 0)
+	if (needed && ifaces_from_system(&in->ifs, &in->n_ifs) < 0)
 		fprintf(stderr, "cannot list local addresses; expectedIPs will not match\n");
 }
 
@@ -134,7 +146,7 @@ int node_compile(struct ctx *ctx, struct node_input *in, struct resource *const 
 	struct diags d = { 0 };
 	int r = -ENOMEM;
 
-	node_ifaces(in);
+	node_ifaces(in, need_ifaces(v, n, o.node));
 	o.ifaces = in->ifs;
 	o.n_ifaces = in->n_ifs;
 	/* a sorted copy of the pointers: the resources stay the caller's */

@@ -174,12 +174,6 @@ static bool with_counters(enum res_kind k, bool wide)
 			k == RES_HOST_ENDPOINT);
 }
 
-static void policy_label(const struct resource *r, char *buf, size_t len)
-{
-	snprintf(buf, len, "%s%s%s", r->namespace ? r->namespace : "", r->namespace ? "/" : "",
-		 r->name);
-}
-
 static int add_counts(struct table *t, const struct counters *c, const struct resource *r)
 {
 	char label[300], p[32], b[32];
@@ -191,7 +185,7 @@ static int add_counts(struct table *t, const struct counters *c, const struct re
 	if (r->kind == RES_HOST_ENDPOINT) {
 		counters_iface(c, r->u.ep.iface ? r->u.ep.iface : "", &packets, &bytes);
 	} else {
-		policy_label(r, label, sizeof(label));
+		resource_path(r, label, sizeof(label));
 		counters_policy(c, label, &packets, &bytes);
 	}
 	snprintf(p, sizeof(p), "%" PRIu64, packets);

@@ -173,9 +173,11 @@ static int existence(const struct write_req *w, struct write_job *j, size_t i, i
 	if (skip_it)
 		return 0;
 	if ((w->mode == WRITE_CREATE && e == 1) || (want && e == 0)) {
-		fprintf(stderr, "Failed to %s any '%s' resources: resource %s: %s(%s%s%s)\n", verb,
+		char path[600];
+
+		fprintf(stderr, "Failed to %s any '%s' resources: resource %s: %s(%s)\n", verb,
 			kind, e ? "already exists" : "does not exist", kind,
-			r->namespace ? r->namespace : "", r->namespace ? "/" : "", r->name);
+			resource_path(r, path, sizeof(path)));
 		return e ? -EEXIST : -ENOENT;
 	}
 	if (w->confirm_within && e == 1 && !old) {

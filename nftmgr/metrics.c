@@ -168,9 +168,9 @@ static int parse_address(const char *s, struct sockaddr_storage *ss)
 	unsigned long port;
 
 	if (!colon || colon == s) {
-		snprintf(loop, sizeof(loop), "127.0.0.1:%s", colon ? colon + 1 : s);
 		if (strlen(s) > 8)
 			return -EINVAL;
+		snprintf(loop, sizeof(loop), "127.0.0.1:%s", colon ? colon + 1 : s);
 		s = loop;
 		colon = strrchr(s, ':');
 	}

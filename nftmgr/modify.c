@@ -19,13 +19,13 @@ static int read_stored(const struct modify *m, struct datastore *ds, const struc
 {
 	const char *kind = kind_info(want->kind)->kind;
 	int e = ds_get(ds, want, old, rev);
+	char path[600];
 
 	if (e < 0)
 		fprintf(stderr, "Failed to %s '%s' resource: %s\n", m->verb, kind, strerror(-e));
 	else if (e == 0)
-		fprintf(stderr, "Failed to %s '%s' resource: resource does not exist: %s(%s%s%s)\n",
-			m->verb, kind, kind, want->namespace ? want->namespace : "",
-			want->namespace ? "/" : "", want->name);
+		fprintf(stderr, "Failed to %s '%s' resource: resource does not exist: %s(%s)\n",
+			m->verb, kind, kind, resource_path(want, path, sizeof(path)));
 	else if (!*old)
 		fprintf(stderr, "Failed to %s '%s' resource: its stored version cannot be read\n",
 			m->verb, kind);

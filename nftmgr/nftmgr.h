@@ -235,6 +235,8 @@ const char *write_error(int e);
 int proto_from_arg(const char *s);
 /* 0..max; -EINVAL if not a number in range. */
 int num_from_arg(const char *s, long max);
+/* "NAMESPACE/NAME", or "NAME" for a global kind, in buf. */
+const char *resource_path(const struct resource *r, char *buf, size_t len);
 /* KIND NAME [-n NS] as a resource holding only its kind, name and
  * namespace ("default" for namespaced kinds). */
 int named_resource(const char *kind, const char *name, const char *ns, struct resource **ret);

@@ -113,6 +113,13 @@ const char *write_error(int e)
 	return e == -ESTALE ? "the datastore changed meanwhile (another writer?)" : strerror(-e);
 }
 
+const char *resource_path(const struct resource *r, char *buf, size_t len)
+{
+	snprintf(buf, len, "%s%s%s", r->namespace ? r->namespace : "", r->namespace ? "/" : "",
+		 r->name);
+	return buf;
+}
+
 int named_resource(const char *kind, const char *name, const char *ns, struct resource **ret)
 {
 	int k = kind_from_alias(kind);

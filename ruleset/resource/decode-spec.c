@@ -362,14 +362,6 @@ void decode_spec(struct dctx *c, const struct value *spec, struct resource *r)
 	}
 }
 
-static bool in_fields(const struct field *f, size_t n, const char *name)
-{
-	for (size_t i = 0; i < n; i++)
-		if (strcasecmp(f[i].name, name) == 0)
-			return true;
-	return false;
-}
-
 bool kind_has_field(enum res_kind k, const char *name)
 {
 	static const char *const meta[] = { "name",	   "namespace", "labels",
@@ -387,10 +379,11 @@ bool kind_has_field(enum res_kind k, const char *name)
 		if (strcasecmp(other[k][i], name) == 0)
 			return true;
 	switch (k) {
-	case RES_GLOBAL_NETWORK_POLICY: return in_fields(gnp_fields, ARRAY_SIZE(gnp_fields), name);
-	case RES_NETWORK_POLICY: return in_fields(np_fields, ARRAY_SIZE(np_fields), name);
-	case RES_HOST_ENDPOINT: return in_fields(hep_v3, ARRAY_SIZE(hep_v3), name);
-	case RES_WORKLOAD_ENDPOINT: return in_fields(wep_v3, ARRAY_SIZE(wep_v3), name);
+	case RES_GLOBAL_NETWORK_POLICY:
+		return fields_have(gnp_fields, ARRAY_SIZE(gnp_fields), name);
+	case RES_NETWORK_POLICY: return fields_have(np_fields, ARRAY_SIZE(np_fields), name);
+	case RES_HOST_ENDPOINT: return fields_have(hep_v3, ARRAY_SIZE(hep_v3), name);
+	case RES_WORKLOAD_ENDPOINT: return fields_have(wep_v3, ARRAY_SIZE(wep_v3), name);
 	case RES_FELIX_CONFIGURATION: return felix_has_field(name);
 	default: return false;
 	}

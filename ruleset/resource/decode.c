@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "resource-internal.h"
 
@@ -60,6 +61,14 @@ static const char *type_name(const struct value *n)
 	if (n->type == VALUE_SEQ)
 		return "a list";
 	return scalar[value_scalar_type(n)];
+}
+
+bool fields_have(const struct field *f, size_t n, const char *name)
+{
+	for (size_t i = 0; i < n; i++)
+		if (strcasecmp(f[i].name, name) == 0)
+			return true;
+	return false;
 }
 
 bool decode_expect(struct dctx *c, const struct value *n, enum value_type t)

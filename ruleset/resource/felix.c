@@ -270,23 +270,27 @@ static const char *const felix_ignored[] = {
 	"wireguardEnabled",
 };
 
+/* The settings nftmgr reads; felix_ignored are accepted beside them. */
+static const struct field felix_fields[] = {
+	{ "failsafeInboundHostPorts", dec_failsafe, offsetof(struct felix_spec, has_failsafe_in) },
+	{ "failsafeOutboundHostPorts", dec_failsafe,
+	  offsetof(struct felix_spec, has_failsafe_out) },
+	{ "interfacePrefix", dec_string, offsetof(struct felix_spec, interface_prefix) },
+	{ "logPrefix", dec_string, offsetof(struct felix_spec, log_prefix) },
+	{ "nftablesTableName", dec_table_name, offsetof(struct felix_spec, table_name) },
+	{ "nftablesMarkMask", dec_mark_mask, 0 },
+	{ "nftablesMergeAllowPolicies", dec_merge_allow, 0 },
+	{ "defaultEndpointToHostAction", dec_ep_to_host, 0 },
+};
+
 void felix_dec_spec(struct dctx *c, const struct value *spec, struct felix_spec *f)
 {
-	struct field fields[8 + ARRAY_SIZE(felix_ignored)] = {
-		{ "failsafeInboundHostPorts", dec_failsafe,
-		  offsetof(struct felix_spec, has_failsafe_in) },
-		{ "failsafeOutboundHostPorts", dec_failsafe,
-		  offsetof(struct felix_spec, has_failsafe_out) },
-		{ "interfacePrefix", dec_string, offsetof(struct felix_spec, interface_prefix) },
-		{ "logPrefix", dec_string, offsetof(struct felix_spec, log_prefix) },
-		{ "nftablesTableName", dec_table_name, offsetof(struct felix_spec, table_name) },
-		{ "nftablesMarkMask", dec_mark_mask, 0 },
-		{ "nftablesMergeAllowPolicies", dec_merge_allow, 0 },
-		{ "defaultEndpointToHostAction", dec_ep_to_host, 0 },
-	};
+	struct field fields[ARRAY_SIZE(felix_fields) + ARRAY_SIZE(felix_ignored)];
 
+	memcpy(fields, felix_fields, sizeof(felix_fields));
 	for (size_t i = 0; i < ARRAY_SIZE(felix_ignored); i++)
-		fields[8 + i] = (struct field){ felix_ignored[i], dec_ignore, 0 };
+		fields[ARRAY_SIZE(felix_fields) + i] = (struct field){ felix_ignored[i], dec_ignore,
+								       0 };
 	decode_fields(c, spec, fields, ARRAY_SIZE(fields), f);
 }
 
@@ -349,20 +353,8 @@ int felix_settings(struct resource *const *v, size_t n, const char *node, struct
 
 bool felix_has_field(const char *name)
 {
-	static const char *const known[] = {
-		"failsafeInboundHostPorts",
-		"failsafeOutboundHostPorts",
-		"interfacePrefix",
-		"logPrefix",
-		"nftablesTableName",
-		"nftablesMarkMask",
-		"nftablesMergeAllowPolicies",
-		"defaultEndpointToHostAction",
-	};
-
-	for (size_t i = 0; i < ARRAY_SIZE(known); i++)
-		if (strcasecmp(known[i], name) == 0)
-			return true;
+	if (fields_have(felix_fields, ARRAY_SIZE(felix_fields), name))
+		return true;
 	for (size_t i = 0; i < ARRAY_SIZE(felix_ignored); i++)
 		if (strcasecmp(felix_ignored[i], name) == 0)
 			return true;

@@ -94,6 +94,8 @@ struct field {
 
 void decode_fields(struct dctx *c, const struct value *map, const struct field *f, size_t nf,
 		   void *base);
+/* Whether a field table has name (any case). */
+bool fields_have(const struct field *f, size_t n, const char *name);
 bool decode_expect(struct dctx *c, const struct value *n, enum value_type t);
 
 /* Scalar field decoders (out points at the field). */

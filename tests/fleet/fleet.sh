@@ -56,8 +56,7 @@ if until_ok 5 all_have "policy p2 ingress rule 0"; then
 else
 	tap FAIL "member $victim killed: a put still reaches all $N kernels ($(count_have "policy p2 ingress rule 0") have it)"
 fi
-moved=0
-for i in $on_victim; do [ "$(member_of "$i")" != "$victim" ] && moved=$((moved + 1)); done
+moved=$(moved_off "$victim" $on_victim)
 if [ "$moved" = "$(wc -w <<<"$on_victim")" ]; then
 	tap OK "  ... the daemons on it ($(wc -w <<<"$on_victim")) moved to other members"
 else
@@ -128,8 +127,7 @@ if until_ok 10 all_have "policy p4 ingress rule 0"; then
 else
 	tap FAIL "member $victim cut off from its peers: a put reaches all $N kernels ($(count_have "policy p4 ingress rule 0") have it)"
 fi
-moved=0
-for i in $on_victim; do [ "$(member_of "$i")" != "$victim" ] && moved=$((moved + 1)); done
+moved=$(moved_off "$victim" $on_victim)
 if [ "$moved" = "$(wc -w <<<"$on_victim")" ] && [ "$moved" -gt 0 ]; then
 	tap OK "  ... the $moved daemons on it left it"
 else

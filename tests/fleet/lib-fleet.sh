@@ -94,6 +94,13 @@ daemons_on() {	# daemons_on M: the indexes of the daemons watching member M
 	echo $out
 }
 
+moved_off() {	# moved_off M I...: how many of daemons I... no longer watch member M
+	local m=$1 i c=0
+	shift
+	for i; do [ "$(member_of "$i")" != "$m" ] && c=$((c + 1)); done
+	echo "$c"
+}
+
 busiest_member() {
 	local m best=1 n most=-1
 	for m in 1 2 3; do

@@ -143,10 +143,10 @@ static bool v1_convert_names(struct dctx *c, const struct value *root, struct re
 			dctx_pop(c, saved);
 			return false;
 		}
-		if (asprintf(&joined, "%s.%s", m->node, r->name) < 0)
+		r->u.ep.node = v1_node_name_convert(m->node);
+		if (!r->u.ep.node || asprintf(&joined, "%s.%s", r->u.ep.node, r->name) < 0)
 			return false;
 		name = v1_name_convert(joined, false);
-		r->u.ep.node = strdup(m->node);
 		break;
 	default: name = v1_name_convert(r->name, false); break;
 	}
@@ -195,7 +195,7 @@ static int v1_wep_names(struct resource *r, struct meta_in *m)
 	size_t len = 0;
 	FILE *f;
 
-	e->node = m->node ? strdup(m->node) : NULL;
+	e->node = m->node ? v1_node_name_convert(m->node) : NULL;
 	e->orchestrator = strdup(m->orchestrator ? m->orchestrator : "");
 	e->endpoint = strdup(m->name);
 	if (m->orchestrator && strcmp(m->orchestrator, "k8s") == 0 && dot) {

@@ -89,3 +89,8 @@ char *v1_name_convert(const char *v1, bool no_dots)
 				*p = '-';
 	return qualify(v1, s);
 }
+
+char *v1_node_name_convert(const char *v1)
+{
+	return normalise(v1);
+}

@@ -9,5 +9,7 @@
 
 /* calico-upgrade's convertName / convertNameNoDots. Caller frees. */
 char *v1_name_convert(const char *v1, bool no_dots);
+/* calico-upgrade's ConvertNodeName: normalised, no hash suffix. */
+char *v1_node_name_convert(const char *v1);
 
 #endif

@@ -353,6 +353,46 @@ char *resource_key(enum res_kind kind, const char *ns, const char *name);
 char *policy_name_to_storage(const char *name);
 char *policy_name_from_storage(const char *stored);
 
+/* ---- Calico 2.6's datastore: etcd v2 keys under /calico/v1 ---- */
+
+#define BACKEND_V1_PREFIX "/calico/v1/"
+#define BACKEND_V1_READY  "/calico/v1/Ready"
+
+struct backend_kv {
+	const char *key; /* the whole key */
+	const char *value;
+	size_t len;
+};
+
+enum backend_v1_kind {
+	BACKEND_V1_OTHER, /* not read: IP pools, node data, Ready, ... */
+	BACKEND_V1_POLICY,
+	BACKEND_V1_PROFILE, /* three keys: rules, tags, labels */
+	BACKEND_V1_HOST_ENDPOINT,
+	BACKEND_V1_WORKLOAD_ENDPOINT,
+	BACKEND_V1_CONFIG, /* Felix settings, one key each, global or per host */
+};
+
+/* What key is part of, and the length of the prefix the keys of that
+ * object share (0 for BACKEND_V1_OTHER). */
+size_t backend_v1_object(const char *key, enum backend_v1_kind *ret);
+
+/* Leave out what calico-upgrade leaves out: objects the controllers write
+ * again (knp.default.* policies, k8s_ns.* and openstack-sg-* profiles,
+ * OpenStack endpoints) and Felix settings nftmgr does not use. */
+#define BACKEND_V1_UPGRADE (1u << 0)
+
+/*
+ * The objects of kvs (sorted by key) as v3 resources, each converted as
+ * the v1 manifest it stands for (see 'convert'); r->file is the object's
+ * first key. An object that does not decode is reported in d and left out;
+ * what is left out on purpose (Felix settings nftmgr does not use, and with
+ * BACKEND_V1_UPGRADE the controllers' objects) goes to skipped (may be
+ * NULL), one entry each with the reason. Returns 0 or -ENOMEM.
+ */
+int backend_v1_decode(const struct backend_kv *kvs, size_t n, unsigned flags,
+		      struct resource_list *out, struct diags *d, struct diags *skipped);
+
 /* ---- configuration ---- */
 
 enum datastore_type {

@@ -193,8 +193,8 @@ static const struct {
 	const char *api;
 	const char *not_api;
 } entity_fields[] = {
-	{ "tag", "tag", "notTag" },		 { "net", "net", "notNet" },
-	{ "nets", "nets", "notNets" },		 { "selector", "selector", "notSelector" },
+	{ "tag", "tag", "notTag" },	  { "net", "net", "notNet" },
+	{ "nets", "nets", "notNets" },	  { "selector", "selector", "notSelector" },
 	{ "ports", "ports", "notPorts" },
 };
 
@@ -289,8 +289,8 @@ static int rules(json_t *dst, const char *name, const json_t *src, const char *f
 
 static json_t *manifest(const char *api, const char *kind, json_t **meta, json_t **spec)
 {
-	json_t *m = json_pack("{s:s, s:s, s:{}, s:{}}", "apiVersion", api, "kind", kind,
-			      "metadata", "spec");
+	json_t *m = json_pack("{s:s, s:s, s:{}, s:{}}", "apiVersion", api, "kind", kind, "metadata",
+			      "spec");
 
 	*meta = json_object_get(m, "metadata");
 	*spec = json_object_get(m, "spec");
@@ -340,7 +340,8 @@ static int policy(struct job *j, const char *key, const char *value, size_t len)
 		return 0;
 	}
 	if ((j->flags & BACKEND_V1_UPGRADE) && strncmp(name, "knp.default.", 12) == 0) {
-		skip(j, key, name, "owned by the Kubernetes policy controller, which writes it again");
+		skip(j, key, name,
+		     "owned by the Kubernetes policy controller, which writes it again");
 		return 0;
 	}
 	in = parse(j, key, value, len, true);
@@ -389,7 +390,8 @@ static int profile(struct job *j, const struct backend_kv *kvs, size_t n)
 		return -ENOMEM;
 	if ((j->flags & BACKEND_V1_UPGRADE) &&
 	    (strncmp(name, "k8s_ns.", 7) == 0 || strncmp(name, "openstack-sg-", 13) == 0)) {
-		skip(j, kvs[0].key, name, "owned by the orchestrator's controller, which writes it again");
+		skip(j, kvs[0].key, name,
+		     "owned by the orchestrator's controller, which writes it again");
 		return 0;
 	}
 	if (rk && !(rv = parse(j, rk->key, rk->value, rk->len, true)))

@@ -193,7 +193,7 @@ static void test_policy_fields(void **state)
 	assert_int_equal(p->u.policy.ingress[0].src.n_not_nets, 1);
 	assert_int_equal(p->u.policy.ingress[0].src.not_nets[0].len, 8);
 	assert_int_equal(p->u.policy.ingress[0].src.not_nets[0].addr[1], 0); /* masked */
-	assert_int_equal(p->u.policy.ingress[1].action, ACTION_ALLOW); /* no action */
+	assert_int_equal(p->u.policy.ingress[1].action, ACTION_ALLOW);	     /* no action */
 	assert_true(p->u.policy.ingress[1].icmp.has_type);
 	assert_int_equal(p->u.policy.ingress[1].icmp.type, 8);
 	assert_true(p->u.policy.ingress[1].not_icmp.has_code);
@@ -246,13 +246,13 @@ static void test_endpoints(void **state)
 static void test_felix_settings(void **state)
 {
 	struct diags skipped = { 0 };
-	struct resource_list l = decode_text(
-		"/calico/v1/config/FailsafeInboundHostPorts tcp:22,udp:68,tcp:10250\n"
-		"/calico/v1/config/FailsafeOutboundHostPorts none\n"
-		"/calico/v1/config/LogPrefix \n"
-		"/calico/v1/config/ReportingIntervalSecs 30\n"
-		"/calico/v1/host/Node-2/config/DefaultEndpointToHostAction RETURN\n",
-		BACKEND_V1_UPGRADE, 0, &skipped);
+	struct resource_list l =
+		decode_text("/calico/v1/config/FailsafeInboundHostPorts tcp:22,udp:68,tcp:10250\n"
+			    "/calico/v1/config/FailsafeOutboundHostPorts none\n"
+			    "/calico/v1/config/LogPrefix \n"
+			    "/calico/v1/config/ReportingIntervalSecs 30\n"
+			    "/calico/v1/host/Node-2/config/DefaultEndpointToHostAction RETURN\n",
+			    BACKEND_V1_UPGRADE, 0, &skipped);
 	const struct resource *g, *h;
 
 	(void)state;
@@ -265,7 +265,7 @@ static void test_felix_settings(void **state)
 	assert_int_equal(g->u.felix.failsafe_in[2].port, 10250);
 	assert_true(g->u.felix.has_failsafe_out);
 	assert_int_equal(g->u.felix.n_failsafe_out, 0);
-	assert_null(g->u.felix.log_prefix); /* empty: ignored, as Felix does */
+	assert_null(g->u.felix.log_prefix);	     /* empty: ignored, as Felix does */
 	assert_string_equal(h->name, "node.node-2"); /* normalised */
 	assert_string_equal(h->u.felix.ep_to_host, "Return");
 	assert_int_equal(skipped.n, 1);
@@ -298,10 +298,11 @@ static void test_bad_values_and_upgrade_skips(void **state)
 	diags_clear(&skipped);
 	resource_list_clear(&l);
 	/* without the upgrade flag the controllers' objects are read */
-	l = decode_text("/calico/v1/policy/tier/default/policy/knp.default.prod.web "
-			"{\"selector\":\"\"}\n"
-			"/calico/v1/policy/profile/k8s_ns.prod/labels {\"calico/k8s_ns\":\"prod\"}\n",
-			0, 0, NULL);
+	l = decode_text(
+		"/calico/v1/policy/tier/default/policy/knp.default.prod.web "
+		"{\"selector\":\"\"}\n"
+		"/calico/v1/policy/profile/k8s_ns.prod/labels {\"calico/k8s_ns\":\"prod\"}\n",
+		0, 0, NULL);
 	assert_int_equal(l.n, 2);
 	resource_list_clear(&l);
 }
@@ -317,8 +318,8 @@ static void test_object_keys(void **state)
 		{ "/calico/v1/policy/tier/default/metadata", BACKEND_V1_OTHER, 0 },
 		{ "/calico/v1/policy/profile/p/rules", BACKEND_V1_PROFILE, 28 },
 		{ "/calico/v1/host/h/endpoint/e", BACKEND_V1_HOST_ENDPOINT, 28 },
-		{ "/calico/v1/host/h/workload/k8s/ns.p/endpoint/eth0",
-		  BACKEND_V1_WORKLOAD_ENDPOINT, 49 },
+		{ "/calico/v1/host/h/workload/k8s/ns.p/endpoint/eth0", BACKEND_V1_WORKLOAD_ENDPOINT,
+		  49 },
 		{ "/calico/v1/host/h/config/LogPrefix", BACKEND_V1_CONFIG, 25 },
 		{ "/calico/v1/config/LogPrefix", BACKEND_V1_CONFIG, 18 },
 		{ "/calico/v1/host/h/metadata", BACKEND_V1_OTHER, 0 },

@@ -163,8 +163,9 @@ static void test_v1_conversion(void **state)
 	assert_int_equal(r->u.policy.ingress[0].src.nets[0].addr[1], 0);
 	r = l.v[1];
 	assert_int_equal(r->kind, RES_HOST_ENDPOINT);
-	assert_string_equal(r->name, "node1.eth0-2dd8b4d7");
-	assert_string_equal(r->u.ep.node, "Node1");
+	/* convertName("<normalised node>.<name>"); the node normalised */
+	assert_string_equal(r->name, "node1.eth0");
+	assert_string_equal(r->u.ep.node, "node1");
 	assert_string_equal(labels_get(&r->labels, "a"), "b");
 	r = l.v[2];
 	assert_int_equal(r->kind, RES_PROFILE);

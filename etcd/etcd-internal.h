@@ -48,6 +48,12 @@ int64_t etcd_json_int64(const json_t *j);
 /* Appends len bytes to a buffer kept NUL-terminated, bounded by
  * ETCD_MAX_RESPONSE: 0, -E2BIG or -ENOMEM. */
 int etcd_append(char **buf, size_t *n, size_t *cap, const char *p, size_t len);
+/* v2: the URL of key (percent-encoded) with query on the current
+ * endpoint; caller frees. */
+char *etcd2_url(const struct etcd *e, const char *key, const char *query);
+/* v2: a GET of url into b, X-Etcd-Index into *index, basic auth. */
+int etcd2_setup(struct etcd *e, CURL *h, const char *url, char *errbuf, struct etcd_body *b,
+		int64_t *index);
 /* A base64 JSON string of len bytes at p; NULL on ENOMEM. */
 json_t *etcd_json_b64(const void *p, size_t len);
 

@@ -219,4 +219,80 @@ int calico_kv_decode(const char *key, const char *value, size_t len, struct reso
  */
 int calico_list(struct etcd *e, struct resource_list *out, struct diags *d, int64_t *rev);
 
+/* ---- etcd's v2 API: Calico 2.6's datastore ------------------------------ */
+
+struct etcd2_kv {
+	char *key;
+	char *value; /* NUL-terminated for convenience */
+	size_t value_len;
+	int64_t modified_index;
+};
+
+struct etcd2_kvs {
+	struct etcd2_kv *v;
+	size_t n;
+	int64_t index; /* X-Etcd-Index of the answer: watch from index + 1 */
+};
+
+void etcd2_kvs_clear(struct etcd2_kvs *l);
+
+/* Every leaf key under dir (a recursive, linearizable GET), sorted
+ * bytewise; an absent dir has none. Returns 0 or a negative errno
+ * (message in etcd_error()); -ENOTSUP when the server has no v2 API. */
+int etcd2_list(struct etcd *e, const char *dir, struct etcd2_kvs *out);
+/* One key: out->n is 0 when it is absent. */
+int etcd2_get(struct etcd *e, const char *key, struct etcd2_kvs *out);
+/* Sets key; with prev_value only if it holds exactly that now (*ok false,
+ * and nothing written, when it does not or is absent). */
+int etcd2_set(struct etcd *e, const char *key, const char *value, const char *prev_value, bool *ok);
+
+struct etcd2_event {
+	bool deleted;
+	bool dir;     /* a directory: a delete removes every key under it */
+	bool ignored; /* an action that changes nothing */
+	char *key;
+	char *value; /* upserts of keys */
+	size_t value_len;
+	int64_t modified_index;
+};
+
+/* Pure parsers of answers (fuzzed). The tree: leaves only, sorted. */
+int etcd2_parse_tree(const char *buf, size_t len, struct etcd2_kvs *out);
+int etcd2_parse_event(const char *buf, size_t len, struct etcd2_event *ev);
+void etcd2_event_clear(struct etcd2_event *ev);
+/* An error answer's errorCode (0 if none) and "message: cause" in msg. */
+int etcd2_parse_error(const char *buf, size_t len, char *msg, size_t msglen);
+
+struct etcd2_watch_ops {
+	/* One event; a negative errno stops the watch. */
+	int (*event)(void *data, const struct etcd2_event *ev);
+};
+
+struct etcd2_watch;
+
+/*
+ * A recursive watch on dir from index on: a long-polling GET, sent again
+ * after each event from its modifiedIndex + 1. Driven like the v3 watch:
+ * etcd2_watch_poll() waits at most timeout_ms for it or for fds, and
+ * returns 0 while it goes on, -ECANCELED when etcd no longer has the
+ * events from the index on (error 401: list again, and watch from the
+ * listing's index + 1), another negative errno when it failed (the next
+ * endpoint is tried by the next watch).
+ */
+int etcd2_watch_start(struct etcd *e, const char *dir, int64_t index,
+		      const struct etcd2_watch_ops *ops, void *data, struct etcd2_watch **ret);
+int etcd2_watch_poll(struct etcd2_watch *w, struct pollfd *fds, unsigned n, int timeout_ms);
+/* The index the watch waits from now. */
+int64_t etcd2_watch_index(const struct etcd2_watch *w);
+struct etcd2_watch *etcd2_watch_free(struct etcd2_watch *w);
+
+/*
+ * Every resource of Calico 2.6's layout (/calico/v1) as backend_v1_decode()
+ * gives them with flags, read at the etcd index *index (may be NULL);
+ * *ready: the Ready flag is "true". Returns 0 or a negative errno (message
+ * in etcd_error()).
+ */
+int calico_v1_list(struct etcd *e, unsigned flags, struct resource_list *out, struct diags *d,
+		   struct diags *skipped, int64_t *index, bool *ready);
+
 #endif

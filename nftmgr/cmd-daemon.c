@@ -320,7 +320,10 @@ int cmd_daemon(struct ctx *ctx, int argc, char **argv)
 	}
 	if (serve(&d) < 0)
 		goto out;
-	logp(6, "watching %s %s for node %s", ds_etcd(d.ds) ? "etcd" : "directory",
+	logp(6, "watching %s %s for node %s",
+	     !ds_etcd(d.ds)	  ? "directory"
+	     : ds_is_etcdv2(d.ds) ? "etcd (v2 API)"
+				  : "etcd",
 	     ds_etcd(d.ds) ? etcd_endpoint(ds_etcd(d.ds)) : ds_where(d.ds), node_name(ctx));
 	if (ds_etcd(d.ds))
 		daemon_run_etcd(&d);
@@ -332,6 +335,8 @@ out:
 	metrics_stop(d.metrics);
 	compile_memo_free(d.in.memo);
 	etcd_watch_free(d.w);
+	etcd2_watch_free(d.w2);
+	raw_clear(&d.raw);
 	cache_clear(&d.cache);
 	model_table_free(d.committed);
 	nl_sock_close(d.nl);

@@ -317,6 +317,8 @@ static int write_run(struct ctx *ctx, const struct write_req *w)
 	r = load(w, &j.l);
 	if (r == 0)
 		r = ds_open(ctx, &j.ds);
+	if (r == 0)
+		r = ds_writable(j.ds);
 	if (r == 0 && w->confirm_within)
 		r = confirm_usable(j.ds, w->no_sync);
 	if (r == 0)

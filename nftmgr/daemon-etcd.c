@@ -66,7 +66,7 @@ static size_t cache_pos(const struct cache *c, const char *key, bool *found)
 }
 
 /* Takes r (which may be NULL: skipped value) on every path. */
-static int cache_set(struct cache *c, const char *key, struct resource *r)
+int cache_set(struct cache *c, const char *key, struct resource *r)
 {
 	bool found;
 	size_t i = cache_pos(c, key, &found);
@@ -95,7 +95,7 @@ static int cache_set(struct cache *c, const char *key, struct resource *r)
 	return 0;
 }
 
-static void cache_del(struct cache *c, const char *key)
+void cache_del(struct cache *c, const char *key)
 {
 	bool found;
 	size_t i = cache_pos(c, key, &found);
@@ -132,13 +132,6 @@ static int cache_put(struct cache *c, const char *key, const char *value, size_t
 	return cache_set(c, key, k == 1 ? r : NULL);
 }
 
-struct pending {
-	struct daemon *d;
-	bool any;
-	uint64_t first_ms;
-	uint64_t last_ms;
-};
-
 static int on_event(void *data, const struct etcd_event *ev)
 {
 	struct pending *p = data;
@@ -168,8 +161,11 @@ static int relist(struct daemon *d)
 {
 	struct cache fresh = { 0 };
 	struct etcd_kvs kvs;
-	int r = etcd_list_prefix(ds_etcd(d->ds), CALICO_PREFIX, 0, &kvs);
+	int r;
 
+	if (d->v2)
+		return v2_relist(d);
+	r = etcd_list_prefix(ds_etcd(d->ds), CALICO_PREFIX, 0, &kvs);
 	if (r < 0)
 		return r;
 	for (size_t i = 0; i < kvs.n && r >= 0; i++)
@@ -200,9 +196,12 @@ static struct resource **cache_resources(struct daemon *d, size_t *ret_n)
 static int commit_cache(struct daemon *d, enum commit_why why)
 {
 	size_t n;
-	struct resource **v = cache_resources(d, &n);
+	struct resource **v;
 	int r;
 
+	if (d->v2 && !v2_ready_to_commit(d))
+		return 0; /* paused: the rules in force stay */
+	v = cache_resources(d, &n);
 	if (!v)
 		return -ENOMEM;
 	r = daemon_commit(d, v, n, why, d->rev);
@@ -368,9 +367,18 @@ static void reload(struct daemon *d)
 		ds_free(ds);
 		return;
 	}
+	if (d->v2 != ds_is_etcdv2(ds))
+		logp(5,
+		     "reload: moving from %s to %s; the rules in force stay until the "
+		     "first commit from it replaces them",
+		     d->v2 ? "etcdv2" : "etcdv3", ds_is_etcdv2(ds) ? "etcdv2" : "etcdv3");
 	ds_free(d->ds);
 	d->ds = ds;
 	d->w = etcd_watch_free(d->w);
+	d->w2 = etcd2_watch_free(d->w2);
+	d->v2 = ds_is_etcdv2(ds);
+	d->v2_paused = false;
+	raw_clear(&d->raw);
 }
 
 /* Lists and commits, or backs off; true when the cache is fresh. */
@@ -436,9 +444,10 @@ static void watch_step(struct daemon *d, struct pending *p, int timeout_ms, bool
 	struct pollfd fd = { .fd = d->sfd, .events = POLLIN };
 	int r;
 
-	if (!d->w) {
-		r = etcd_watch_start(ds_etcd(d->ds), CALICO_PREFIX, d->rev + 1, WATCH_IDLE_S,
-				     &watch_ops, p, &d->w);
+	if (!d->w && !d->w2) {
+		r = d->v2 ? v2_watch_start(d, p)
+			  : etcd_watch_start(ds_etcd(d->ds), CALICO_PREFIX, d->rev + 1,
+					     WATCH_IDLE_S, &watch_ops, p, &d->w);
 		if (r < 0) {
 			logp(4, "cannot watch etcd: %s; retrying in %u ms",
 			     etcd_error(ds_etcd(d->ds)), d->backoff_ms);
@@ -446,17 +455,19 @@ static void watch_step(struct daemon *d, struct pending *p, int timeout_ms, bool
 			return;
 		}
 	}
-	r = etcd_watch_poll(d->w, &fd, 1, timeout_ms);
+	r = d->v2 ? etcd2_watch_poll(d->w2, &fd, 1, timeout_ms)
+		  : etcd_watch_poll(d->w, &fd, 1, timeout_ms);
 	if (fd.revents & POLLIN)
 		(void)daemon_signals(d);
-	if (etcd_watch_created(d->w) && !d->connected) {
+	if ((d->v2 || etcd_watch_created(d->w)) && !d->connected) {
 		logp(6, "watching etcd %s from revision %lld", etcd_endpoint(ds_etcd(d->ds)),
 		     (long long)d->rev + 1);
 		d->connected = true;
 		d->backoff_ms = BACKOFF_MIN_MS;
 	}
 	if (r == -ECANCELED) {
-		logp(4, "etcd compacted revision %lld away; listing everything again",
+		logp(4, "etcd %s %lld away; listing everything again",
+		     d->v2 ? "has cleared the events from index" : "compacted revision",
 		     (long long)d->rev + 1);
 		*need_list = true;
 	} else if (r < 0) {
@@ -464,8 +475,10 @@ static void watch_step(struct daemon *d, struct pending *p, int timeout_ms, bool
 		     etcd_error(ds_etcd(d->ds)), d->backoff_ms);
 		d->connected = false;
 	}
-	if (r < 0)
+	if (r < 0) {
 		d->w = etcd_watch_free(d->w);
+		d->w2 = etcd2_watch_free(d->w2);
+	}
 	if (r < 0 && r != -ECANCELED)
 		back_off(d);
 }
@@ -485,6 +498,7 @@ void daemon_run_etcd(struct daemon *d)
 	bool need_list = true;
 
 	d->backoff_ms = BACKOFF_MIN_MS;
+	d->v2 = ds_is_etcdv2(d->ds);
 	/* the cache keeps unchanged resources as the same objects: a change
 	 * recompiles only the policies it touched */
 	d->in.memo = memo_wanted() ? compile_memo_new() : NULL;
@@ -496,6 +510,7 @@ void daemon_run_etcd(struct daemon *d)
 		}
 		if (need_list) {
 			d->w = etcd_watch_free(d->w);
+			d->w2 = etcd2_watch_free(d->w2);
 			p.any = false;
 			if (!list_and_commit(d))
 				continue;

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /* The daemon's parts: the loop (cmd-daemon.c), the etcd source
- * (daemon-etcd.c). */
+ * (daemon-etcd.c) and its v2 variant (daemon-etcdv2.c). */
 #ifndef NFTMGR_DAEMON_H
 #define NFTMGR_DAEMON_H
 
@@ -19,6 +19,7 @@
 
 struct mnl_socket;
 struct etcd_watch;
+struct etcd2_watch;
 
 /* The resources as etcd has them, by key. */
 struct cache_entry {
@@ -30,6 +31,23 @@ struct cache {
 	struct cache_entry *v;
 	size_t n;
 	size_t cap;
+};
+
+/* etcd v2: the keys under /calico/v1 as they are, sorted, and the objects
+ * (key prefixes) an event touched since the last decode. */
+struct raw_kv {
+	char *key;
+	char *value;
+	size_t len;
+};
+
+struct raw_store {
+	struct raw_kv *v;
+	size_t n;
+	size_t cap;
+	char **dirty;
+	size_t n_dirty;
+	size_t cap_dirty;
 };
 
 struct daemon {
@@ -58,6 +76,19 @@ struct daemon {
 	bool lkg_ok;	  /* the cache is what was committed last */
 	uint64_t lkg_due; /* not before (monotonic ms) */
 	int lkg_pid;	  /* the child writing it, 0 if none */
+	/* etcd v2 (Calico 2.6's data) */
+	bool v2;
+	struct raw_store raw;
+	struct etcd2_watch *w2;
+	bool v2_paused; /* Ready is not "true" */
+};
+
+/* Events are coalesced: the commit waits for quiet (see daemon-etcd.c). */
+struct pending {
+	struct daemon *d;
+	bool any;
+	uint64_t first_ms;
+	uint64_t last_ms;
 };
 
 __attribute__((format(printf, 2, 3))) void logp(int prio, const char *fmt, ...);
@@ -80,5 +111,16 @@ bool daemon_signals(struct daemon *d);
 /* The etcd source: list, commit, watch, until a stop signal. */
 void daemon_run_etcd(struct daemon *d);
 void cache_clear(struct cache *c);
+/* Takes r (NULL: a value that does not decode) on every path. */
+int cache_set(struct cache *c, const char *key, struct resource *r);
+void cache_del(struct cache *c, const char *key);
+
+/* The etcd v2 source (daemon-etcdv2.c): a full list into the raw store
+ * and the cache; the watch from there; before a commit, the objects
+ * events touched decoded again, and whether Ready allows committing. */
+int v2_relist(struct daemon *d);
+int v2_watch_start(struct daemon *d, struct pending *p);
+bool v2_ready_to_commit(struct daemon *d);
+void raw_clear(struct raw_store *s);
 
 #endif

@@ -65,7 +65,8 @@ int ds_open(struct ctx *ctx, struct datastore **ret)
 			ds->lkg = NULL;
 		r = ds->where && ds->lkg ? etcd_open(&o, &ds->etcd, err, sizeof(err)) : -ENOMEM;
 		if (r < 0)
-			fprintf(stderr, "Failed to create the etcdv3 datastore client: %s\n",
+			fprintf(stderr, "Failed to create the %s datastore client: %s\n",
+				ds->type == DATASTORE_ETCDV2 ? "etcdv2" : "etcdv3",
 				err[0] ? err : strerror(-r));
 	}
 	config_clear(&cfg);
@@ -99,6 +100,41 @@ struct etcd *ds_etcd(struct datastore *ds)
 	return ds->etcd;
 }
 
+bool ds_is_etcdv2(const struct datastore *ds)
+{
+	return ds->type == DATASTORE_ETCDV2;
+}
+
+static void etcd_failed(struct datastore *ds, int r)
+{
+	fprintf(stderr, "%s\n",
+		ds->etcd && etcd_error(ds->etcd)[0] ? etcd_error(ds->etcd) : strerror(-r));
+}
+
+/* Calico 2.6's data is read here, never written: it moves to v3. */
+static int refuse_v2(void)
+{
+	fprintf(stderr, "The etcdv2 datastore (Calico 2.6's /calico/v1 keys) is read-only to "
+			"nftmgr: move it to Calico's v3 layout with 'nftmgr upgrade' and write "
+			"there\n");
+	return -EROFS;
+}
+
+int ds_writable(const struct datastore *ds)
+{
+	return ds->type == DATASTORE_ETCDV2 ? refuse_v2() : 0;
+}
+
+static int list_v2(struct datastore *ds, struct resource_list *out, struct diags *d)
+{
+	bool ready;
+	int r = calico_v1_list(ds->etcd, 0, out, d, NULL, NULL, &ready);
+
+	if (r < 0)
+		etcd_failed(ds, r);
+	return r;
+}
+
 const char *ds_where(const struct datastore *ds)
 {
 	return ds->where;
@@ -115,12 +151,6 @@ void ds_unlock(struct datastore *ds)
 		store_unlock(ds->file);
 }
 
-static void etcd_failed(struct datastore *ds, int r)
-{
-	fprintf(stderr, "%s\n",
-		ds->etcd && etcd_error(ds->etcd)[0] ? etcd_error(ds->etcd) : strerror(-r));
-}
-
 int ds_list(struct datastore *ds, int kind, struct resource_list *out, struct diags *d)
 {
 	struct resource_list all = { 0 };
@@ -130,7 +160,8 @@ int ds_list(struct datastore *ds, int kind, struct resource_list *out, struct di
 	if (ds->file)
 		return kind < 0 ? store_list_all(ds->file, out, d)
 				: store_list(ds->file, kind, NULL, out, d);
-	r = calico_list(ds->etcd, &all, d, &rev);
+	r = ds->type == DATASTORE_ETCDV2 ? list_v2(ds, &all, d)
+					 : calico_list(ds->etcd, &all, d, &rev);
 	if (r < 0) {
 		etcd_failed(ds, r);
 		return r;
@@ -156,6 +187,8 @@ int ds_get(struct datastore *ds, const struct resource *r, struct resource **old
 
 	*old = NULL;
 	*rev = 0;
+	if (ds->type == DATASTORE_ETCDV2)
+		return refuse_v2();
 	if (ds->file) {
 		e = store_get(ds->file, r->kind, r->namespace, r->name, old, &d);
 		diags_clear(&d); /* unreadable: written over */
@@ -274,6 +307,8 @@ static int write_each(struct datastore *ds, struct resource *const *v, const int
 		      size_t n, bool del, size_t *done)
 {
 	*done = 0;
+	if (ds->type == DATASTORE_ETCDV2)
+		return refuse_v2();
 	for (size_t i = 0; ds->etcd && i < n;) {
 		size_t from = i, k = 0;
 		int r;

@@ -75,6 +75,8 @@ int modify_run(struct ctx *ctx, const struct modify *m)
 	e = named_resource(m->kind, m->name, m->ns, &want);
 	if (e == 0)
 		e = ds_open(ctx, &ds);
+	if (e == 0)
+		e = ds_writable(ds);
 	if (e == 0 && (e = ds_lock(ds)) < 0)
 		fprintf(stderr, "Failed to lock the datastore: %s\n", strerror(-e));
 	if (e == 0) {

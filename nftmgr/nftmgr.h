@@ -171,6 +171,11 @@ int ds_open(struct ctx *ctx, struct datastore **ret);
 struct datastore *ds_free(struct datastore *ds);
 /* NULL for the file datastore. */
 struct etcd *ds_etcd(struct datastore *ds);
+/* Calico 2.6's layout over etcd's v2 API: read-only (writes are refused
+ * with -EROFS, pointing to 'upgrade'). */
+bool ds_is_etcdv2(const struct datastore *ds);
+/* 0, or -EROFS after saying that etcdv2 is read-only. */
+int ds_writable(const struct datastore *ds);
 /* etcd: where the daemon keeps the resources of its last commit, for
  * sync --boot to commit before the network (and etcd) is up; in the
  * configured datastoreDir. NULL for the file datastore. */

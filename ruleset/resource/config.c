@@ -96,17 +96,18 @@ static int on_config(void *userdata, const struct value *root)
 	return 0;
 }
 
-static int apply_env(struct config_in *in)
+static int apply_env(struct config_in *in, const char *prefix)
 {
 	for (size_t i = 0; i < ARRAY_SIZE(env_vars); i++) {
 		char name[64];
 		const char *v;
 		char **slot = (char **)((char *)in + env_vars[i].off);
 
-		snprintf(name, sizeof(name), "CALICO_%s", env_vars[i].env);
+		snprintf(name, sizeof(name), "CALICO_%s%s", prefix, env_vars[i].env);
 		v = getenv(name);
+		snprintf(name, sizeof(name), "%s%s", prefix, env_vars[i].env);
 		if (!v)
-			v = getenv(env_vars[i].env);
+			v = getenv(name);
 		if (!v)
 			continue;
 		free(*slot);
@@ -126,8 +127,8 @@ static void config_in_clear(struct config_in *in)
 		free(*f[i]);
 }
 
-static int config_finish(struct config_in *in, const char *file, struct config *ret,
-			 struct diags *d)
+static int config_finish(struct config_in *in, const char *file, enum datastore_type def,
+			 struct config *ret, struct diags *d)
 {
 	struct config c = { 0 };
 
@@ -136,19 +137,16 @@ static int config_finish(struct config_in *in, const char *file, struct config *
 		    0)
 		return -ENOMEM;
 	if (!in->type)
-		c.type = in->endpoints ? DATASTORE_ETCDV3 : DATASTORE_FILE;
+		c.type = in->endpoints ? def : DATASTORE_FILE;
 	else if (strcmp(in->type, "file") == 0)
 		c.type = DATASTORE_FILE;
 	else if (strcmp(in->type, "etcdv3") == 0)
 		c.type = DATASTORE_ETCDV3;
-	else if (strcmp(in->type, "etcdv2") == 0) {
-		diags_add(
-			d, file, (struct pos){ 0, 0 }, NULL, "datastoreType",
-			"etcdv2 is not supported: nftmgr reads only Calico's v3 API (datastoreType: etcdv3)");
-		return -EINVAL;
-	} else {
+	else if (strcmp(in->type, "etcdv2") == 0)
+		c.type = DATASTORE_ETCDV2;
+	else {
 		diags_add(d, file, (struct pos){ 0, 0 }, NULL, "datastoreType",
-			  "unknown datastore type \"%s\" (file or etcdv3)", in->type);
+			  "unknown datastore type \"%s\" (file, etcdv3 or etcdv2)", in->type);
 		return -EINVAL;
 	}
 	c.datastore_dir = strdup(in->dir ? in->dir : STORE_DEFAULT_DIR);
@@ -167,7 +165,8 @@ static int config_finish(struct config_in *in, const char *file, struct config *
 	return 0;
 }
 
-int config_load(const char *path, bool must_exist, struct config *ret, struct diags *d)
+static int load(const char *path, bool must_exist, const char *env, enum datastore_type def,
+		struct config *ret, struct diags *d)
 {
 	struct config_job j = { .c = { .d = d, .file = path } };
 	_cleanup_free_ char *buf = NULL;
@@ -186,11 +185,21 @@ int config_load(const char *path, bool must_exist, struct config *ret, struct di
 			r = -EINVAL;
 	}
 	if (r == 0)
-		r = apply_env(&j.in);
+		r = apply_env(&j.in, env);
 	if (r == 0)
-		r = config_finish(&j.in, path, ret, d);
+		r = config_finish(&j.in, path, def, ret, d);
 	config_in_clear(&j.in);
 	return r;
+}
+
+int config_load(const char *path, bool must_exist, struct config *ret, struct diags *d)
+{
+	return load(path, must_exist, "", DATASTORE_ETCDV3, ret, d);
+}
+
+int config_load_apiv1(const char *path, bool must_exist, struct config *ret, struct diags *d)
+{
+	return load(path, must_exist, "APIV1_", DATASTORE_ETCDV2, ret, d);
 }
 
 void config_clear(struct config *c)

@@ -398,6 +398,7 @@ int backend_v1_decode(const struct backend_kv *kvs, size_t n, unsigned flags,
 enum datastore_type {
 	DATASTORE_FILE,
 	DATASTORE_ETCDV3,
+	DATASTORE_ETCDV2, /* Calico 2.6's /calico/v1 keys, read-only */
 };
 
 struct config {
@@ -422,6 +423,10 @@ struct config {
  * -EINVAL or negative errno.
  */
 int config_load(const char *path, bool must_exist, struct config *ret, struct diags *d);
+/* The same for calico-upgrade's --apiconfigv1: the environment is
+ * APIV1_ETCD_ENDPOINTS, ... (also with a CALICO_ prefix), and endpoints
+ * without a datastoreType mean etcdv2, as calicoctl 1.x read them. */
+int config_load_apiv1(const char *path, bool must_exist, struct config *ret, struct diags *d);
 void config_clear(struct config *c);
 
 #endif

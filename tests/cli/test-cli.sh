@@ -140,8 +140,8 @@ check_status "explain: one family" 2 \
 check_status "trace: a bad port value" 2 nm trace --proto tcp --dport 70000
 expect "  ... is named" "$TMP/err" "^bad value '70000'$"
 printf 'apiVersion: v1\nkind: calicoApiConfig\nmetadata:\nspec:\n  datastoreType: etcdv2\n' >"$TMP/v2.cfg"
-check_status "etcdv2 refused" 1 "$BIN" -c "$TMP/v2.cfg" get gnp
-expect "etcdv2 message" "$TMP/err" "only Calico's v3 API"
+check_status "etcdv2 without endpoints" 1 "$BIN" -c "$TMP/v2.cfg" get gnp
+expect "etcdv2 message" "$TMP/err" "etcdv2 datastore client: etcdEndpoints is empty"
 printf 'apiVersion: projectcalico.org/v3\nkind: CalicoAPIConfig\nmetadata:\nspec:\n  datastoreType: file\n  datastoreDir: %s\n' "$A" >"$TMP/file.cfg"
 check_status "datastoreDir from config" 0 "$BIN" -c "$TMP/file.cfg" get gnp allow-icmp
 

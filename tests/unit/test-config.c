@@ -77,6 +77,47 @@ static void test_v3_file(void **state)
 	unlink(path);
 }
 
+/* calicoctl 1.x's etcdv2, from the file or DATASTORE_TYPE; the upgrade's
+ * v1 side defaults to it and reads APIV1_* (CALICO_APIV1_* first). */
+static void test_etcdv2(void **state)
+{
+	struct config c;
+	struct diags d = { 0 };
+
+	clear_env();
+	write_cfg("apiVersion: v1\nkind: calicoApiConfig\nmetadata:\nspec:\n"
+		  "  datastoreType: etcdv2\n  etcdEndpoints: http://127.0.0.1:2379\n");
+	assert_int_equal(config_load(path, true, &c, &d), 0);
+	assert_int_equal(c.type, DATASTORE_ETCDV2);
+	config_clear(&c);
+	write_cfg("apiVersion: v1\nkind: calicoApiConfig\nmetadata:\nspec:\n"
+		  "  etcdEndpoints: http://127.0.0.1:2379\n");
+	setenv("DATASTORE_TYPE", "etcdv2", 1);
+	assert_int_equal(config_load(path, true, &c, &d), 0);
+	assert_int_equal(c.type, DATASTORE_ETCDV2);
+	config_clear(&c);
+	unsetenv("DATASTORE_TYPE");
+	assert_int_equal(config_load(path, true, &c, &d), 0);
+	assert_int_equal(c.type, DATASTORE_ETCDV3);
+	config_clear(&c);
+	assert_int_equal(config_load_apiv1(path, true, &c, &d), 0);
+	assert_int_equal(c.type, DATASTORE_ETCDV2);
+	config_clear(&c);
+	setenv("APIV1_ETCD_ENDPOINTS", "http://10.0.0.1:2379", 1);
+	setenv("CALICO_APIV1_ETCD_USERNAME", "root", 1);
+	setenv("ETCD_ENDPOINTS", "http://10.0.0.3:2379", 1); /* the v3 side's */
+	assert_int_equal(config_load_apiv1("/nonexistent", false, &c, &d), 0);
+	assert_int_equal(c.type, DATASTORE_ETCDV2);
+	assert_string_equal(c.etcd_endpoints, "http://10.0.0.1:2379");
+	assert_string_equal(c.etcd_username, "root");
+	config_clear(&c);
+	unsetenv("APIV1_ETCD_ENDPOINTS");
+	unsetenv("CALICO_APIV1_ETCD_USERNAME");
+	clear_env();
+	assert_int_equal(d.n, 0);
+	unlink(path);
+}
+
 static void test_errors(void **state)
 {
 	static const struct {
@@ -87,8 +128,6 @@ static void test_errors(void **state)
 		{ "apiVersion: projectcalico.org/v3\nkind: calicoApiConfig\n",
 		  "expected kind 'CalicoAPIConfig'" },
 		{ "apiVersion: v2\nkind: calicoApiConfig\n", "unknown APIVersion 'v2'" },
-		{ "apiVersion: v1\nkind: calicoApiConfig\nspec: {datastoreType: etcdv2}\n",
-		  "reads only Calico's v3 API" },
 		{ "apiVersion: v1\nkind: calicoApiConfig\nspec: {datastoreType: kubernetes}\n",
 		  "unknown datastore type" },
 		{ "apiVersion: v1\nkind: calicoApiConfig\nspec: {etcdEndpoint: x}\n",
@@ -142,9 +181,8 @@ static void test_missing_and_env(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_v1_seed),
-		cmocka_unit_test(test_v3_file),
-		cmocka_unit_test(test_errors),
+		cmocka_unit_test(test_v1_seed),		cmocka_unit_test(test_v3_file),
+		cmocka_unit_test(test_etcdv2),		cmocka_unit_test(test_errors),
 		cmocka_unit_test(test_missing_and_env),
 	};
 

@@ -104,3 +104,44 @@ int calico_list(struct etcd *e, struct resource_list *out, struct diags *d, int6
 	etcd_kvs_clear(&kvs);
 	return r < 0 ? r : 0;
 }
+
+int calico_datastore_ready(const char *value, size_t len)
+{
+	json_t *j = json_loadb(value, len, 0, NULL);
+	json_t *spec = json_object_get(j, "spec"), *ready = json_object_get(spec, "datastoreReady");
+	int r = !json_is_object(spec) ? -EINVAL : json_is_false(ready) ? 0 : 1;
+
+	json_decref(j);
+	return r;
+}
+
+char *calico_cluster_info_json(const struct calico_cluster_info *ci, bool ready)
+{
+	json_t *spec = json_pack("{s:b}", "datastoreReady", ready);
+	json_t *j = json_pack("{s:s, s:s, s:{s:s, s:s?, s:s?}, s:o}", "kind", "ClusterInformation",
+			      "apiVersion", "projectcalico.org/v3", "metadata", "name", "default",
+			      "uid", ci->uid, "creationTimestamp", ci->created, "spec", spec);
+	char *s;
+
+	if (j && ci->guid)
+		json_object_set_new(spec, "clusterGUID", json_string(ci->guid));
+	if (j && ci->type)
+		json_object_set_new(spec, "clusterType", json_string(ci->type));
+	if (j && ci->version)
+		json_object_set_new(spec, "calicoVersion", json_string(ci->version));
+	s = j ? json_dumps(j, JSON_COMPACT) : NULL;
+	json_decref(j);
+	return s;
+}
+
+char *calico_cluster_info_set_ready(const char *value, size_t len, bool ready)
+{
+	json_t *j = json_loadb(value, len, 0, NULL), *spec = json_object_get(j, "spec");
+	char *s = NULL;
+
+	if (json_is_object(spec) &&
+	    json_object_set_new(spec, "datastoreReady", json_boolean(ready)) == 0)
+		s = json_dumps(j, JSON_COMPACT);
+	json_decref(j);
+	return s;
+}

@@ -219,6 +219,26 @@ int calico_kv_decode(const char *key, const char *value, size_t len, struct reso
  */
 int calico_list(struct etcd *e, struct resource_list *out, struct diags *d, int64_t *rev);
 
+/* ClusterInformation "default": what calico-upgrade writes, and what
+ * Felix 3 (and the daemon) wait on while datastoreReady is false. */
+#define CALICO_CLUSTER_INFO_KEY CALICO_PREFIX "clusterinformations/default"
+
+struct calico_cluster_info {
+	const char *guid; /* from v1 ClusterGUID, ... (NULL: left out) */
+	const char *type;
+	const char *version;
+	const char *uid;
+	const char *created;
+};
+
+/* spec.datastoreReady of a stored ClusterInformation: 0 when false, 1
+ * when true or absent, -EINVAL when the value is not one. */
+int calico_datastore_ready(const char *value, size_t len);
+/* Stored values, caller frees; NULL on ENOMEM (or a value that is not a
+ * ClusterInformation, for the second). */
+char *calico_cluster_info_json(const struct calico_cluster_info *ci, bool ready);
+char *calico_cluster_info_set_ready(const char *value, size_t len, bool ready);
+
 /* ---- etcd's v2 API: Calico 2.6's datastore ------------------------------ */
 
 struct etcd2_kv {

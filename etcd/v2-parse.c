@@ -129,7 +129,8 @@ int etcd2_parse_event(const char *buf, size_t len, struct etcd2_event *ev)
 		v = json_object_get(node, "value");
 		if (!ev->dir && !json_is_string(v))
 			goto out;
-		if (!ev->dir && !(ev->value = strndup(json_string_value(v), json_string_length(v)))) {
+		if (!ev->dir &&
+		    !(ev->value = strndup(json_string_value(v), json_string_length(v)))) {
 			r = -ENOMEM;
 			goto out;
 		}

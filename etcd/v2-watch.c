@@ -25,8 +25,8 @@ struct etcd2_watch {
 	CURLM *m;
 	CURL *h;
 	char *dir;
-	int64_t index;	  /* waiting for events from here on */
-	int64_t x_index;  /* X-Etcd-Index of the current poll's headers */
+	int64_t index;	 /* waiting for events from here on */
+	int64_t x_index; /* X-Etcd-Index of the current poll's headers */
 	struct etcd_body b;
 	bool running;
 	const struct etcd2_watch_ops *ops;

@@ -28,8 +28,8 @@ char *etcd2_url(const struct etcd *e, const char *key, const char *query)
 	for (size_t i = 0; i < n; i++) {
 		unsigned char ch = (unsigned char)key[i];
 
-		if ((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') ||
-		    strchr("-._~/", ch)) {
+		if ((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
+		    (ch >= '0' && ch <= '9') || strchr("-._~/", ch)) {
 			path[w++] = (char)ch;
 		} else {
 			path[w++] = '%';
@@ -204,8 +204,7 @@ int etcd2_get(struct etcd *e, const char *key, struct etcd2_kvs *out)
 	return get_tree(e, key, "quorum=true", out);
 }
 
-int etcd2_set(struct etcd *e, const char *key, const char *value, const char *prev_value,
-	      bool *ok)
+int etcd2_set(struct etcd *e, const char *key, const char *value, const char *prev_value, bool *ok)
 {
 	char *v = curl_easy_escape(e->h, value, 0), *pv = NULL, *form = NULL, *query = NULL;
 	struct answer a = { 0 };

@@ -144,8 +144,13 @@ static int on_event(void *data, const struct etcd_event *ev)
 	free(name);
 	if (ev->mod_revision > d->rev)
 		d->rev = ev->mod_revision;
-	if (k <= 0)
+	if (strcmp(ev->key, CALICO_CLUSTER_INFO_KEY) == 0) {
+		d->v3_not_ready = !ev->deleted &&
+				  calico_datastore_ready(ev->value, ev->value_len) == 0;
+		k = 1; /* a commit, or a pause, is due */
+	} else if (k <= 0) {
 		return k;
+	}
 	if (ev->deleted)
 		cache_del(&d->cache, ev->key);
 	else if (cache_put(&d->cache, ev->key, ev->value, ev->value_len) < 0)
@@ -168,8 +173,13 @@ static int relist(struct daemon *d)
 	r = etcd_list_prefix(ds_etcd(d->ds), CALICO_PREFIX, 0, &kvs);
 	if (r < 0)
 		return r;
-	for (size_t i = 0; i < kvs.n && r >= 0; i++)
+	d->v3_not_ready = false;
+	for (size_t i = 0; i < kvs.n && r >= 0; i++) {
+		if (strcmp(kvs.v[i].key, CALICO_CLUSTER_INFO_KEY) == 0)
+			d->v3_not_ready = calico_datastore_ready(kvs.v[i].value,
+								 kvs.v[i].value_len) == 0;
 		r = cache_put(&fresh, kvs.v[i].key, kvs.v[i].value, kvs.v[i].value_len);
+	}
 	if (r >= 0) {
 		cache_clear(&d->cache);
 		d->cache = fresh;
@@ -193,13 +203,34 @@ static struct resource **cache_resources(struct daemon *d, size_t *ret_n)
 	return v;
 }
 
+/* Calico's pause during an upgrade: v2's Ready flag not "true" (Felix 2.6
+ * stopped), v3's ClusterInformation with datastoreReady false (Felix 3
+ * waits). Nothing new is committed then; the rules in force stay. */
+static bool datastore_ready(struct daemon *d, bool ready)
+{
+	if (!ready && !d->paused) {
+		logp(4,
+		     "the datastore is not ready (%s; Calico networking is paused): the "
+		     "rules in force stay, nothing new is committed",
+		     d->v2 ? BACKEND_V1_READY " is not \"true\""
+			   : "ClusterInformation default has datastoreReady false");
+		sd_notify(0, "READY=1\nSTATUS=datastore not ready (Calico networking paused); "
+			     "the rules in force stay");
+		d->notified = true;
+	} else if (ready && d->paused) {
+		logp(5, "the datastore is ready again: committing");
+	}
+	d->paused = !ready;
+	return ready;
+}
+
 static int commit_cache(struct daemon *d, enum commit_why why)
 {
 	size_t n;
 	struct resource **v;
 	int r;
 
-	if (d->v2 && !v2_ready_to_commit(d))
+	if (!datastore_ready(d, d->v2 ? v2_refresh(d) : !d->v3_not_ready))
 		return 0; /* paused: the rules in force stay */
 	v = cache_resources(d, &n);
 	if (!v)
@@ -377,7 +408,7 @@ static void reload(struct daemon *d)
 	d->w = etcd_watch_free(d->w);
 	d->w2 = etcd2_watch_free(d->w2);
 	d->v2 = ds_is_etcdv2(ds);
-	d->v2_paused = false;
+	d->paused = d->v3_not_ready = false;
 	raw_clear(&d->raw);
 }
 

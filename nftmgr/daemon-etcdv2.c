@@ -16,7 +16,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <systemd/sd-daemon.h>
 
 #include "daemon.h"
 #include "etcd.h"
@@ -215,24 +214,9 @@ static bool ready_flag(const struct raw_store *s)
 	return found && strcmp(s->v[i].value, "true") == 0;
 }
 
-bool v2_ready_to_commit(struct daemon *d)
+bool v2_refresh(struct daemon *d)
 {
-	bool ready = ready_flag(&d->raw);
-
-	if (refresh(d) < 0)
-		return false;
-	if (!ready && !d->v2_paused) {
-		logp(4, "the datastore is not ready (%s is not \"true\": Calico networking is "
-			"paused); the rules in force stay, nothing new is committed",
-		     BACKEND_V1_READY);
-		sd_notify(0, "READY=1\nSTATUS=datastore not ready (Calico networking paused); "
-			     "the rules in force stay");
-		d->notified = true;
-	} else if (ready && d->v2_paused) {
-		logp(5, "the datastore is ready again: committing");
-	}
-	d->v2_paused = !ready;
-	return ready;
+	return refresh(d) == 0 && ready_flag(&d->raw);
 }
 
 int v2_relist(struct daemon *d)

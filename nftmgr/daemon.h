@@ -80,7 +80,8 @@ struct daemon {
 	bool v2;
 	struct raw_store raw;
 	struct etcd2_watch *w2;
-	bool v2_paused; /* Ready is not "true" */
+	bool paused;	   /* v2 Ready not "true", v3 datastoreReady false */
+	bool v3_not_ready; /* ClusterInformation says datastoreReady: false */
 };
 
 /* Events are coalesced: the commit waits for quiet (see daemon-etcd.c). */
@@ -117,10 +118,10 @@ void cache_del(struct cache *c, const char *key);
 
 /* The etcd v2 source (daemon-etcdv2.c): a full list into the raw store
  * and the cache; the watch from there; before a commit, the objects
- * events touched decoded again, and whether Ready allows committing. */
+ * events touched decoded again, and whether Ready is "true". */
 int v2_relist(struct daemon *d);
 int v2_watch_start(struct daemon *d, struct pending *p);
-bool v2_ready_to_commit(struct daemon *d);
+bool v2_refresh(struct daemon *d);
 void raw_clear(struct raw_store *s);
 
 #endif

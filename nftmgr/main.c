@@ -19,6 +19,7 @@ static const struct command commands[] = {
 	{ "get", cmd_get, "list resources" },
 	{ "validate", cmd_validate, "check resource files without storing them" },
 	{ "convert", cmd_convert, "print v1 and Kubernetes manifests as v3 resources" },
+	{ "upgrade", cmd_upgrade, "move Calico 2.6's etcd v2 data to the v3 layout" },
 	{ "export", cmd_export, "print this node's ruleset as an nft -f script" },
 	{ "daemon", cmd_daemon, "keep this node's kernel in sync with the datastore" },
 	{ "diff", cmd_diff, "print what a sync would change in the kernel" },

@@ -54,6 +54,7 @@ int cmd_trace(struct ctx *ctx, int argc, char **argv);
 int cmd_patch(struct ctx *ctx, int argc, char **argv);
 int cmd_label(struct ctx *ctx, int argc, char **argv);
 int cmd_convert(struct ctx *ctx, int argc, char **argv);
+int cmd_upgrade(struct ctx *ctx, int argc, char **argv);
 
 /* confirm.c: commits that are rolled back unless confirmed. */
 struct datastore;

@@ -127,12 +127,13 @@ struct job {
 	unsigned flags;
 	struct resource_list *out;
 	struct diags *skipped;
+	const char *object; /* the key prefix of a multi-key object */
 };
 
-static void skip(struct job *j, const char *key, const char *what, const char *why)
+static void skip(struct job *j, const char *key, const char *why)
 {
 	if (j->skipped)
-		diags_add(j->skipped, key, (struct pos){ 0, 0 }, NULL, NULL, "%s: %s", what, why);
+		diags_add(j->skipped, key, (struct pos){ 0, 0 }, NULL, NULL, "%s", why);
 }
 
 /* A value as JSON: problems reported at key. */
@@ -340,8 +341,7 @@ static int policy(struct job *j, const char *key, const char *value, size_t len)
 		return 0;
 	}
 	if ((j->flags & BACKEND_V1_UPGRADE) && strncmp(name, "knp.default.", 12) == 0) {
-		skip(j, key, name,
-		     "owned by the Kubernetes policy controller, which writes it again");
+		skip(j, key, "owned by the Kubernetes policy controller, which writes it again");
 		return 0;
 	}
 	in = parse(j, key, value, len, true);
@@ -390,8 +390,7 @@ static int profile(struct job *j, const struct backend_kv *kvs, size_t n)
 		return -ENOMEM;
 	if ((j->flags & BACKEND_V1_UPGRADE) &&
 	    (strncmp(name, "k8s_ns.", 7) == 0 || strncmp(name, "openstack-sg-", 13) == 0)) {
-		skip(j, kvs[0].key, name,
-		     "owned by the orchestrator's controller, which writes it again");
+		skip(j, j->object, "owned by the orchestrator's controller, which writes it again");
 		return 0;
 	}
 	if (rk && !(rv = parse(j, rk->key, rk->value, rk->len, true)))
@@ -415,7 +414,7 @@ static int profile(struct job *j, const struct backend_kv *kvs, size_t n)
 		json_decref(doc);
 		return bad ? 0 : -ENOMEM;
 	}
-	return decode(j, kvs[0].key, doc, API_V1);
+	return decode(j, j->object, doc, API_V1);
 }
 
 /* dst[name] = src[a] + src[b] (lists; other values go through to be refused). */
@@ -513,7 +512,7 @@ static int workload_endpoint(struct job *j, const char *key, const char *value, 
 	if (!host || !orch || !wl || !id)
 		return -ENOMEM;
 	if ((j->flags & BACKEND_V1_UPGRADE) && strcmp(orch, "openstack") == 0) {
-		skip(j, key, wl, "an OpenStack endpoint, owned by its driver");
+		skip(j, key, "an OpenStack endpoint, owned by its driver");
 		return 0;
 	}
 	in = parse(j, key, value, len, true);
@@ -583,7 +582,7 @@ static int setting(struct job *j, json_t *spec, const struct backend_kv *kv)
 			return json_object_set_new(spec, felix_names[i].v3,
 						   felix_value(felix_names[i].v3, kv->value,
 							       kv->len));
-	skip(j, kv->key, name, "a Felix setting nftmgr does not use; not converted");
+	skip(j, kv->key, "a Felix setting nftmgr does not use; not converted");
 	return 0;
 }
 
@@ -612,12 +611,13 @@ static int felix(struct job *j, const struct backend_kv *kvs, size_t n)
 		json_decref(doc);
 		return r < 0 ? -ENOMEM : 0;
 	}
-	return decode(j, kvs[0].key, doc, API_V3);
+	return decode(j, j->object, doc, API_V3);
 }
 
 /* ---- the whole store ------------------------------------------------------- */
 
-static int object(struct job *j, enum backend_v1_kind k, const struct backend_kv *kvs, size_t n)
+static int object_decode(struct job *j, enum backend_v1_kind k, const struct backend_kv *kvs,
+			 size_t n)
 {
 	switch (k) {
 	case BACKEND_V1_POLICY: return policy(j, kvs[0].key, kvs[0].value, kvs[0].len);
@@ -635,20 +635,26 @@ int backend_v1_decode(const struct backend_kv *kvs, size_t n, unsigned flags,
 		      struct resource_list *out, struct diags *d, struct diags *skipped)
 {
 	struct job j = { .c = { .d = d }, .flags = flags, .out = out, .skipped = skipped };
+	char *object = NULL;
+
+	int r = 0;
 
 	for (size_t i = 0; i < n;) {
 		enum backend_v1_kind k;
 		size_t len = backend_v1_object(kvs[i].key, &k), e = i + 1;
-		int r;
 
 		/* the keys of a profile or a scope's settings sort together */
 		while ((k == BACKEND_V1_PROFILE || k == BACKEND_V1_CONFIG) && e < n &&
 		       strncmp(kvs[e].key, kvs[i].key, len) == 0)
 			e++;
-		r = object(&j, k, &kvs[i], e - i);
+		free(object);
+		object = strndup(kvs[i].key, len);
+		j.object = object;
+		r = object ? object_decode(&j, k, &kvs[i], e - i) : -ENOMEM;
 		if (r < 0)
-			return r;
+			break;
 		i = e;
 	}
-	return 0;
+	free(object);
+	return r;
 }

@@ -121,7 +121,7 @@ static void test_seed_same_as_v1(void **state)
 	assert_int_equal(d.n, 0);
 	/* left out on purpose: a Felix setting nftmgr has no use for */
 	assert_int_equal(skipped.n, 1);
-	assert_non_null(strstr(skipped.v[0].msg, "IpInIpEnabled"));
+	assert_non_null(strstr(skipped.v[0].file, "IpInIpEnabled"));
 	diags_clear(&skipped);
 	for (size_t i = 0; i < 2; i++) {
 		char *t = fixture(files[i]);
@@ -269,7 +269,7 @@ static void test_felix_settings(void **state)
 	assert_string_equal(h->name, "node.node-2"); /* normalised */
 	assert_string_equal(h->u.felix.ep_to_host, "Return");
 	assert_int_equal(skipped.n, 1);
-	assert_non_null(strstr(skipped.v[0].msg, "ReportingIntervalSecs"));
+	assert_non_null(strstr(skipped.v[0].file, "ReportingIntervalSecs"));
 	diags_clear(&skipped);
 	resource_list_clear(&l);
 }

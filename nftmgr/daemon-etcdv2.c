@@ -250,9 +250,15 @@ static int on_event(void *data, const struct etcd2_event *ev)
 {
 	struct pending *p = data;
 	struct daemon *d = p->d;
+	enum backend_v1_kind k;
 	int r;
 
 	d->rev = ev->modified_index;
+	/* keys of no object of ours (node data, IPAM, ...) change nothing,
+	 * unless a directory holding some goes */
+	if (!ev->dir && backend_v1_object(ev->key, &k) == 0 &&
+	    strcmp(ev->key, BACKEND_V1_READY) != 0)
+		return 0;
 	if (ev->deleted)
 		r = raw_del(&d->raw, ev->key, ev->dir);
 	else if (ev->dir)

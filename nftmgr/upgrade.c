@@ -266,8 +266,7 @@ int upgrade_write_v3(struct upgrade *u)
 		written += r == 0 ? m : 0;
 	}
 	if (r < 0 && written)
-		fprintf(stderr, "%zu of %zu v3 keys were written before the failure\n", written,
-			k);
+		fprintf(stderr, "%zu of %zu v3 keys were written before the failure\n", written, k);
 	for (size_t i = 0; ops && i < n; i++) {
 		free((char *)ops[i].key);
 		free((char *)ops[i].value);
@@ -291,8 +290,7 @@ int upgrade_set_v3_ready(struct upgrade *u)
 		fprintf(stderr, "No ClusterInformation in the v3 datastore: 'upgrade start' has "
 				"not run against it\n");
 		r = -ENOENT;
-	} else if (!(v = calico_cluster_info_set_ready(kvs.v[0].value, kvs.v[0].value_len,
-							 true))) {
+	} else if (!(v = calico_cluster_info_set_ready(kvs.v[0].value, kvs.v[0].value_len, true))) {
 		fprintf(stderr, "%s does not hold a ClusterInformation\n", CALICO_CLUSTER_INFO_KEY);
 		r = -EINVAL;
 	} else {

@@ -6,10 +6,10 @@
 
 #include "nftmgr.h"
 
-#define UPGRADE_V1_CFG	   "/etc/calico/apiconfigv1.cfg"
-#define UPGRADE_V3_CFG	   "/etc/calico/apiconfigv3.cfg"
-#define UPGRADE_REPORT_DIR "calico-upgrade-report"
-#define UPGRADE_SETTLE_MS  15000 /* after the pause, as calico-upgrade */
+#define UPGRADE_V1_CFG	    "/etc/calico/apiconfigv1.cfg"
+#define UPGRADE_V3_CFG	    "/etc/calico/apiconfigv3.cfg"
+#define UPGRADE_REPORT_DIR  "calico-upgrade-report"
+#define UPGRADE_SETTLE_MS   15000 /* after the pause, as calico-upgrade */
 #define UPGRADE_MIN_VERSION "v2.6.5"
 
 #ifndef NFTMGR_TEST_KNOBS

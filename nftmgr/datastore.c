@@ -128,11 +128,7 @@ int ds_writable(const struct datastore *ds)
 static int list_v2(struct datastore *ds, struct resource_list *out, struct diags *d)
 {
 	bool ready;
-	int r = calico_v1_list(ds->etcd, 0, out, d, NULL, NULL, &ready);
-
-	if (r < 0)
-		etcd_failed(ds, r);
-	return r;
+	return calico_v1_list(ds->etcd, 0, out, d, NULL, NULL, &ready);
 }
 
 const char *ds_where(const struct datastore *ds)

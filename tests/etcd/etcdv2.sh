@@ -109,6 +109,8 @@ check "daemon on etcdv2: the NodePort is closed before DNAT" until_ok 5 closed_p
 check "  ... the failsafe port 22 stays open" open_port 22
 check "  ... default deny: 8080 closed" closed_port 8080
 check "  ... READY=1" until_ok 3 grep -q '^READY=1' "$T/notify.txt"
+check_status "diff from etcdv2 against the daemon's table: exit 0" 0 nm diff
+expect "  ... nothing to change" "$T/out" "^[Nn]o changes: table inet nftmgr is up to date$"
 allow() {	# allow PORT: a Felix 2.6 policy value allowing TCP to PORT on the public HEP
 	printf '{"order":100,"inbound_rules":[{"action":"allow","protocol":"tcp","dst_ports":[%s]}],"selector":"ibm.role == '"'"'worker_public'"'"'","types":["ingress"]}' "$1"
 }
@@ -236,6 +238,19 @@ check "  ... a v3 put then reaches it (8080 open)" until_ok 3 open_port 8080
 
 kill "$dpid"; wait "$dpid"
 check "the daemon exits 0 on SIGTERM" test $? = 0
+
+# etcd's v2 authentication: a user and password, as HTTP basic auth
+in_n curl -sf -XPUT "$EP/v2/auth/users/root" -d '{"user":"root","password":"s3cret"}' >/dev/null
+in_n curl -sf -XPUT "$EP/v2/auth/enable" >/dev/null
+in_n curl -sf -u root:s3cret -XPUT "$EP/v2/auth/roles/guest" \
+	-d '{"role":"guest","revoke":{"kv":{"read":["/*"],"write":["/*"]}}}' >/dev/null
+check_status "v2 auth on, no user: refused" 1 in_n env DATASTORE_TYPE=etcdv2 "$BIN" -c "$T/apiv1.cfg" get gnp
+expect "  ... with etcd's reason" "$T/err" "requires user authentication"
+check_status "etcdUsername/etcdPassword: read" 0 in_n env DATASTORE_TYPE=etcdv2 ETCD_USERNAME=root ETCD_PASSWORD=s3cret \
+	"$BIN" -c "$T/apiv1.cfg" get gnp
+expect "  ... the policies" "$T/out" "^deny-kube-node-port-services"
+check_status "a wrong password: refused" 1 in_n env DATASTORE_TYPE=etcdv2 ETCD_USERNAME=root ETCD_PASSWORD=wrong \
+	"$BIN" -c "$T/apiv1.cfg" get gnp
 if [ "${failed:-0}" != 0 ]; then
 	note "$T/daemon.log"
 fi

@@ -42,8 +42,8 @@ static void one_key(const char *p, size_t size)
 	key = malloc((size_t)(nl - p) + sizeof("/calico/v1/"));
 	if (!key)
 		return;
-	snprintf(key, (size_t)(nl - p) + sizeof("/calico/v1/"), "/calico/v1/%.*s",
-		 (int)(nl - p), p);
+	snprintf(key, (size_t)(nl - p) + sizeof("/calico/v1/"), "/calico/v1/%.*s", (int)(nl - p),
+		 p);
 	if (strlen(key) == (size_t)(nl - p) + 11) { /* no NUL inside */
 		struct backend_kv kv = { key, nl + 1, size - (size_t)(nl + 1 - p) };
 
@@ -65,7 +65,8 @@ static void answer(const char *p, size_t size)
 			if (i && strcmp(t.v[i - 1].key, t.v[i].key) > 0)
 				fuzz_fail("leaves not sorted", t.v[i].key);
 			if (v)
-				v[i] = (struct backend_kv){ t.v[i].key, t.v[i].value, t.v[i].value_len };
+				v[i] = (struct backend_kv){ t.v[i].key, t.v[i].value,
+							    t.v[i].value_len };
 		}
 		if (v)
 			decode(v, t.n);

@@ -96,6 +96,13 @@ static int add_header(struct table *t, enum res_kind k, bool wide, bool all_ns, 
 		[RES_NETWORK_SET] = { { "NAME" }, { "NAME", "NETS" } },
 		[RES_PROFILE] = { { "NAME" }, { "NAME", "LABELS" } },
 		[RES_FELIX_CONFIGURATION] = { { "NAME" }, { "NAME" } },
+		[RES_TIER] = { { "NAME", "ORDER" }, { "NAME", "ORDER", "DEFAULTACTION" } },
+		[RES_STAGED_GLOBAL_NETWORK_POLICY] = { { "NAME" },
+						       { "NAME", "TIER", "ORDER", "SELECTOR",
+							 "STAGEDACTION" } },
+		[RES_STAGED_NETWORK_POLICY] = { { "NAME" },
+						{ "NAME", "TIER", "ORDER", "SELECTOR",
+						  "STAGEDACTION" } },
 	};
 	const char *cells[8] = { 0 };
 	size_t n = 0, o = 0;
@@ -110,6 +117,32 @@ static int add_header(struct table *t, enum res_kind k, bool wide, bool all_ns, 
 	}
 	t->n_cols = o;
 	return table_add(t, cells);
+}
+
+/* Tiers and staged policies; returns the cells filled. */
+static size_t other_cells(const struct resource *r, const char **cells, char *order, size_t len)
+{
+	static const char *const actions[] = { "Set", "Delete", "Learn", "Ignore" };
+	const struct policy_spec *p = &r->u.policy;
+
+	cells[0] = r->name;
+	if (r->kind == RES_TIER) {
+		snprintf(order, len, "%.15g", r->u.tier.order);
+		cells[1] = order;
+		cells[2] = r->u.tier.default_action == ACTION_PASS ? "Pass" : "Deny";
+		return 3;
+	}
+	if (!kind_is_staged(r->kind))
+		return 1;
+	cells[1] = policy_tier(p);
+	if (p->has_order)
+		snprintf(order, len, "%.15g", p->order);
+	else
+		snprintf(order, len, "<nil>");
+	cells[2] = order;
+	cells[3] = p->selector;
+	cells[4] = actions[p->staged_action];
+	return 5;
 }
 
 static int add_row(struct table *t, const struct resource *r, bool wide, bool all_ns, bool counts)
@@ -157,7 +190,7 @@ static int add_row(struct table *t, const struct resource *r, bool wide, bool al
 		cells[o++] = r->name;
 		cells[o++] = tmp[0] = join_labels(&r->u.profile.labels_to_apply);
 		break;
-	default: cells[o++] = r->name; break;
+	default: o += other_cells(r, cells + o, order, sizeof(order)); break;
 	}
 	(void)counts; /* filled in by add_counts() */
 	e = table_add(t, cells);
@@ -371,6 +404,8 @@ static int get_run(struct ctx *ctx, struct get_req *g)
 	if (r < 0)
 		goto out;
 	print_diags(&d);
+	if (g->kind == RES_TIER && (r = tiers_add_reserved(&l)) < 0)
+		goto out;
 	filter(&l, ki->namespaced ? g->ns : NULL, g->name);
 	resource_list_sort(&l);
 	if (g->name && l.n == 0) {

@@ -293,7 +293,9 @@ static int write_locked(struct ctx *ctx, const struct write_req *w, struct write
 		fprintf(stderr, "Failed to lock the datastore: %s\n", strerror(-r));
 		return r;
 	}
-	r = check_all(w, j);
+	r = tiers_check(j->ds, &j->l, w->mode == WRITE_DELETE);
+	if (r == 0)
+		r = check_all(w, j);
 	if (r == 0 && w->confirm_within) {
 		r = confirm_arm(ctx, table_name(ctx), w->confirm_within, &j->undo, armed);
 		*is_armed = r == 0;

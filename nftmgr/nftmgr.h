@@ -175,6 +175,10 @@ struct etcd *ds_etcd(struct datastore *ds);
 /* Calico 2.6's layout over etcd's v2 API: read-only (writes are refused
  * with -EROFS, pointing to 'upgrade'). */
 bool ds_is_etcdv2(const struct datastore *ds);
+/* Tiers as Calico's client keeps them (tiers.c): with del, no reserved
+ * tier and none a stored policy names is deleted; else every policy of in
+ * names a tier that exists. 0, or a negative errno after saying why. */
+int tiers_check(struct datastore *ds, const struct resource_list *in, bool del);
 /* 0, or -EROFS after saying that etcdv2 is read-only. */
 int ds_writable(const struct datastore *ds);
 /* etcd: where the daemon keeps the resources of its last commit, for

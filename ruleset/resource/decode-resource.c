@@ -318,6 +318,11 @@ static struct resource *decode_calico(struct dctx *c, const struct value *root,
 				"workload and orchestrator do not give a valid v3 namespace and labels");
 	}
 	take_meta(r, &m);
+	if (r->kind == RES_TIER && r->name) {
+		saved = dctx_push(c, "spec");
+		tier_named(c, spec, r);
+		dctx_pop(c, saved);
+	}
 	if (c->ver == API_V1 && r->name && k->res != RES_WORKLOAD_ENDPOINT &&
 	    !v1_convert_names(c, root, r, &m))
 		c->errors++;

@@ -13,24 +13,28 @@
 
 /* ---- policies ------------------------------------------------------------ */
 
-static void dec_order(struct dctx *c, const struct value *n, void *out)
+static bool parse_order(struct dctx *c, const struct value *n, double *ret)
 {
-	struct policy_spec *p = out;
 	enum scalar_type t = value_scalar_type(n);
 	char *end;
-	double v;
 
 	if (n->type != VALUE_SCALAR || (t != SCALAR_INT && t != SCALAR_FLOAT)) {
 		dctx_err(c, n, "expected a number");
-		return;
+		return false;
 	}
-	v = strtod(n->str, &end);
-	if (*end || !isfinite(v)) {
+	*ret = strtod(n->str, &end);
+	if (*end || !isfinite(*ret)) {
 		dctx_err(c, n, "order must be a finite number");
-		return;
+		return false;
 	}
-	p->order = v;
-	p->has_order = true;
+	return true;
+}
+
+static void dec_order(struct dctx *c, const struct value *n, void *out)
+{
+	struct policy_spec *p = out;
+
+	p->has_order = parse_order(c, n, &p->order);
 }
 
 void dec_policy_types(struct dctx *c, const struct value *n, void *out)
@@ -59,10 +63,56 @@ void dec_policy_types(struct dctx *c, const struct value *n, void *out)
 	}
 }
 
+/* A tier name (3.29-3.31 aliases made 3.32's); empty is "default". */
 static void dec_tier(struct dctx *c, const struct value *n, void *out)
 {
-	if (n->type != VALUE_SCALAR || strcmp(n->str, "default") != 0)
-		dctx_err(c, n, "only the default tier is supported");
+	struct policy_spec *p = out;
+	const char *t;
+
+	if (n->type != VALUE_SCALAR || value_scalar_type(n) != SCALAR_STR) {
+		dctx_err(c, n, "expected a tier name");
+		return;
+	}
+	t = tier_canonical(n->str);
+	if (!*t || strcmp(t, TIER_DEFAULT) == 0)
+		return;
+	if (!validate_name(c, n, RES_TIER, t))
+		return;
+	free(p->tier);
+	p->tier = strdup(t);
+	if (!p->tier)
+		dctx_err(c, n, "out of memory");
+}
+
+static void dec_staged_action(struct dctx *c, const struct value *n, void *out)
+{
+	static const char *const names[] = { "Set", "Delete", "Learn", "Ignore" };
+	struct policy_spec *p = out;
+
+	for (size_t i = 0; n->type == VALUE_SCALAR && i < ARRAY_SIZE(names); i++)
+		if (strcmp(n->str, names[i]) == 0) {
+			p->staged_action = (enum staged_action)i;
+			return;
+		}
+	dctx_err(c, n, "stagedAction must be one of Set, Delete, Learn, Ignore");
+}
+
+/* performanceHints: [AssumeNeededOnEveryNode] never changes a verdict;
+ * nftmgr compiles every policy anyway. */
+static void dec_performance_hints(struct dctx *c, const struct value *n, void *out)
+{
+	(void)out;
+	if (!decode_expect(c, n, VALUE_SEQ))
+		return;
+	for (size_t i = 0; i < n->n; i++)
+		if (n->kids[i]->type != VALUE_SCALAR ||
+		    strcmp(n->kids[i]->str, "AssumeNeededOnEveryNode") != 0) {
+			size_t saved = dctx_push(c, "[%zu]", i);
+
+			dctx_err(c, n->kids[i],
+				 "unknown performance hint (AssumeNeededOnEveryNode)");
+			dctx_pop(c, saved);
+		}
 }
 
 #define P(f) offsetof(struct policy_spec, f)
@@ -78,6 +128,8 @@ static const struct field gnp_fields[] = {
 	{ "namespaceSelector", dec_selector, P(ns_selector) },
 	{ "serviceAccountSelector", dec_selector, P(sa_selector) },
 	{ "tier", dec_tier, 0 },
+	{ "performanceHints", dec_performance_hints, 0 },
+	{ "stagedAction", dec_staged_action, 0 }, /* staged kinds only */
 };
 static const struct field np_fields[] = {
 	{ "order", dec_order, 0 },
@@ -87,6 +139,8 @@ static const struct field np_fields[] = {
 	{ "types", dec_policy_types, P(types) },
 	{ "serviceAccountSelector", dec_selector, P(sa_selector) },
 	{ "tier", dec_tier, 0 },
+	{ "performanceHints", dec_performance_hints, 0 },
+	{ "stagedAction", dec_staged_action, 0 }, /* staged kinds only */
 };
 static const struct field v1_policy_fields[] = {
 	{ "order", dec_order, 0 },
@@ -133,6 +187,23 @@ static void policy_check(struct dctx *c, const struct value *spec, struct policy
 		p->selector = strdup("all()");
 }
 
+/* A staged Delete names the enforced policy to remove: its spec holds
+ * nothing but the tier (and the action). */
+static void staged_delete_check(struct dctx *c, const struct value *spec)
+{
+	for (size_t i = 0; spec && spec->type == VALUE_MAP && i + 1 < spec->n; i += 2) {
+		const char *k = spec->kids[i]->str;
+
+		if (strcmp(k, "tier") != 0 && strcmp(k, "stagedAction") != 0) {
+			dctx_err(c, spec->kids[i + 1],
+				 "spec fields, except tier, must be empty when stagedAction is "
+				 "Delete (%s is set)",
+				 k);
+			return;
+		}
+	}
+}
+
 static void dec_policy_spec(struct dctx *c, const struct value *spec, struct resource *r)
 {
 	const struct field *f = gnp_fields;
@@ -141,12 +212,17 @@ static void dec_policy_spec(struct dctx *c, const struct value *spec, struct res
 	if (c->ver == API_V1) {
 		f = v1_policy_fields;
 		nf = ARRAY_SIZE(v1_policy_fields);
-	} else if (r->kind == RES_NETWORK_POLICY) {
+	} else if (kind_enforced(r->kind) == RES_NETWORK_POLICY) {
 		f = np_fields;
 		nf = ARRAY_SIZE(np_fields);
 	}
+	/* stagedAction is the last field, and for staged kinds only */
+	if (c->ver != API_V1 && !kind_is_staged(r->kind))
+		nf--;
 	if (spec)
 		decode_fields(c, spec, f, nf, &r->u.policy);
+	if (kind_is_staged(r->kind) && r->u.policy.staged_action == STAGED_DELETE)
+		staged_delete_check(c, spec);
 	policy_check(c, spec, &r->u.policy);
 	if (!r->u.policy.selector)
 		dctx_err(c, spec, "out of memory");
@@ -344,11 +420,74 @@ static void dec_profile_spec(struct dctx *c, const struct value *spec, struct re
 		decode_fields(c, spec, f, ARRAY_SIZE(f) - (c->ver == API_V1), &r->u.profile);
 }
 
+static void dec_tier_order(struct dctx *c, const struct value *n, void *out)
+{
+	struct tier_spec *t = out;
+
+	t->has_order = parse_order(c, n, &t->order);
+}
+
+static void dec_default_action(struct dctx *c, const struct value *n, void *out)
+{
+	struct tier_spec *t = out;
+
+	if (n->type == VALUE_SCALAR && strcmp(n->str, "Deny") == 0)
+		t->default_action = ACTION_DENY;
+	else if (n->type == VALUE_SCALAR && strcmp(n->str, "Pass") == 0)
+		t->default_action = ACTION_PASS;
+	else
+		dctx_err(c, n, "defaultAction must be Deny or Pass");
+}
+
+static const struct field tier_fields[] = {
+	{ "order", dec_tier_order, 0 },
+	{ "defaultAction", dec_default_action, 0 },
+};
+
+/* Order 1,000,000 and Deny unless given, as Calico's API defaults them. */
+static void dec_tier_spec(struct dctx *c, const struct value *spec, struct resource *r)
+{
+	struct tier_spec *t = &r->u.tier;
+
+	t->default_action = ACTION_DENY;
+	if (spec)
+		decode_fields(c, spec, tier_fields, ARRAY_SIZE(tier_fields), t);
+	if (!t->has_order) {
+		t->has_order = true;
+		t->order = 1e6;
+	}
+}
+
+void tier_named(struct dctx *c, const struct value *spec, struct resource *r)
+{
+	const char *canon = tier_canonical(r->name);
+	struct tier_spec fixed;
+
+	/* the reserved tiers' order and action are fixed (3.32's rules) */
+	if (tier_reserved(r->name, &fixed) &&
+	    (r->u.tier.order != fixed.order || r->u.tier.default_action != fixed.default_action))
+		dctx_err(c, spec, "the %s tier has order %.0f and defaultAction %s", r->name,
+			 fixed.order, fixed.default_action == ACTION_PASS ? "Pass" : "Deny");
+	if (canon != r->name) {
+		char *n = strdup(canon);
+
+		if (!n) {
+			dctx_err(c, spec, "out of memory");
+			return;
+		}
+		free(r->name);
+		r->name = n;
+	}
+}
+
 void decode_spec(struct dctx *c, const struct value *spec, struct resource *r)
 {
 	switch (r->kind) {
 	case RES_GLOBAL_NETWORK_POLICY:
-	case RES_NETWORK_POLICY: dec_policy_spec(c, spec, r); break;
+	case RES_NETWORK_POLICY:
+	case RES_STAGED_GLOBAL_NETWORK_POLICY:
+	case RES_STAGED_NETWORK_POLICY: dec_policy_spec(c, spec, r); break;
+	case RES_TIER: dec_tier_spec(c, spec, r); break;
 	case RES_HOST_ENDPOINT:
 	case RES_WORKLOAD_ENDPOINT: dec_endpoint_spec(c, spec, r); break;
 	case RES_GLOBAL_NETWORK_SET:
@@ -380,8 +519,12 @@ bool kind_has_field(enum res_kind k, const char *name)
 			return true;
 	switch (k) {
 	case RES_GLOBAL_NETWORK_POLICY:
+		return fields_have(gnp_fields, ARRAY_SIZE(gnp_fields) - 1, name);
+	case RES_NETWORK_POLICY: return fields_have(np_fields, ARRAY_SIZE(np_fields) - 1, name);
+	case RES_STAGED_GLOBAL_NETWORK_POLICY:
 		return fields_have(gnp_fields, ARRAY_SIZE(gnp_fields), name);
-	case RES_NETWORK_POLICY: return fields_have(np_fields, ARRAY_SIZE(np_fields), name);
+	case RES_STAGED_NETWORK_POLICY: return fields_have(np_fields, ARRAY_SIZE(np_fields), name);
+	case RES_TIER: return fields_have(tier_fields, ARRAY_SIZE(tier_fields), name);
 	case RES_HOST_ENDPOINT: return fields_have(hep_v3, ARRAY_SIZE(hep_v3), name);
 	case RES_WORKLOAD_ENDPOINT: return fields_have(wep_v3, ARRAY_SIZE(wep_v3), name);
 	case RES_FELIX_CONFIGURATION: return felix_has_field(name);

@@ -124,6 +124,9 @@ bool validate_label_key(const char *k, enum api_version ver);
 bool validate_label_value(const char *v);
 bool validate_namespace(const char *ns);
 
+/* A Tier once named: the reserved ones' fixed spec checked, the
+ * 3.29-3.31 names made 3.32's. */
+void tier_named(struct dctx *c, const struct value *spec, struct resource *r);
 /* The spec of r (its kind set) from spec, which may be NULL. */
 void decode_spec(struct dctx *c, const struct value *spec, struct resource *r);
 /* One document root to resources (appended to out). */

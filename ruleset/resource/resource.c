@@ -23,6 +23,12 @@ static const char *const pro_aliases[] = { "profile", "profiles", "pro", "pros",
 static const char *const felix_aliases[] = { "felixconfiguration", "felixconfigurations",
 					     "felixconfig", "felixconfigs", NULL };
 
+static const char *const tier_aliases[] = { "tier", "tiers", NULL };
+static const char *const sgnp_aliases[] = { "stagedglobalnetworkpolicy",
+					    "stagedglobalnetworkpolicies", "sgnp", "sgnps", NULL };
+static const char *const snp_aliases[] = { "stagednetworkpolicy", "stagednetworkpolicies", "snp",
+					   "snps", NULL };
+
 static const struct kind_info kinds[RES_KIND_MAX] = {
 	[RES_GLOBAL_NETWORK_POLICY] = { "GlobalNetworkPolicy", "globalnetworkpolicies", false, true,
 					gnp_aliases },
@@ -36,7 +42,84 @@ static const struct kind_info kinds[RES_KIND_MAX] = {
 	[RES_PROFILE] = { "Profile", "profiles", false, false, pro_aliases },
 	[RES_FELIX_CONFIGURATION] = { "FelixConfiguration", "felixconfigurations", false, false,
 				      felix_aliases },
+	[RES_TIER] = { "Tier", "tiers", false, false, tier_aliases },
+	[RES_STAGED_GLOBAL_NETWORK_POLICY] = { "StagedGlobalNetworkPolicy",
+					       "stagedglobalnetworkpolicies", false, true,
+					       sgnp_aliases },
+	[RES_STAGED_NETWORK_POLICY] = { "StagedNetworkPolicy", "stagednetworkpolicies", true, true,
+					snp_aliases },
 };
+
+bool kind_is_staged(enum res_kind k)
+{
+	return k == RES_STAGED_GLOBAL_NETWORK_POLICY || k == RES_STAGED_NETWORK_POLICY;
+}
+
+enum res_kind kind_enforced(enum res_kind k)
+{
+	return k == RES_STAGED_GLOBAL_NETWORK_POLICY ? RES_GLOBAL_NETWORK_POLICY
+	       : k == RES_STAGED_NETWORK_POLICY	     ? RES_NETWORK_POLICY
+						     : k;
+}
+
+static const struct {
+	const char *name;
+	const char *alias; /* 3.29-3.31 */
+	struct tier_spec spec;
+} reserved_tiers[] = {
+	{ TIER_DEFAULT, NULL, { true, 1e6, ACTION_DENY } },
+	{ TIER_KUBE_ADMIN, "adminnetworkpolicy", { true, 1e3, ACTION_PASS } },
+	{ TIER_KUBE_BASELINE, "baselineadminnetworkpolicy", { true, 1e7, ACTION_PASS } },
+};
+
+const char *tier_canonical(const char *name)
+{
+	for (size_t i = 0; i < ARRAY_SIZE(reserved_tiers); i++)
+		if (reserved_tiers[i].alias && strcmp(name, reserved_tiers[i].alias) == 0)
+			return reserved_tiers[i].name;
+	return name;
+}
+
+bool tier_reserved(const char *name, struct tier_spec *ret)
+{
+	name = tier_canonical(name);
+	for (size_t i = 0; i < ARRAY_SIZE(reserved_tiers); i++)
+		if (strcmp(name, reserved_tiers[i].name) == 0) {
+			if (ret)
+				*ret = reserved_tiers[i].spec;
+			return true;
+		}
+	return false;
+}
+
+int tiers_add_reserved(struct resource_list *l)
+{
+	for (size_t i = 0; i < ARRAY_SIZE(reserved_tiers); i++) {
+		struct resource *t;
+		bool have = false;
+
+		for (size_t j = 0; j < l->n && !have; j++)
+			have = l->v[j]->kind == RES_TIER &&
+			       strcmp(l->v[j]->name, reserved_tiers[i].name) == 0;
+		if (have)
+			continue;
+		t = calloc(1, sizeof(*t));
+		if (!t || !(t->name = strdup(reserved_tiers[i].name))) {
+			free(t);
+			return -ENOMEM;
+		}
+		t->kind = RES_TIER;
+		t->u.tier = reserved_tiers[i].spec;
+		if (resource_list_add(l, t) < 0)
+			return -ENOMEM;
+	}
+	return 0;
+}
+
+const char *policy_tier(const struct policy_spec *p)
+{
+	return p->tier ? p->tier : TIER_DEFAULT;
+}
 
 const struct kind_info *kind_info(enum res_kind k)
 {
@@ -84,6 +167,9 @@ struct resource *resource_free(struct resource *r)
 	switch (r->kind) {
 	case RES_GLOBAL_NETWORK_POLICY:
 	case RES_NETWORK_POLICY:
+	case RES_STAGED_GLOBAL_NETWORK_POLICY:
+	case RES_STAGED_NETWORK_POLICY:
+		free(r->u.policy.tier);
 		free(r->u.policy.selector);
 		free(r->u.policy.ns_selector);
 		free(r->u.policy.sa_selector);
@@ -107,6 +193,7 @@ struct resource *resource_free(struct resource *r)
 		free(r->u.felix.ep_to_host);
 		free(r->u.felix.table_name);
 		break;
+	case RES_TIER:
 	case RES_KIND_MAX: break;
 	}
 	free(r->name);
@@ -166,27 +253,25 @@ void resource_list_sort(struct resource_list *l)
 int policy_compare(const struct resource *a, const struct resource *b)
 {
 	const struct policy_spec *x = &a->u.policy, *y = &b->u.policy;
-	_cleanup_free_ char *na = NULL, *nb = NULL;
 	int c;
 
 	if (x->has_order != y->has_order)
 		return x->has_order ? -1 : 1;
 	if (x->has_order && x->order != y->order)
 		return x->order < y->order ? -1 : 1;
-	/* Felix sorts on the stored name: <ns>/default.<name>. */
-	na = policy_name_to_storage(a->name);
-	nb = policy_name_to_storage(b->name);
-	if (!na || !nb)
-		return strcmp(a->name, b->name);
-	c = strcmp(a->namespace ? a->namespace : "", b->namespace ? b->namespace : "");
-	return c ? c : strcmp(na, nb);
+	/* Felix 3.32 breaks ties on "name/namespace/kind" */
+	c = strcmp(a->name, b->name);
+	if (c == 0)
+		c = strcmp(a->namespace ? a->namespace : "", b->namespace ? b->namespace : "");
+	return c ? c : strcmp(kind_info(a->kind)->kind, kind_info(b->kind)->kind);
 }
 
 char *policy_name_to_storage(const char *name)
 {
 	char *s;
 
-	if (strncmp(name, "knp.", 4) == 0)
+	/* knp.*, and 3.29-3.31's <tier>.<name>, are stored as they are */
+	if (strchr(name, '.'))
 		return strdup(name);
 	return asprintf(&s, "default.%s", name) < 0 ? NULL : s;
 }
@@ -221,9 +306,12 @@ char *resource_key(enum res_kind kind, const char *ns, const char *name)
 
 /* ---- names and labels ---------------------------------------------------- */
 
-static bool dns_label(const char *s, size_t n)
+/* Calico's and Kubernetes' name patterns: a label is
+ * [a-z0-9]([-a-z0-9]*[a-z0-9])?, with no length of its own (the whole name
+ * has one); a subdomain is labels joined by dots. */
+static bool label_fmt(const char *s, size_t n)
 {
-	if (n < 1 || n > 63)
+	if (n < 1)
 		return false;
 	for (size_t i = 0; i < n; i++) {
 		char ch = s[i];
@@ -235,22 +323,56 @@ static bool dns_label(const char *s, size_t n)
 	return true;
 }
 
+/* Labels joined by at most max_dots dots (-1: any number). */
+static bool labels_fmt(const char *s, size_t n, int max_dots)
+{
+	int dots = 0;
+
+	for (const char *p = s, *end = s + n;;) {
+		const char *dot = memchr(p, '.', (size_t)(end - p));
+		size_t len = dot ? (size_t)(dot - p) : (size_t)(end - p);
+
+		if (!label_fmt(p, len))
+			return false;
+		if (!dot)
+			return true;
+		if (max_dots >= 0 && ++dots > max_dots)
+			return false;
+		p = dot + 1;
+	}
+}
+
+static bool dns_label(const char *s, size_t n)
+{
+	return n <= 63 && label_fmt(s, n);
+}
+
 static bool dns_subdomain(const char *s)
 {
 	size_t n = strlen(s);
 
-	if (n < 1 || n > 253)
-		return false;
-	for (const char *p = s;;) {
-		const char *dot = strchr(p, '.');
-		size_t len = dot ? (size_t)(dot - p) : strlen(p);
+	return n <= 253 && labels_fmt(s, n, -1);
+}
 
-		if (!dns_label(p, len))
-			return false;
-		if (!dot)
-			return true;
-		p = dot + 1;
-	}
+/* GlobalNetworkPolicy: one dot at most (a 3.29-3.31 tier prefix). */
+static bool gnp_name(const char *s)
+{
+	size_t n = strlen(s);
+
+	return n <= 253 && labels_fmt(s, n, 1);
+}
+
+/* NetworkPolicy: one dot at most, or knp.default./ossg.default. and a
+ * subdomain. */
+static bool np_name(const char *s)
+{
+	size_t n = strlen(s);
+
+	if (n > 253)
+		return false;
+	if (strncmp(s, "knp.default.", 12) == 0 || strncmp(s, "ossg.default.", 13) == 0)
+		return labels_fmt(s, n, -1);
+	return labels_fmt(s, n, 1);
 }
 
 static bool charset(const char *s, size_t min, size_t max, const char *extra)
@@ -276,17 +398,23 @@ bool validate_name(struct dctx *c, const struct value *at, enum res_kind k, cons
 		ok = charset(name, 1, 128, "_./-");
 	else if (c->ver == API_K8S)
 		ok = dns_subdomain(name);
-	else if (k == RES_GLOBAL_NETWORK_POLICY)
+	else if (k == RES_GLOBAL_NETWORK_POLICY || k == RES_STAGED_GLOBAL_NETWORK_POLICY)
+		ok = gnp_name(name);
+	else if (k == RES_NETWORK_POLICY || k == RES_STAGED_NETWORK_POLICY)
+		ok = np_name(name);
+	else if (k == RES_TIER)
 		ok = dns_label(name, strlen(name));
-	else if (k == RES_NETWORK_POLICY)
-		ok = dns_label(name, strlen(name)) ||
-		     (strncmp(name, "knp.default.", 12) == 0 && dns_subdomain(name + 12));
 	else
 		ok = dns_subdomain(name);
-	if (!ok)
+	if (!ok && strlen(name) > (k == RES_TIER ? 63u : 253u) && c->ver != API_V1)
+		dctx_err(c, at, "invalid name \"%.40s...\": too long by %zu bytes", name,
+			 strlen(name) - (k == RES_TIER ? 63u : 253u));
+	else if (!ok)
 		dctx_err(c, at, "invalid name \"%s\"%s", name,
-			 k == RES_GLOBAL_NETWORK_POLICY && c->ver == API_V3
-				 ? " (lower-case letters, digits and '-', no dots)"
+			 c->ver != API_V3 ? ""
+			 : k == RES_TIER  ? " (lower-case letters, digits and '-', no dots)"
+			 : kind_info(k)->policy
+				 ? " (lower-case letters, digits and '-', at most one dot)"
 				 : "");
 	return ok;
 }

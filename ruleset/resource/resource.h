@@ -69,6 +69,9 @@ enum res_kind {
 	RES_NETWORK_SET,
 	RES_PROFILE,
 	RES_FELIX_CONFIGURATION,
+	RES_TIER,
+	RES_STAGED_GLOBAL_NETWORK_POLICY, /* stored and listed, never enforced */
+	RES_STAGED_NETWORK_POLICY,
 	RES_KIND_MAX
 };
 
@@ -76,7 +79,7 @@ struct kind_info {
 	const char *kind;   /* "GlobalNetworkPolicy" */
 	const char *plural; /* key segment, "globalnetworkpolicies" */
 	bool namespaced;
-	bool policy;		    /* stored as default.<name> */
+	bool policy;		    /* a policy spec; stored as default.<name> */
 	const char *const *aliases; /* CLI names, NULL-terminated */
 };
 
@@ -86,6 +89,10 @@ bool kind_has_field(enum res_kind k, const char *name);
 /* Looks a CLI kind name or alias up, case-insensitively. Returns the kind
  * or -ENOENT. */
 int kind_from_alias(const char *name);
+/* Staged policies: a policy spec that is never enforced. */
+bool kind_is_staged(enum res_kind k);
+/* The enforced kind a staged one stands for (others: itself). */
+enum res_kind kind_enforced(enum res_kind k);
 
 enum action {
 	ACTION_ALLOW,
@@ -167,7 +174,16 @@ struct rule {
 	struct entity dst;
 };
 
+enum staged_action {
+	STAGED_SET, /* the default */
+	STAGED_DELETE,
+	STAGED_LEARN,
+	STAGED_IGNORE,
+};
+
 struct policy_spec {
+	char *tier; /* canonical tier name; NULL: "default" */
+	enum staged_action staged_action;
 	bool has_order;
 	double order;
 	char *selector;	   /* canonical; all() when empty */
@@ -245,6 +261,27 @@ struct felix_spec {
 	char *ep_to_host; /* defaultEndpointToHostAction: Drop|Return|Accept */
 };
 
+/* Tiers: order ascending, then name; defaultAction at the end of a tier
+ * in which no policy decided. */
+#define TIER_DEFAULT	   "default"
+#define TIER_KUBE_ADMIN	   "kube-admin"
+#define TIER_KUBE_BASELINE "kube-baseline"
+
+struct tier_spec {
+	bool has_order;
+	double order;
+	enum action default_action; /* ACTION_DENY or ACTION_PASS */
+};
+
+/* The tier a policy spec is in ("default" when it names none). */
+const char *policy_tier(const struct policy_spec *p);
+/* A tier name as nftmgr keeps it: 3.29-3.31's adminnetworkpolicy and
+ * baselineadminnetworkpolicy are 3.32's kube-admin and kube-baseline. */
+const char *tier_canonical(const char *name);
+/* The tiers that exist without being written (default, kube-admin,
+ * kube-baseline): true and their fixed spec in *ret. */
+bool tier_reserved(const char *name, struct tier_spec *ret);
+
 struct resource {
 	enum res_kind kind;
 	char *name;
@@ -262,6 +299,7 @@ struct resource {
 		struct netset_spec netset; /* GNS, NS */
 		struct profile_spec profile;
 		struct felix_spec felix;
+		struct tier_spec tier;
 	} u;
 };
 
@@ -280,12 +318,15 @@ struct resource_list {
 
 /* Takes ownership of r on every path. */
 int resource_list_add(struct resource_list *l, struct resource *r);
+/* Appends the reserved tiers l does not hold (they exist unwritten). */
+int tiers_add_reserved(struct resource_list *l);
 void resource_list_clear(struct resource_list *l);
 /* Sorts by kind, namespace, name (bytewise). */
 void resource_list_sort(struct resource_list *l);
 
-/* Policy order as Felix applies it: ascending order, absent last, ties by
- * name bytewise. Returns <0, 0, >0. */
+/* Policy order within a tier as Felix 3.32 applies it: ascending order,
+ * absent last, ties by name, then namespace, then kind. Returns <0, 0,
+ * >0. */
 int policy_compare(const struct resource *a, const struct resource *b);
 
 /* ---- loading ---- */

@@ -176,6 +176,10 @@ static void policy_spec(struct jb *b, json_t *s, const struct resource *r)
 	const struct policy_spec *p = &r->u.policy;
 	json_t *types = json_array();
 
+	set_str(b, s, "tier", p->tier);
+	if (kind_is_staged(r->kind))
+		set_str(b, s, "stagedAction",
+			(const char *[]){ "Set", "Delete", "Learn", "Ignore" }[p->staged_action]);
 	if (p->has_order)
 		set(b, s, "order", j_number(p->order));
 	set_str(b, s, "selector", p->selector);
@@ -194,7 +198,7 @@ static void policy_spec(struct jb *b, json_t *s, const struct resource *r)
 		set(b, s, "doNotTrack", json_true());
 	if (p->pre_dnat)
 		set(b, s, "preDNAT", json_true());
-	if (p->apply_on_forward && r->kind == RES_GLOBAL_NETWORK_POLICY)
+	if (p->apply_on_forward && kind_enforced(r->kind) == RES_GLOBAL_NETWORK_POLICY)
 		set(b, s, "applyOnForward", json_true());
 }
 
@@ -288,7 +292,14 @@ static json_t *j_spec(struct jb *b, const struct resource *r)
 		return NULL;
 	switch (r->kind) {
 	case RES_GLOBAL_NETWORK_POLICY:
-	case RES_NETWORK_POLICY: policy_spec(b, s, r); break;
+	case RES_NETWORK_POLICY:
+	case RES_STAGED_GLOBAL_NETWORK_POLICY:
+	case RES_STAGED_NETWORK_POLICY: policy_spec(b, s, r); break;
+	case RES_TIER:
+		set(b, s, "order", j_number(r->u.tier.order));
+		set_str(b, s, "defaultAction",
+			r->u.tier.default_action == ACTION_PASS ? "Pass" : "Deny");
+		break;
 	case RES_HOST_ENDPOINT:
 	case RES_WORKLOAD_ENDPOINT: endpoint_spec(b, s, r); break;
 	case RES_GLOBAL_NETWORK_SET:

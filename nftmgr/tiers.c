@@ -44,8 +44,9 @@ static int tiers_for_write(const struct resource_list *in, const struct resource
 		t = policy_tier(&p->u.policy);
 		if (tier_reserved(t, NULL) || holds_tier(in, t) || holds_tier(stored, t))
 			continue;
-		fprintf(stderr, "Failed to write '%s' resource %s: tier \"%s\" does not exist "
-				"(write the Tier first, or with it)\n",
+		fprintf(stderr,
+			"Failed to write '%s' resource %s: tier \"%s\" does not exist "
+			"(write the Tier first, or with it)\n",
 			kind_info(p->kind)->kind, resource_path(p, path, sizeof(path)), t);
 		r = -ENOENT;
 	}
@@ -62,8 +63,9 @@ static int tiers_for_delete(const struct resource_list *in, const struct resourc
 		if (t->kind != RES_TIER)
 			continue;
 		if (tier_reserved(t->name, NULL)) {
-			fprintf(stderr, "Failed to delete 'Tier' resource %s: a reserved tier cannot "
-					"be deleted\n",
+			fprintf(stderr,
+				"Failed to delete 'Tier' resource %s: a reserved tier cannot "
+				"be deleted\n",
 				t->name);
 			r = -EPERM;
 			continue;
@@ -94,7 +96,7 @@ int tiers_check(struct datastore *ds, const struct resource_list *in, bool del)
 	for (size_t i = 0; i < in->n; i++)
 		any |= del ? in->v[i]->kind == RES_TIER
 			   : kind_info(in->v[i]->kind)->policy &&
-				     !tier_reserved(policy_tier(&in->v[i]->u.policy), NULL);
+				       !tier_reserved(policy_tier(&in->v[i]->u.policy), NULL);
 	if (!any)
 		return 0;
 	r = ds_list(ds, -1, &stored, &d);

@@ -62,6 +62,14 @@ struct name_index {
 	size_t n;
 };
 
+/* A tier as the compile sees it: written, reserved, or only named by a
+ * policy (not existing: last, with an end-of-tier drop, as Felix). */
+struct tier_info {
+	const char *name;
+	bool exists;
+	struct tier_spec spec;
+};
+
 struct cctx {
 	struct model_table *t;
 	struct name_index chain_ix;
@@ -74,8 +82,10 @@ struct cctx {
 	struct felix fx;
 	uint32_t mark_accept;
 	uint32_t mark_pass;
-	const struct resource **policies; /* sorted, Felix order */
+	const struct resource **policies; /* sorted, Felix order: by tier, then order */
 	size_t n_policies;
+	struct tier_info *tiers; /* sorted as Felix sorts them */
+	size_t n_tiers;
 	struct hep_if *ifs;
 	size_t n_ifs;
 	struct hep_if *wls; /* this node's workload interfaces */
@@ -210,6 +220,8 @@ const char *profile_chain(struct cctx *c, const struct resource *p, enum dir dir
 			  enum chain_mode mode);
 
 /* select.c */
+/* The tier policy p is in. */
+const struct tier_info *tier_of(struct cctx *c, const struct resource *p);
 const struct resource *find_resource(struct cctx *c, enum res_kind k, const char *ns,
 				     const char *name);
 bool policy_selects(struct cctx *c, const struct resource *p, const struct hep_if *h);

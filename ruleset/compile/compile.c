@@ -179,14 +179,90 @@ static int find_heps(struct cctx *c)
 	return 0;
 }
 
-static int cmp_policy(const void *a, const void *b)
+/* Felix's TierLess: tiers that exist first, then those with an order,
+ * by order, then by name. */
+static int cmp_tier(const void *pa, const void *pb)
 {
-	return policy_compare(*(const struct resource *const *)a,
-			      *(const struct resource *const *)b);
+	const struct tier_info *a = pa, *b = pb;
+
+	if (a->exists != b->exists)
+		return a->exists ? -1 : 1;
+	if (a->spec.has_order != b->spec.has_order)
+		return a->spec.has_order ? -1 : 1;
+	if (a->spec.has_order && a->spec.order != b->spec.order)
+		return a->spec.order < b->spec.order ? -1 : 1;
+	return strcmp(a->name, b->name);
 }
 
+static struct tier_info *tier_find(struct cctx *c, const char *name)
+{
+	for (size_t i = 0; i < c->n_tiers; i++)
+		if (strcmp(c->tiers[i].name, name) == 0)
+			return &c->tiers[i];
+	return NULL;
+}
+
+const struct tier_info *tier_of(struct cctx *c, const struct resource *p)
+{
+	return tier_find(c, policy_tier(&p->u.policy));
+}
+
+static void tier_add(struct cctx *c, const char *name, bool exists, const struct tier_spec *spec)
+{
+	struct tier_info *t = tier_find(c, name);
+
+	if (!t)
+		t = &c->tiers[c->n_tiers++];
+	*t = (struct tier_info){ .name = name, .exists = exists };
+	if (spec)
+		t->spec = *spec;
+	else
+		t->spec.default_action = ACTION_DENY; /* an unknown tier drops */
+}
+
+/* The tiers: reserved, written (over a reserved one of the same name),
+ * then those only named by policies. Room: one per resource + 3. */
+static int gather_tiers(struct cctx *c)
+{
+	static const char *const reserved[] = { TIER_DEFAULT, TIER_KUBE_ADMIN, TIER_KUBE_BASELINE };
+	struct tier_spec spec;
+
+	c->tiers = calloc(c->n_res + 3, sizeof(*c->tiers));
+	if (!c->tiers)
+		return -ENOMEM;
+	for (size_t i = 0; i < 3; i++)
+		if (tier_reserved(reserved[i], &spec))
+			tier_add(c, reserved[i], true, &spec);
+	for (size_t i = 0; i < c->n_res; i++)
+		if (c->res[i]->kind == RES_TIER)
+			tier_add(c, c->res[i]->name, true, &c->res[i]->u.tier);
+	for (size_t i = 0; i < c->n_policies; i++)
+		if (!tier_of(c, c->policies[i]))
+			tier_add(c, policy_tier(&c->policies[i]->u.policy), false, NULL);
+	qsort(c->tiers, c->n_tiers, sizeof(*c->tiers), cmp_tier);
+	return 0;
+}
+
+struct ranked {
+	const struct resource *p;
+	size_t tier;
+};
+
+static int cmp_ranked(const void *pa, const void *pb)
+{
+	const struct ranked *a = pa, *b = pb;
+
+	if (a->tier != b->tier)
+		return a->tier < b->tier ? -1 : 1;
+	return policy_compare(a->p, b->p);
+}
+
+/* Enforced policies (staged ones never are) in Felix's order: by tier,
+ * then by order and name within it. */
 static int sort_policies(struct cctx *c)
 {
+	struct ranked *v;
+
 	c->policies = calloc(c->n_res ? c->n_res : 1, sizeof(*c->policies));
 	if (!c->policies)
 		return -ENOMEM;
@@ -194,7 +270,18 @@ static int sort_policies(struct cctx *c)
 		if (c->res[i]->kind == RES_GLOBAL_NETWORK_POLICY ||
 		    c->res[i]->kind == RES_NETWORK_POLICY)
 			c->policies[c->n_policies++] = c->res[i];
-	qsort(c->policies, c->n_policies, sizeof(*c->policies), cmp_policy);
+	if (gather_tiers(c) < 0)
+		return -ENOMEM;
+	v = calloc(c->n_policies ? c->n_policies : 1, sizeof(*v));
+	if (!v)
+		return -ENOMEM;
+	for (size_t i = 0; i < c->n_policies; i++)
+		v[i] = (struct ranked){ c->policies[i],
+					(size_t)(tier_of(c, c->policies[i]) - c->tiers) };
+	qsort(v, c->n_policies, sizeof(*v), cmp_ranked);
+	for (size_t i = 0; i < c->n_policies; i++)
+		c->policies[i] = v[i].p;
+	free(v);
 	return 0;
 }
 
@@ -513,6 +600,7 @@ int ruleset_compile(struct resource *const *v, size_t n, const struct compile_op
 	}
 	free(c.wls);
 	free(c.policies);
+	free(c.tiers);
 	name_index_free(&c.chain_ix);
 	name_index_free(&c.set_ix);
 	name_index_free(&c.content_ix);

@@ -352,6 +352,90 @@ static void filter_tail(struct cctx *c, struct model_chain *ch, const struct sta
 		profile_jumps(c, ch, s, h);
 }
 
+/* ---- tiers ------------------------------------------------------------------ */
+
+/* The number of tiers pols (in Felix order) fall into. */
+static size_t tier_count(struct cctx *c, const struct resource *const *pols, size_t n)
+{
+	size_t k = 0;
+
+	for (size_t i = 0; i < n; i++)
+		if (i == 0 || tier_of(c, pols[i]) != tier_of(c, pols[i - 1]))
+			k++;
+	return k;
+}
+
+/* One tier the way the untiered chain always was: policies in the
+ * endpoint chain itself, a Pass to the profiles, the end a drop. */
+static bool one_deny_tier(struct cctx *c, const struct resource *const *pols, size_t n)
+{
+	return n == 0 || (tier_count(c, pols, n) == 1 &&
+			  tier_of(c, pols[0])->spec.default_action == ACTION_DENY);
+}
+
+static bool ends_in_drop(const struct stage *s, const struct tier_info *t)
+{
+	return t->spec.default_action != ACTION_PASS &&
+	       (s->kind == STAGE_FILTER || s->kind == STAGE_WORKLOAD || s->kind == STAGE_FORWARD);
+}
+
+/* A tier's chain: its policies in order; a Pass (or the end, when the
+ * tier's defaultAction is Pass, and always in the untracked and preDNAT
+ * stages) returns to the endpoint chain, which goes on to the next tier;
+ * otherwise the end drops. */
+static const char *tier_chain(struct cctx *c, struct model_chain *ep, const struct stage *s,
+			      const struct resource *const *pols, size_t n)
+{
+	const struct tier_info *t = tier_of(c, pols[0]);
+	_cleanup_free_ char *name = NULL;
+	struct model_chain *ch;
+	char comment[300];
+
+	if (asprintf(&name, "%s.tier-%s", ep->name, t->name) < 0 ||
+	    !(ch = chain_add(c, name, MODEL_HOOK_NONE, 0))) {
+		c->err = -ENOMEM;
+		return NULL;
+	}
+	if (any_pass(pols, n, s->dir)) {
+		struct model_rule *r = rule_add(c, ch, "start of tier");
+
+		if (r) {
+			r->mark_set = true;
+			r->mark_and = ~c->mark_pass;
+		}
+	}
+	policy_jumps(c, ch, s, pols, n, NULL);
+	snprintf(comment, sizeof(comment), "end of tier %s", t->name);
+	if (ends_in_drop(s, t))
+		rule_verdict(c, rule_add(c, ch, comment), MODEL_V_DROP, NULL);
+	return ch->name;
+}
+
+/* The tiers that select the endpoint, in order, each a chain of its own;
+ * after the last one (all passed), the profiles where the stage has
+ * them. */
+static void tiered_tail(struct cctx *c, struct model_chain *ch, const struct stage *s,
+			const struct hep_if *h, const struct resource *const *pols, size_t n)
+{
+	for (size_t i = 0; i < n;) {
+		size_t e = i + 1;
+		const char *tc;
+		char comment[300];
+
+		while (e < n && tier_of(c, pols[e]) == tier_of(c, pols[i]))
+			e++;
+		tc = tier_chain(c, ch, s, pols + i, e - i);
+		snprintf(comment, sizeof(comment), "tier %s", tier_of(c, pols[i])->name);
+		jump(c, ch, tc, comment);
+		if (s->kind == STAGE_WORKLOAD || s->kind == STAGE_FORWARD)
+			mark_rule(c, ch, c->mark_accept, c->mark_accept, false, MODEL_V_RETURN,
+				  "allowed");
+		i = e;
+	}
+	if (s->kind == STAGE_FILTER || s->kind == STAGE_WORKLOAD)
+		profile_jumps(c, ch, s, h);
+}
+
 /* What every endpoint chain of the stage starts with. */
 static void chain_head(struct cctx *c, struct model_chain *ch, const struct stage *s,
 		       const struct hep_if *h, bool pass)
@@ -400,6 +484,11 @@ const char *endpoint_chain(struct cctx *c, const struct stage *s, const struct h
 	if (asprintf(&prefix, "%s-", s->map) < 0 || !(name = chain_name(prefix, NULL, ifname)) ||
 	    !(ch = chain_add(c, name, MODEL_HOOK_NONE, 0)))
 		goto oom;
+	if (!one_deny_tier(c, pols, n)) {
+		chain_head(c, ch, s, h, true);
+		tiered_tail(c, ch, s, h, pols, n);
+		goto out;
+	}
 	chain_head(c, ch, s, h, any_pass(pols, n, s->dir));
 	switch (s->kind) {
 	case STAGE_UNTRACKED:

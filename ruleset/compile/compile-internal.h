@@ -93,6 +93,7 @@ struct cctx {
 	int err;	      /* first fatal error (-ENOMEM) */
 	enum chain_mode mode; /* of the policy chain being filled */
 	bool used_eps;	      /* that chain read endpoints (selectors, named ports) */
+	const char *cur_tier; /* that chain's policy's tier, if not default */
 };
 
 /* build.c */

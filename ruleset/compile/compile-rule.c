@@ -520,9 +520,11 @@ const char *policy_chain(struct cctx *c, const struct resource *p, enum dir dir,
 		return ch ? ch->name : NULL;
 	}
 	c->used_eps = false;
+	c->cur_tier = ps->tier; /* named in the rules' comments */
 	made = rules_chain(c, name, dir == DIR_IN ? ps->ingress : ps->egress,
 			   dir == DIR_IN ? ps->n_ingress : ps->n_egress, "policy",
 			   label ? label : p->name, p->namespace, dir, mode);
+	c->cur_tier = NULL;
 	if (made && !existed)
 		memo_record(c, chain_find(c, made), p, dir, mode);
 	return made;

@@ -155,16 +155,22 @@ static void need_family(struct cctx *c, struct model_rule *nr, int f)
 void crule_emit(struct cctx *c, struct model_chain *ch, struct crule *r, const char *what,
 		const char *name, enum dir dir)
 {
-	char comment[160];
+	char comment[240];
 	struct model_rule *nr;
 	int f = r->family;
 
+	char tier[80] = "";
+
+	/* a policy of a tier other than default says so: explain and trace
+	 * print the deciding rule's comment */
+	if (c->cur_tier)
+		snprintf(tier, sizeof(tier), " (tier %s)", c->cur_tier);
 	if (r->first == r->last)
-		snprintf(comment, sizeof(comment), "%s %s %s rule %u", what, name,
-			 dir == DIR_IN ? "ingress" : "egress", r->first);
+		snprintf(comment, sizeof(comment), "%s %s %s rule %u%s", what, name,
+			 dir == DIR_IN ? "ingress" : "egress", r->first, tier);
 	else
-		snprintf(comment, sizeof(comment), "%s %s %s rules %u-%u", what, name,
-			 dir == DIR_IN ? "ingress" : "egress", r->first, r->last);
+		snprintf(comment, sizeof(comment), "%s %s %s rules %u-%u%s", what, name,
+			 dir == DIR_IN ? "ingress" : "egress", r->first, r->last, tier);
 	nr = rule_add(c, ch, comment);
 	if (!nr)
 		return;

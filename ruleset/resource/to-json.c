@@ -180,6 +180,10 @@ static void policy_spec(struct jb *b, json_t *s, const struct resource *r)
 	if (kind_is_staged(r->kind))
 		set_str(b, s, "stagedAction",
 			(const char *[]){ "Set", "Delete", "Learn", "Ignore" }[p->staged_action]);
+	if (kind_is_staged(r->kind) && p->staged_action == STAGED_DELETE) {
+		json_decref(types); /* a Delete names a policy: nothing else */
+		return;
+	}
 	if (p->has_order)
 		set(b, s, "order", j_number(p->order));
 	set_str(b, s, "selector", p->selector);

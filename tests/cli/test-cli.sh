@@ -242,4 +242,97 @@ check_status "custom-columns: an unknown heading" 1 np get gnp -o custom-columns
 expect "  ... calicoctl's message" "$TMP/err" "^unknown heading BOGUS, valid values are"
 check_status "custom-columns: none" 2 np get gnp -o custom-columns=
 
+# --- tiers and staged policies ----------------------------------------------
+TD="$TMP/tiers-store"
+# a 3.31 cluster's manifests (tier-prefixed names, the old tier names) and a
+# 3.32 one's (bare names) apply unchanged
+cat >"$TMP/tiers-331.yaml" <<'YAML'
+apiVersion: projectcalico.org/v3
+kind: Tier
+metadata: {name: security}
+spec: {order: 100, defaultAction: Deny}
+---
+apiVersion: projectcalico.org/v3
+kind: GlobalNetworkPolicy
+metadata: {name: security.block-2222}
+spec:
+  tier: security
+  order: 10
+  selector: ibm.role == 'worker_public'
+  ingress: [{action: Deny, protocol: TCP, destination: {ports: [2222]}}, {action: Pass}]
+---
+apiVersion: projectcalico.org/v3
+kind: NetworkPolicy
+metadata: {name: adminnetworkpolicy.ops, namespace: prod}
+spec:
+  tier: adminnetworkpolicy
+  selector: all()
+  ingress: [{action: Pass}]
+YAML
+cat >"$TMP/tiers-332.yaml" <<'YAML'
+apiVersion: projectcalico.org/v3
+kind: Tier
+metadata: {name: platform}
+spec: {order: 200, defaultAction: Pass}
+---
+apiVersion: projectcalico.org/v3
+kind: GlobalNetworkPolicy
+metadata: {name: allow-9090}
+spec:
+  tier: platform
+  selector: ibm.role == 'worker_public'
+  ingress: [{action: Allow, protocol: TCP, destination: {ports: [9090]}}]
+---
+apiVersion: projectcalico.org/v3
+kind: StagedGlobalNetworkPolicy
+metadata: {name: allow-icmp}
+spec: {stagedAction: Delete}
+---
+apiVersion: projectcalico.org/v3
+kind: StagedGlobalNetworkPolicy
+metadata: {name: open-8080}
+spec:
+  tier: platform
+  selector: ibm.role == 'worker_public'
+  ingress: [{action: Allow, protocol: TCP, destination: {ports: [8080]}}]
+YAML
+check_status "a 3.31 cluster's tiered manifests apply" 0 nm --datastore-dir "$TD" apply --no-sync -f "$TMP/tiers-331.yaml"
+check_status "a 3.32 cluster's (bare names, staged policies) apply" 0 nm --datastore-dir "$TD" apply --no-sync -f "$TMP/tiers-332.yaml"
+check "  ... the Tier under Calico's key" test -f "$TD/calico/resources/v3/projectcalico.org/tiers/security"
+check "  ... a tiered 3.31 name stored as it is" test -f "$TD/calico/resources/v3/projectcalico.org/globalnetworkpolicies/security.block-2222"
+check "  ... a staged policy under its own plural" test -f "$TD/calico/resources/v3/projectcalico.org/stagedglobalnetworkpolicies/default.open-8080"
+check_status "get tier -o wide" 0 nm --datastore-dir "$TD" get tier -o wide
+expect "  ... heading" "$TMP/out" "^NAME +ORDER +DEFAULTACTION *$"
+expect "  ... the reserved default tier, never written" "$TMP/out" "^default +1000000 +Deny *$"
+expect "  ... kube-admin" "$TMP/out" "^kube-admin +1000 +Pass *$"
+expect "  ... kube-baseline" "$TMP/out" "^kube-baseline +10000000 +Pass *$"
+expect "  ... a written one" "$TMP/out" "^security +100 +Deny *$"
+check_status "get np: the 3.31 tier name is kube-admin" 0 nm --datastore-dir "$TD" get np -n prod -o yaml
+expect "  ... spec.tier" "$TMP/out" "^  tier: kube-admin$"
+check_status "get sgnp -o wide" 0 nm --datastore-dir "$TD" get sgnp -o wide
+expect "  ... a staged Delete" "$TMP/out" "^allow-icmp +default +<nil> +all\(\) +Delete *$"
+expect "  ... a staged Set" "$TMP/out" "^open-8080 +platform +<nil> +ibm.role == \"worker_public\" +Set *$"
+before=$(snapshot "$TD")
+check_status "delete a tier a policy is in: refused" 1 nm --datastore-dir "$TD" delete tier security
+expect "  ... naming the policy" "$TMP/err" "^Failed to delete 'Tier' resource security: GlobalNetworkPolicy security.block-2222 is in it$"
+check_status "delete a reserved tier: refused" 1 nm --datastore-dir "$TD" delete tier kube-admin
+expect "  ... saying so" "$TMP/err" "a reserved tier cannot be deleted"
+printf 'apiVersion: projectcalico.org/v3\nkind: GlobalNetworkPolicy\nmetadata: {name: x}\nspec: {tier: nope}\n' >"$TMP/notier.yaml"
+check_status "a policy in a tier that does not exist: refused" 1 nm --datastore-dir "$TD" apply --no-sync -f "$TMP/notier.yaml"
+expect "  ... saying which" "$TMP/err" "tier \"nope\" does not exist"
+check "  ... the store as it was" test "$before" = "$(snapshot "$TD")"
+check_status "the policy and its tier deleted together" 0 nm --datastore-dir "$TD" delete --no-sync -f "$TMP/tiers-331.yaml"
+nm --datastore-dir "$TD" apply --no-sync -f "$FIX/default-public-policies.v1.yaml" >/dev/null 2>&1
+nm --datastore-dir "$TD" apply --no-sync -f "$FIX/public-host-endpoint.v1.yaml" >/dev/null 2>&1
+xp() { nm --datastore-dir "$TD" --node worker-1 explain --local-address eth1=203.0.113.10 --in eth1 --src 203.0.113.7 --dst 203.0.113.10 "$@"; }
+check_status "explain names a deciding policy's tier" 0 xp --proto tcp --dport 9090
+expect "  ... in its rule" "$TMP/out" "^verdict: accept, by policy allow-9090 ingress rule 0 \(tier platform\) in chain filter-in-eth1.tier-platform$"
+expect "  ... and the tiers on the way" "$TMP/out" "tier platform$"
+check_status "explain --staged: 8080 today and with the staged policies" 0 xp --staged --proto tcp --dport 8080
+expect "  ... today: dropped" "$TMP/out" "^verdict: drop, by end of tier default in chain filter-in-eth1.tier-default$"
+expect "  ... staged: allowed by the staged policy" "$TMP/out" "^verdict: accept, by policy open-8080 ingress rule 0 \(tier platform\)"
+expect "  ... side by side" "$TMP/out" "^staged: drop -> accept \(changes\)$"
+check_status "explain --staged: a staged Delete removes the enforced policy" 0 xp --staged --proto icmp --icmp-type 8
+expect "  ... side by side" "$TMP/out" "^staged: accept -> drop \(changes\)$"
+
 tap_done

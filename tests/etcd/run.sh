@@ -71,6 +71,39 @@ check "apply over an existing policy keeps its uid" test "$uid" = '"uid":"6ae3c9
 check "a policy is stored as default.<name>" \
 	sh -c "ip netns exec $N etcdctl --endpoints $EP get --prefix $P/globalnetworkpolicies/ --keys-only | grep -qx '$P/globalnetworkpolicies/default.allow-8080'"
 
+# Tiers: the Tier under Calico's key; a 3.31 key (<tier>.<name>) and a
+# 3.32 bare key both read; a tier in use is not deleted.
+cat >"$T/tier.yaml" <<'EOF'
+apiVersion: projectcalico.org/v3
+kind: Tier
+metadata: {name: security}
+spec: {order: 100}
+---
+apiVersion: projectcalico.org/v3
+kind: StagedGlobalNetworkPolicy
+metadata: {name: security.staged}
+spec: {tier: security, selector: all()}
+EOF
+nm apply -f "$T/tier.yaml" >"$T/out" 2>&1
+check "apply writes a Tier under .../tiers/<name>" \
+	sh -c "ip netns exec $N etcdctl --endpoints $EP get $P/tiers/security --print-value-only | grep -q '\"order\":100'"
+check "  ... and a staged policy under .../stagedglobalnetworkpolicies/" \
+	sh -c "ip netns exec $N etcdctl --endpoints $EP get $P/stagedglobalnetworkpolicies/security.staged --keys-only | grep -q ."
+ectl put "$P/globalnetworkpolicies/bare-332" '{"kind":"GlobalNetworkPolicy","apiVersion":"projectcalico.org/v3","metadata":{"name":"bare-332"},"spec":{"tier":"security","selector":"all()","types":["Ingress"]}}' >/dev/null
+ectl put "$P/globalnetworkpolicies/security.prefixed-331" '{"kind":"GlobalNetworkPolicy","apiVersion":"projectcalico.org/v3","metadata":{"name":"security.prefixed-331"},"spec":{"tier":"security","selector":"all()","types":["Ingress"]}}' >/dev/null
+nm get gnp -o custom-columns=NAME,TIER >"$T/out" 2>&1
+check "get reads a 3.32 bare key and a 3.31 tier-prefixed key" \
+	sh -c "grep -qE '^bare-332 +security' $T/out && grep -qE '^security.prefixed-331 +security' $T/out"
+nm get tier -o wide >"$T/out" 2>&1
+check "get tier: the written one and the reserved ones" \
+	sh -c "grep -qE '^security +100 +Deny' $T/out && grep -qE '^kube-admin +1000 +Pass' $T/out"
+nm delete tier security >"$T/out" 2>&1
+check "delete of a tier policies are in is refused" grep -q 'is in it' "$T/out"
+ectl del "$P/globalnetworkpolicies/bare-332" >/dev/null
+ectl del "$P/globalnetworkpolicies/security.prefixed-331" >/dev/null
+nm delete -f "$T/tier.yaml" >/dev/null 2>&1
+check "  ... and done once none is" sh -c "! ip netns exec $N etcdctl --endpoints $EP get $P/tiers/security --keys-only | grep -q ."
+
 keys_before=$(ectl get --prefix /calico --keys-only | grep -c .)
 cat >"$T/two.yaml" <<'EOF'
 apiVersion: projectcalico.org/v3

@@ -345,6 +345,14 @@ static struct resource *decode_by_kind(struct dctx *c, const struct value *root,
 		c->ver = API_K8S;
 		return k8s_decode_namespace(c, root);
 	}
+	if ((strcmp(api, "policy.networking.k8s.io/v1alpha1") == 0 &&
+	     (strcmp(kind, "AdminNetworkPolicy") == 0 ||
+	      strcmp(kind, "BaselineAdminNetworkPolicy") == 0)) ||
+	    (strcmp(api, "policy.networking.k8s.io/v1alpha2") == 0 &&
+	     strcmp(kind, "ClusterNetworkPolicy") == 0)) {
+		c->ver = API_K8S;
+		return k8s_decode_admin_policy(c, root, kind);
+	}
 	if (strcmp(api, "v1") == 0)
 		c->ver = API_V1;
 	else if (strcmp(api, "projectcalico.org/v3") == 0)

@@ -13,15 +13,6 @@
 
 #include "resource-internal.h"
 
-struct k8s_meta {
-	char *name;
-	char *namespace;
-	struct labels labels;
-	struct labels annotations;
-	char *uid;
-	char *created;
-};
-
 #define KM(f) offsetof(struct k8s_meta, f)
 static const struct field k8s_meta_fields[] = {
 	{ "name", dec_string, KM(name) },     { "namespace", dec_string, KM(namespace) },
@@ -33,23 +24,6 @@ static const struct field k8s_meta_fields[] = {
 #undef KM
 
 /* ---- label selectors ----------------------------------------------------- */
-
-struct expr_in {
-	bool valid;
-	char *key;
-	char *op;
-	struct {
-		char **v;
-		size_t n;
-	} values;
-};
-
-struct label_selector {
-	struct labels match;
-	struct expr_in *exprs;
-	size_t n_exprs;
-	bool present;
-};
 
 static void dec_exprs(struct dctx *c, const struct value *n, void *out)
 {
@@ -91,7 +65,7 @@ static void dec_exprs(struct dctx *c, const struct value *n, void *out)
 	}
 }
 
-static void dec_label_selector(struct dctx *c, const struct value *n, void *out)
+void dec_label_selector(struct dctx *c, const struct value *n, void *out)
 {
 	static const struct field f[] = {
 		{ "matchLabels", dec_labels, offsetof(struct label_selector, match) },
@@ -105,7 +79,7 @@ static void dec_label_selector(struct dctx *c, const struct value *n, void *out)
 	decode_fields(c, n, f, ARRAY_SIZE(f), s);
 }
 
-static void label_selector_clear(struct label_selector *s)
+void label_selector_clear(struct label_selector *s)
 {
 	labels_clear(&s->match);
 	for (size_t i = 0; i < s->n_exprs; i++) {
@@ -141,8 +115,8 @@ static void put_expr(FILE *f, const struct expr_in *e)
 
 /* A Kubernetes label selector as Calico selector text; pods also get
  * projectcalico.org/orchestrator == 'k8s'. Returns a canonical string. */
-static char *k8s_selector(struct dctx *c, const struct value *at, const struct label_selector *s,
-			  bool pods)
+char *k8s_selector(struct dctx *c, const struct value *at, const struct label_selector *s,
+		   bool pods)
 {
 	struct selector *sel = NULL;
 	struct selector_error err;
@@ -237,8 +211,7 @@ static void dec_end_port(struct dctx *c, const struct value *n, void *out)
 		p->has_end = true;
 }
 
-static int add_cidr(struct dctx *c, const struct value *at, const char *s, struct cidr **v,
-		    size_t *n)
+int add_cidr(struct dctx *c, const struct value *at, const char *s, struct cidr **v, size_t *n)
 {
 	struct cidr *nv = realloc(*v, (*n + 1) * sizeof(*nv));
 	char why[128];
@@ -373,7 +346,7 @@ out:
 	return r;
 }
 
-static void dec_node_ptr(struct dctx *c, const struct value *n, void *out)
+void dec_node_ptr(struct dctx *c, const struct value *n, void *out)
 {
 	*(const struct value **)out = n;
 }
@@ -392,7 +365,7 @@ static int copy_ports(const struct proto_group *g, struct entity *e)
 	return 0;
 }
 
-static int rule_push(struct rule **v, size_t *n, struct rule *r)
+int rule_push(struct rule **v, size_t *n, struct rule *r)
 {
 	struct rule *nv = realloc(*v, (*n + 1) * sizeof(*nv));
 
@@ -528,7 +501,7 @@ static void k8s_types(struct dctx *c, const struct value *n, unsigned *types)
 	c->ver = saved;
 }
 
-static bool k8s_meta(struct dctx *c, const struct value *root, struct k8s_meta *m)
+bool k8s_meta(struct dctx *c, const struct value *root, struct k8s_meta *m)
 {
 	const struct value *meta = value_map_get(root, "metadata");
 	size_t saved = dctx_push(c, "metadata");
@@ -546,7 +519,7 @@ static bool k8s_meta(struct dctx *c, const struct value *root, struct k8s_meta *
 	return m->name != NULL;
 }
 
-static void k8s_meta_clear(struct k8s_meta *m)
+void k8s_meta_clear(struct k8s_meta *m)
 {
 	free(m->name);
 	free(m->namespace);
@@ -556,7 +529,7 @@ static void k8s_meta_clear(struct k8s_meta *m)
 	free(m->created);
 }
 
-static void k8s_check_top(struct dctx *c, const struct value *root)
+void k8s_check_top(struct dctx *c, const struct value *root)
 {
 	static const struct field top[] = {
 		{ "apiVersion", dec_ignore, 0 }, { "kind", dec_ignore, 0 },

@@ -138,9 +138,53 @@ struct resource *decode_one(struct dctx *c, const struct value *root);
 bool felix_has_field(const char *name);
 void felix_dec_spec(struct dctx *c, const struct value *spec, struct felix_spec *f);
 
-/* Kubernetes resources translated to Calico v3 ones. */
+/* Kubernetes resources translated to Calico v3 ones (k8s.c, and
+ * k8s-admin.c for the admin and cluster network policies). */
+struct k8s_meta {
+	char *name;
+	char *namespace;
+	struct labels labels;
+	struct labels annotations;
+	char *uid;
+	char *created;
+};
+
+struct expr_in {
+	bool valid;
+	char *key;
+	char *op;
+	struct {
+		char **v;
+		size_t n;
+	} values;
+};
+
+struct label_selector {
+	struct labels match;
+	struct expr_in *exprs;
+	size_t n_exprs;
+	bool present;
+};
+
+void dec_label_selector(struct dctx *c, const struct value *n, void *out);
+void label_selector_clear(struct label_selector *s);
+/* A Kubernetes label selector as canonical Calico selector text; pods
+ * also get projectcalico.org/orchestrator == 'k8s'. */
+char *k8s_selector(struct dctx *c, const struct value *at, const struct label_selector *s,
+		   bool pods);
+int add_cidr(struct dctx *c, const struct value *at, const char *s, struct cidr **v, size_t *n);
+/* Appends *r to the list, which takes its contents on every path. */
+int rule_push(struct rule **v, size_t *n, struct rule *r);
+/* Keeps a pointer to the field's value node. */
+void dec_node_ptr(struct dctx *c, const struct value *n, void *out);
+bool k8s_meta(struct dctx *c, const struct value *root, struct k8s_meta *m);
+void k8s_meta_clear(struct k8s_meta *m);
+void k8s_check_top(struct dctx *c, const struct value *root);
 struct resource *k8s_decode_network_policy(struct dctx *c, const struct value *root);
 struct resource *k8s_decode_namespace(struct dctx *c, const struct value *root);
+/* AdminNetworkPolicy, BaselineAdminNetworkPolicy, ClusterNetworkPolicy. */
+struct resource *k8s_decode_admin_policy(struct dctx *c, const struct value *root,
+					 const char *kind);
 
 /* patch.c: a patch (JSON or YAML text) applied to *doc, which it may
  * replace (or free and set to NULL on failure); problems in d, named

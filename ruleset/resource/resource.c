@@ -354,12 +354,20 @@ static bool dns_subdomain(const char *s)
 	return n <= 253 && labels_fmt(s, n, -1);
 }
 
-/* GlobalNetworkPolicy: one dot at most (a 3.29-3.31 tier prefix). */
+/* GlobalNetworkPolicy: one dot at most (a 3.29-3.31 tier prefix); the
+ * Kubernetes admin policies' prefixes and a subdomain. */
 static bool gnp_name(const char *s)
 {
+	static const char *const k8s[] = { "kanp.adminnetworkpolicy.",
+					   "kbanp.baselineadminnetworkpolicy.", "kcnp." };
 	size_t n = strlen(s);
 
-	return n <= 253 && labels_fmt(s, n, 1);
+	if (n > 253)
+		return false;
+	for (size_t i = 0; i < ARRAY_SIZE(k8s); i++)
+		if (strncmp(s, k8s[i], strlen(k8s[i])) == 0)
+			return labels_fmt(s + strlen(k8s[i]), n - strlen(k8s[i]), -1);
+	return labels_fmt(s, n, 1);
 }
 
 /* NetworkPolicy: one dot at most, or knp.default./ossg.default. and a

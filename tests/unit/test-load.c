@@ -439,6 +439,79 @@ static void test_duplicate_in_input(void **state)
 	remove(dir);
 }
 
+static void assert_cnp(const struct resource *c);
+
+/* Kubernetes admin policies as Calico converts them: tier, order, subject,
+ * one rule per (protocol, peer), protocols sorted (named ports first),
+ * fail-closed rules, Accept as Allow; round trip of the converted form. */
+static void test_admin_policies(void **state)
+{
+	static const char text[] =
+		"apiVersion: policy.networking.k8s.io/v1alpha1\nkind: AdminNetworkPolicy\n"
+		"metadata: {name: guard}\nspec:\n  priority: 34\n"
+		"  subject: {namespaces: {matchLabels: {ns: x}}}\n  ingress:\n"
+		"  - action: Allow\n    from: [{namespaces: {matchLabels: {ns: y}}}, "
+		"{pods: {namespaceSelector: {}, podSelector: {matchLabels: {app: a}}}}]\n"
+		"    ports: [{portNumber: {protocol: UDP, port: 53}}, {namedPort: web}, "
+		"{portRange: {protocol: TCP, start: 80, end: 81}}]\n"
+		"  egress:\n  - {action: Pass, to: [{nodes: {}}]}\n"
+		"  - {action: Allow, to: [{nodes: {}}]}\n"
+		"  - {action: Deny, to: [{networks: [10.0.0.0/8]}, {domainNames: [a.example]}]}\n"
+		"---\napiVersion: policy.networking.k8s.io/v1alpha2\nkind: ClusterNetworkPolicy\n"
+		"metadata: {name: c}\nspec:\n  tier: Baseline\n  priority: 3\n"
+		"  subject: {namespaces: {}}\n"
+		"  ingress: [{action: Accept, from: [{namespaces: {}}], "
+		"protocols: [{sctp: {}}]}]\n";
+	struct resource_list l = { 0 };
+	const struct resource *a, *c;
+	const struct policy_spec *p;
+
+	(void)state;
+	load_ok(text, &l);
+	assert_int_equal(l.n, 2);
+	a = l.v[0];
+	c = l.v[1];
+	p = &a->u.policy;
+	assert_string_equal(a->name, "kanp.adminnetworkpolicy.guard");
+	assert_string_equal(p->tier, "kube-admin");
+	assert_true(p->has_order);
+	assert_int_equal((int)p->order, 34);
+	assert_string_equal(p->selector, "projectcalico.org/orchestrator == \"k8s\"");
+	assert_string_equal(p->ns_selector, "ns == \"x\"");
+	/* ("", TCP, UDP) x 2 peers */
+	assert_int_equal(p->n_ingress, 6);
+	assert_false(p->ingress[0].protocol.set);
+	assert_string_equal(p->ingress[0].dst.ports[0].name, "web");
+	assert_string_equal(p->ingress[0].src.ns_selector, "ns == \"y\"");
+	assert_null(p->ingress[0].src.selector);
+	assert_string_equal(p->ingress[1].src.selector,
+			    "projectcalico.org/orchestrator == \"k8s\" && app == \"a\"");
+	assert_int_equal(p->ingress[2].protocol.num, 6);
+	assert_int_equal(p->ingress[2].dst.ports[0].max, 81);
+	assert_int_equal(p->ingress[4].protocol.num, 17);
+	/* a Pass to nodes fails closed (Deny), an Allow is dropped, and a
+	 * Deny with one bad peer becomes one unconditional Deny */
+	assert_int_equal(p->n_egress, 2);
+	assert_int_equal(p->egress[0].action, ACTION_DENY);
+	assert_int_equal(p->egress[0].dst.n_nets, 0);
+	assert_int_equal(p->egress[1].action, ACTION_DENY);
+	assert_int_equal(p->egress[1].dst.n_nets, 0);
+	assert_int_equal(p->types, POLICY_TYPE_INGRESS | POLICY_TYPE_EGRESS);
+	assert_cnp(c);
+	assert_round_trip(&l);
+	resource_list_clear(&l);
+}
+
+static void assert_cnp(const struct resource *c)
+{
+	assert_string_equal(c->name, "kcnp.c");
+	assert_string_equal(c->u.policy.tier, "kube-baseline");
+	assert_int_equal(c->u.policy.ingress[0].action, ACTION_ALLOW);
+	assert_int_equal(c->u.policy.ingress[0].protocol.num, 132);
+	assert_int_equal(c->u.policy.ingress[0].dst.n_ports, 0);
+	assert_int_equal(c->u.policy.types, POLICY_TYPE_INGRESS);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -452,6 +525,7 @@ int main(void)
 		cmocka_unit_test(test_streams),
 		cmocka_unit_test(test_round_trip_rich),
 		cmocka_unit_test(test_duplicate_in_input),
+		cmocka_unit_test(test_admin_policies),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -41,6 +41,7 @@ struct felix {
 	uint32_t mask;
 	bool merge_allow;
 	bool ep_to_host_accept; /* defaultEndpointToHostAction Accept/Return */
+	bool spoof_any;		/* workloadSourceSpoofing: Any */
 };
 
 /* How an Allow ends, per stage: the verdict itself where it is final for

@@ -74,6 +74,7 @@ static void felix_apply(struct felix *fx, const struct felix_spec *f)
 		fx->merge_allow = f->merge_allow;
 	if (f->ep_to_host)
 		fx->ep_to_host_accept = strcmp(f->ep_to_host, "Drop") != 0;
+	fx->spoof_any = f->has_spoof_any && f->spoof_any;
 }
 
 /* FelixConfiguration "default", then "node.<node>" over it, over
@@ -559,16 +560,44 @@ static void stats_fill(const struct cctx *c, struct compile_stats *st)
 		st->elements += c->t->sets[i]->n_elems;
 }
 
+/* A workload endpoint with allowSpoofedSourcePrefixes is as if absent,
+ * unless workloadSourceSpoofing is Any (Felix's validation filter drops
+ * it): *kept is the resources without them, or NULL when none is. */
+static int spoofers_out(struct cctx *c, struct resource ***kept)
+{
+	size_t k = 0;
+
+	*kept = NULL;
+	for (size_t i = 0; i < c->n_res; i++)
+		if (c->res[i]->kind == RES_WORKLOAD_ENDPOINT && c->res[i]->u.ep.n_spoof)
+			k++;
+	if (!k || c->fx.spoof_any)
+		return 0;
+	*kept = calloc(c->n_res, sizeof(**kept));
+	if (!*kept)
+		return -ENOMEM;
+	k = 0;
+	for (size_t i = 0; i < c->n_res; i++)
+		if (!(c->res[i]->kind == RES_WORKLOAD_ENDPOINT && c->res[i]->u.ep.n_spoof))
+			(*kept)[k++] = c->res[i];
+	c->res = *kept;
+	c->n_res = k;
+	return 0;
+}
+
 int ruleset_compile(struct resource *const *v, size_t n, const struct compile_opts *o,
 		    struct model_table **ret, struct compile_stats *stats, struct diags *d)
 {
 	struct cctx c = { .o = o, .d = d, .res = v, .n_res = n };
+	_cleanup_free_ struct resource **kept = NULL;
 	int err;
 
 	c.t = calloc(1, sizeof(*c.t));
 	if (!c.t)
 		return -ENOMEM;
 	err = felix_load(&c);
+	if (!err)
+		err = spoofers_out(&c, &kept);
 	if (!err && !(c.t->name = strdup(c.fx.table)))
 		err = -ENOMEM;
 	if (!err)

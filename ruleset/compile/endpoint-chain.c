@@ -89,9 +89,13 @@ static void anti_spoofing(struct cctx *c, struct model_chain *ch, const struct h
 {
 	size_t n = 0;
 	const struct cidr *a = endpoint_addrs(h->hep, &n);
+	/* and the prefixes it may spoof, when workloadSourceSpoofing is Any
+	 * (else the endpoint is not compiled at all) */
+	const struct cidr *sp = h->hep->u.ep.spoof;
+	size_t nsp = c->fx.spoof_any ? h->hep->u.ep.n_spoof : 0;
 
 	for (int fam = 4; fam <= 6; fam += 2) {
-		struct model_elem *e = calloc(n ? n : 1, sizeof(*e));
+		struct model_elem *e = calloc(n + nsp ? n + nsp : 1, sizeof(*e));
 		struct model_rule *r;
 		char owner[300];
 		const char *set;
@@ -104,6 +108,9 @@ static void anti_spoofing(struct cctx *c, struct model_chain *ch, const struct h
 		for (size_t i = 0; i < n; i++)
 			if ((a[i].family == AF_INET) == (fam == 4))
 				cidr_range(&a[i], &e[k++]);
+		for (size_t i = 0; i < nsp; i++)
+			if ((sp[i].family == AF_INET) == (fam == 4))
+				cidr_range(&sp[i], &e[k++]);
 		r = rule_add(c, ch, "anti-spoofing");
 		if (!k) {
 			free(e);

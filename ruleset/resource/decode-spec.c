@@ -268,6 +268,20 @@ static void dec_ip_networks(struct dctx *c, const struct value *n, void *out)
 	dec_ips(c, n, out, true);
 }
 
+/* Profile names: Calico's resource names. */
+static void dec_profile_names(struct dctx *c, const struct value *n, void *out)
+{
+	struct {
+		char **v;
+		size_t n;
+	} *l = out;
+
+	dec_string_list(c, n, out);
+	for (size_t i = 0; c->ver != API_V1 && i < l->n; i++)
+		if (!validate_name(c, n->kids[i], RES_PROFILE, l->v[i]))
+			break;
+}
+
 static void dec_iface(struct dctx *c, const struct value *n, void *out)
 {
 	char **s = out;
@@ -286,54 +300,11 @@ static void dec_iface(struct dctx *c, const struct value *n, void *out)
 		dctx_err(c, n, "invalid interface name \"%s\"", *s);
 }
 
-static void dec_named_port_number(struct dctx *c, const struct value *n, void *out)
-{
-	uint64_t v;
-
-	if (dec_uint(c, n, 65535, &v)) {
-		if (v == 0)
-			dctx_err(c, n, "port 0 is not valid (1 to 65535)");
-		*(uint16_t *)out = (uint16_t)v;
-	}
-}
-
-static void dec_named_protocol(struct dctx *c, const struct value *n, void *out)
-{
-	(void)protocol_parse(c, n, out);
-}
-
-static void dec_named_ports(struct dctx *c, const struct value *n, void *out)
-{
-	static const struct field f[] = {
-		{ "name", dec_string, offsetof(struct named_port, name) },
-		{ "protocol", dec_named_protocol, offsetof(struct named_port, protocol) },
-		{ "port", dec_named_port_number, offsetof(struct named_port, port) },
-	};
-	struct endpoint_spec *e = out;
-
-	if (!decode_expect(c, n, VALUE_SEQ))
-		return;
-	e->ports = calloc(n->n ? n->n : 1, sizeof(*e->ports));
-	if (!e->ports) {
-		dctx_err(c, n, "out of memory");
-		return;
-	}
-	for (size_t i = 0; i < n->n; i++) {
-		size_t saved = dctx_push(c, "[%zu]", i);
-		struct named_port *p = &e->ports[e->n_ports++];
-
-		decode_fields(c, n->kids[i], f, ARRAY_SIZE(f), p);
-		if (!p->name || !p->port || !p->protocol.set)
-			dctx_err(c, n->kids[i], "a named port needs name, protocol and port");
-		dctx_pop(c, saved);
-	}
-}
-
 #define E(f) offsetof(struct endpoint_spec, f)
 static const struct field hep_v3[] = {
 	{ "node", dec_string, E(node) },	{ "interfaceName", dec_iface, E(iface) },
-	{ "expectedIPs", dec_expected_ips, 0 }, { "profiles", dec_string_list, E(profiles) },
-	{ "ports", dec_named_ports, 0 },
+	{ "expectedIPs", dec_expected_ips, 0 }, { "profiles", dec_profile_names, E(profiles) },
+	{ "ports", dec_hep_ports, 0 },
 };
 static const struct field hep_v1[] = {
 	{ "interfaceName", dec_iface, E(iface) },
@@ -344,18 +315,20 @@ static const struct field wep_v3[] = {
 	{ "orchestrator", dec_string, E(orchestrator) },
 	{ "workload", dec_string, E(workload) },
 	{ "node", dec_string, E(node) },
-	{ "containerID", dec_string, E(container_id) },
+	{ "containerID", dec_container_id, E(container_id) },
 	{ "pod", dec_string, E(pod) },
 	{ "endpoint", dec_string, E(endpoint) },
 	{ "serviceAccountName", dec_string, E(service_account) },
 	{ "ipNetworks", dec_ip_networks, 0 },
-	{ "ipNATs", dec_ignore, 0 },
-	{ "ipv4Gateway", dec_ignore, 0 },
-	{ "ipv6Gateway", dec_ignore, 0 },
-	{ "profiles", dec_string_list, E(profiles) },
+	{ "ipNATs", dec_nats, 0 },
+	{ "ipv4Gateway", dec_gw4, 0 },
+	{ "ipv6Gateway", dec_gw6, 0 },
+	{ "profiles", dec_profile_names, E(profiles) },
 	{ "interfaceName", dec_iface, E(iface) },
 	{ "mac", dec_string, E(mac) },
-	{ "ports", dec_named_ports, 0 },
+	{ "ports", dec_wep_ports, 0 },
+	{ "allowSpoofedSourcePrefixes", dec_spoof, 0 },
+	{ "qosControls", dec_ignore, 0 }, /* tc and limits: not policy */
 };
 static const struct field wep_v1[] = {
 	{ "interfaceName", dec_iface, E(iface) },
@@ -365,7 +338,7 @@ static const struct field wep_v1[] = {
 	{ "ipv4Gateway", dec_ignore, 0 },
 	{ "ipv6Gateway", dec_ignore, 0 },
 	{ "profiles", dec_string_list, E(profiles) },
-	{ "ports", dec_named_ports, 0 },
+	{ "ports", dec_hep_ports, 0 },
 };
 #undef E
 
@@ -386,6 +359,8 @@ static void dec_endpoint_spec(struct dctx *c, const struct value *spec, struct r
 		dctx_err(c, spec, "no node has been specified");
 	if (!hep && !e->iface)
 		dctx_err(c, spec, "a workload endpoint needs interfaceName");
+	if (!hep && spec && c->ver == API_V3)
+		wep_check(c, spec, e);
 }
 
 /* ---- sets, profiles, Felix ---------------------------------------------- */

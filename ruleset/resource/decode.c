@@ -238,8 +238,24 @@ void dec_annotations(struct dctx *c, const struct value *n, void *out)
 	size_t total = 0;
 
 	dec_map_strings(c, n, out, false);
-	for (size_t i = 0; i < l->n; i++)
+	for (size_t i = 0; i < l->n; i++) {
+		char key[320];
+		size_t k;
+
 		total += strlen(l->v[i].key) + strlen(l->v[i].value);
+		/* keys are qualified names, compared in lower case (Calico) */
+		for (k = 0; l->v[i].key[k] && k + 1 < sizeof(key); k++)
+			key[k] = (char)((l->v[i].key[k] >= 'A' && l->v[i].key[k] <= 'Z')
+						? l->v[i].key[k] + 32
+						: l->v[i].key[k]);
+		key[k] = '\0';
+		if (c->ver != API_V1 && (l->v[i].key[k] || !validate_label_key(key, API_V3))) {
+			size_t saved = dctx_push(c, "[%s]", l->v[i].key);
+
+			dctx_err(c, n, "invalid annotation key \"%s\"", l->v[i].key);
+			dctx_pop(c, saved);
+		}
+	}
 	if (total > ANNOTATIONS_MAX)
 		dctx_err(c, n, "annotations of %zu bytes in total, more than %u", total,
 			 ANNOTATIONS_MAX);

@@ -225,6 +225,20 @@ static void dec_ep_to_host(struct dctx *c, const struct value *n, void *out)
 	dctx_err(c, n, "\"%s\" is not Drop, Return or Accept", n->str);
 }
 
+/* Disabled or Any: whether a workload's allowSpoofedSourcePrefixes count. */
+static void dec_spoofing(struct dctx *c, const struct value *n, void *out)
+{
+	struct felix_spec *f = out;
+
+	if (n->type == VALUE_SCALAR &&
+	    (strcmp(n->str, "Any") == 0 || strcmp(n->str, "Disabled") == 0)) {
+		f->has_spoof_any = true;
+		f->spoof_any = n->str[0] == 'A';
+	} else {
+		dctx_err(c, n, "workloadSourceSpoofing must be Disabled or Any");
+	}
+}
+
 static void dec_table_name(struct dctx *c, const struct value *n, void *out)
 {
 	char **s = out;
@@ -281,6 +295,7 @@ static const struct field felix_fields[] = {
 	{ "nftablesMarkMask", dec_mark_mask, 0 },
 	{ "nftablesMergeAllowPolicies", dec_merge_allow, 0 },
 	{ "defaultEndpointToHostAction", dec_ep_to_host, 0 },
+	{ "workloadSourceSpoofing", dec_spoofing, 0 },
 };
 
 void felix_dec_spec(struct dctx *c, const struct value *spec, struct felix_spec *f)
@@ -323,6 +338,10 @@ static void felix_over(struct felix_spec *ret, const struct felix_spec *f)
 	}
 	if (f->ep_to_host)
 		ret->ep_to_host = f->ep_to_host;
+	if (f->has_spoof_any) {
+		ret->has_spoof_any = true;
+		ret->spoof_any = f->spoof_any;
+	}
 }
 
 static const struct resource *felix_find(struct resource *const *v, size_t n, const char *name)

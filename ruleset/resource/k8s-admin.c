@@ -155,7 +155,8 @@ static int cnp_protocol(struct dctx *c, const struct value *n, struct pgroup *g)
 			return port_range(c, range, &p) < 0 ? -EINVAL
 							    : group_add(c, dp, g, names[i], &p);
 		if (!num || !dec_uint(c, num, 65535, &v) || v < 1) {
-			dctx_err(c, dp, "destinationPort needs a number from 1 to 65535 or a range");
+			dctx_err(c, dp,
+				 "destinationPort needs a number from 1 to 65535 or a range");
 			return -EINVAL;
 		}
 		p.min = p.max = (uint16_t)v;
@@ -189,7 +190,8 @@ static int peer_entity(struct dctx *c, const struct value *n, bool egress, struc
 	} else if (nets && decode_expect(c, nets, VALUE_SEQ)) {
 		for (size_t i = 0; i < nets->n; i++)
 			if (nets->kids[i]->type != VALUE_SCALAR ||
-			    add_cidr(c, nets->kids[i], nets->kids[i]->str, &e->nets, &e->n_nets) < 0)
+			    add_cidr(c, nets->kids[i], nets->kids[i]->str, &e->nets, &e->n_nets) <
+				    0)
 				return -EINVAL;
 	} else {
 		return 1; /* nodes, domainNames, or nothing Calico knows */
@@ -218,7 +220,9 @@ static int rule_action(struct dctx *c, const struct value *n, enum admin_kind k,
 			return 0;
 		}
 	dctx_err(c, n, "action must be one of %s",
-		 k == ADMIN_CNP ? "Accept, Deny, Pass" : k == ADMIN_BANP ? "Allow, Deny" : "Allow, Deny, Pass");
+		 k == ADMIN_CNP	   ? "Accept, Deny, Pass"
+		 : k == ADMIN_BANP ? "Allow, Deny"
+				   : "Allow, Deny, Pass");
 	return -EINVAL;
 }
 
@@ -231,8 +235,7 @@ static void groups_free(struct pgroup *g)
 	}
 }
 
-static int rule_ports(struct dctx *c, const struct value *item, enum admin_kind k,
-		      struct pgroup *g)
+static int rule_ports(struct dctx *c, const struct value *item, enum admin_kind k, struct pgroup *g)
 {
 	const char *key = k == ADMIN_CNP ? "protocols" : "ports";
 	const struct value *l = value_map_get(item, key);
@@ -286,13 +289,16 @@ static int rule_convert(struct dctx *c, const struct value *item, enum admin_kin
 			}
 			if (pi > 0)
 				x.protocol = (struct protocol){ true, true,
-								pi == 1 ? 132 : pi == 2 ? 6 : 17 };
+								pi == 1	  ? 132
+								: pi == 2 ? 6
+									  : 17 };
 			if (r == 0 && !g[pi].all && g[pi].n) {
 				x.dst.ports = calloc(g[pi].n, sizeof(*x.dst.ports));
 				for (size_t q = 0; x.dst.ports && q < g[pi].n; q++) {
 					x.dst.ports[q] = g[pi].ports[q];
-					x.dst.ports[q].name =
-						g[pi].ports[q].name ? strdup(g[pi].ports[q].name) : NULL;
+					x.dst.ports[q].name = g[pi].ports[q].name
+								      ? strdup(g[pi].ports[q].name)
+								      : NULL;
 				}
 				x.dst.n_ports = x.dst.ports ? g[pi].n : 0;
 			}
@@ -303,8 +309,8 @@ static int rule_convert(struct dctx *c, const struct value *item, enum admin_kin
 	return r;
 }
 
-static void rules_convert(struct dctx *c, const struct value *spec, enum admin_kind k,
-			  bool egress, struct policy_spec *p)
+static void rules_convert(struct dctx *c, const struct value *spec, enum admin_kind k, bool egress,
+			  struct policy_spec *p)
 {
 	const char *key = egress ? "egress" : "ingress";
 	const struct value *l = value_map_get(spec, key);
@@ -382,15 +388,15 @@ static void admin_spec(struct dctx *c, const struct value *spec, enum admin_kind
 	rules_convert(c, spec, k, false, p);
 	rules_convert(c, spec, k, true, p);
 	/* the tiers pass at their end: a direction counts only with rules */
-	p->types = (p->n_ingress ? POLICY_TYPE_INGRESS : 0) | (p->n_egress ? POLICY_TYPE_EGRESS : 0);
+	p->types = (p->n_ingress ? POLICY_TYPE_INGRESS : 0) |
+		   (p->n_egress ? POLICY_TYPE_EGRESS : 0);
 	if (!p->types)
 		p->types = POLICY_TYPE_INGRESS;
 }
 
-struct resource *k8s_decode_admin_policy(struct dctx *c, const struct value *root,
-					 const char *kind)
+struct resource *k8s_decode_admin_policy(struct dctx *c, const struct value *root, const char *kind)
 {
-	enum admin_kind k = strcmp(kind, "AdminNetworkPolicy") == 0	     ? ADMIN_ANP
+	enum admin_kind k = strcmp(kind, "AdminNetworkPolicy") == 0	      ? ADMIN_ANP
 			    : strcmp(kind, "BaselineAdminNetworkPolicy") == 0 ? ADMIN_BANP
 									      : ADMIN_CNP;
 	const struct value *spec = value_map_get(root, "spec");

@@ -127,6 +127,16 @@ bool validate_namespace(const char *ns);
 /* A Tier once named: the reserved ones' fixed spec checked, the
  * 3.29-3.31 names made 3.32's. */
 void tier_named(struct dctx *c, const struct value *spec, struct resource *r);
+/* endpoint-fields.c: endpoint fields as Calico's validator checks them. */
+void dec_hep_ports(struct dctx *c, const struct value *n, void *out);
+void dec_wep_ports(struct dctx *c, const struct value *n, void *out);
+void dec_nats(struct dctx *c, const struct value *n, void *out);
+void dec_gw4(struct dctx *c, const struct value *n, void *out);
+void dec_gw6(struct dctx *c, const struct value *n, void *out);
+void dec_container_id(struct dctx *c, const struct value *n, void *out);
+void dec_spoof(struct dctx *c, const struct value *n, void *out);
+/* After a workload's spec: networks single addresses, NATs inside them. */
+void wep_check(struct dctx *c, const struct value *spec, const struct endpoint_spec *e);
 /* The spec of r (its kind set) from spec, which may be NULL. */
 void decode_spec(struct dctx *c, const struct value *spec, struct resource *r);
 /* One document root to resources (appended to out). */

@@ -158,6 +158,8 @@ static void endpoint_free(struct endpoint_spec *e)
 	free(e->container_id);
 	free(e->mac);
 	free(e->service_account);
+	free(e->spoof);
+	free(e->nat_internal);
 }
 
 struct resource *resource_free(struct resource *r)

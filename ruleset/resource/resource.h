@@ -222,6 +222,10 @@ struct endpoint_spec {
 	char *container_id;
 	char *mac;
 	char *service_account;
+	struct cidr *spoof; /* allowSpoofedSourcePrefixes */
+	size_t n_spoof;
+	struct cidr *nat_internal; /* ipNATs[].internalIP (checked only) */
+	size_t n_nat;
 };
 
 struct netset_spec {
@@ -259,6 +263,8 @@ struct felix_spec {
 	bool has_merge_allow;
 	bool merge_allow; /* nftablesMergeAllowPolicies */
 	char *ep_to_host; /* defaultEndpointToHostAction: Drop|Return|Accept */
+	bool has_spoof_any;
+	bool spoof_any; /* workloadSourceSpoofing: Any */
 };
 
 /* Tiers: order ascending, then name; defaultAction at the end of a tier

@@ -317,6 +317,17 @@ static void v1_entity_fixup(struct dctx *c, const struct value *n, struct entity
 	free(in->not_tag);
 }
 
+/* A rule's metadata: annotations, checked as a resource's; no effect. */
+static void dec_rule_metadata(struct dctx *c, const struct value *n, void *out)
+{
+	static const struct field f[] = { { "annotations", dec_annotations, 0 } };
+	struct labels l = { 0 };
+
+	(void)out;
+	decode_fields(c, n, f, ARRAY_SIZE(f), &l);
+	labels_clear(&l);
+}
+
 static void dec_entity(struct dctx *c, const struct value *n, void *out)
 {
 	struct entity_in in = { 0 };
@@ -329,6 +340,15 @@ static void dec_entity(struct dctx *c, const struct value *n, void *out)
 	if (c->ver == API_V1)
 		v1_entity_fixup(c, n, &in);
 	*e = in.e;
+	/* Calico 3.x refuses what can match nothing */
+	for (size_t i = 0; c->ver == API_V3 && i < e->n_not_nets; i++)
+		if (e->not_nets[i].len == 0) {
+			size_t saved = dctx_push(c, ".notNets[%zu]", i);
+
+			dctx_err(c, value_map_get(n, "notNets"),
+				 "a catch-all CIDR in notNets matches no traffic");
+			dctx_pop(c, saved);
+		}
 }
 
 static void entity_free(struct entity *e)
@@ -445,8 +465,8 @@ static const struct field rule_fields[] = {
 	{ "notICMP", dec_icmp, offsetof(struct rule, not_icmp) },
 	{ "source", dec_entity, offsetof(struct rule, src) },
 	{ "destination", dec_entity, offsetof(struct rule, dst) },
-	{ "metadata", dec_ignore, 0 },	/* v3 only, see below */
-	{ "http", dec_unsupported, 0 }, /* v3 only */
+	{ "metadata", dec_rule_metadata, 0 }, /* v3 only, see below */
+	{ "http", dec_unsupported, 0 },	      /* v3 only */
 };
 
 static bool proto_has_ports(const struct protocol *p, enum api_version v)

@@ -243,6 +243,8 @@ static void endpoint_spec(struct jb *b, json_t *s, const struct resource *r)
 	set_str(b, s, "mac", e->mac);
 	if (e->n_ports)
 		set(b, s, "ports", j_named_ports(b, e->ports, e->n_ports));
+	if (e->n_spoof)
+		set(b, s, "allowSpoofedSourcePrefixes", j_cidrs(e->spoof, e->n_spoof, true));
 }
 
 static json_t *j_failsafe(struct jb *b, const struct failsafe *v, size_t n)
@@ -286,6 +288,8 @@ static void felix_spec(struct jb *b, json_t *s, const struct felix_spec *f)
 	}
 	if (f->has_merge_allow)
 		set(b, s, "nftablesMergeAllowPolicies", json_boolean(f->merge_allow));
+	if (f->has_spoof_any)
+		set_str(b, s, "workloadSourceSpoofing", f->spoof_any ? "Any" : "Disabled");
 }
 
 static json_t *j_spec(struct jb *b, const struct resource *r)

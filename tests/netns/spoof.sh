@@ -166,4 +166,41 @@ else
 	tap FAIL "t readdressed: its new address passes, the old one is spoofing now; elements only"
 	sed 's/^/# /' <<<"$plan"
 fi
+
+# allowSpoofedSourcePrefixes: a may send from t's new address. Without
+# FelixConfiguration workloadSourceSpoofing: Any, Felix treats such an
+# endpoint as missing: a's interface is unknown and dropped whole; with
+# Any, that prefix passes anti-spoofing (and v's policy, as t's address).
+ip netns exec "$(pod_ns v)" nft add rule inet observe input udp dport 80 ip saddr 10.244.1.30 counter comment '"from t2"'
+seen2() {
+	ip netns exec "$(pod_ns v)" nft list table inet observe |
+		sed -nE 's/.*counter packets ([0-9]+).*comment "from t2"/\1/p'
+}
+ip -n "$(pod_ns a)" addr add 10.244.1.30/32 dev eth0
+base=$(seen2)
+sed -i "/pod: a$/,/profiles:/ s|^  ipNetworks: \(.*\)$|  ipNetworks: \1\n  allowSpoofedSourcePrefixes: [10.244.1.30/32]|" "$T/pods.yaml"
+nm apply -f "$T/pods.yaml" >/dev/null
+SRC=10.244.1.30 from a udp "${ADDR[v]}" 80
+if [ "$(seen2)" = "$base" ] && ! nm export | grep -q 'chain wl-from-calia '; then
+	tap OK "allowSpoofedSourcePrefixes without workloadSourceSpoofing: a's endpoint is as if absent, nothing passes"
+else
+	tap FAIL "allowSpoofedSourcePrefixes without workloadSourceSpoofing: v saw $(($(seen2) - base))"
+fi
+printf -- '---\napiVersion: projectcalico.org/v3\nkind: FelixConfiguration\nmetadata: {name: default}\nspec: {workloadSourceSpoofing: Any}\n' >>"$T/pods.yaml"
+nm apply -f "$T/pods.yaml" >/dev/null
+SRC=10.244.1.30 from a udp "${ADDR[v]}" 80
+SRC=10.244.1.30 from a udp "${ADDR[v]}" 80
+if [ $(($(seen2) - base)) -ge 2 ]; then
+	tap OK "workloadSourceSpoofing: Any: a sends from its allowed prefix, v sees it"
+else
+	tap FAIL "workloadSourceSpoofing: Any: v saw $(($(seen2) - base)) datagrams from the allowed prefix"
+	nm export | grep -A3 "own-v4" | sed 's/^/# /'
+fi
+before=$(spoof_count)
+SRC=${ADDR[t]} from a udp "${ADDR[v]}" 80
+if [ $(($(spoof_count) - before)) -ge 1 ]; then
+	tap OK "  ... and anything else it claims is still dropped by anti-spoofing"
+else
+	tap FAIL "  ... and anything else it claims is still dropped by anti-spoofing"
+fi
 tap_done

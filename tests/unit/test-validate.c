@@ -20,6 +20,11 @@
 #define LONG253 LONG64 LONG64 LONG64 "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
 #define V3 \
 	"apiVersion: projectcalico.org/v3\nkind: GlobalNetworkPolicy\nmetadata: {name: p}\nspec:\n"
+#define WEP                                                                                      \
+	"apiVersion: projectcalico.org/v3\nkind: WorkloadEndpoint\nmetadata: {name: w}\nspec:\n" \
+	"  node: n1\n  orchestrator: k8s\n  pod: p\n  endpoint: eth0\n  interfaceName: cali1\n"
+#define HEP \
+	"apiVersion: projectcalico.org/v3\nkind: HostEndpoint\nmetadata: {name: h}\nspec:\n  node: n1\n  interfaceName: eth1\n"
 #define V1 "apiVersion: v1\nkind: policy\nmetadata: {name: p}\nspec:\n"
 
 struct vcase {
@@ -280,6 +285,63 @@ static const struct vcase cases[] = {
 	{ "ANP port protocol",
 	  "apiVersion: policy.networking.k8s.io/v1alpha1\nkind: AdminNetworkPolicy\nmetadata: {name: a}\nspec:\n  priority: 1\n  subject: {namespaces: {}}\n  ingress: [{action: Deny, from: [{namespaces: {}}], ports: [{portNumber: {protocol: ICMP, port: 1}}]}]\n",
 	  "spec.ingress[0].ports[0]", 7, "protocol must be TCP, UDP or SCTP" },
+	/* Calico's validator, class by class (issue #14) */
+	{ "WEP ipNetworks: one address each", WEP "  ipNetworks: [10.0.0.0/24]\n",
+	  "spec.ipNetworks[0]", 10, "multiple addresses" },
+	{ "WEP ipNetworks /32 and /128", WEP "  ipNetworks: [10.0.0.1/32, \"fd00::1/128\"]\n", NULL,
+	  0, NULL },
+	{ "WEP NAT inside the networks",
+	  WEP
+	  "  ipNetworks: [10.0.0.1/32]\n  ipNATs: [{internalIP: 10.0.0.2, externalIP: 192.0.2.1}]\n",
+	  "spec.ipNATs", 11, "NAT is not in the endpoint networks" },
+	{ "WEP NAT families",
+	  WEP
+	  "  ipNetworks: [10.0.0.1/32]\n  ipNATs: [{internalIP: 10.0.0.1, externalIP: \"fd00::1\"}]\n",
+	  "spec.ipNATs[0]", 11, "mismatched IP versions" },
+	{ "WEP NAT fine",
+	  WEP
+	  "  ipNetworks: [10.0.0.1/32]\n  ipNATs: [{internalIP: 10.0.0.1, externalIP: 192.0.2.1}]\n",
+	  NULL, 0, NULL },
+	{ "WEP gateway family", WEP "  ipv4Gateway: \"fd00::1\"\n", "spec.ipv4Gateway", 10,
+	  "invalid IPv4 address" },
+	{ "WEP containerID", WEP "  containerID: -abc\n", "spec.containerID", 10,
+	  "invalid containerID" },
+	{ "WEP port protocol without ports", WEP "  ports: [{name: x, protocol: ICMP, port: 80}]\n",
+	  "spec.ports[0].protocol", 10, "does not support ports" },
+	{ "WEP unnamed port needs a hostPort", WEP "  ports: [{protocol: TCP, port: 80}]\n",
+	  "spec.ports[0]", 10, "needs a name unless it has a hostPort" },
+	{ "WEP hostPort and hostIP",
+	  WEP
+	  "  ports: [{protocol: TCP, port: 80, hostPort: 8080, hostIP: 192.0.2.1}, {name: web, protocol: UDP, port: 53}]\n",
+	  NULL, 0, NULL },
+	{ "WEP hostIP", WEP "  ports: [{protocol: TCP, port: 80, hostPort: 8080, hostIP: nope}]\n",
+	  "spec.ports[0].hostIP", 10, "invalid hostIP" },
+	{ "WEP allowSpoofedSourcePrefixes",
+	  WEP "  allowSpoofedSourcePrefixes: [10.0.0.0/8, nope]\n",
+	  "spec.allowSpoofedSourcePrefixes[1]", 10, "invalid CIDR" },
+	{ "HEP hostPort is a workload's",
+	  HEP "  ports: [{name: x, protocol: TCP, port: 80, hostPort: 1}]\n",
+	  "spec.ports[0].hostPort", 7, "unknown field" },
+	{ "HEP profile names", HEP "  profiles: [Bad_Name]\n", "spec.profiles", 7, "invalid name" },
+	{ "notNets catch-all", V3 "  ingress: [{action: Allow, source: {notNets: [0.0.0.0/0]}}]\n",
+	  "spec.ingress[0].source.notNets[0]", 5, "catch-all" },
+	{ "notNets ::/0", V3 "  ingress: [{action: Allow, destination: {notNets: [\"::/0\"]}}]\n",
+	  "spec.ingress[0].destination.notNets[0]", 5, "catch-all" },
+	{ "annotation key",
+	  "apiVersion: projectcalico.org/v3\nkind: GlobalNetworkPolicy\nmetadata: {name: a, annotations: {\"bad key\": x}}\n",
+	  "metadata.annotations[bad key]", 3, "invalid annotation key" },
+	{ "annotation key upper case is fine",
+	  "apiVersion: projectcalico.org/v3\nkind: GlobalNetworkPolicy\nmetadata: {name: a, annotations: {Example.COM/Key: x}}\n",
+	  NULL, 0, NULL },
+	{ "rule metadata annotations",
+	  V3 "  ingress: [{action: Allow, metadata: {annotations: {\"bad key\": x}}}]\n",
+	  "spec.ingress[0].metadata.annotations[bad key]", 5, "invalid annotation key" },
+	{ "rule metadata unknown field",
+	  V3 "  ingress: [{action: Allow, metadata: {labels: {a: b}}}]\n",
+	  "spec.ingress[0].metadata.labels", 5, "unknown field" },
+	{ "FelixConfiguration workloadSourceSpoofing",
+	  "apiVersion: projectcalico.org/v3\nkind: FelixConfiguration\nmetadata: {name: default}\nspec: {workloadSourceSpoofing: Some}\n",
+	  "spec.workloadSourceSpoofing", 4, "Disabled or Any" },
 	{ "performanceHints", V3 "  performanceHints: [AssumeNeededOnEveryNode]\n", NULL, 0, NULL },
 	{ "performanceHints unknown", V3 "  performanceHints: [Fast]\n", "spec.performanceHints[0]",
 	  5, "unknown performance hint" },

@@ -102,10 +102,19 @@ static int parse(struct ctx *ctx, int argc, char **argv, struct model_packet *p,
 	return 0;
 }
 
-static bool same_name(const struct resource *a, const struct resource *b)
+/* Whether enforced e is the policy staged st stands for (a staged
+ * Kubernetes policy <name> stands for knp.default.<name>). */
+static bool same_name(const struct resource *e, const struct resource *st)
 {
-	return strcmp(a->name, b->name) == 0 &&
-	       strcmp(a->namespace ? a->namespace : "", b->namespace ? b->namespace : "") == 0;
+	const char *n = e->name;
+
+	if (st->kind == RES_STAGED_K8S_NETWORK_POLICY) {
+		if (strncmp(n, "knp.default.", 12) != 0)
+			return false;
+		n += 12;
+	}
+	return strcmp(n, st->name) == 0 &&
+	       strcmp(e->namespace ? e->namespace : "", st->namespace ? st->namespace : "") == 0;
 }
 
 /* The staged policies of l put in force: each takes the place of the
@@ -128,6 +137,13 @@ static void staged_in_force(struct resource_list *l, size_t *n_set, size_t *n_de
 			l->v[i] = resource_free(st);
 			(*n_del)++;
 		} else {
+			char *knp = NULL;
+
+			if (st->kind == RES_STAGED_K8S_NETWORK_POLICY &&
+			    asprintf(&knp, "knp.default.%s", st->name) > 0) {
+				free(st->name);
+				st->name = knp;
+			}
 			st->kind = kind_enforced(st->kind);
 			(*n_set)++;
 		}

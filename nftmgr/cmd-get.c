@@ -103,6 +103,9 @@ static int add_header(struct table *t, enum res_kind k, bool wide, bool all_ns, 
 		[RES_STAGED_NETWORK_POLICY] = { { "NAME" },
 						{ "NAME", "TIER", "ORDER", "SELECTOR",
 						  "STAGEDACTION" } },
+		[RES_STAGED_K8S_NETWORK_POLICY] = { { "NAME" },
+						    { "NAME", "TIER", "ORDER", "SELECTOR",
+						      "STAGEDACTION" } },
 	};
 	const char *cells[8] = { 0 };
 	size_t n = 0, o = 0;

@@ -345,6 +345,11 @@ static struct resource *decode_by_kind(struct dctx *c, const struct value *root,
 		c->ver = API_K8S;
 		return k8s_decode_namespace(c, root);
 	}
+	if (strcmp(api, "projectcalico.org/v3") == 0 &&
+	    strcmp(kind, "StagedKubernetesNetworkPolicy") == 0) {
+		c->ver = API_K8S;
+		return k8s_decode_staged_network_policy(c, root);
+	}
 	if ((strcmp(api, "policy.networking.k8s.io/v1alpha1") == 0 &&
 	     (strcmp(kind, "AdminNetworkPolicy") == 0 ||
 	      strcmp(kind, "BaselineAdminNetworkPolicy") == 0)) ||

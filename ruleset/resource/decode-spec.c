@@ -84,7 +84,7 @@ static void dec_tier(struct dctx *c, const struct value *n, void *out)
 		dctx_err(c, n, "out of memory");
 }
 
-static void dec_staged_action(struct dctx *c, const struct value *n, void *out)
+void dec_staged_action(struct dctx *c, const struct value *n, void *out)
 {
 	static const char *const names[] = { "Set", "Delete", "Learn", "Ignore" };
 	struct policy_spec *p = out;
@@ -463,6 +463,7 @@ void decode_spec(struct dctx *c, const struct value *spec, struct resource *r)
 	case RES_STAGED_GLOBAL_NETWORK_POLICY:
 	case RES_STAGED_NETWORK_POLICY: dec_policy_spec(c, spec, r); break;
 	case RES_TIER: dec_tier_spec(c, spec, r); break;
+	case RES_STAGED_K8S_NETWORK_POLICY: break; /* k8s.c */
 	case RES_HOST_ENDPOINT:
 	case RES_WORKLOAD_ENDPOINT: dec_endpoint_spec(c, spec, r); break;
 	case RES_GLOBAL_NETWORK_SET:

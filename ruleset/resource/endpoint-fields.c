@@ -106,9 +106,10 @@ static int parse_ip(struct dctx *c, const struct value *n, int family, struct ci
 
 	if (n->type != VALUE_SCALAR || cidr_parse(n->str, true, ret, why, sizeof(why)) < 0 ||
 	    (family && ret->family != family)) {
-		dctx_err(c, n, "invalid %saddress", family == AF_INET6 ? "IPv6 "
-						    : family == AF_INET  ? "IPv4 "
-									 : "IP ");
+		dctx_err(c, n, "invalid %saddress",
+			 family == AF_INET6  ? "IPv6 "
+			 : family == AF_INET ? "IPv4 "
+					     : "IP ");
 		return -EINVAL;
 	}
 	return 0;
@@ -173,7 +174,8 @@ void dec_container_id(struct dctx *c, const struct value *n, void *out)
 	if (!s)
 		return;
 	len = strlen(s);
-	if (!len || strspn(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-") != len ||
+	if (!len ||
+	    strspn(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-") != len ||
 	    s[0] == '-' || s[len - 1] == '-')
 		dctx_err(c, n, "invalid containerID \"%s\"", s);
 }
@@ -201,7 +203,6 @@ void dec_spoof(struct dctx *c, const struct value *n, void *out)
 		dctx_pop(c, saved);
 	}
 }
-
 
 static bool contains(const struct cidr *net, const struct cidr *ip)
 {
@@ -233,7 +234,8 @@ void wep_check(struct dctx *c, const struct value *spec, const struct endpoint_s
 		if (!in) {
 			size_t saved = dctx_push(c, ".ipNATs");
 
-			dctx_err(c, value_map_get(spec, "ipNATs"), "NAT is not in the endpoint networks");
+			dctx_err(c, value_map_get(spec, "ipNATs"),
+				 "NAT is not in the endpoint networks");
 			dctx_pop(c, saved);
 			return;
 		}

@@ -489,6 +489,7 @@ struct k8s_spec_in {
 	const struct value *types;
 	const struct value *ingress;
 	const struct value *egress;
+	const struct value *staged_action;
 };
 
 static void k8s_types(struct dctx *c, const struct value *n, unsigned *types)
@@ -562,13 +563,16 @@ static void k8s_spec_rest(struct dctx *c, const struct k8s_spec_in *in, struct p
 	}
 }
 
-struct resource *k8s_decode_network_policy(struct dctx *c, const struct value *root)
+/* staged: Calico's StagedKubernetesNetworkPolicy (stagedAction; its own
+ * name, not knp.default.<name>). */
+static struct resource *network_policy(struct dctx *c, const struct value *root, bool staged)
 {
 	static const struct field f[] = {
 		{ "podSelector", dec_label_selector, offsetof(struct k8s_spec_in, pods) },
 		{ "policyTypes", dec_node_ptr, offsetof(struct k8s_spec_in, types) },
 		{ "ingress", dec_node_ptr, offsetof(struct k8s_spec_in, ingress) },
 		{ "egress", dec_node_ptr, offsetof(struct k8s_spec_in, egress) },
+		{ "stagedAction", dec_node_ptr, offsetof(struct k8s_spec_in, staged_action) },
 	};
 	const struct value *spec = value_map_get(root, "spec");
 	struct k8s_spec_in in = { 0 };
@@ -579,14 +583,20 @@ struct resource *k8s_decode_network_policy(struct dctx *c, const struct value *r
 
 	if (!r)
 		return NULL;
-	r->kind = RES_NETWORK_POLICY;
+	r->kind = staged ? RES_STAGED_K8S_NETWORK_POLICY : RES_NETWORK_POLICY;
 	r->pos = root->pos;
 	p = &r->u.policy;
 	k8s_check_top(c, root);
 	k8s_meta(c, root, &m);
 	saved = dctx_push(c, "spec");
 	if (spec)
-		decode_fields(c, spec, f, ARRAY_SIZE(f), &in);
+		decode_fields(c, spec, f, ARRAY_SIZE(f) - !staged, &in);
+	if (in.staged_action) {
+		size_t s2 = dctx_push(c, ".stagedAction");
+
+		dec_staged_action(c, in.staged_action, p);
+		dctx_pop(c, s2);
+	}
 	p->selector = k8s_selector(c, spec ? spec : root, &in.pods, true);
 	k8s_spec_rest(c, &in, p);
 	dctx_pop(c, saved);
@@ -596,7 +606,9 @@ struct resource *k8s_decode_network_policy(struct dctx *c, const struct value *r
 	p->order = 1000;
 	p->apply_on_forward = true;
 	label_selector_clear(&in.pods);
-	if (m.name && asprintf(&r->name, "knp.default.%s", m.name) < 0)
+	if (staged && spec && !(p->k8s_spec = value_json_text(spec)))
+		dctx_err(c, spec, "out of memory");
+	if (m.name && asprintf(&r->name, "%s%s", staged ? "" : "knp.default.", m.name) < 0)
 		r->name = NULL;
 	r->namespace = m.namespace ? m.namespace : strdup("default");
 	m.namespace = NULL;
@@ -604,13 +616,28 @@ struct resource *k8s_decode_network_policy(struct dctx *c, const struct value *r
 	m.labels = (struct labels){ 0 };
 	r->annotations = m.annotations;
 	m.annotations = (struct labels){ 0 };
+	if (staged) { /* stored: its identity kept */
+		r->uid = m.uid;
+		r->created = m.created;
+		m.uid = m.created = NULL;
+	}
 	k8s_meta_clear(&m);
-	if (!r->name || !r->namespace || !p->selector) {
+	if (!r->name || !r->namespace || !p->selector || (staged && spec && !p->k8s_spec)) {
 		if (!c->errors)
 			dctx_err(c, root, "out of memory");
 		return resource_free(r);
 	}
 	return r;
+}
+
+struct resource *k8s_decode_network_policy(struct dctx *c, const struct value *root)
+{
+	return network_policy(c, root, false);
+}
+
+struct resource *k8s_decode_staged_network_policy(struct dctx *c, const struct value *root)
+{
+	return network_policy(c, root, true);
 }
 
 struct resource *k8s_decode_namespace(struct dctx *c, const struct value *root)

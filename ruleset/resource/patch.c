@@ -70,7 +70,7 @@ static json_t *scalar_to_json(const struct value *v)
 
 /* A YAML value tree as JSON; NULL on ENOMEM or (*bad_key) a key that is
  * not a scalar. */
-static json_t *value_to_json(const struct value *v, bool *bad_key)
+json_t *value_to_json(const struct value *v, bool *bad_key)
 {
 	json_t *j;
 
@@ -93,6 +93,16 @@ static json_t *value_to_json(const struct value *v, bool *bad_key)
 		}
 	}
 	return j;
+}
+
+char *value_json_text(const struct value *v)
+{
+	bool bad = false;
+	json_t *j = value_to_json(v, &bad);
+	char *s = j && !bad ? json_dumps(j, JSON_COMPACT) : NULL;
+
+	json_decref(j);
+	return s;
 }
 
 struct yaml_doc {

@@ -192,6 +192,9 @@ void k8s_meta_clear(struct k8s_meta *m);
 void k8s_check_top(struct dctx *c, const struct value *root);
 struct resource *k8s_decode_network_policy(struct dctx *c, const struct value *root);
 struct resource *k8s_decode_namespace(struct dctx *c, const struct value *root);
+/* Calico's StagedKubernetesNetworkPolicy: a Kubernetes NetworkPolicy's
+ * spec with stagedAction, kept as written for output. */
+struct resource *k8s_decode_staged_network_policy(struct dctx *c, const struct value *root);
 /* AdminNetworkPolicy, BaselineAdminNetworkPolicy, ClusterNetworkPolicy. */
 struct resource *k8s_decode_admin_policy(struct dctx *c, const struct value *root,
 					 const char *kind);
@@ -201,6 +204,13 @@ struct resource *k8s_decode_admin_policy(struct dctx *c, const struct value *roo
  * after ident. 0, -EINVAL, -E2BIG. */
 int patch_apply_doc(json_t **doc, const char *patch, size_t len, enum patch_type t,
 		    const char *ident, struct diags *d);
+/* A value tree as JSON; NULL on ENOMEM or (*bad_key) a key that is not
+ * a scalar. */
+json_t *value_to_json(const struct value *v, bool *bad_key);
+/* The same as compact JSON text; caller frees; NULL on failure. */
+char *value_json_text(const struct value *v);
+/* decode-spec.c: Set, Delete, Learn or Ignore into a policy_spec. */
+void dec_staged_action(struct dctx *c, const struct value *n, void *out);
 /* Output: a resource as a jansson object. storage: stored policy name. */
 json_t *resource_to_json(const struct resource *r, bool storage);
 

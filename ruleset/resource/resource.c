@@ -26,6 +26,9 @@ static const char *const felix_aliases[] = { "felixconfiguration", "felixconfigu
 static const char *const tier_aliases[] = { "tier", "tiers", NULL };
 static const char *const sgnp_aliases[] = { "stagedglobalnetworkpolicy",
 					    "stagedglobalnetworkpolicies", "sgnp", "sgnps", NULL };
+static const char *const sknp_aliases[] = { "stagedkubernetesnetworkpolicy",
+					    "stagedkubernetesnetworkpolicies", "sknp", "sknps",
+					    NULL };
 static const char *const snp_aliases[] = { "stagednetworkpolicy", "stagednetworkpolicies", "snp",
 					   "snps", NULL };
 
@@ -48,18 +51,24 @@ static const struct kind_info kinds[RES_KIND_MAX] = {
 					       sgnp_aliases },
 	[RES_STAGED_NETWORK_POLICY] = { "StagedNetworkPolicy", "stagednetworkpolicies", true, true,
 					snp_aliases },
+	/* stored under its own name: it is not a Calico policy */
+	[RES_STAGED_K8S_NETWORK_POLICY] = { "StagedKubernetesNetworkPolicy",
+					    "stagedkubernetesnetworkpolicies", true, false,
+					    sknp_aliases },
 };
 
 bool kind_is_staged(enum res_kind k)
 {
-	return k == RES_STAGED_GLOBAL_NETWORK_POLICY || k == RES_STAGED_NETWORK_POLICY;
+	return k == RES_STAGED_GLOBAL_NETWORK_POLICY || k == RES_STAGED_NETWORK_POLICY ||
+	       k == RES_STAGED_K8S_NETWORK_POLICY;
 }
 
 enum res_kind kind_enforced(enum res_kind k)
 {
 	return k == RES_STAGED_GLOBAL_NETWORK_POLICY ? RES_GLOBAL_NETWORK_POLICY
-	       : k == RES_STAGED_NETWORK_POLICY	     ? RES_NETWORK_POLICY
-						     : k;
+	       : k == RES_STAGED_NETWORK_POLICY || k == RES_STAGED_K8S_NETWORK_POLICY
+		       ? RES_NETWORK_POLICY
+		       : k;
 }
 
 static const struct {
@@ -171,7 +180,9 @@ struct resource *resource_free(struct resource *r)
 	case RES_NETWORK_POLICY:
 	case RES_STAGED_GLOBAL_NETWORK_POLICY:
 	case RES_STAGED_NETWORK_POLICY:
+	case RES_STAGED_K8S_NETWORK_POLICY:
 		free(r->u.policy.tier);
+		free(r->u.policy.k8s_spec);
 		free(r->u.policy.selector);
 		free(r->u.policy.ns_selector);
 		free(r->u.policy.sa_selector);

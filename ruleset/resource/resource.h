@@ -72,6 +72,7 @@ enum res_kind {
 	RES_TIER,
 	RES_STAGED_GLOBAL_NETWORK_POLICY, /* stored and listed, never enforced */
 	RES_STAGED_NETWORK_POLICY,
+	RES_STAGED_K8S_NETWORK_POLICY, /* a Kubernetes NetworkPolicy, staged */
 	RES_KIND_MAX
 };
 
@@ -184,6 +185,7 @@ enum staged_action {
 struct policy_spec {
 	char *tier; /* canonical tier name; NULL: "default" */
 	enum staged_action staged_action;
+	char *k8s_spec; /* StagedKubernetesNetworkPolicy: its spec as written (JSON) */
 	bool has_order;
 	double order;
 	char *selector;	   /* canonical; all() when empty */

@@ -303,6 +303,12 @@ static json_t *j_spec(struct jb *b, const struct resource *r)
 	case RES_NETWORK_POLICY:
 	case RES_STAGED_GLOBAL_NETWORK_POLICY:
 	case RES_STAGED_NETWORK_POLICY: policy_spec(b, s, r); break;
+	case RES_STAGED_K8S_NETWORK_POLICY:
+		json_decref(s); /* the Kubernetes spec, as written */
+		s = r->u.policy.k8s_spec ? json_loads(r->u.policy.k8s_spec, 0, NULL)
+					 : json_object();
+		b->oom |= !s;
+		break;
 	case RES_TIER:
 		set(b, s, "order", j_number(r->u.tier.order));
 		set_str(b, s, "defaultAction",

@@ -334,5 +334,36 @@ expect "  ... staged: allowed by the staged policy" "$TMP/out" "^verdict: accept
 expect "  ... side by side" "$TMP/out" "^staged: drop -> accept \(changes\)$"
 check_status "explain --staged: a staged Delete removes the enforced policy" 0 xp --staged --proto icmp --icmp-type 8
 expect "  ... side by side" "$TMP/out" "^staged: accept -> drop \(changes\)$"
+cat >"$TMP/sknp.yaml" <<'YAML'
+apiVersion: v1
+kind: Namespace
+metadata: {name: x, labels: {ns: x}}
+---
+apiVersion: projectcalico.org/v3
+kind: WorkloadEndpoint
+metadata: {name: worker--1-k8s-a-eth0, namespace: x}
+spec: {node: worker-1, orchestrator: k8s, pod: a, endpoint: eth0, interfaceName: calixa, ipNetworks: [10.244.1.2/32], profiles: [kns.x]}
+---
+apiVersion: networking.k8s.io/v1
+kind: NetworkPolicy
+metadata: {name: deny-all, namespace: x}
+spec: {podSelector: {}, policyTypes: [Ingress]}
+---
+apiVersion: projectcalico.org/v3
+kind: StagedKubernetesNetworkPolicy
+metadata: {name: deny-all, namespace: x}
+spec:
+  stagedAction: Set
+  podSelector: {}
+  ingress: [{ports: [{port: 80}]}]
+YAML
+TK="$TMP/sknp-store"
+check_status "a StagedKubernetesNetworkPolicy applies" 0 nm --datastore-dir "$TK" apply --no-sync -f "$TMP/sknp.yaml"
+check "  ... under its own plural, by its own name" test -f "$TK/calico/resources/v3/projectcalico.org/stagedkubernetesnetworkpolicies/x/deny-all"
+check_status "  ... and prints back as written" 0 nm --datastore-dir "$TK" get sknp deny-all -n x -o yaml
+expect "  ... its Kubernetes spec" "$TMP/out" "^  podSelector: \{\}$"
+check_status "explain --staged: the staged Kubernetes policy replaces knp.default.<name>" 0 \
+	nm --datastore-dir "$TK" --node worker-1 explain --staged --in eth0 --out calixa --src 192.0.2.9 --dst 10.244.1.2 --proto tcp --dport 80
+expect "  ... drop today, accept staged" "$TMP/out" "^staged: drop -> accept \(changes\)$"
 
 tap_done

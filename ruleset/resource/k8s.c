@@ -563,6 +563,16 @@ static void k8s_spec_rest(struct dctx *c, const struct k8s_spec_in *in, struct p
 	}
 }
 
+/* A stored staged policy keeps its uid and creationTimestamp. */
+static void k8s_meta_take_identity(struct resource *r, struct k8s_meta *m, bool staged)
+{
+	if (!staged)
+		return;
+	r->uid = m->uid;
+	r->created = m->created;
+	m->uid = m->created = NULL;
+}
+
 /* staged: Calico's StagedKubernetesNetworkPolicy (stagedAction; its own
  * name, not knp.default.<name>). */
 static struct resource *network_policy(struct dctx *c, const struct value *root, bool staged)
@@ -591,12 +601,8 @@ static struct resource *network_policy(struct dctx *c, const struct value *root,
 	saved = dctx_push(c, "spec");
 	if (spec)
 		decode_fields(c, spec, f, ARRAY_SIZE(f) - !staged, &in);
-	if (in.staged_action) {
-		size_t s2 = dctx_push(c, ".stagedAction");
-
+	if (in.staged_action)
 		dec_staged_action(c, in.staged_action, p);
-		dctx_pop(c, s2);
-	}
 	p->selector = k8s_selector(c, spec ? spec : root, &in.pods, true);
 	k8s_spec_rest(c, &in, p);
 	dctx_pop(c, saved);
@@ -616,11 +622,7 @@ static struct resource *network_policy(struct dctx *c, const struct value *root,
 	m.labels = (struct labels){ 0 };
 	r->annotations = m.annotations;
 	m.annotations = (struct labels){ 0 };
-	if (staged) { /* stored: its identity kept */
-		r->uid = m.uid;
-		r->created = m.created;
-		m.uid = m.created = NULL;
-	}
+	k8s_meta_take_identity(r, &m, staged);
 	k8s_meta_clear(&m);
 	if (!r->name || !r->namespace || !p->selector || (staged && spec && !p->k8s_spec)) {
 		if (!c->errors)

@@ -73,6 +73,17 @@ else
 	sed 's/^/# /' "$T/trace.out"
 fi
 
+# Tiers: the deciding rule names its tier, the path the tiers it went through.
+nm apply -f "$SRC/tests/netns/cases/25-tiers-pass-and-order.yaml" >/dev/null
+sleep 0.3
+trace_one "tcp 9090 (v4), denied in tier security" --in eth1 --proto tcp --dport 9090 -- \
+	--in eth1 "${v4[@]}" --proto tcp --dport 9090 -- "$C" tcp 203.0.113.10 9090
+expect "  ... the verdict names the tier" "$T/trace.out" "^verdict: drop, by policy security.deny-9090 ingress rule 0 \(tier security\)"
+trace_one "tcp 8080 (v4), passed by tier security, allowed in default" --in eth1 --proto tcp --dport 8080 -- \
+	--in eth1 "${v4[@]}" --proto tcp --dport 8080 -- "$C" tcp 203.0.113.10 8080
+expect "  ... the path goes through both tiers" "$T/trace.out" "tier security"
+expect "  ... and the default tier" "$T/trace.out" "tier default"
+
 tables=$(ip netns exec "$N" nft list tables | tr '\n' ' ')
 # no function or subshell in between: $! is the command itself
 ip netns exec "$N" "$BIN" -c "$T/cfg" --datastore-dir "$T/store" trace --duration 30s \

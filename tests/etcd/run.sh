@@ -435,7 +435,7 @@ done
 mkcert server ca IP:127.0.0.1
 mkcert client ca
 tls_pid=$(etcd_start e2 23791 23801 --cert-file "$T/server.crt" --key-file "$T/server.key" \
-	--trusted-ca-file "$T/ca.crt" --client-cert-auth)
+	--trusted-ca-file "$T/ca.crt" --client-cert-auth --enable-v2=true)
 until_ok 10 in_n etcdctl --endpoints https://127.0.0.1:23791 --cacert "$T/ca.crt" \
 	--cert "$T/client.crt" --key "$T/client.key" endpoint health
 tls_cfg() {
@@ -447,6 +447,12 @@ in_n "$BIN" -c "$T/tls.cfg" apply -f "$SRC/tests/netns/cases/05-allow-port.yaml"
 in_n "$BIN" -c "$T/tls.cfg" get gnp >>"$T/out" 2>&1
 check "TLS with CA, client certificate and key (v1 calicoApiConfig): write and read" \
 	grep -qx "allow-8080" "$T/out"
+# the same TLS for Calico 2.6's data over the v2 API
+in_n curl -sf --cacert "$T/ca.crt" --cert "$T/client.crt" --key "$T/client.key" -XPUT \
+	https://127.0.0.1:23791/v2/keys/calico/v1/policy/tier/default/policy/tls-v2 \
+	--data-urlencode 'value={"selector":"all()","types":["ingress"]}' >/dev/null
+in_n env DATASTORE_TYPE=etcdv2 "$BIN" -c "$T/tls.cfg" get gnp >"$T/out" 2>&1
+check "TLS with etcdv2 (Calico 2.6's keys over the v2 API): read" grep -qx "tls-v2" "$T/out"
 tls_cfg other-ca
 in_n "$BIN" -c "$T/tls.cfg" get gnp >"$T/out" 2>&1
 rc=$?

@@ -16,6 +16,13 @@
 
 #define CONNECT_MS 3000
 #define UNARY_MS   30000 /* a unary call; never used for the watch */
+/* A member that sends not one byte of an answer for this long (curl's
+ * low-speed check; a POST's own bytes keep its average up for some more
+ * seconds) is taken for frozen or cut off, and the call moves on to the
+ * next endpoint, as after a refused connection: a fleet's command line
+ * does not wait UNARY_MS on a frozen first endpoint (about 11 s instead;
+ * a large transaction may keep etcd silent for seconds). */
+#define SILENT_S   5
 
 const char *etcd_transport_version(void)
 {
@@ -251,6 +258,8 @@ static int post_once(struct etcd *e, const char *path, const char *body, long *s
 	    curl_easy_setopt(e->h, CURLOPT_HTTPHEADER, hdrs) != CURLE_OK ||
 	    curl_easy_setopt(e->h, CURLOPT_POSTFIELDS, body) != CURLE_OK ||
 	    curl_easy_setopt(e->h, CURLOPT_TIMEOUT_MS, (long)UNARY_MS) != CURLE_OK ||
+	    curl_easy_setopt(e->h, CURLOPT_LOW_SPEED_LIMIT, 1L) != CURLE_OK ||
+	    curl_easy_setopt(e->h, CURLOPT_LOW_SPEED_TIME, (long)SILENT_S) != CURLE_OK ||
 	    curl_easy_setopt(e->h, CURLOPT_WRITEFUNCTION, on_body) != CURLE_OK ||
 	    curl_easy_setopt(e->h, CURLOPT_WRITEDATA, &b) != CURLE_OK)
 		goto out;

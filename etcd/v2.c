@@ -14,6 +14,7 @@
 #include "etcd-internal.h"
 
 #define UNARY_MS 30000
+#define SILENT_S 2 /* as the v3 calls: a silent member is left */
 
 /* Keys hold libcalico-go's escapes (%2f): everything but unreserved
  * characters and '/' is percent-encoded. */
@@ -112,7 +113,9 @@ static int request_once(struct etcd *e, const char *key, const char *query, cons
 	curl_easy_reset(e->h);
 	*a = (struct answer){ 0 };
 	if (!url || etcd2_setup(e, e->h, url, errbuf, &a->b, &a->index) < 0 ||
-	    curl_easy_setopt(e->h, CURLOPT_TIMEOUT_MS, (long)UNARY_MS) != CURLE_OK)
+	    curl_easy_setopt(e->h, CURLOPT_TIMEOUT_MS, (long)UNARY_MS) != CURLE_OK ||
+	    curl_easy_setopt(e->h, CURLOPT_LOW_SPEED_LIMIT, 1L) != CURLE_OK ||
+	    curl_easy_setopt(e->h, CURLOPT_LOW_SPEED_TIME, (long)SILENT_S) != CURLE_OK)
 		goto out;
 	if (form && (curl_easy_setopt(e->h, CURLOPT_CUSTOMREQUEST, "PUT") != CURLE_OK ||
 		     curl_easy_setopt(e->h, CURLOPT_POSTFIELDS, form) != CURLE_OK))

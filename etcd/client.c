@@ -220,7 +220,7 @@ struct curl_slist *etcd_headers(const struct etcd *e)
 	return n;
 }
 
-static size_t on_body(char *p, size_t size, size_t nmemb, void *data)
+size_t etcd_on_body(char *p, size_t size, size_t nmemb, void *data)
 {
 	struct etcd_body *b = data;
 	size_t len = size * nmemb;
@@ -230,8 +230,7 @@ static size_t on_body(char *p, size_t size, size_t nmemb, void *data)
 	return r < 0 ? 0 : len;
 }
 
-/* Transport errors move on to the next endpoint; answers do not. */
-static bool transport_error(CURLcode c)
+bool etcd_transport_error(CURLcode c)
 {
 	return c == CURLE_COULDNT_CONNECT || c == CURLE_COULDNT_RESOLVE_HOST ||
 	       c == CURLE_OPERATION_TIMEDOUT || c == CURLE_SEND_ERROR || c == CURLE_RECV_ERROR ||
@@ -260,7 +259,7 @@ static int post_once(struct etcd *e, const char *path, const char *body, long *s
 	    curl_easy_setopt(e->h, CURLOPT_TIMEOUT_MS, (long)UNARY_MS) != CURLE_OK ||
 	    curl_easy_setopt(e->h, CURLOPT_LOW_SPEED_LIMIT, 1L) != CURLE_OK ||
 	    curl_easy_setopt(e->h, CURLOPT_LOW_SPEED_TIME, (long)SILENT_S) != CURLE_OK ||
-	    curl_easy_setopt(e->h, CURLOPT_WRITEFUNCTION, on_body) != CURLE_OK ||
+	    curl_easy_setopt(e->h, CURLOPT_WRITEFUNCTION, etcd_on_body) != CURLE_OK ||
 	    curl_easy_setopt(e->h, CURLOPT_WRITEDATA, &b) != CURLE_OK)
 		goto out;
 	c = curl_easy_perform(e->h);
@@ -269,7 +268,7 @@ static int post_once(struct etcd *e, const char *path, const char *body, long *s
 			       b.too_big   ? "answer larger than 64 MiB"
 			       : errbuf[0] ? errbuf
 					   : curl_easy_strerror(c));
-		r = b.too_big ? -E2BIG : transport_error(c) ? -EHOSTUNREACH : -EIO;
+		r = b.too_big ? -E2BIG : etcd_transport_error(c) ? -EHOSTUNREACH : -EIO;
 		goto out;
 	}
 	curl_easy_getinfo(e->h, CURLINFO_RESPONSE_CODE, status);
@@ -397,4 +396,22 @@ json_t *etcd_json_b64(const void *p, size_t len)
 
 	free(s);
 	return j;
+}
+
+int etcd_multi_wait(CURLM *m, struct pollfd *fds, unsigned n, int timeout_ms)
+{
+	struct curl_waitfd cw[8];
+	int numfds = 0, running = 0;
+
+	if (n > 8)
+		return -EINVAL;
+	for (unsigned i = 0; i < n; i++)
+		cw[i] = (struct curl_waitfd){ .fd = fds[i].fd,
+					      .events = fds[i].events & POLLIN ? CURL_WAIT_POLLIN
+									       : 0 };
+	if (curl_multi_poll(m, cw, n, timeout_ms, &numfds) != CURLM_OK)
+		return -EIO;
+	for (unsigned i = 0; i < n; i++)
+		fds[i].revents = cw[i].revents & CURL_WAIT_POLLIN ? POLLIN : 0;
+	return curl_multi_perform(m, &running) == CURLM_OK ? 0 : -EIO;
 }

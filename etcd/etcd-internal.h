@@ -37,6 +37,13 @@ __attribute__((format(printf, 2, 3))) void etcd_set_error(struct etcd *e, const 
 int etcd_curl_common(struct etcd *e, CURL *h, char *errbuf);
 /* Content-Type and, once authenticated, the token. Caller frees. */
 struct curl_slist *etcd_headers(const struct etcd *e);
+/* libcurl's write callback into a struct etcd_body. */
+size_t etcd_on_body(char *p, size_t size, size_t nmemb, void *data);
+/* Transport errors move on to the next endpoint; answers do not. */
+bool etcd_transport_error(CURLcode c);
+/* Waits at most timeout_ms for m or for fds (revents filled in), then
+ * lets m work. 0 or -EIO (-EINVAL: more than 8 fds). */
+int etcd_multi_wait(CURLM *m, struct pollfd *fds, unsigned n, int timeout_ms);
 /* POSTs req to path ("/v3/kv/range") on the current endpoint, failing
  * over to the others on transport errors, authenticating when asked.
  * Returns 0 with *ret the decoded answer, or a negative errno. */

@@ -130,25 +130,15 @@ static int finished(struct etcd2_watch *w, CURLcode c)
 
 int etcd2_watch_poll(struct etcd2_watch *w, struct pollfd *fds, unsigned n, int timeout_ms)
 {
-	struct curl_waitfd cw[8];
-	int running = 0, numfds = 0, left;
+	int running = 0, left, r;
 	CURLMsg *msg;
 
-	if (n > 8 || !w->running)
+	if (!w->running)
 		return -EINVAL;
-	for (unsigned i = 0; i < n; i++)
-		cw[i] = (struct curl_waitfd){ .fd = fds[i].fd,
-					      .events = fds[i].events & POLLIN ? CURL_WAIT_POLLIN
-									       : 0 };
-	if (curl_multi_poll(w->m, cw, n, timeout_ms, &numfds) != CURLM_OK)
-		return -EIO;
-	for (unsigned i = 0; i < n; i++)
-		fds[i].revents = cw[i].revents & CURL_WAIT_POLLIN ? POLLIN : 0;
-	if (curl_multi_perform(w->m, &running) != CURLM_OK)
-		return -EIO;
+	r = etcd_multi_wait(w->m, fds, n, timeout_ms);
+	if (r < 0)
+		return r;
 	while ((msg = curl_multi_info_read(w->m, &left))) {
-		int r;
-
 		if (msg->msg != CURLMSG_DONE)
 			continue;
 		r = finished(w, msg->data.result);

@@ -57,16 +57,6 @@ static size_t on_header(char *p, size_t size, size_t nmemb, void *data)
 	return len;
 }
 
-static size_t on_body(char *p, size_t size, size_t nmemb, void *data)
-{
-	struct etcd_body *b = data;
-	size_t len = size * nmemb;
-	int r = etcd_append(&b->p, &b->n, &b->cap, p, len);
-
-	b->too_big = r == -E2BIG;
-	return r < 0 ? 0 : len;
-}
-
 int etcd2_setup(struct etcd *e, CURL *h, const char *url, char *errbuf, struct etcd_body *b,
 		int64_t *index)
 {
@@ -76,7 +66,7 @@ int etcd2_setup(struct etcd *e, CURL *h, const char *url, char *errbuf, struct e
 		return -EINVAL;
 	c |= curl_easy_setopt(h, CURLOPT_HTTPGET, 1L);
 	c |= curl_easy_setopt(h, CURLOPT_URL, url);
-	c |= curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, on_body);
+	c |= curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, etcd_on_body);
 	c |= curl_easy_setopt(h, CURLOPT_WRITEDATA, b);
 	c |= curl_easy_setopt(h, CURLOPT_HEADERFUNCTION, on_header);
 	c |= curl_easy_setopt(h, CURLOPT_HEADERDATA, index);
@@ -86,14 +76,6 @@ int etcd2_setup(struct etcd *e, CURL *h, const char *url, char *errbuf, struct e
 		c |= curl_easy_setopt(h, CURLOPT_PASSWORD, e->password ? e->password : "");
 	}
 	return c == CURLE_OK ? 0 : -EINVAL;
-}
-
-static bool transport_error(CURLcode c)
-{
-	return c == CURLE_COULDNT_CONNECT || c == CURLE_COULDNT_RESOLVE_HOST ||
-	       c == CURLE_OPERATION_TIMEDOUT || c == CURLE_SEND_ERROR || c == CURLE_RECV_ERROR ||
-	       c == CURLE_GOT_NOTHING || c == CURLE_SSL_CONNECT_ERROR ||
-	       c == CURLE_PEER_FAILED_VERIFICATION;
 }
 
 struct answer {
@@ -126,7 +108,7 @@ static int request_once(struct etcd *e, const char *key, const char *query, cons
 			       a->b.too_big ? "answer larger than 64 MiB"
 			       : errbuf[0]  ? errbuf
 					    : curl_easy_strerror(c));
-		r = a->b.too_big ? -E2BIG : transport_error(c) ? -EHOSTUNREACH : -EIO;
+		r = a->b.too_big ? -E2BIG : etcd_transport_error(c) ? -EHOSTUNREACH : -EIO;
 		goto out;
 	}
 	curl_easy_getinfo(e->h, CURLINFO_RESPONSE_CODE, &a->status);

@@ -234,27 +234,17 @@ static int finished(struct etcd_watch *w, CURLcode c)
 
 int etcd_watch_poll(struct etcd_watch *w, struct pollfd *fds, unsigned n, int timeout_ms)
 {
-	struct curl_waitfd cw[8];
-	int running = 0, numfds = 0, left, due;
+	int left, due, r;
 	CURLMsg *msg;
 
 	if (w->sink.state == ETCD_WATCH_COMPACTED)
 		return -ECANCELED;
-	if (n > 8)
-		return -EINVAL;
 	due = hb_due(w);
 	if (due >= 0 && (timeout_ms < 0 || due < timeout_ms))
 		timeout_ms = due;
-	for (unsigned i = 0; i < n; i++)
-		cw[i] = (struct curl_waitfd){ .fd = fds[i].fd,
-					      .events = fds[i].events & POLLIN ? CURL_WAIT_POLLIN
-									       : 0 };
-	if (curl_multi_poll(w->m, cw, n, timeout_ms, &numfds) != CURLM_OK)
-		return -EIO;
-	for (unsigned i = 0; i < n; i++)
-		fds[i].revents = cw[i].revents & CURL_WAIT_POLLIN ? POLLIN : 0;
-	if (curl_multi_perform(w->m, &running) != CURLM_OK)
-		return -EIO;
+	r = etcd_multi_wait(w->m, fds, n, timeout_ms);
+	if (r < 0)
+		return r;
 	while ((msg = curl_multi_info_read(w->m, &left))) {
 		const char *why;
 

@@ -43,14 +43,13 @@ void cache_clear(struct cache *c)
 	*c = (struct cache){ 0 };
 }
 
-/* Index of key, or where it would go (*found false). */
-static size_t cache_pos(const struct cache *c, const char *key, bool *found)
+size_t keyed_pos(const void *v, size_t n, size_t size, const char *key, bool *found)
 {
-	size_t lo = 0, hi = c->n;
+	size_t lo = 0, hi = n;
 
 	while (lo < hi) {
 		size_t mid = lo + (hi - lo) / 2;
-		int k = strcmp(c->v[mid].key, key);
+		int k = strcmp(*(char *const *)((const char *)v + mid * size), key);
 
 		if (k == 0) {
 			*found = true;
@@ -63,6 +62,11 @@ static size_t cache_pos(const struct cache *c, const char *key, bool *found)
 	}
 	*found = false;
 	return lo;
+}
+
+static size_t cache_pos(const struct cache *c, const char *key, bool *found)
+{
+	return keyed_pos(c->v, c->n, sizeof(*c->v), key, found);
 }
 
 /* Takes r (which may be NULL: skipped value) on every path. */

@@ -37,23 +37,7 @@ void raw_clear(struct raw_store *s)
 
 static size_t raw_pos(const struct raw_store *s, const char *key, bool *found)
 {
-	size_t lo = 0, hi = s->n;
-
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-		int k = strcmp(s->v[mid].key, key);
-
-		if (k == 0) {
-			*found = true;
-			return mid;
-		}
-		if (k < 0)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	*found = false;
-	return lo;
+	return keyed_pos(s->v, s->n, sizeof(*s->v), key, found);
 }
 
 /* Marks the object key belongs to for decoding (nothing if not ours). */

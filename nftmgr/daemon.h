@@ -112,6 +112,9 @@ bool daemon_signals(struct daemon *d);
 /* The etcd source: list, commit, watch, until a stop signal. */
 void daemon_run_etcd(struct daemon *d);
 void cache_clear(struct cache *c);
+/* In v, n elements of size bytes sorted by a first member char *key: the
+ * index of key, or where it would go (*found false). */
+size_t keyed_pos(const void *v, size_t n, size_t size, const char *key, bool *found);
 /* Takes r (NULL: a value that does not decode) on every path. */
 int cache_set(struct cache *c, const char *key, struct resource *r);
 void cache_del(struct cache *c, const char *key);

@@ -70,6 +70,19 @@ static int group_add(struct dctx *c, const struct value *at, struct pgroup *g, c
 	return 0;
 }
 
+/* A named port: no protocol, resolved per endpoint. */
+static int named_port(struct dctx *c, const struct value *named, struct pgroup *g)
+{
+	struct port p = { .pos = named->pos };
+
+	if (named->type != VALUE_SCALAR || !port_name_ok(named->str)) {
+		dctx_err(c, named, "invalid port name");
+		return -EINVAL;
+	}
+	p.name = named->str;
+	return group_add(c, named, g, NULL, &p);
+}
+
 static int port_range(struct dctx *c, const struct value *n, struct port *p)
 {
 	uint64_t lo = 0, hi = 0;
@@ -99,14 +112,8 @@ static int anp_port(struct dctx *c, const struct value *n, struct pgroup *g)
 		dctx_err(c, n, "a port is one of portNumber, portRange or namedPort");
 		return -EINVAL;
 	}
-	if (named) {
-		if (named->type != VALUE_SCALAR || !port_name_ok(named->str)) {
-			dctx_err(c, named, "invalid port name");
-			return -EINVAL;
-		}
-		p.name = named->str;
-		return group_add(c, named, g, NULL, &p);
-	}
+	if (named)
+		return named_port(c, named, g);
 	if (range && port_range(c, range, &p) < 0)
 		return -EINVAL;
 	if (num) {
@@ -132,14 +139,8 @@ static int cnp_protocol(struct dctx *c, const struct value *n, struct pgroup *g)
 
 	if (!decode_expect(c, n, VALUE_MAP))
 		return -EINVAL;
-	if (named) {
-		if (named->type != VALUE_SCALAR || !port_name_ok(named->str)) {
-			dctx_err(c, named, "invalid port name");
-			return -EINVAL;
-		}
-		p.name = named->str;
-		return group_add(c, named, g, NULL, &p);
-	}
+	if (named)
+		return named_port(c, named, g);
 	for (size_t i = 0; i < 3; i++) {
 		const struct value *pr = value_map_get(n, keys[i]), *dp, *num, *range;
 		uint64_t v = 0;

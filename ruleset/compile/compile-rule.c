@@ -449,6 +449,10 @@ static void fill_chain(struct cctx *c, struct model_chain *ch, const struct rule
 	for (size_t i = 0; i < n && c->err == 0; i++) {
 		struct variants vs = { 0 };
 
+		/* a Service's endpoints are known only to the Kubernetes
+		 * datastore: such a rule matches nothing, as in Felix on etcd */
+		if (rules[i].src.svc_name || rules[i].dst.svc_name)
+			continue;
 		rule_variants(c, &rules[i], &vs);
 		for (size_t v = 0; v < vs.n && c->err == 0; v++) {
 			int k = compile_rule(c, &vs.v[v].rule, (unsigned)i, pol_ns,

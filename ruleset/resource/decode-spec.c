@@ -153,6 +153,31 @@ static const struct field v1_policy_fields[] = {
 };
 #undef P
 
+/* Services: a source in ingress rules, a destination in egress rules; a
+ * GlobalNetworkPolicy names their namespace. */
+static void services_check(struct dctx *c, const struct value *spec, const struct policy_spec *p,
+			   bool global)
+{
+	for (int egress = 0; egress < 2; egress++) {
+		const struct rule *v = egress ? p->egress : p->ingress;
+		size_t n = egress ? p->n_egress : p->n_ingress;
+
+		for (size_t i = 0; i < n; i++) {
+			const struct entity *wrong = egress ? &v[i].src : &v[i].dst;
+			const struct entity *right = egress ? &v[i].dst : &v[i].src;
+			size_t saved = dctx_push(c, ".%s[%zu]", egress ? "egress" : "ingress", i);
+
+			if (wrong->svc_name)
+				dctx_err(c, spec, "services are not allowed in %s rule %s",
+					 egress ? "an egress" : "an ingress",
+					 egress ? "sources" : "destinations");
+			else if (right->svc_name && global && !right->svc_ns)
+				dctx_err(c, spec, "services must specify a namespace");
+			dctx_pop(c, saved);
+		}
+	}
+}
+
 static void policy_check(struct dctx *c, const struct value *spec, struct policy_spec *p)
 {
 	if (p->pre_dnat && p->do_not_track)
@@ -224,6 +249,7 @@ static void dec_policy_spec(struct dctx *c, const struct value *spec, struct res
 	if (kind_is_staged(r->kind) && r->u.policy.staged_action == STAGED_DELETE)
 		staged_delete_check(c, spec);
 	policy_check(c, spec, &r->u.policy);
+	services_check(c, spec, &r->u.policy, kind_enforced(r->kind) == RES_GLOBAL_NETWORK_POLICY);
 	if (!r->u.policy.selector)
 		dctx_err(c, spec, "out of memory");
 }

@@ -161,6 +161,8 @@ struct entity {
 	char **sa_names; /* serviceAccounts.names */
 	size_t n_sa_names;
 	char *sa_selector; /* serviceAccounts.selector */
+	char *svc_name;	   /* services: matches nothing here (see choices) */
+	char *svc_ns;
 };
 
 struct rule {

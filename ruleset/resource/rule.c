@@ -236,6 +236,26 @@ static void dec_unsupported(struct dctx *c, const struct value *n, void *out)
 	dctx_err(c, n, "not supported by nftmgr");
 }
 
+/* services: {name, namespace}: a Kubernetes Service's endpoints, which
+ * Felix learns only from the Kubernetes datastore: with etcd (and here)
+ * such a match matches nothing. Checked as Calico checks it. */
+static void dec_services(struct dctx *c, const struct value *n, void *out)
+{
+	static const struct field f[] = {
+		{ "name", dec_string, offsetof(struct entity, svc_name) },
+		{ "namespace", dec_string, offsetof(struct entity, svc_ns) },
+	};
+	struct entity *e = out;
+
+	decode_fields(c, n, f, ARRAY_SIZE(f), e);
+	if (!e->svc_name || !*e->svc_name)
+		dctx_err(c, n, "services needs a name");
+	if (e->svc_name && !e->svc_name[0]) {
+		free(e->svc_name);
+		e->svc_name = NULL;
+	}
+}
+
 static const struct field entity_v3[] = {
 	{ "nets", dec_cidrs, offsetof(struct entity_in, e.nets) },
 	{ "notNets", dec_cidrs, offsetof(struct entity_in, e.not_nets) },
@@ -245,7 +265,7 @@ static const struct field entity_v3[] = {
 	{ "ports", dec_ports, offsetof(struct entity_in, e.ports) },
 	{ "notPorts", dec_ports, offsetof(struct entity_in, e.not_ports) },
 	{ "serviceAccounts", dec_service_accounts, offsetof(struct entity_in, e) },
-	{ "services", dec_unsupported, 0 },
+	{ "services", dec_services, offsetof(struct entity_in, e) },
 };
 
 static const struct field entity_v1[] = {
@@ -340,6 +360,10 @@ static void dec_entity(struct dctx *c, const struct value *n, void *out)
 	if (c->ver == API_V1)
 		v1_entity_fixup(c, n, &in);
 	*e = in.e;
+	if (e->svc_name && (e->selector || e->not_selector || e->ns_selector || e->n_nets ||
+			    e->n_not_nets || e->n_sa_names || e->sa_selector))
+		dctx_err(c, value_map_get(n, "services"),
+			 "services cannot be combined with selectors, nets or serviceAccounts");
 	/* Calico 3.x refuses what can match nothing */
 	for (size_t i = 0; c->ver == API_V3 && i < e->n_not_nets; i++)
 		if (e->not_nets[i].len == 0) {
@@ -368,6 +392,8 @@ static void entity_free(struct entity *e)
 		free(e->sa_names[i]);
 	free(e->sa_names);
 	free(e->sa_selector);
+	free(e->svc_name);
+	free(e->svc_ns);
 }
 
 void rule_free_contents(struct rule *r)
@@ -557,6 +583,9 @@ static void dec_rule(struct dctx *c, const struct value *n, struct rule *r)
 	check_ports(c, n, r, "destination", "notPorts", r->dst.not_ports, r->dst.n_not_ports);
 	check_families(c, n, r);
 	check_icmp(c, n, r);
+	if (r->dst.svc_name && (r->dst.n_ports || r->dst.n_not_ports))
+		dctx_err(c, value_map_get(n, "destination"),
+			 "ports cannot be given with destination services");
 }
 
 void dec_rules(struct dctx *c, const struct value *n, void *out)

@@ -118,6 +118,15 @@ static json_t *j_entity(struct jb *b, const struct entity *e)
 			set_str(b, sa, "selector", e->sa_selector);
 		set(b, o, "serviceAccounts", sa);
 	}
+	if (e->svc_name) {
+		json_t *sv = json_object();
+
+		if (sv) {
+			set_str(b, sv, "name", e->svc_name);
+			set_str(b, sv, "namespace", e->svc_ns);
+		}
+		set(b, o, "services", sv);
+	}
 	return o;
 }
 

@@ -242,6 +242,13 @@ check_status "custom-columns: an unknown heading" 1 np get gnp -o custom-columns
 expect "  ... calicoctl's message" "$TMP/err" "^unknown heading BOGUS, valid values are"
 check_status "custom-columns: none" 2 np get gnp -o custom-columns=
 
+# services: accepted as Calico does, and match nothing (Felix learns a
+# Service's endpoints only from the Kubernetes datastore)
+printf 'apiVersion: projectcalico.org/v3\nkind: GlobalNetworkPolicy\nmetadata: {name: to-svc}\nspec:\n  selector: ibm.role == "worker_public"\n  types: [Egress]\n  egress:\n  - {action: Allow, destination: {services: {name: web, namespace: prod}}}\n  - {action: Deny, protocol: UDP}\n' >"$TMP/svc.yaml"
+check_status "a services rule validates" 0 nm validate -f "$TMP/svc.yaml"
+check_status "  ... and exports" 0 nm --node worker-1 export -f "$TMP/svc.yaml" -f "$FIX/public-host-endpoint.v1.yaml" --local-address eth1=203.0.113.10
+check "  ... as no rule at all (the Deny after it is there)" sh -c "grep -q 'policy to-svc egress rule 1' $TMP/out && ! grep -q 'policy to-svc egress rule 0' $TMP/out"
+
 # --- tiers and staged policies ----------------------------------------------
 TD="$TMP/tiers-store"
 # a 3.31 cluster's manifests (tier-prefixed names, the old tier names) and a

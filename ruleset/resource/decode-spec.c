@@ -167,7 +167,9 @@ static void services_check(struct dctx *c, const struct value *spec, const struc
 			const struct entity *right = egress ? &v[i].dst : &v[i].src;
 			size_t saved = dctx_push(c, ".%s[%zu]", egress ? "egress" : "ingress", i);
 
-			if (wrong->svc_name)
+			if (egress && v[i].http)
+				dctx_err(c, spec, "http is not allowed in egress rules");
+			else if (wrong->svc_name)
 				dctx_err(c, spec, "services are not allowed in %s rule %s",
 					 egress ? "an egress" : "an ingress",
 					 egress ? "sources" : "destinations");

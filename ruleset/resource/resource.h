@@ -175,6 +175,7 @@ struct rule {
 	struct icmp not_icmp;
 	struct entity src;
 	struct entity dst;
+	char *http; /* the http match as written (JSON): not enforced, see choices */
 };
 
 enum staged_action {

@@ -231,11 +231,6 @@ static void dec_service_accounts(struct dctx *c, const struct value *n, void *ou
 	decode_fields(c, n, f, ARRAY_SIZE(f), e);
 }
 
-static void dec_unsupported(struct dctx *c, const struct value *n, void *out)
-{
-	dctx_err(c, n, "not supported by nftmgr");
-}
-
 /* services: {name, namespace}: a Kubernetes Service's endpoints, which
  * Felix learns only from the Kubernetes datastore: with etcd (and here)
  * such a match matches nothing. Checked as Calico checks it. */
@@ -400,6 +395,7 @@ void rule_free_contents(struct rule *r)
 {
 	entity_free(&r->src);
 	entity_free(&r->dst);
+	free(r->http);
 }
 
 void rules_free(struct rule *v, size_t n)
@@ -482,6 +478,52 @@ static void dec_icmp(struct dctx *c, const struct value *n, void *out)
 		dctx_err(c, n, "an ICMP code needs an ICMP type");
 }
 
+static void dec_http_path(struct dctx *c, const struct value *n)
+{
+	const struct value *ex = value_map_get(n, "exact"), *pre = value_map_get(n, "prefix");
+	const struct value *v = ex ? ex : pre;
+
+	if (!decode_expect(c, n, VALUE_MAP))
+		return;
+	for (size_t i = 0; i + 1 < n->n; i += 2)
+		if (strcmp(n->kids[i]->str, "exact") && strcmp(n->kids[i]->str, "prefix"))
+			dctx_err(c, n->kids[i], "unknown field \"%s\"", n->kids[i]->str);
+	if ((ex && pre) || !v || v->type != VALUE_SCALAR || !v->len)
+		dctx_err(c, n, "a path is one of exact or prefix");
+	else if (v->str[0] != '/' || strpbrk(v->str, "? #"))
+		dctx_err(c, v, "invalid path \"%s\" (starts with / and holds no ?, # or space)",
+			 v->str);
+}
+
+/* http: methods (no duplicates) and paths; kept as written, not enforced
+ * (Felix renders only the rule's L3/L4 part without an L7 proxy). */
+static void dec_http(struct dctx *c, const struct value *n, void *out)
+{
+	const struct value *m = value_map_get(n, "methods"), *p = value_map_get(n, "paths");
+
+	if (!decode_expect(c, n, VALUE_MAP))
+		return;
+	for (size_t i = 0; i + 1 < n->n; i += 2)
+		if (strcmp(n->kids[i]->str, "methods") && strcmp(n->kids[i]->str, "paths"))
+			dctx_err(c, n->kids[i], "unknown field \"%s\"", n->kids[i]->str);
+	for (size_t i = 0; m && decode_expect(c, m, VALUE_SEQ) && i < m->n; i++)
+		for (size_t k = 0; k < i; k++)
+			if (m->kids[i]->type == VALUE_SCALAR && m->kids[k]->type == VALUE_SCALAR &&
+			    strcmp(m->kids[i]->str, m->kids[k]->str) == 0)
+				dctx_err(c, m->kids[i], "method \"%s\" given twice",
+					 m->kids[i]->str);
+	for (size_t i = 0; p && decode_expect(c, p, VALUE_SEQ) && i < p->n; i++) {
+		size_t saved = dctx_push(c, ".paths[%zu]", i);
+
+		dec_http_path(c, p->kids[i]);
+		dctx_pop(c, saved);
+	}
+	free(*(char **)out);
+	*(char **)out = value_json_text(n);
+	if (!*(char **)out)
+		dctx_err(c, n, "out of memory");
+}
+
 static const struct field rule_fields[] = {
 	{ "action", dec_action, offsetof(struct rule, action) },
 	{ "ipVersion", dec_ip_version, offsetof(struct rule, ip_version) },
@@ -491,8 +533,8 @@ static const struct field rule_fields[] = {
 	{ "notICMP", dec_icmp, offsetof(struct rule, not_icmp) },
 	{ "source", dec_entity, offsetof(struct rule, src) },
 	{ "destination", dec_entity, offsetof(struct rule, dst) },
-	{ "metadata", dec_rule_metadata, 0 }, /* v3 only, see below */
-	{ "http", dec_unsupported, 0 },	      /* v3 only */
+	{ "metadata", dec_rule_metadata, 0 },		   /* v3 only, see below */
+	{ "http", dec_http, offsetof(struct rule, http) }, /* v3 only */
 };
 
 static bool proto_has_ports(const struct protocol *p, enum api_version v)
@@ -583,6 +625,9 @@ static void dec_rule(struct dctx *c, const struct value *n, struct rule *r)
 	check_ports(c, n, r, "destination", "notPorts", r->dst.not_ports, r->dst.n_not_ports);
 	check_families(c, n, r);
 	check_icmp(c, n, r);
+	if (r->http && (r->action != ACTION_ALLOW || (r->protocol.set && r->protocol.num != 6)))
+		dctx_err(c, value_map_get(n, "http"),
+			 "http needs action Allow and protocol TCP (or none)");
 	if (r->dst.svc_name && (r->dst.n_ports || r->dst.n_not_ports))
 		dctx_err(c, value_map_get(n, "destination"),
 			 "ports cannot be given with destination services");

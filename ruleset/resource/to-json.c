@@ -168,6 +168,12 @@ static json_t *j_rules(struct jb *b, const struct rule *v, size_t n)
 		/* Calico's Go structs always serialise both entity rules. */
 		set(b, o, "source", j_entity(b, &r->src));
 		set(b, o, "destination", j_entity(b, &r->dst));
+		if (r->http) {
+			json_t *h = json_loads(r->http, 0, NULL);
+
+			b->oom |= !h;
+			set(b, o, "http", h);
+		}
 		push(b, a, o);
 	}
 	return a;

@@ -249,6 +249,15 @@ check_status "a services rule validates" 0 nm validate -f "$TMP/svc.yaml"
 check_status "  ... and exports" 0 nm --node worker-1 export -f "$TMP/svc.yaml" -f "$FIX/public-host-endpoint.v1.yaml" --local-address eth1=203.0.113.10
 check "  ... as no rule at all (the Deny after it is there)" sh -c "grep -q 'policy to-svc egress rule 1' $TMP/out && ! grep -q 'policy to-svc egress rule 0' $TMP/out"
 
+# http: accepted as Calico accepts it, enforced at L3/L4 only, as Felix
+# does without an L7 proxy (and printed back)
+printf 'apiVersion: projectcalico.org/v3\nkind: GlobalNetworkPolicy\nmetadata: {name: web-get}\nspec:\n  selector: ibm.role == "worker_public"\n  ingress:\n  - {action: Allow, protocol: TCP, destination: {ports: [8080]}, http: {methods: [GET], paths: [{prefix: /api}]}}\n' >"$TMP/http.yaml"
+check_status "an http rule validates" 0 nm validate -f "$TMP/http.yaml"
+check_status "  ... and exports" 0 nm --node worker-1 export -f "$TMP/http.yaml" -f "$FIX/public-host-endpoint.v1.yaml" --local-address eth1=203.0.113.10
+expect "  ... as its L4 part" "$TMP/out" "dport 8080 counter accept comment \"policy web-get ingress rule 0\""
+check_status "  ... and prints back with its http" 0 "$BIN" convert -f "$TMP/http.yaml" -o json
+expect "  ... the match" "$TMP/out" "\"prefix\": \"/api\""
+
 # --- tiers and staged policies ----------------------------------------------
 TD="$TMP/tiers-store"
 # a 3.31 cluster's manifests (tier-prefixed names, the old tier names) and a

@@ -103,6 +103,19 @@ ectl del "$P/globalnetworkpolicies/bare-332" >/dev/null
 ectl del "$P/globalnetworkpolicies/security.prefixed-331" >/dev/null
 nm delete -f "$T/tier.yaml" >/dev/null 2>&1
 check "  ... and done once none is" sh -c "! ip netns exec $N etcdctl --endpoints $EP get $P/tiers/security --keys-only | grep -q ."
+cat >"$T/anp.yaml" <<'EOF'
+apiVersion: policy.networking.k8s.io/v1alpha1
+kind: AdminNetworkPolicy
+metadata: {name: guard}
+spec:
+  priority: 5
+  subject: {namespaces: {matchLabels: {ns: x}}}
+  ingress: [{action: Deny, from: [{namespaces: {matchLabels: {ns: z}}}]}]
+EOF
+nm apply -f "$T/anp.yaml" >/dev/null 2>&1
+check "an AdminNetworkPolicy is stored converted, in tier kube-admin" \
+	sh -c "ip netns exec $N etcdctl --endpoints $EP get $P/globalnetworkpolicies/kanp.adminnetworkpolicy.guard --print-value-only | grep -q '\"tier\":\"kube-admin\"'"
+nm delete -f "$T/anp.yaml" >/dev/null 2>&1
 
 keys_before=$(ectl get --prefix /calico --keys-only | grep -c .)
 cat >"$T/two.yaml" <<'EOF'

@@ -9,7 +9,9 @@
 #include <libnftnl/batch.h>
 #include <libnftnl/common.h>
 #include <libnftnl/gen.h>
+#include <libnftnl/rule.h>
 #include <linux/netfilter/nf_tables.h>
+#include <linux/netfilter/nfnetlink.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -23,7 +25,28 @@ void seqmap_clear(struct seqmap *m)
 	for (size_t i = 0; i < m->n; i++)
 		free(m->what[i]);
 	free(m->what);
+	free(m->rule);
 	*m = (struct seqmap){ 0 };
+}
+
+void nl_record_handle(const struct model_rule *r, uint64_t handle)
+{
+	((struct model_rule *)r)->handle = handle;
+}
+
+/* A rule echoed back after the commit: its handle into the model rule
+ * that was sent with the same sequence number. */
+static void echoed(const struct nlmsghdr *h, struct tx *tx)
+{
+	size_t i = h->nlmsg_seq - tx->seqs.first;
+	struct nftnl_rule *r;
+
+	if (i >= tx->seqs.n || !tx->seqs.rule || !tx->seqs.rule[i])
+		return;
+	r = nftnl_rule_alloc();
+	if (r && nftnl_rule_nlmsg_parse(h, r) == 0 && nftnl_rule_is_set(r, NFTNL_RULE_HANDLE))
+		nl_record_handle(tx->seqs.rule[i], nftnl_rule_get_u64(r, NFTNL_RULE_HANDLE));
+	nftnl_rule_free(r);
 }
 
 int get_genid(struct mnl_socket *nl, uint32_t *ret)
@@ -114,6 +137,8 @@ static int drain(int fd, struct tx *tx, struct nl_errors *errs)
 		     h = mnl_nlmsg_next(h, &left)) {
 			const struct nlmsgerr *e;
 
+			if (h->nlmsg_type == ((NFNL_SUBSYS_NFTABLES << 8) | NFT_MSG_NEWRULE))
+				echoed(h, tx);
 			if (h->nlmsg_type != NLMSG_ERROR)
 				continue;
 			e = mnl_nlmsg_get_payload(h);

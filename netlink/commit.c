@@ -57,15 +57,20 @@ void *next_msg(struct tx *tx, const char *what)
 
 	if (tx->seqs.n == tx->seqs.cap) {
 		size_t cap = tx->seqs.cap ? tx->seqs.cap * 2 : 256;
+		const struct model_rule **rv;
 
 		v = realloc(tx->seqs.what, cap * sizeof(*v));
-		if (!v) {
+		if (v)
+			tx->seqs.what = v;
+		rv = v ? realloc(tx->seqs.rule, cap * sizeof(*rv)) : NULL;
+		if (!rv) {
 			tx->err = -ENOMEM;
 			return NULL;
 		}
-		tx->seqs.what = v;
+		tx->seqs.rule = rv;
 		tx->seqs.cap = cap;
 	}
+	tx->seqs.rule[tx->seqs.n] = NULL;
 	tx->seqs.what[tx->seqs.n++] = what ? strdup(what) : NULL;
 	tx->msgs++;
 	return nftnl_batch_buffer(tx->b);
@@ -352,36 +357,44 @@ static const struct model_rule *fault(const struct model_rule *r, struct model_r
 	return bad;
 }
 
-void put_rules(struct tx *tx, const char *table, const struct model_chain *ch,
-	       const struct nl_set_ids *ids)
+void put_rule(struct tx *tx, const char *table, const struct model_chain *ch, size_t i,
+	      const struct nl_set_ids *ids, uint64_t at, bool append, bool echo)
 {
-	for (size_t i = 0; i < ch->n_rules && !tx->err; i++) {
-		const struct model_rule *r = &ch->rules[i];
-		struct nftnl_rule *nr = nftnl_rule_alloc();
-		struct model_rule bad;
-		char what[300];
-		void *buf;
+	const struct model_rule *r = &ch->rules[i];
+	struct nftnl_rule *nr = nftnl_rule_alloc();
+	struct model_rule bad;
+	uint16_t flags = NLM_F_CREATE | (append ? NLM_F_APPEND : 0) | (echo ? NLM_F_ECHO : 0);
+	char what[300];
+	void *buf;
 
-		snprintf(what, sizeof(what), "%s%s(chain %s, rule %zu)",
-			 r->comment ? r->comment : "", r->comment ? " " : "", ch->name, i);
-		buf = next_msg(tx, what);
-		if (!nr || !buf) {
-			nftnl_rule_free(nr);
-			tx->err = -ENOMEM;
-			return;
-		}
-		nftnl_rule_set_str(nr, NFTNL_RULE_TABLE, table);
-		nftnl_rule_set_str(nr, NFTNL_RULE_CHAIN, ch->name);
-		nftnl_rule_set_u32(nr, NFTNL_RULE_FAMILY, NFPROTO_INET);
-		if (nl_rule_build(nr, fault(r, &bad), ids) < 0)
-			tx->err = -ENOMEM;
-		nftnl_rule_nlmsg_build_payload(
-			nftnl_rule_nlmsg_build_hdr(buf, NFT_MSG_NEWRULE, NFPROTO_INET,
-						   NLM_F_CREATE | NLM_F_APPEND, tx->seq),
-			nr);
+	snprintf(what, sizeof(what), "%s%s(chain %s, rule %zu)", r->comment ? r->comment : "",
+		 r->comment ? " " : "", ch->name, i);
+	buf = next_msg(tx, what);
+	if (!nr || !buf) {
 		nftnl_rule_free(nr);
-		end_msg(tx);
+		tx->err = -ENOMEM;
+		return;
 	}
+	if (echo)
+		tx->seqs.rule[tx->seqs.n - 1] = r;
+	nftnl_rule_set_str(nr, NFTNL_RULE_TABLE, table);
+	nftnl_rule_set_str(nr, NFTNL_RULE_CHAIN, ch->name);
+	nftnl_rule_set_u32(nr, NFTNL_RULE_FAMILY, NFPROTO_INET);
+	if (at)
+		nftnl_rule_set_u64(nr, NFTNL_RULE_POSITION, at);
+	if (nl_rule_build(nr, fault(r, &bad), ids) < 0)
+		tx->err = -ENOMEM;
+	nftnl_rule_nlmsg_build_payload(
+		nftnl_rule_nlmsg_build_hdr(buf, NFT_MSG_NEWRULE, NFPROTO_INET, flags, tx->seq), nr);
+	nftnl_rule_free(nr);
+	end_msg(tx);
+}
+
+void put_rules(struct tx *tx, const char *table, const struct model_chain *ch,
+	       const struct nl_set_ids *ids, bool echo)
+{
+	for (size_t i = 0; i < ch->n_rules && !tx->err; i++)
+		put_rule(tx, table, ch, i, ids, 0, true, echo);
 }
 
 void put_begin(struct tx *tx, uint32_t genid)
@@ -445,7 +458,7 @@ static void build(struct tx *tx, const struct model_table *t, uint32_t genid, bo
 	for (size_t i = 0; i < t->n_sets && !tx->err; i++)
 		put_set(tx, t->name, t->sets[i], ids.base + (uint32_t)i);
 	for (size_t i = 0; i < t->n_chains && !tx->err; i++)
-		put_rules(tx, t->name, t->chains[i], &ids);
+		put_rules(tx, t->name, t->chains[i], &ids, false);
 	put_end(tx);
 }
 

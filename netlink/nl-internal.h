@@ -40,7 +40,8 @@ struct nftnl_batch;
 struct nftnl_set;
 
 struct seqmap {
-	char **what; /* indexed by seq - first */
+	char **what;			/* indexed by seq - first */
+	const struct model_rule **rule; /* the rule a NEWRULE carried, its handle echoed */
 	size_t n, cap;
 	uint32_t first;
 };
@@ -75,8 +76,16 @@ bool nl_kernel_at_least(unsigned major, unsigned minor);
 void put_table(struct tx *tx, const char *name, uint16_t type, uint32_t flags);
 void put_set(struct tx *tx, const char *table, const struct model_set *s, uint32_t id);
 void put_chain(struct tx *tx, const char *table, const struct model_chain *ch);
+/* With echo, the kernel sends each rule back with its handle, which the
+ * drain records in the model rule (see seqmap). */
 void put_rules(struct tx *tx, const char *table, const struct model_chain *ch,
-	       const struct nl_set_ids *ids);
+	       const struct nl_set_ids *ids, bool echo);
+/* One NEWRULE; at is the handle to insert after (NLM_F_APPEND), or 0 for
+ * the start of the chain (with append false) or its end (true). */
+void put_rule(struct tx *tx, const char *table, const struct model_chain *ch, size_t i,
+	      const struct nl_set_ids *ids, uint64_t at, bool append, bool echo);
+/* A handle learned for r (the model records facts about the kernel). */
+void nl_record_handle(const struct model_rule *r, uint64_t handle);
 uint32_t key_len(enum model_key k);
 struct nftnl_set *set_new(const char *table, const struct model_set *s, uint32_t id);
 int elem_add(struct nftnl_set *ns, const void *key, uint32_t len, uint32_t flags, const char *chain,
@@ -117,7 +126,8 @@ struct kchain {
 	bool base;
 	uint32_t hook;
 	int32_t prio;
-	char **fp; /* rule fingerprints, in order */
+	char **fp;	  /* rule fingerprints, in order */
+	uint64_t *handle; /* and their handles */
 	size_t n_fp;
 };
 
@@ -162,9 +172,21 @@ struct set_plan {
 	size_t n_del, n_add;
 };
 
+/* A changed chain edited in place: its first head and last tail rules
+ * kept, the rules between deleted by handle and the new ones inserted
+ * after anchor (the last kept head rule; 0: at the start). */
+struct chain_edit {
+	size_t head, tail;
+	uint64_t anchor;
+	uint64_t *del;
+	size_t n_del;
+};
+
 struct plan {
 	bool full;
 	bool *chain_new, *chain_changed;
+	struct chain_edit **edits; /* per chain; NULL: flush and re-add it */
+	size_t n_edits;
 	struct set_plan *sets;
 	const char **chains_gone, **sets_gone;
 	size_t n_chains_gone, n_sets_gone;

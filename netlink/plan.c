@@ -235,23 +235,107 @@ static char *desired_fp(const struct model_rule *r, const struct nl_set_ids *ids
 	return fp;
 }
 
-static int chain_differs(const struct model_chain *c, const struct kchain *k,
-			 const struct nl_set_ids *ids)
-{
-	if (c->n_rules != k->n_fp)
-		return 1;
-	for (size_t i = 0; i < c->n_rules; i++) {
-		char *fp = desired_fp(&c->rules[i], ids);
-		int d;
+/* The old side of a changed chain: the rules we committed (trusted) or
+ * the kernel's fingerprints and handles. */
+struct old_rules {
+	const struct model_chain *prev;
+	char **fp;
+	const uint64_t *handle;
+	size_t n;
+};
 
-		if (!fp)
-			return -ENOMEM;
-		d = strcmp(fp, k->fp[i]) != 0;
-		free(fp);
-		if (d)
-			return 1;
+static uint64_t old_handle(const struct old_rules *o, size_t i)
+{
+	return o->prev ? o->prev->rules[i].handle : o->handle[i];
+}
+
+/* Keeps the handles of an unchanged chain's rules in the new model. */
+static void carry_all(const struct model_chain *c, const struct old_rules *o)
+{
+	for (size_t i = 0; i < c->n_rules && i < o->n; i++)
+		nl_record_handle(&c->rules[i], old_handle(o, i));
+}
+
+/* Rules equal at the start (head) and the end (tail), given new rule j's
+ * fingerprint in fp[j] (kernel side) or the model (trusted side). */
+static bool same_rule(const struct model_chain *c, char *const *fp, const struct old_rules *o,
+		      size_t i, size_t j)
+{
+	return o->prev ? model_rule_equal(&o->prev->rules[i], &c->rules[j])
+		       : strcmp(o->fp[i], fp[j]) == 0;
+}
+
+/* An in-place edit of changed chain c, when every handle it needs is
+ * known and it sends fewer messages than a flush and re-add; the kept
+ * rules' handles carried into c. *ret NULL: flush and re-add. */
+static int chain_edit_make(const struct model_chain *c, char *const *fp, const struct old_rules *o,
+			   struct chain_edit **ret)
+{
+	size_t head = 0, tail = 0, n = c->n_rules;
+	struct chain_edit *e;
+
+	*ret = NULL;
+	while (head < o->n && head < n && same_rule(c, fp, o, head, head))
+		head++;
+	while (tail < o->n - head && tail < n - head &&
+	       same_rule(c, fp, o, o->n - 1 - tail, n - 1 - tail))
+		tail++;
+	if ((o->n - head - tail) + (n - head - tail) > n + 1)
+		return 0;
+	for (size_t i = head ? head - 1 : 0; i < o->n - tail; i++)
+		if (!old_handle(o, i))
+			return 0;
+	e = calloc(1, sizeof(*e));
+	if (!e || !(e->del = calloc(o->n - head - tail + 1, sizeof(*e->del)))) {
+		free(e);
+		return -ENOMEM;
 	}
+	e->head = head;
+	e->tail = tail;
+	e->anchor = head ? old_handle(o, head - 1) : 0;
+	for (size_t i = head; i < o->n - tail; i++)
+		e->del[e->n_del++] = old_handle(o, i);
+	for (size_t i = 0; i < head; i++)
+		nl_record_handle(&c->rules[i], old_handle(o, i));
+	for (size_t k = 0; k < tail; k++)
+		nl_record_handle(&c->rules[n - 1 - k], old_handle(o, o->n - 1 - k));
+	*ret = e;
 	return 0;
+}
+
+static void fps_free(char **fp, size_t n)
+{
+	for (size_t i = 0; fp && i < n; i++)
+		free(fp[i]);
+	free(fp);
+}
+
+/* 1 (and an edit in *edit, or NULL) when c differs from the kernel's
+ * chain k, 0 when not (its handles carried), or -ENOMEM. */
+static int chain_differs(const struct model_chain *c, const struct kchain *k,
+			 const struct nl_set_ids *ids, struct chain_edit **edit)
+{
+	struct old_rules o = { .fp = k->fp, .handle = k->handle, .n = k->n_fp };
+	char **fp = calloc(c->n_rules + 1, sizeof(*fp));
+	bool differs = c->n_rules != k->n_fp;
+	int r = 0;
+
+	*edit = NULL;
+	if (!fp)
+		return -ENOMEM;
+	for (size_t i = 0; i < c->n_rules && r == 0; i++) {
+		fp[i] = desired_fp(&c->rules[i], ids);
+		if (!fp[i])
+			r = -ENOMEM;
+		else if (!differs && strcmp(fp[i], k->fp[i]) != 0)
+			differs = true;
+	}
+	if (r == 0 && !differs)
+		carry_all(c, &o);
+	else if (r == 0)
+		r = chain_edit_make(c, fp, &o, edit);
+	fps_free(fp, c->n_rules);
+	return r < 0 ? r : differs;
 }
 
 static int plan_chains(const struct model_table *t, struct ksnap *ks, const struct nl_set_ids *ids,
@@ -259,7 +343,9 @@ static int plan_chains(const struct model_table *t, struct ksnap *ks, const stru
 {
 	p->chain_new = calloc(t->n_chains + 1, sizeof(bool));
 	p->chain_changed = calloc(t->n_chains + 1, sizeof(bool));
-	if (!p->chain_new || !p->chain_changed)
+	p->edits = calloc(t->n_chains + 1, sizeof(*p->edits));
+	p->n_edits = t->n_chains;
+	if (!p->chain_new || !p->chain_changed || !p->edits)
 		return -ENOMEM;
 	for (size_t i = 0; i < t->n_chains && !p->full; i++) {
 		const struct model_chain *c = t->chains[i];
@@ -275,7 +361,7 @@ static int plan_chains(const struct model_table *t, struct ksnap *ks, const stru
 			p->full = true;
 			break;
 		}
-		d = chain_differs(c, k, ids);
+		d = chain_differs(c, k, ids, &p->edits[i]);
 		if (d < 0)
 			return d;
 		p->chain_changed[i] = d;
@@ -349,6 +435,12 @@ void plan_clear(struct plan *p, size_t n_sets)
 		free(p->sets[i].add);
 	}
 	free(p->sets);
+	for (size_t i = 0; p->edits && i < p->n_edits; i++) {
+		if (p->edits[i])
+			free(p->edits[i]->del);
+		free(p->edits[i]);
+	}
+	free(p->edits);
 	free(p->chain_new);
 	free(p->chain_changed);
 	free(p->chains_gone);
@@ -447,11 +539,13 @@ int plan_trusted(const struct model_table *t, const struct model_table *prev, st
 		return r;
 	p->chain_new = calloc(t->n_chains + 1, sizeof(bool));
 	p->chain_changed = calloc(t->n_chains + 1, sizeof(bool));
+	p->edits = calloc(t->n_chains + 1, sizeof(*p->edits));
+	p->n_edits = t->n_chains;
 	p->chains_gone = calloc(prev->n_chains + 1, sizeof(char *));
 	p->chains_flush_only = calloc(1, sizeof(char *));
 	p->sets_gone = calloc(prev->n_sets + 1, sizeof(char *));
-	if (!p->chain_new || !p->chain_changed || !p->chains_gone || !p->chains_flush_only ||
-	    !p->sets_gone)
+	if (!p->chain_new || !p->chain_changed || !p->edits || !p->chains_gone ||
+	    !p->chains_flush_only || !p->sets_gone)
 		return -ENOMEM;
 	for (size_t i = 0; i < t->n_chains; i++) {
 		const struct model_chain *c = t->chains[i];
@@ -463,7 +557,13 @@ int plan_trusted(const struct model_table *t, const struct model_table *prev, st
 			p->full = true;
 			return 0;
 		} else {
+			struct old_rules o = { .prev = pc, .n = pc->n_rules };
+
 			p->chain_changed[i] = !model_chain_rules_equal(c, pc);
+			if (!p->chain_changed[i])
+				carry_all(c, &o);
+			else if (chain_edit_make(c, NULL, &o, &p->edits[i]) < 0)
+				return -ENOMEM;
 		}
 		p->changes += p->chain_new[i] || p->chain_changed[i];
 	}

@@ -145,6 +145,7 @@ void ksnap_clear(struct ksnap *s)
 		for (size_t k = 0; k < s->chains[i].n_fp; k++)
 			free(s->chains[i].fp[k]);
 		free(s->chains[i].fp);
+		free(s->chains[i].handle);
 		free(s->chains[i].name);
 	}
 	free(s->chains);
@@ -212,6 +213,7 @@ static int on_rule(const struct nlmsghdr *nlh, void *data)
 	struct ctx *c = data;
 	struct nftnl_rule *r = nftnl_rule_alloc();
 	struct kchain *k;
+	uint64_t *h, handle;
 	char *fp, **v;
 
 	if (!r)
@@ -223,13 +225,18 @@ static int on_rule(const struct nlmsghdr *nlh, void *data)
 	}
 	k = kchain_get(c->s, nftnl_rule_get_str(r, NFTNL_RULE_CHAIN), true);
 	fp = nl_rule_fingerprint(r);
+	handle = nftnl_rule_get_u64(r, NFTNL_RULE_HANDLE);
 	nftnl_rule_free(r);
 	v = k && fp ? realloc(k->fp, (k->n_fp + 1) * sizeof(*v)) : NULL;
-	if (!v) {
+	if (v)
+		k->fp = v;
+	h = v ? realloc(k->handle, (k->n_fp + 1) * sizeof(*h)) : NULL;
+	if (!h) {
 		free(fp);
 		return -ENOMEM;
 	}
-	k->fp = v;
+	k->handle = h;
+	h[k->n_fp] = handle;
 	v[k->n_fp++] = fp;
 	return 0;
 }

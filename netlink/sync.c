@@ -117,6 +117,36 @@ static void put_flush(struct tx *tx, const char *table, const char *chain, bool 
 	end_msg(tx);
 }
 
+/* A chain edited in place: the replaced rules deleted by handle, the
+ * new ones inserted after the anchor (or at the start) in reverse order,
+ * so that each lands before the one inserted just before it. */
+static void put_edit(struct tx *tx, const char *table, const struct model_chain *ch,
+		     const struct chain_edit *e, const struct nl_set_ids *ids)
+{
+	for (size_t i = 0; i < e->n_del && !tx->err; i++) {
+		struct nftnl_rule *r = nftnl_rule_alloc();
+		char what[300];
+		void *buf;
+
+		snprintf(what, sizeof(what), "deleting a rule of chain %s", ch->name);
+		buf = next_msg(tx, what);
+		if (!r || !buf) {
+			nftnl_rule_free(r);
+			tx->err = -ENOMEM;
+			return;
+		}
+		nftnl_rule_set_str(r, NFTNL_RULE_TABLE, table);
+		nftnl_rule_set_str(r, NFTNL_RULE_CHAIN, ch->name);
+		nftnl_rule_set_u64(r, NFTNL_RULE_HANDLE, e->del[i]);
+		nftnl_rule_nlmsg_build_payload(
+			nftnl_nlmsg_build_hdr(buf, NFT_MSG_DELRULE, NFPROTO_INET, 0, tx->seq), r);
+		nftnl_rule_free(r);
+		end_msg(tx);
+	}
+	for (size_t i = ch->n_rules - e->tail; i-- > e->head && !tx->err;)
+		put_rule(tx, table, ch, i, ids, e->anchor, e->anchor != 0, true);
+}
+
 static void put_delset(struct tx *tx, const char *table, const char *name)
 {
 	struct nftnl_set *s = nftnl_set_alloc();
@@ -161,10 +191,15 @@ static void build_incremental(struct tx *tx, const struct model_table *t, const 
 			 NFT_MSG_NEWSETELEM);
 	}
 	for (size_t i = 0; i < t->n_chains; i++) {
+		if (p->chain_changed[i] && p->edits[i]) {
+			put_edit(tx, t->name, t->chains[i], p->edits[i], ids);
+			continue;
+		}
 		if (p->chain_changed[i])
 			put_flush(tx, t->name, t->chains[i]->name, false);
+		/* echoed: the handles of the rules for the next edit */
 		if (p->chain_changed[i] || p->chain_new[i])
-			put_rules(tx, t->name, t->chains[i], ids);
+			put_rules(tx, t->name, t->chains[i], ids, true);
 	}
 	for (size_t i = 0; i < p->n_chains_flush_only; i++)
 		put_flush(tx, t->name, p->chains_flush_only[i], false);
@@ -195,7 +230,12 @@ static void print_plan(FILE *f, const struct model_table *t, const struct plan *
 				sp->n_del);
 	}
 	for (size_t i = 0; i < t->n_chains; i++)
-		if (p->chain_new[i] || p->chain_changed[i])
+		if (p->chain_changed[i] && p->edits[i])
+			fprintf(f, "~ chain %s: -%zu +%zu rules (of %zu)\n", t->chains[i]->name,
+				p->edits[i]->n_del,
+				t->chains[i]->n_rules - p->edits[i]->head - p->edits[i]->tail,
+				t->chains[i]->n_rules);
+		else if (p->chain_new[i] || p->chain_changed[i])
 			fprintf(f, "%c chain %s (%zu rules)\n", p->chain_new[i] ? '+' : '~',
 				t->chains[i]->name, t->chains[i]->n_rules);
 	for (size_t i = 0; i < p->n_chains_gone; i++)

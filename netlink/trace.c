@@ -47,7 +47,7 @@ static void build_marking(struct tx *tx, const void *what, uint32_t genid, bool 
 		for (size_t i = 0; i < t->n_chains; i++)
 			put_chain(tx, t->name, t->chains[i]);
 		for (size_t i = 0; i < t->n_chains; i++)
-			put_rules(tx, t->name, t->chains[i], &ids);
+			put_rules(tx, t->name, t->chains[i], &ids, false);
 	}
 	put_end(tx);
 }

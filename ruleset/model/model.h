@@ -110,6 +110,9 @@ struct model_rule {
 	enum model_verdict verdict;
 	char *target;  /* chain or map */
 	char *comment; /* "policy NAME ingress rule N", ... */
+	/* The kernel's handle of this rule once committed (0: not known); a
+	 * fact about the kernel, set by netlink/, never compared. */
+	uint64_t handle;
 };
 
 enum model_hook {

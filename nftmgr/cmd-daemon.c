@@ -32,12 +32,37 @@
 #define WATCH_MASK \
 	(IN_CREATE | IN_DELETE | IN_MOVED_TO | IN_MOVED_FROM | IN_CLOSE_WRITE | IN_DELETE_SELF)
 
+/* NFTMGR_TEST_LOG_MONOTONIC (test builds): each line carries the
+ * monotonic clock in microseconds, "<N>[us] ...", so that a benchmark
+ * reading many daemons' logs times each line when it was written, not
+ * when the benchmark got round to reading it. */
+static bool log_monotonic(void)
+{
+#if NFTMGR_TEST_KNOBS
+	static int on = -1;
+
+	if (on < 0)
+		on = getenv("NFTMGR_TEST_LOG_MONOTONIC") != NULL;
+	return on;
+#else
+	return false;
+#endif
+}
+
 void logp(int prio, const char *fmt, ...)
 {
 	va_list ap;
 
 	/* journald reads the priority from a <N> prefix on stderr */
 	fprintf(stderr, "<%d>", prio);
+	if (log_monotonic()) {
+		struct timespec ts;
+
+		clock_gettime(CLOCK_MONOTONIC, &ts);
+		fprintf(stderr, "[%llu] ",
+			(unsigned long long)ts.tv_sec * 1000000 +
+				(unsigned long long)ts.tv_nsec / 1000);
+	}
 	va_start(ap, fmt);
 	vfprintf(stderr, fmt, ap);
 	va_end(ap);

@@ -7,9 +7,12 @@ frozen with SIGSTOP, a member killed), the time from sending the put to
 every one of the N daemons having committed its revision: p50, p99 and max
 over the puts. Then RSS and CPU of the daemons at rest.
 
-The daemons' stderr is read by one thread (a selector over the pipes)
-that timestamps their commit lines (monotonic clock) as they come; the put
-goes out over HTTP on a connection opened beforehand.
+The daemons' stderr is read by one thread (a selector over the pipes).
+Each daemon stamps its own lines with the monotonic clock when it writes
+them (NFTMGR_TEST_LOG_MONOTONIC, a test build's knob), right after the
+kernel acknowledged the commit: the time a reader thread needs to get
+round to 200 pipes is not the daemons'. The put goes out over HTTP on a
+connection opened beforehand, timed by the same clock.
 
 Usage: fleet-bench.py N BIN NS-PREFIX ENDPOINTS MEMBER-PIDS STATE-DIR"""
 import base64
@@ -24,7 +27,8 @@ import sys
 import threading
 import time
 
-LINE = re.compile(r"^<\d>(start|change|re-list) \(revision (\d+)\): (committed|up to date)")
+LINE = re.compile(r"^<\d>(?:\[(\d+)\] )?(start|change|re-list) \(revision (\d+)\): "
+                  r"(committed|up to date)")
 WATCH = re.compile(r"watching etcd (http://[0-9.]+:\d+)")
 KEY = "/calico/resources/v3/projectcalico.org/globalnetworkpolicies/default.fleet-bench"
 PUTS = int(os.environ.get("FLEET_PUTS", "50"))
@@ -55,8 +59,10 @@ class Daemon:
             self.lost += 1
         m = LINE.match(line)
         if m:
-            self.rev = max(self.rev, int(m.group(2)))
-            self.when[self.rev] = t
+            self.rev = max(self.rev, int(m.group(3)))
+            # the daemon's own stamp (CLOCK_MONOTONIC, as time.monotonic())
+            # when it wrote the line, right after the kernel acknowledged
+            self.when[self.rev] = int(m.group(1)) / 1e6 if m.group(1) else t
 
     def committed_at(self, rev, deadline, reader):
         with reader.cond:
@@ -176,6 +182,7 @@ def main():
         os.makedirs("%s/state%d" % (state, i), exist_ok=True)
         daemons.append(Daemon(["ip", "netns", "exec", "%s%d" % (prefix, i), "env",
                                "ETCD_ENDPOINTS=" + eps, "DATASTORE_DIR=%s/state%d" % (state, i),
+                               "NFTMGR_TEST_LOG_MONOTONIC=1",
                                binary, "-c", state + "/none.cfg", "--node", "node-%d" % i,
                                "daemon"], reader))
     start = time.monotonic()

@@ -36,7 +36,9 @@ static int convert_run(const char *path, bool json, bool ignore)
 		fprintf(stderr,
 			"Failed to execute command: failed to create resources from file: "
 			"%s: %s\n",
-			path, r == -E2BIG ? "input too large" : strerror(-r));
+			path,
+			r == -E2BIG ? "input larger than the limit (NFTMGR_MAX_INPUT)"
+				    : strerror(-r));
 		return r;
 	}
 	r = ignore ? ruleset_load_buffer_partial(path, buf, len, &l, &d)

@@ -42,6 +42,32 @@ static bool looks_like_json(const char *file, const char *buf, size_t len)
 	return false;
 }
 
+size_t ruleset_max_input(void)
+{
+	const char *v = getenv("NFTMGR_MAX_INPUT");
+	unsigned long long n;
+	char *end;
+
+	if (!v || !*v)
+		return RULESET_MAX_INPUT_DEFAULT;
+	n = strtoull(v, &end, 10);
+	if (*end == 'K' || *end == 'k')
+		n <<= 10, end++;
+	else if (*end == 'M' || *end == 'm')
+		n <<= 20, end++;
+	else if (*end == 'G' || *end == 'g')
+		n <<= 30, end++;
+	/* nonsense: the default; the limit is never unbounded */
+	if (*end || n < 1024 || n > (4ull << 30))
+		return RULESET_MAX_INPUT_DEFAULT;
+	return (size_t)n;
+}
+
+size_t ruleset_max_values(void)
+{
+	return ruleset_max_input() / 16;
+}
+
 static int load_buffer(const char *file, const char *buf, size_t len, struct resource_list *out,
 		       struct diags *d, bool partial)
 {
@@ -50,9 +76,10 @@ static int load_buffer(const char *file, const char *buf, size_t len, struct res
 	size_t before = d->n + d->dropped;
 	int r;
 
-	if (len > RULESET_MAX_INPUT) {
-		diags_add(d, file, (struct pos){ 0, 0 }, NULL, NULL, "input larger than %u bytes",
-			  RULESET_MAX_INPUT);
+	if (len > ruleset_max_input()) {
+		diags_add(d, file, (struct pos){ 0, 0 }, NULL, NULL,
+			  "input larger than %zu bytes (NFTMGR_MAX_INPUT raises the limit)",
+			  ruleset_max_input());
 		return -E2BIG;
 	}
 	if (looks_like_json(file, buf, len))
@@ -97,7 +124,7 @@ static int read_fd(int fd, char **ret, size_t *ret_len)
 		if (len == cap) {
 			char *nb;
 
-			if (cap > RULESET_MAX_INPUT) {
+			if (cap > ruleset_max_input()) {
 				free(buf);
 				return -E2BIG;
 			}
@@ -150,7 +177,9 @@ static int load_file(const char *path, struct resource_list *out, struct diags *
 
 	if (r < 0) {
 		diags_add(d, strcmp(path, "-") ? path : "<stdin>", (struct pos){ 0, 0 }, NULL, NULL,
-			  "%s", r == -E2BIG ? "input too large" : strerror(-r));
+			  "%s",
+			  r == -E2BIG ? "input larger than the limit (NFTMGR_MAX_INPUT)"
+				      : strerror(-r));
 		return r;
 	}
 	return ruleset_load_buffer(strcmp(path, "-") ? path : "<stdin>", buf, len, out, d);
@@ -275,7 +304,7 @@ int resource_from_storage(const char *file, const char *buf, size_t len, struct 
 	const char *kind;
 	int k;
 
-	if (len > RULESET_MAX_INPUT)
+	if (len > ruleset_max_input())
 		return -E2BIG;
 	j = json_loadb(buf, len, JSON_REJECT_DUPLICATES, &err);
 	if (!j) {

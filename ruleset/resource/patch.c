@@ -516,8 +516,8 @@ int patch_apply_doc(json_t **doc, const char *patch, size_t len, enum patch_type
 	struct pctx p = { .d = d, .ident = ident, .file = "patch" };
 	json_t *pj;
 
-	if (len > RULESET_MAX_INPUT) {
-		perr(&p, NULL, "the patch is larger than %u bytes", RULESET_MAX_INPUT);
+	if (len > ruleset_max_input()) {
+		perr(&p, NULL, "the patch is larger than %zu bytes", ruleset_max_input());
 		return -E2BIG;
 	}
 	pj = patch_parse(&p, patch, len);

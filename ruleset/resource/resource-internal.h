@@ -42,6 +42,7 @@ struct value {
 
 struct value_budget {
 	size_t nodes;
+	size_t max; /* 0: ruleset_max_values(), read on first use */
 };
 
 struct value *value_free(struct value *n);

@@ -19,13 +19,18 @@
 
 #include "selector.h"
 
-/* Limits on what an outsider can make us allocate. */
-#define RULESET_MAX_INPUT  (16u << 20) /* bytes in one file or stream */
-#define RULESET_MAX_DEPTH  64	       /* nesting of YAML/JSON */
-#define RULESET_MAX_NODES  (1u << 20)  /* values in one stream */
-#define RULESET_MAX_SCALAR (1u << 20)  /* bytes in one scalar */
-#define RULESET_MAX_DIAGS  1000	       /* problems kept per run */
-#define RULESET_MAX_FILES  10000       /* files read from a directory */
+/* Limits on what an outsider can make us allocate. The input limit is
+ * configurable (NFTMGR_MAX_INPUT: bytes, or with a K, M or G suffix; at
+ * most 4 GiB), and the values one stream may hold follow it (one per 16
+ * bytes, as 16 MiB and 1,048,576 values once were). */
+#define RULESET_MAX_INPUT_DEFAULT (64u << 20)
+#define RULESET_MAX_DEPTH	  64 /* nesting of YAML/JSON */
+/* The input limit in force and the values that go with it. */
+size_t ruleset_max_input(void);
+size_t ruleset_max_values(void);
+#define RULESET_MAX_SCALAR (1u << 20) /* bytes in one scalar */
+#define RULESET_MAX_DIAGS  1000	      /* problems kept per run */
+#define RULESET_MAX_FILES  10000      /* files read from a directory */
 
 struct pos {
 	uint32_t line; /* 1-based; 0 = unknown */
@@ -361,7 +366,7 @@ int ruleset_load_buffer_partial(const char *file, const char *buf, size_t len,
  * file read. */
 int ruleset_load_path(const char *path, struct resource_list *out, struct diags *d);
 
-/* Reads a whole file ("-": standard input), at most RULESET_MAX_INPUT
+/* Reads a whole file ("-": standard input), at most ruleset_max_input()
  * bytes, NUL-terminated. Caller frees. */
 int ruleset_read_file(const char *path, char **ret, size_t *ret_len);
 /* One resource from its stored v3 JSON (datastore value). */

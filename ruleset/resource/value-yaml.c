@@ -14,6 +14,7 @@ struct builder {
 	unsigned depth;
 	struct value *root;
 	struct value_budget budget;
+	size_t max_values; /* ruleset_max_values(), read once per stream */
 };
 
 static struct pos mark_pos(yaml_mark_t m)
@@ -52,7 +53,7 @@ static int builder_open(struct builder *b, enum value_type t, yaml_mark_t m)
 			  RULESET_MAX_DEPTH);
 		return -EINVAL;
 	}
-	if (b->budget.nodes >= RULESET_MAX_NODES)
+	if (b->budget.nodes >= b->max_values)
 		goto too_many;
 	n = calloc(1, sizeof(*n));
 	if (!n)
@@ -65,8 +66,8 @@ static int builder_open(struct builder *b, enum value_type t, yaml_mark_t m)
 	b->stack[b->depth++] = n;
 	return 0;
 too_many:
-	diags_add(b->d, b->file, mark_pos(m), NULL, NULL, "more than %u values in one stream",
-		  RULESET_MAX_NODES);
+	diags_add(b->d, b->file, mark_pos(m), NULL, NULL, "more than %zu values in one stream",
+		  b->max_values);
 	return -EINVAL;
 }
 
@@ -80,9 +81,9 @@ static int builder_scalar(struct builder *b, const yaml_event_t *e)
 			  "scalar longer than %u bytes", RULESET_MAX_SCALAR);
 		return -EINVAL;
 	}
-	if (b->budget.nodes >= RULESET_MAX_NODES) {
+	if (b->budget.nodes >= b->max_values) {
 		diags_add(b->d, b->file, mark_pos(e->start_mark), NULL, NULL,
-			  "more than %u values in one stream", RULESET_MAX_NODES);
+			  "more than %zu values in one stream", b->max_values);
 		return -EINVAL;
 	}
 	n = calloc(1, sizeof(*n));
@@ -152,7 +153,7 @@ static int builder_event(struct builder *b, const yaml_event_t *e)
 int value_parse_yaml(const char *file, const char *buf, size_t len, doc_fn fn, void *userdata,
 		     struct diags *d)
 {
-	struct builder b = { .file = file, .d = d };
+	struct builder b = { .file = file, .d = d, .max_values = ruleset_max_values() };
 	yaml_parser_t p;
 	yaml_event_t e;
 	int r = 0;

@@ -123,7 +123,9 @@ static struct value *value_new(enum value_type t, struct value_budget *b)
 {
 	struct value *n;
 
-	if (b->nodes >= RULESET_MAX_NODES)
+	if (!b->max)
+		b->max = ruleset_max_values();
+	if (b->nodes >= b->max)
 		return NULL;
 	n = calloc(1, sizeof(*n));
 	if (n)

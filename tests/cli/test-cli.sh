@@ -258,6 +258,15 @@ expect "  ... as its L4 part" "$TMP/out" "dport 8080 counter accept comment \"po
 check_status "  ... and prints back with its http" 0 "$BIN" convert -f "$TMP/http.yaml" -o json
 expect "  ... the match" "$TMP/out" "\"prefix\": \"/api\""
 
+# the input limit: configurable, and named when exceeded
+python3 -c '
+print("apiVersion: projectcalico.org/v3\nkind: GlobalNetworkSet\nmetadata: {name: many}\nspec:\n  nets:")
+for i in range(6000):
+    print("  - 10.%d.%d.0/24" % (i // 256, i % 256))' >"$TMP/big.yaml"
+check_status "an input over NFTMGR_MAX_INPUT (64K) is refused" 1 env NFTMGR_MAX_INPUT=64K "$BIN" validate -f "$TMP/big.yaml"
+expect "  ... naming the variable" "$TMP/err" "NFTMGR_MAX_INPUT"
+check_status "  ... and accepted under a larger one (1M)" 0 env NFTMGR_MAX_INPUT=1M "$BIN" validate -f "$TMP/big.yaml"
+
 # --- tiers and staged policies ----------------------------------------------
 TD="$TMP/tiers-store"
 # a 3.31 cluster's manifests (tier-prefixed names, the old tier names) and a

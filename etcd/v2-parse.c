@@ -94,7 +94,8 @@ int etcd2_parse_tree(const char *buf, size_t len, struct etcd2_kvs *out)
 		etcd2_kvs_clear(&l);
 		return r;
 	}
-	qsort(l.v, l.n, sizeof(*l.v), kv_cmp);
+	if (l.n > 1)
+		qsort(l.v, l.n, sizeof(*l.v), kv_cmp);
 	*out = l;
 	return 0;
 }

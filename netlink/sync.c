@@ -80,40 +80,56 @@ static void put_kels(struct tx *tx, const char *table, const struct model_set *s
 	}
 }
 
-static void put_flush(struct tx *tx, const char *table, const char *chain, bool del)
+/* A DELRULE: the rule with handle, or with handle 0 every rule of the
+ * chain (a flush). */
+static void put_delrule(struct tx *tx, const char *table, const char *chain, uint64_t handle)
 {
+	struct nftnl_rule *r;
 	char what[300];
 	void *buf;
 
-	snprintf(what, sizeof(what), "%s chain %s", del ? "deleting" : "flushing", chain);
+	if (handle)
+		snprintf(what, sizeof(what), "deleting a rule of chain %s", chain);
+	else
+		snprintf(what, sizeof(what), "flushing chain %s", chain);
 	buf = next_msg(tx, what);
-	if (!buf)
+	r = buf ? nftnl_rule_alloc() : NULL;
+	if (!r) {
+		tx->err = -ENOMEM;
 		return;
-	if (del) {
-		struct nftnl_chain *c = nftnl_chain_alloc();
-
-		if (!c) {
-			tx->err = -ENOMEM;
-			return;
-		}
-		nftnl_chain_set_str(c, NFTNL_CHAIN_TABLE, table);
-		nftnl_chain_set_str(c, NFTNL_CHAIN_NAME, chain);
-		nftnl_chain_nlmsg_build_payload(
-			nftnl_nlmsg_build_hdr(buf, NFT_MSG_DELCHAIN, NFPROTO_INET, 0, tx->seq), c);
-		nftnl_chain_free(c);
-	} else {
-		struct nftnl_rule *r = nftnl_rule_alloc();
-
-		if (!r) {
-			tx->err = -ENOMEM;
-			return;
-		}
-		nftnl_rule_set_str(r, NFTNL_RULE_TABLE, table);
-		nftnl_rule_set_str(r, NFTNL_RULE_CHAIN, chain);
-		nftnl_rule_nlmsg_build_payload(
-			nftnl_nlmsg_build_hdr(buf, NFT_MSG_DELRULE, NFPROTO_INET, 0, tx->seq), r);
-		nftnl_rule_free(r);
 	}
+	nftnl_rule_set_str(r, NFTNL_RULE_TABLE, table);
+	nftnl_rule_set_str(r, NFTNL_RULE_CHAIN, chain);
+	if (handle)
+		nftnl_rule_set_u64(r, NFTNL_RULE_HANDLE, handle);
+	nftnl_rule_nlmsg_build_payload(
+		nftnl_nlmsg_build_hdr(buf, NFT_MSG_DELRULE, NFPROTO_INET, 0, tx->seq), r);
+	nftnl_rule_free(r);
+	end_msg(tx);
+}
+
+static void put_flush(struct tx *tx, const char *table, const char *chain, bool del)
+{
+	struct nftnl_chain *c;
+	char what[300];
+	void *buf;
+
+	if (!del) {
+		put_delrule(tx, table, chain, 0);
+		return;
+	}
+	snprintf(what, sizeof(what), "deleting chain %s", chain);
+	buf = next_msg(tx, what);
+	c = buf ? nftnl_chain_alloc() : NULL;
+	if (!c) {
+		tx->err = -ENOMEM;
+		return;
+	}
+	nftnl_chain_set_str(c, NFTNL_CHAIN_TABLE, table);
+	nftnl_chain_set_str(c, NFTNL_CHAIN_NAME, chain);
+	nftnl_chain_nlmsg_build_payload(
+		nftnl_nlmsg_build_hdr(buf, NFT_MSG_DELCHAIN, NFPROTO_INET, 0, tx->seq), c);
+	nftnl_chain_free(c);
 	end_msg(tx);
 }
 
@@ -123,26 +139,8 @@ static void put_flush(struct tx *tx, const char *table, const char *chain, bool 
 static void put_edit(struct tx *tx, const char *table, const struct model_chain *ch,
 		     const struct chain_edit *e, const struct nl_set_ids *ids)
 {
-	for (size_t i = 0; i < e->n_del && !tx->err; i++) {
-		struct nftnl_rule *r = nftnl_rule_alloc();
-		char what[300];
-		void *buf;
-
-		snprintf(what, sizeof(what), "deleting a rule of chain %s", ch->name);
-		buf = next_msg(tx, what);
-		if (!r || !buf) {
-			nftnl_rule_free(r);
-			tx->err = -ENOMEM;
-			return;
-		}
-		nftnl_rule_set_str(r, NFTNL_RULE_TABLE, table);
-		nftnl_rule_set_str(r, NFTNL_RULE_CHAIN, ch->name);
-		nftnl_rule_set_u64(r, NFTNL_RULE_HANDLE, e->del[i]);
-		nftnl_rule_nlmsg_build_payload(
-			nftnl_nlmsg_build_hdr(buf, NFT_MSG_DELRULE, NFPROTO_INET, 0, tx->seq), r);
-		nftnl_rule_free(r);
-		end_msg(tx);
-	}
+	for (size_t i = 0; i < e->n_del && !tx->err; i++)
+		put_delrule(tx, table, ch->name, e->del[i]);
 	for (size_t i = ch->n_rules - e->tail; i-- > e->head && !tx->err;)
 		put_rule(tx, table, ch, i, ids, e->anchor, e->anchor != 0, true);
 }

@@ -125,7 +125,6 @@ static int add_header(struct table *t, enum res_kind k, bool wide, bool all_ns, 
 /* Tiers and staged policies; returns the cells filled. */
 static size_t other_cells(const struct resource *r, const char **cells, char *order, size_t len)
 {
-	static const char *const actions[] = { "Set", "Delete", "Learn", "Ignore" };
 	const struct policy_spec *p = &r->u.policy;
 
 	cells[0] = r->name;
@@ -144,7 +143,7 @@ static size_t other_cells(const struct resource *r, const char **cells, char *or
 		snprintf(order, len, "<nil>");
 	cells[2] = order;
 	cells[3] = p->selector;
-	cells[4] = actions[p->staged_action];
+	cells[4] = staged_action_name(p->staged_action);
 	return 5;
 }
 

@@ -112,7 +112,7 @@ void cache_del(struct cache *c, const char *key)
 	c->n--;
 }
 
-static void log_diags(const struct diags *dg)
+void log_skipped(const struct diags *dg)
 {
 	for (size_t i = 0; i < dg->n; i++) {
 		char *s = diag_format(&dg->v[i]);
@@ -129,7 +129,7 @@ static int cache_put(struct cache *c, const char *key, const char *value, size_t
 	struct diags dg = { 0 };
 	int k = calico_kv_decode(key, value, len, &r, &dg);
 
-	log_diags(&dg);
+	log_skipped(&dg);
 	diags_clear(&dg);
 	if (k == 0 || k == -ENOMEM)
 		return k;

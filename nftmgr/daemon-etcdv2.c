@@ -40,7 +40,8 @@ static size_t raw_pos(const struct raw_store *s, const char *key, bool *found)
 	return keyed_pos(s->v, s->n, sizeof(*s->v), key, found);
 }
 
-/* Marks the object key belongs to for decoding (nothing if not ours). */
+/* Marks the object key belongs to for decoding (nothing if not ours);
+ * duplicates are dropped when the marks are used (refresh()). */
 static int mark(struct raw_store *s, const char *key)
 {
 	enum backend_v1_kind k;
@@ -49,9 +50,9 @@ static int mark(struct raw_store *s, const char *key)
 
 	if (k == BACKEND_V1_OTHER)
 		return 0;
-	for (size_t i = 0; i < s->n_dirty; i++)
-		if (strlen(s->dirty[i]) == len && strncmp(s->dirty[i], key, len) == 0)
-			return 0;
+	if (s->n_dirty && strlen(s->dirty[s->n_dirty - 1]) == len &&
+	    strncmp(s->dirty[s->n_dirty - 1], key, len) == 0)
+		return 0; /* the same object again, as in a burst on one key */
 	if (s->n_dirty == s->cap_dirty) {
 		size_t cap = s->cap_dirty ? s->cap_dirty * 2 : 16;
 		char **v = realloc(s->dirty, cap * sizeof(*v));
@@ -129,16 +130,6 @@ static int raw_del(struct raw_store *s, const char *key, bool dir)
 	return r;
 }
 
-static void log_diags(const struct diags *dg)
-{
-	for (size_t i = 0; i < dg->n; i++) {
-		char *s = diag_format(&dg->v[i]);
-
-		logp(4, "skipped: %s", s ? s : dg->v[i].msg);
-		free(s);
-	}
-}
-
 /* Decodes the object at prefix obj into the cache (or out of it). */
 static int decode_object(struct daemon *d, const char *obj)
 {
@@ -161,7 +152,7 @@ static int decode_object(struct daemon *d, const char *obj)
 		v[i - from] = (struct backend_kv){ s->v[i].key, s->v[i].value, s->v[i].len };
 	r = backend_v1_decode(v, to - from, 0, &l, &dg, NULL);
 	free(v);
-	log_diags(&dg);
+	log_skipped(&dg);
 	diags_clear(&dg);
 	if (r == 0 && l.n) {
 		r = cache_set(&d->cache, obj, l.v[0]);
@@ -176,13 +167,20 @@ static int decode_object(struct daemon *d, const char *obj)
 }
 
 /* The marked objects decoded again. Returns 0 or -ENOMEM. */
+static int cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
 static int refresh(struct daemon *d)
 {
 	struct raw_store *s = &d->raw;
 	int r = 0;
 
+	if (s->n_dirty > 1)
+		qsort(s->dirty, s->n_dirty, sizeof(*s->dirty), cmp_str);
 	for (size_t i = 0; i < s->n_dirty; i++) {
-		if (r == 0)
+		if (r == 0 && (i == 0 || strcmp(s->dirty[i], s->dirty[i - 1]) != 0))
 			r = decode_object(d, s->dirty[i]);
 		free(s->dirty[i]);
 	}

@@ -112,6 +112,8 @@ bool daemon_signals(struct daemon *d);
 /* The etcd source: list, commit, watch, until a stop signal. */
 void daemon_run_etcd(struct daemon *d);
 void cache_clear(struct cache *c);
+/* Logs each value left out, with its key: "skipped: KEY: ...". */
+void log_skipped(const struct diags *dg);
 /* In v, n elements of size bytes sorted by a first member char *key: the
  * index of key, or where it would go (*found false). */
 size_t keyed_pos(const void *v, size_t n, size_t size, const char *key, bool *found);

@@ -84,13 +84,19 @@ static void dec_tier(struct dctx *c, const struct value *n, void *out)
 		dctx_err(c, n, "out of memory");
 }
 
+static const char *const staged_actions[] = { "Set", "Delete", "Learn", "Ignore" };
+
+const char *staged_action_name(enum staged_action a)
+{
+	return (size_t)a < ARRAY_SIZE(staged_actions) ? staged_actions[a] : "Set";
+}
+
 void dec_staged_action(struct dctx *c, const struct value *n, void *out)
 {
-	static const char *const names[] = { "Set", "Delete", "Learn", "Ignore" };
 	struct policy_spec *p = out;
 
-	for (size_t i = 0; n->type == VALUE_SCALAR && i < ARRAY_SIZE(names); i++)
-		if (strcmp(n->str, names[i]) == 0) {
+	for (size_t i = 0; n->type == VALUE_SCALAR && i < ARRAY_SIZE(staged_actions); i++)
+		if (strcmp(n->str, staged_actions[i]) == 0) {
 			p->staged_action = (enum staged_action)i;
 			return;
 		}

@@ -190,6 +190,9 @@ enum staged_action {
 	STAGED_IGNORE,
 };
 
+/* "Set", "Delete", "Learn", "Ignore". */
+const char *staged_action_name(enum staged_action a);
+
 struct policy_spec {
 	char *tier; /* canonical tier name; NULL: "default" */
 	enum staged_action staged_action;

@@ -193,8 +193,7 @@ static void policy_spec(struct jb *b, json_t *s, const struct resource *r)
 
 	set_str(b, s, "tier", p->tier);
 	if (kind_is_staged(r->kind))
-		set_str(b, s, "stagedAction",
-			(const char *[]){ "Set", "Delete", "Learn", "Ignore" }[p->staged_action]);
+		set_str(b, s, "stagedAction", staged_action_name(p->staged_action));
 	if (kind_is_staged(r->kind) && p->staged_action == STAGED_DELETE) {
 		json_decref(types); /* a Delete names a policy: nothing else */
 		return;

@@ -166,12 +166,12 @@ static int decode_object(struct daemon *d, const char *obj)
 	return r;
 }
 
-/* The marked objects decoded again. Returns 0 or -ENOMEM. */
 static int cmp_str(const void *a, const void *b)
 {
 	return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
+/* The marked objects decoded again, each once. Returns 0 or -ENOMEM. */
 static int refresh(struct daemon *d)
 {
 	struct raw_store *s = &d->raw;
@@ -179,11 +179,11 @@ static int refresh(struct daemon *d)
 
 	if (s->n_dirty > 1)
 		qsort(s->dirty, s->n_dirty, sizeof(*s->dirty), cmp_str);
-	for (size_t i = 0; i < s->n_dirty; i++) {
-		if (r == 0 && (i == 0 || strcmp(s->dirty[i], s->dirty[i - 1]) != 0))
+	for (size_t i = 0; i < s->n_dirty && r == 0; i++)
+		if (i == 0 || strcmp(s->dirty[i], s->dirty[i - 1]) != 0)
 			r = decode_object(d, s->dirty[i]);
+	for (size_t i = 0; i < s->n_dirty; i++)
 		free(s->dirty[i]);
-	}
 	s->n_dirty = 0;
 	return r;
 }

@@ -164,7 +164,7 @@ struct nftnl_set *set_new(const char *table, const struct model_set *s, uint32_t
 	nftnl_set_set_u32(ns, NFTNL_SET_KEY_LEN, key_len(s->key));
 	if (s->interval)
 		flags |= NFT_SET_INTERVAL;
-	if (s->key == MODEL_KEY_IFNAME) {
+	if (model_set_is_map(s)) {
 		flags |= NFT_SET_MAP;
 		nftnl_set_set_u32(ns, NFTNL_SET_DATA_TYPE, NFT_DATA_VERDICT);
 		nftnl_set_set_u32(ns, NFTNL_SET_DATA_LEN, 0);
@@ -231,7 +231,7 @@ static int elem_encode(struct nftnl_set *ns, const struct model_set *s, const st
 	}
 	w = key_len(s->key);
 	if (!s->interval)
-		return elem_add(ns, el->lo, (uint32_t)w, 0, NULL, false);
+		return elem_add(ns, el->lo, (uint32_t)w, 0, s->map ? el->chain : NULL, el->jump);
 	if (elem_add(ns, el->lo, (uint32_t)w, 0, NULL, false) < 0)
 		return -ENOMEM;
 	if (all_ones(el->hi, w))

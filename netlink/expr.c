@@ -320,6 +320,24 @@ static void verdict(struct rb *b, const struct model_rule *r)
 		meta_load(b, r->verdict == MODEL_V_VMAP_IIF ? NFT_META_IIFNAME : NFT_META_OIFNAME);
 		lookup(b, r->target, false, true);
 		return;
+	case MODEL_V_VMAP_SADDR:
+	case MODEL_V_VMAP_DADDR: {
+		/* as nft generates ip saddr & MASK vmap @map */
+		uint32_t w = r->family == 4 ? 4 : 16;
+		uint32_t off = r->family == 4 ? (r->verdict == MODEL_V_VMAP_SADDR ? 12 : 16)
+					      : (r->verdict == MODEL_V_VMAP_SADDR ? 8 : 24);
+		uint8_t mask[16] = { 0 }, zero[16] = { 0 };
+
+		nfproto(b, r->family);
+		payload(b, NFT_PAYLOAD_NETWORK_HEADER, off, w, NFT_REG_1);
+		if (r->plen < w * 8) {
+			for (unsigned i = 0; i < r->plen; i++)
+				mask[i / 8] |= (uint8_t)(0x80 >> (i % 8));
+			bitwise(b, mask, zero, w);
+		}
+		lookup(b, r->target, false, true);
+		return;
+	}
 	default: break;
 	}
 	e = add(b, "immediate");

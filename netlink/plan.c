@@ -41,8 +41,7 @@ static bool hook_matches(const struct model_chain *c, const struct kchain *k)
 
 static uint32_t set_flags(const struct model_set *s)
 {
-	return (s->interval ? NFT_SET_INTERVAL : 0) |
-	       (s->key == MODEL_KEY_IFNAME ? NFT_SET_MAP : 0) |
+	return (s->interval ? NFT_SET_INTERVAL : 0) | (model_set_is_map(s) ? NFT_SET_MAP : 0) |
 	       (s->key == MODEL_KEY_PROTO_PORT ? NFT_SET_CONCAT : 0);
 }
 
@@ -73,6 +72,8 @@ static struct kel *model_kels(const struct model_set *s, size_t *n)
 		default:
 			memcpy(v[i].lo, e->lo, w);
 			memcpy(v[i].hi, s->interval ? e->hi : e->lo, w);
+			v[i].chain = e->chain;
+			v[i].jump = e->jump;
 			break;
 		}
 	}

@@ -172,12 +172,13 @@ static void build_incremental(struct tx *tx, const struct model_table *t, const 
 	put_begin(tx, genid);
 	/* Adopts the table if it is ours and orphaned (persistent). */
 	put_table(tx, t->name, NFT_MSG_NEWTABLE, nl_table_flags_wanted());
-	for (size_t i = 0; i < t->n_sets; i++)
-		if (p->sets[i].create)
-			put_set(tx, t->name, t->sets[i], ids->base + (uint32_t)i);
+	/* chains first: a map's elements may jump to new ones */
 	for (size_t i = 0; i < t->n_chains; i++)
 		if (p->chain_new[i])
 			put_chain(tx, t->name, t->chains[i]);
+	for (size_t i = 0; i < t->n_sets; i++)
+		if (p->sets[i].create)
+			put_set(tx, t->name, t->sets[i], ids->base + (uint32_t)i);
 	for (size_t i = 0; i < t->n_sets; i++) {
 		const struct set_plan *sp = &p->sets[i];
 
@@ -203,10 +204,12 @@ static void build_incremental(struct tx *tx, const struct model_table *t, const 
 		put_flush(tx, t->name, p->chains_flush_only[i], false);
 	for (size_t i = 0; i < p->n_chains_gone; i++)
 		put_flush(tx, t->name, p->chains_gone[i], false);
-	for (size_t i = 0; i < p->n_chains_gone; i++)
-		put_flush(tx, t->name, p->chains_gone[i], true);
+	/* sets after the rules using them, chains after the maps jumping
+	 * to them */
 	for (size_t i = 0; i < p->n_sets_gone; i++)
 		put_delset(tx, t->name, p->sets_gone[i]);
+	for (size_t i = 0; i < p->n_chains_gone; i++)
+		put_flush(tx, t->name, p->chains_gone[i], true);
 	put_end(tx);
 }
 

@@ -43,6 +43,8 @@ void rule_copy_actions(struct cctx *c, struct model_rule *r, const struct model_
 	r->mark_or = src->mark_or;
 	r->notrack = src->notrack;
 	r->nftrace = src->nftrace;
+	r->family = src->family;
+	r->plen = src->plen;
 	if (src->log_prefix && !(r->log_prefix = strdup(src->log_prefix)))
 		c->err = -ENOMEM;
 	rule_verdict(c, r, src->verdict, src->target);
@@ -105,8 +107,7 @@ void chains_prune(struct cctx *c)
 				mark(t, idx, keep, r->target);
 		}
 	for (size_t i = 0; i < t->n_sets; i++)
-		for (size_t k = 0; t->sets[i]->key == MODEL_KEY_IFNAME && k < t->sets[i]->n_elems;
-		     k++)
+		for (size_t k = 0; model_set_is_map(t->sets[i]) && k < t->sets[i]->n_elems; k++)
 			mark(t, idx, keep, t->sets[i]->elems[k].chain);
 	for (size_t i = 0; i < t->n_chains; i++) {
 		if (keep[i])
@@ -478,6 +479,78 @@ const char *set_intern_normal(struct cctx *c, enum model_key key, bool interval,
 	content_put(c, s);
 	v[c->t->n_sets++] = s;
 	return s->name;
+}
+
+struct model_set *set_add_map(struct cctx *c, const char *owner, enum model_key key, size_t n)
+{
+	struct model_set *s = calloc(1, sizeof(*s)), **v;
+	char name[256];
+
+	set_name(c, owner, name);
+	v = realloc(c->t->sets, (c->t->n_sets + 1) * sizeof(*v));
+	if (v)
+		c->t->sets = v;
+	if (!s || !v || !(s->name = strdup(name)) ||
+	    !(s->elems = calloc(n ? n : 1, sizeof(*s->elems))) ||
+	    !(s->targets = calloc(1, sizeof(*s->targets)))) {
+		if (s) {
+			free(s->name);
+			free(s->elems);
+		}
+		free(s);
+		c->err = -ENOMEM;
+		return NULL;
+	}
+	s->key = key;
+	s->map = true;
+	s->refs = 1;
+	if (ix_sync(c, true))
+		(void)ix_put(&c->set_ix, s, true);
+	v[c->t->n_sets++] = s;
+	return s;
+}
+
+static int cmp_ptr(const void *a, const void *b)
+{
+	uintptr_t x = (uintptr_t) * (char *const *)a, y = (uintptr_t) * (char *const *)b;
+
+	return (x > y) - (x < y);
+}
+
+int set_map_done(struct cctx *c, struct model_set *s)
+{
+	size_t w = model_key_width(s->key), n = 0;
+	char **from = malloc((s->n_elems ? s->n_elems : 1) * sizeof(*from));
+
+	s->hash = elems_hash(s->elems, s->n_elems, w);
+	if (!from)
+		return c->err = -ENOMEM;
+	/* the distinct targets, each copied once; the elements then point
+	 * at the copies */
+	for (size_t i = 0; i < s->n_elems; i++)
+		from[i] = s->elems[i].chain;
+	qsort(from, s->n_elems, sizeof(*from), cmp_ptr);
+	for (size_t i = 0; i < s->n_elems; i++)
+		if (!n || from[n - 1] != from[i])
+			from[n++] = from[i];
+	free(s->targets);
+	s->targets = calloc(n ? n : 1, sizeof(*s->targets));
+	if (!s->targets) {
+		free(from);
+		return c->err = -ENOMEM;
+	}
+	for (s->n_targets = 0; s->n_targets < n; s->n_targets++)
+		if (!(s->targets[s->n_targets] = strdup(from[s->n_targets]))) {
+			free(from);
+			return c->err = -ENOMEM;
+		}
+	for (size_t i = 0; i < s->n_elems; i++) {
+		char **at = bsearch(&s->elems[i].chain, from, n, sizeof(*from), cmp_ptr);
+
+		s->elems[i].chain = s->targets[at - from];
+	}
+	free(from);
+	return 0;
 }
 
 struct model_prefix prefix_of(const struct cidr *c)

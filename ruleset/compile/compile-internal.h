@@ -101,6 +101,13 @@ struct cctx {
 struct model_chain *chain_add(struct cctx *c, const char *name, enum model_hook hook, int prio);
 struct model_chain *chain_find(struct cctx *c, const char *name);
 const struct model_set *set_find(struct cctx *c, const char *name);
+/* A new address map named after name, with room for n elements (none
+ * yet); set_map_done() once they are in and sorted: the map then owns
+ * its elements' target names. */
+struct model_set *set_add_map(struct cctx *c, const char *name, enum model_key key, size_t n);
+int set_map_done(struct cctx *c, struct model_set *s);
+/* addr-map.c: runs of rules on disjoint addresses as verdict maps */
+void addr_maps(struct cctx *c);
 /* merge.c: nftablesMergeAllowPolicies */
 void merge_allow_runs(struct cctx *c, struct model_chain *ch, size_t from);
 void sets_prune(struct cctx *c);

@@ -585,6 +585,22 @@ static int spoofers_out(struct cctx *c, struct resource ***kept)
 	return 0;
 }
 
+/* The chains and sets, then the address maps, then what nothing uses
+ * any more left out. */
+static int build_table(struct cctx *c)
+{
+	size_t sets;
+
+	base_chains(c);
+	chains_prune(c);
+	sets = c->t->n_sets;
+	if (!c->err)
+		addr_maps(c);
+	if (!c->err && (c->fx.merge_allow || c->t->n_sets != sets))
+		sets_prune(c);
+	return c->err;
+}
+
 int ruleset_compile(struct resource *const *v, size_t n, const struct compile_opts *o,
 		    struct model_table **ret, struct compile_stats *stats, struct diags *d)
 {
@@ -608,13 +624,8 @@ int ruleset_compile(struct resource *const *v, size_t n, const struct compile_op
 		err = find_heps(&c);
 	if (!err)
 		err = find_wls(&c);
-	if (!err) {
-		base_chains(&c);
-		chains_prune(&c);
-		if (c.fx.merge_allow)
-			sets_prune(&c);
-		err = c.err;
-	}
+	if (!err)
+		err = build_table(&c);
 	if (!err && stats)
 		stats_fill(&c, stats);
 	memo_end(&c, !err);

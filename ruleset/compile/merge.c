@@ -130,40 +130,34 @@ void merge_allow_runs(struct cctx *c, struct model_chain *ch, size_t from)
 		ch->n_rules = w;
 }
 
-/* After merging, the sets of the merged rules are used by nothing. */
+/* After merging (or mapping), the sets of the rules merged are used by
+ * nothing: drop them. */
 void sets_prune(struct cctx *c)
 {
 	struct model_table *t = c->t;
-	bool *used = calloc(t->n_sets + 1, sizeof(*used));
 	size_t w = 0;
 
-	if (!used) {
-		c->err = -ENOMEM;
-		return;
-	}
-	for (size_t s = 0; s < t->n_sets; s++) {
-		const char *name = t->sets[s]->name;
+	for (size_t s = 0; s < t->n_sets; s++)
+		t->sets[s]->refs = 0;
+	for (size_t i = 0; i < t->n_chains; i++)
+		for (size_t k = 0; k < t->chains[i]->n_rules; k++) {
+			const struct model_rule *r = &t->chains[i]->rules[k];
+			struct model_set *s;
 
-		for (size_t i = 0; i < t->n_chains && !used[s]; i++)
-			for (size_t k = 0; k < t->chains[i]->n_rules && !used[s]; k++) {
-				const struct model_rule *r = &t->chains[i]->rules[k];
-
-				used[s] = r->target && strcmp(r->target, name) == 0;
-				for (size_t m = 0; m < r->n_m && !used[s]; m++)
-					used[s] = r->m[m].set && strcmp(r->m[m].set, name) == 0;
-			}
-	}
-	for (size_t s = 0; s < t->n_sets; s++) {
-		if (used[s]) {
-			t->sets[w++] = t->sets[s];
-			continue;
+			if (r->target && (s = (struct model_set *)set_find(c, r->target)))
+				s->refs++;
+			for (size_t m = 0; m < r->n_m; m++)
+				if (r->m[m].set &&
+				    (s = (struct model_set *)set_find(c, r->m[m].set)))
+					s->refs++;
 		}
-		model_elems_free(t->sets[s]->elems, t->sets[s]->n_elems);
-		free(t->sets[s]->name);
-		free(t->sets[s]);
+	for (size_t s = 0; s < t->n_sets; s++) {
+		if (t->sets[s]->refs)
+			t->sets[w++] = t->sets[s];
+		else
+			model_set_free(t->sets[s]);
 	}
 	t->n_sets = w;
 	name_index_free(&c->set_ix);
 	name_index_free(&c->content_ix);
-	free(used);
 }

@@ -167,6 +167,33 @@ static const struct model_elem *map_target(const struct walk *w, const char *map
 
 static enum outcome run_chain(struct walk *w, const struct model_chain *ch);
 
+/* The element of an address map the packet's address, masked to the
+ * map's prefix length, meets (the elements are sorted). */
+static const struct model_elem *addr_target(const struct walk *w, const struct model_rule *r)
+{
+	const struct model_set *s = model_table_find_set(w->t, r->target);
+	const uint8_t *a = r->verdict == MODEL_V_VMAP_SADDR ? w->p.saddr : w->p.daddr;
+	size_t wd = r->family == 4 ? 4 : 16, lo = 0, hi = s ? s->n_elems : 0;
+	uint8_t key[16] = { 0 };
+
+	if (w->p.family != r->family)
+		return NULL;
+	for (unsigned i = 0; i < r->plen && i < wd * 8; i++)
+		key[i / 8] |= (uint8_t)(a[i / 8] & (0x80 >> (i % 8)));
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		int c = memcmp(s->elems[mid].lo, key, wd);
+
+		if (c == 0)
+			return &s->elems[mid];
+		if (c < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return NULL;
+}
+
 static enum outcome enter(struct walk *w, const char *name, bool jump)
 {
 	const struct model_chain *ch = find_chain(w->t, name);
@@ -211,6 +238,13 @@ static enum outcome apply(struct walk *w, const struct model_chain *ch, const st
 		*stop = !target->jump;
 		return enter(w, target->chain, target->jump);
 	}
+	if (r->verdict == MODEL_V_VMAP_SADDR || r->verdict == MODEL_V_VMAP_DADDR) {
+		target = addr_target(w, r);
+		if (!target)
+			return GO_ON;
+		*stop = !target->jump;
+		return enter(w, target->chain, target->jump);
+	}
 	return GO_ON;
 }
 
@@ -223,7 +257,9 @@ static enum outcome run_chain(struct walk *w, const struct model_chain *ch)
 
 		if (!rule_matches(w, r))
 			continue;
-		if (r->comment && r->verdict != MODEL_V_VMAP_IIF && r->verdict != MODEL_V_VMAP_OIF)
+		if (r->comment && r->verdict != MODEL_V_VMAP_IIF &&
+		    r->verdict != MODEL_V_VMAP_OIF && r->verdict != MODEL_V_VMAP_SADDR &&
+		    r->verdict != MODEL_V_VMAP_DADDR)
 			fprintf(w->f, "%*s%s: %s\n", (int)(2 * w->depth + 2), "", ch->name,
 				r->comment);
 		o = apply(w, ch, r, &stop);

@@ -30,6 +30,22 @@ void model_elems_free(struct model_elem *e, size_t n)
 	free(e);
 }
 
+void model_set_free(struct model_set *s)
+{
+	if (!s)
+		return;
+	if (s->targets) {
+		for (size_t i = 0; i < s->n_targets; i++)
+			free(s->targets[i]);
+		free(s->targets);
+		free(s->elems); /* the elements borrow their chain */
+	} else {
+		model_elems_free(s->elems, s->n_elems);
+	}
+	free(s->name);
+	free(s);
+}
+
 void model_chain_free(struct model_chain *ch)
 {
 	for (size_t k = 0; k < ch->n_rules; k++)
@@ -46,11 +62,8 @@ struct model_table *model_table_free(struct model_table *t)
 	for (size_t i = 0; i < t->n_chains; i++)
 		model_chain_free(t->chains[i]);
 	free(t->chains);
-	for (size_t i = 0; i < t->n_sets; i++) {
-		model_elems_free(t->sets[i]->elems, t->sets[i]->n_elems);
-		free(t->sets[i]->name);
-		free(t->sets[i]);
-	}
+	for (size_t i = 0; i < t->n_sets; i++)
+		model_set_free(t->sets[i]);
 	free(t->sets);
 	free(t->name);
 	free(t);
@@ -97,8 +110,9 @@ bool model_rule_equal(const struct model_rule *a, const struct model_rule *b)
 {
 	if (a->n_m != b->n_m || a->mark_set != b->mark_set || a->mark_and != b->mark_and ||
 	    a->mark_or != b->mark_or || a->notrack != b->notrack || a->nftrace != b->nftrace ||
-	    a->verdict != b->verdict || !str_eq(a->log_prefix, b->log_prefix) ||
-	    !str_eq(a->target, b->target) || !str_eq(a->comment, b->comment))
+	    a->verdict != b->verdict || a->family != b->family || a->plen != b->plen ||
+	    !str_eq(a->log_prefix, b->log_prefix) || !str_eq(a->target, b->target) ||
+	    !str_eq(a->comment, b->comment))
 		return false;
 	for (size_t i = 0; i < a->n_m; i++)
 		if (!model_match_equal(&a->m[i], &b->m[i]))
@@ -118,8 +132,8 @@ bool model_chain_rules_equal(const struct model_chain *a, const struct model_cha
 
 bool model_set_elems_equal(const struct model_set *a, const struct model_set *b)
 {
-	if (a->key != b->key || a->interval != b->interval || a->n_elems != b->n_elems ||
-	    a->hash != b->hash)
+	if (a->key != b->key || a->interval != b->interval || a->map != b->map ||
+	    a->n_elems != b->n_elems || a->hash != b->hash)
 		return false;
 	for (size_t i = 0; i < a->n_elems; i++) {
 		const struct model_elem *x = &a->elems[i], *y = &b->elems[i];

@@ -37,6 +37,12 @@ struct model_set {
 	char *name;
 	enum model_key key;
 	bool interval;
+	/* An address map (key : verdict, exact keys): its elements' chain
+	 * point at one of targets, which the set owns (an element owns its
+	 * chain otherwise). */
+	bool map;
+	char **targets;
+	size_t n_targets;
 	struct model_elem *elems;
 	size_t n_elems;
 	unsigned refs; /* rules using it */
@@ -96,6 +102,9 @@ enum model_verdict {
 	MODEL_V_GOTO,
 	MODEL_V_VMAP_IIF, /* iifname vmap @target */
 	MODEL_V_VMAP_OIF, /* oifname vmap @target */
+	/* ip[6] saddr|daddr & <plen bits> vmap @target (an address map) */
+	MODEL_V_VMAP_SADDR,
+	MODEL_V_VMAP_DADDR,
 };
 
 struct model_rule {
@@ -108,8 +117,10 @@ struct model_rule {
 	bool nftrace; /* meta nftrace set 1 (nftmgr trace's table) */
 	char *log_prefix;
 	enum model_verdict verdict;
-	char *target;  /* chain or map */
-	char *comment; /* "policy NAME ingress rule N", ... */
+	uint8_t family; /* MODEL_V_VMAP_SADDR/DADDR: 4 or 6 */
+	uint8_t plen;	/* and the prefix length of the map's keys */
+	char *target;	/* chain or map */
+	char *comment;	/* "policy NAME ingress rule N", ... */
 	/* The kernel's handle of this rule once committed (0: not known); a
 	 * fact about the kernel, set by netlink/, never compared. */
 	uint64_t handle;
@@ -151,6 +162,13 @@ void model_rule_free(struct model_rule *r);
 /* Frees the chain and its rules. */
 void model_chain_free(struct model_chain *ch);
 void model_elems_free(struct model_elem *e, size_t n);
+void model_set_free(struct model_set *s);
+/* A set or verdict map of the kernel's: the model's maps and the
+ * interface maps. */
+static inline bool model_set_is_map(const struct model_set *s)
+{
+	return s->map || s->key == MODEL_KEY_IFNAME;
+}
 
 /* Bytes of a key in model_elem.lo/hi: 4, 16, 2, 3; 0 for ifname maps. */
 size_t model_key_width(enum model_key k);

@@ -35,6 +35,8 @@ static void put_elem(FILE *f, const struct model_set *s, const struct model_elem
 			fputc('-', f);
 			put_addr(f, e->hi, w);
 		}
+		if (s->map)
+			fprintf(f, " : %s %s", e->jump ? "jump" : "goto", e->chain);
 		break;
 	case MODEL_KEY_PORT: {
 		unsigned lo = (unsigned)e->lo[0] << 8 | e->lo[1];
@@ -65,8 +67,8 @@ static void put_set(FILE *f, const struct model_set *s)
 		[MODEL_KEY_IFNAME] = "ifname : verdict",
 	};
 
-	fprintf(f, "\t%s %s {\n\t\ttype %s\n", s->key == MODEL_KEY_IFNAME ? "map" : "set", s->name,
-		types[s->key]);
+	fprintf(f, "\t%s %s {\n\t\ttype %s%s\n", model_set_is_map(s) ? "map" : "set", s->name,
+		types[s->key], s->map ? " : verdict" : "");
 	if (s->interval)
 		fputs("\t\tflags interval\n", f);
 	if (s->n_elems) {
@@ -211,6 +213,22 @@ static void put_rule(FILE *f, const struct model_rule *r)
 	case MODEL_V_GOTO: fprintf(f, " goto %s", r->target); break;
 	case MODEL_V_VMAP_IIF: fprintf(f, " iifname vmap @%s", r->target); break;
 	case MODEL_V_VMAP_OIF: fprintf(f, " oifname vmap @%s", r->target); break;
+	case MODEL_V_VMAP_SADDR:
+	case MODEL_V_VMAP_DADDR: {
+		size_t w = r->family == 4 ? 4 : 16;
+		uint8_t mask[16] = { 0 };
+
+		fprintf(f, " %s %s", r->family == 4 ? "ip" : "ip6",
+			r->verdict == MODEL_V_VMAP_SADDR ? "saddr" : "daddr");
+		if (r->plen < w * 8) {
+			for (unsigned i = 0; i < r->plen; i++)
+				mask[i / 8] |= (uint8_t)(0x80 >> (i % 8));
+			fputs(" & ", f);
+			put_addr(f, mask, w);
+		}
+		fprintf(f, " vmap @%s", r->target);
+		break;
+	}
 	}
 	if (r->comment)
 		fprintf(f, " comment \"%s\"", r->comment);

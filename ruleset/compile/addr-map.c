@@ -1,0 +1,532 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * Address maps: a run of rules in a chain, each matching one positive
+ * source (or destination) address set of one family, the sets pairwise
+ * disjoint, becomes a lookup of the packet's address in a verdict map per
+ * prefix length, which jumps to a chain holding the one rule whose set
+ * holds the address, minus that match:
+ *
+ *   ip saddr & 255.255.255.0 vmap @filter-in-eth1.saddr0-24
+ *   chain filter-in-eth1.r<hash> { tcp dport @ports counter accept }
+ *
+ * Evaluated in order, at most one rule of such a run can match a packet
+ * (the sets do not overlap), so running that rule alone and going on after
+ * the run when it does not decide is the same; its counter and comment
+ * stay its own (per-policy counters still count). A new connection then
+ * does a hash lookup per prefix length instead of a set lookup per rule.
+ * The maps are hashes of prefixes, not interval trees: Linux inserts a
+ * million hashed elements in a few seconds, a million intervals in one
+ * tree in minutes (tests/bench/scale.sh).
+ *
+ * Only rules whose effect does not depend on the chain they run in take
+ * part: no return, jump or goto. Runs shorter than ADDR_MAP_MIN stay as
+ * they are (a lookup per rule costs little there, and the script stays
+ * plain).
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "compile-internal.h"
+
+#define ADDR_MAP_MIN 8
+/* A map ends after a rule whose hash says so once it holds MAP_SOFT
+ * elements, and at MAP_HARD in any case: Linux dumps a set from its
+ * start again for every message of the dump, so reading back a map costs
+ * the square of its size; cut where the content says, a rule coming or
+ * going moves only its own map's boundaries. */
+#define MAP_SOFT 16384
+#define MAP_HARD 65536
+/* Ranges open at once while looking for overlaps; more than this and the
+ * run is left as it is. */
+#define MAX_ACTIVE 64
+
+struct arange {
+	uint8_t lo[16], hi[16];
+	uint32_t rule; /* index in the run */
+};
+
+static size_t sort_w;
+
+static int cmp_arange(const void *pa, const void *pb)
+{
+	const struct arange *a = pa, *b = pb;
+	int c = memcmp(a->lo, b->lo, sort_w);
+
+	return c ? c : (a->rule > b->rule) - (a->rule < b->rule);
+}
+
+/* The index of r's one positive address match of kind k and family fam
+ * (fam 0: any, set on return), or -1. */
+static int addr_match(const struct model_rule *r, enum model_match_kind k, uint8_t *fam)
+{
+	int at = -1;
+
+	if (r->verdict != MODEL_V_NONE && r->verdict != MODEL_V_ACCEPT &&
+	    r->verdict != MODEL_V_DROP)
+		return -1;
+	for (size_t i = 0; i < r->n_m; i++) {
+		const struct model_match *m = &r->m[i];
+
+		if (m->kind != k || m->neg)
+			continue;
+		if (at >= 0)
+			return -1;
+		at = (int)i;
+	}
+	if (at < 0 || (*fam && r->m[at].family != *fam))
+		return -1;
+	*fam = r->m[at].family;
+	return at;
+}
+
+/* The ranges of rule k's address match m, appended to *v. */
+static int take(struct cctx *c, const struct model_match *m, uint32_t k, size_t w,
+		struct arange **v, size_t *n, size_t *cap)
+{
+	const struct model_set *s = m->set ? set_find(c, m->set) : NULL;
+	size_t add = m->set ? (s ? s->n_elems : 0) : 1;
+
+	if (m->set && (!s || s->map || !s->interval))
+		return -ENOENT;
+	if (*n + add > *cap) {
+		size_t nc = 2 * (*n + add);
+		struct arange *x = realloc(*v, nc * sizeof(*x));
+
+		if (!x)
+			return -ENOMEM;
+		*v = x;
+		*cap = nc;
+	}
+	for (size_t i = 0; i < add; i++) {
+		struct arange *a = &(*v)[(*n)++];
+		struct model_elem e;
+
+		if (s)
+			e = s->elems[i];
+		else
+			model_prefix_range(&m->prefix, &e);
+		memset(a, 0, sizeof(*a));
+		memcpy(a->lo, e.lo, w);
+		memcpy(a->hi, e.hi, w);
+		a->rule = k;
+	}
+	return 0;
+}
+
+/* last[b]: the latest rule before b in the run whose addresses overlap
+ * b's, or -1. Returns -E2BIG when too many ranges nest. */
+static int overlaps(const struct arange *v, size_t n, size_t w, long *last)
+{
+	const struct arange *active[MAX_ACTIVE];
+	size_t na = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		const struct arange *x = &v[i];
+		size_t keep = 0;
+
+		for (size_t a = 0; a < na; a++)
+			if (memcmp(active[a]->hi, x->lo, w) >= 0)
+				active[keep++] = active[a];
+		na = keep;
+		for (size_t a = 0; a < na; a++) {
+			uint32_t p = active[a]->rule, q = x->rule;
+
+			if (p == q)
+				continue;
+			if (p < q && last[q] < (long)p)
+				last[q] = (long)p;
+			if (q < p && last[p] < (long)q)
+				last[p] = (long)q;
+		}
+		if (na == MAX_ACTIVE)
+			return -E2BIG;
+		active[na++] = x;
+	}
+	return 0;
+}
+
+static uint64_t fnv(uint64_t h, const void *p, size_t n)
+{
+	const unsigned char *b = p;
+
+	for (size_t i = 0; i < n; i++)
+		h = (h ^ b[i]) * 0x100000001b3ull;
+	return h;
+}
+
+static uint64_t fnv_str(uint64_t h, const char *s)
+{
+	return fnv(h, s ? s : "", s ? strlen(s) + 1 : 1);
+}
+
+/* A name for the chain holding rule r without match at: its content's
+ * hash, so that the same rule keeps its chain when others come and go. */
+static uint64_t rule_hash(const struct model_rule *r, int at)
+{
+	uint64_t h = 0xcbf29ce484222325ull;
+
+	for (size_t i = 0; i < r->n_m; i++) {
+		const struct model_match *m = &r->m[i];
+		uint32_t f[10] = { m->kind, m->neg, m->family, m->has_code, m->num,
+				   m->code, m->mask, m->value, m->lo, m->hi };
+
+		if ((int)i == at)
+			continue;
+		h = fnv(h, f, sizeof(f));
+		h = fnv(h, &m->prefix, sizeof(m->prefix));
+		h = fnv_str(fnv_str(h, m->set), m->ifname);
+	}
+	{
+		uint32_t f[6] = { r->mark_set, r->mark_and, r->mark_or, r->notrack, r->nftrace,
+				  r->verdict };
+
+		h = fnv(h, f, sizeof(f));
+	}
+	h = fnv_str(h, r->log_prefix);
+	h = fnv_str(h, r->target);
+	return fnv_str(h, r->comment);
+}
+
+/* Rule r minus match at, alone in a chain of its own (or the chain that
+ * already holds exactly that). */
+static const char *rule_chain(struct cctx *c, const struct model_chain *ch,
+			      const struct model_rule *r, int at)
+{
+	char name[256];
+	struct model_chain *rc;
+	struct model_rule *n;
+
+	snprintf(name, sizeof(name), "%s.r%016llx", ch->name,
+		 (unsigned long long)rule_hash(r, at));
+	rc = chain_find(c, name);
+	if (rc)
+		return rc->n_rules == 1 ? rc->name : NULL;
+	rc = chain_add(c, name, MODEL_HOOK_NONE, 0);
+	n = rc ? rule_add(c, rc, r->comment) : NULL;
+	if (!n)
+		return NULL;
+	for (size_t i = 0; i < r->n_m; i++)
+		if ((int)i != at)
+			rule_match(c, n, &r->m[i]);
+	rule_copy_actions(c, n, r);
+	return c->err ? NULL : rc->name;
+}
+
+/* The prefixes of lo..hi, appended to e (which has room for 2 * bits). */
+static size_t split_prefixes(const uint8_t *lo, const uint8_t *hi, size_t w, uint8_t *len,
+			     struct model_elem *e)
+{
+	uint8_t cur[16];
+	size_t n = 0;
+
+	memcpy(cur, lo, w);
+	for (;;) {
+		unsigned bits = (unsigned)w * 8, tz = 0;
+		uint8_t end[16];
+		bool over = false;
+
+		/* the largest prefix starting at cur, within hi */
+		while (tz < bits && !(cur[(bits - 1 - tz) / 8] & (1u << (tz % 8))))
+			tz++;
+		for (;;) {
+			memcpy(end, cur, w);
+			for (unsigned i = 0; i < tz; i++)
+				end[(bits - 1 - i) / 8] |= (uint8_t)(1u << (i % 8));
+			if (memcmp(end, hi, w) <= 0)
+				break;
+			tz--;
+		}
+		memset(&e[n], 0, sizeof(e[n]));
+		memcpy(e[n].lo, cur, w);
+		memcpy(e[n].hi, end, w);
+		len[n++] = (uint8_t)(bits - tz);
+		if (memcmp(end, hi, w) == 0)
+			return n;
+		memcpy(cur, end, w);
+		for (size_t b = w; b-- > 0;) {
+			if (++cur[b] != 0)
+				break;
+			if (b == 0)
+				over = true;
+		}
+		if (over)
+			return n;
+	}
+}
+
+static int cmp_elem_lo(const void *pa, const void *pb)
+{
+	return memcmp(((const struct model_elem *)pa)->lo, ((const struct model_elem *)pb)->lo,
+		      sort_w);
+}
+
+/* Every prefix of the address match of each rule of run: counted per
+ * prefix length (maps NULL) or put in the map of its length. */
+static void map_fill(struct cctx *c, const struct model_rule *run, const int *at, size_t n,
+		     size_t w, const char *const *target, size_t *count, struct model_set **maps)
+{
+	struct model_elem tmp[256];
+	uint8_t tlen[256];
+
+	for (size_t k = 0; k < n; k++) {
+		const struct model_match *m = &run[k].m[at[k]];
+		const struct model_set *s = m->set ? set_find(c, m->set) : NULL;
+		size_t ne = s ? s->n_elems : 1;
+
+		for (size_t i = 0; i < ne; i++) {
+			struct model_elem e;
+			unsigned len;
+			size_t np = 1;
+
+			if (s)
+				e = s->elems[i];
+			else
+				model_prefix_range(&m->prefix, &e);
+			if (model_range_is_prefix(&e, w, &len)) {
+				tmp[0] = e;
+				tlen[0] = (uint8_t)len;
+			} else {
+				np = split_prefixes(e.lo, e.hi, w, tlen, tmp);
+			}
+			for (size_t j = 0; j < np; j++) {
+				struct model_elem *x;
+
+				if (!maps) {
+					count[tlen[j]]++;
+					continue;
+				}
+				x = &maps[tlen[j]]->elems[maps[tlen[j]]->n_elems++];
+				*x = (struct model_elem){ .jump = true, .chain = (char *)target[k] };
+				memcpy(x->lo, tmp[j].lo, w);
+				memcpy(x->hi, tmp[j].lo, w);
+			}
+		}
+	}
+}
+
+/* The rule looking the address up in map ms of prefix length l. */
+static void map_rule(struct cctx *c, struct model_rule *r, const struct model_set *ms,
+		     enum model_match_kind kind, uint8_t fam, size_t l, size_t n)
+{
+	char comment[128];
+
+	snprintf(comment, sizeof(comment), "%zu rules by %s address (/%zu)", n,
+		 kind == MODEL_M_SADDR ? "source" : "destination", l);
+	*r = (struct model_rule){
+		.verdict = kind == MODEL_M_SADDR ? MODEL_V_VMAP_SADDR : MODEL_V_VMAP_DADDR,
+		.family = fam,
+		.plen = (uint8_t)l,
+		.target = strdup(ms->name),
+		.comment = strdup(comment),
+	};
+	if (!r->target || !r->comment)
+		c->err = -ENOMEM;
+}
+
+/* One map per prefix length over rules [0, n) of run, and the rules that
+ * look the packet up in them (longest prefixes first), appended to out. */
+static void map_run(struct cctx *c, struct model_chain *ch, const struct model_rule *run,
+		    const int *at, size_t n, enum model_match_kind kind, uint8_t fam,
+		    struct model_rule *out, size_t *n_out)
+{
+	size_t w = fam == 4 ? 4 : 16, bits = w * 8;
+	const char **target = calloc(n, sizeof(*target));
+	size_t *count = calloc(bits + 1, sizeof(*count));
+	struct model_set **maps = calloc(bits + 1, sizeof(*maps));
+
+	if (!target || !count || !maps) {
+		c->err = -ENOMEM;
+		goto out;
+	}
+	for (size_t k = 0; k < n && !c->err; k++)
+		if (!(target[k] = rule_chain(c, ch, &run[k], at[k])) && !c->err)
+			c->err = -EEXIST; /* a hash collision: not expected */
+	if (c->err)
+		goto out;
+	map_fill(c, run, at, n, w, target, count, NULL);
+	for (size_t l = 0; l <= bits && !c->err; l++) {
+		char name[256];
+
+		/* named after its first rule: stable while that stays */
+		snprintf(name, sizeof(name), "%s.%s-%08x-%zu", ch->name,
+			 kind == MODEL_M_SADDR ? "saddr" : "daddr",
+			 (unsigned)rule_hash(&run[0], at[0]), l);
+		if (count[l])
+			maps[l] = set_add_map(c, name, fam == 4 ? MODEL_KEY_IPV4 : MODEL_KEY_IPV6,
+					      count[l]);
+	}
+	if (c->err)
+		goto out;
+	map_fill(c, run, at, n, w, target, count, maps);
+	sort_w = w;
+	for (size_t l = bits + 1; l-- > 0 && !c->err;) {
+		if (!maps[l])
+			continue;
+		qsort(maps[l]->elems, maps[l]->n_elems, sizeof(*maps[l]->elems), cmp_elem_lo);
+		if (set_map_done(c, maps[l]) == 0)
+			map_rule(c, &out[(*n_out)++], maps[l], kind, fam, l, n);
+	}
+out:
+	free(target);
+	free(count);
+	free(maps);
+}
+
+/* The end of the longest run of rules from i mappable by kind. */
+static size_t run_end(const struct model_chain *ch, size_t i, enum model_match_kind kind,
+		      uint8_t *fam)
+{
+	size_t j = i;
+
+	*fam = 0;
+	while (j < ch->n_rules && addr_match(&ch->rules[j], kind, fam) >= 0)
+		j++;
+	return j;
+}
+
+static bool reserve(struct cctx *c, struct model_rule **out, size_t *cap, size_t need)
+{
+	struct model_rule *x;
+	size_t nc;
+
+	if (need <= *cap)
+		return true;
+	nc = 2 * need;
+	x = realloc(*out, nc * sizeof(*x));
+	if (!x) {
+		c->err = -ENOMEM;
+		return false;
+	}
+	*out = x;
+	*cap = nc;
+	return true;
+}
+
+/* Rules [from, to) of ch as they are, appended to out. */
+static void keep(struct cctx *c, const struct model_chain *ch, size_t from, size_t to,
+		 struct model_rule **out, size_t *n_out, size_t *cap)
+{
+	if (!reserve(c, out, cap, *n_out + (to - from)))
+		return;
+	memcpy(*out + *n_out, ch->rules + from, (to - from) * sizeof(**out));
+	*n_out += to - from;
+}
+
+/* Rules [i, j) of ch, each with its address match at[k - i]: cut where a
+ * rule's addresses meet an earlier one's, the pieces long enough mapped,
+ * the rest kept. Returns whether anything was mapped. */
+static bool map_runs(struct cctx *c, struct model_chain *ch, size_t i, size_t j, const int *at,
+		     enum model_match_kind kind, uint8_t fam,
+		     struct model_rule **out, size_t *n_out, size_t *cap)
+{
+	size_t w = fam == 4 ? 4 : 16, nv = 0, vcap = 0;
+	struct arange *v = NULL;
+	long *last = calloc(j - i, sizeof(*last));
+	size_t *size = calloc(j - i, sizeof(*size));
+	size_t end = j;
+	bool mapped = false;
+
+	if (!last || !size) {
+		c->err = -ENOMEM;
+		goto out;
+	}
+	for (size_t k = i; k < j; k++) {
+		size_t before = nv;
+
+		last[k - i] = -1;
+		if (take(c, &ch->rules[k].m[at[k - i]], (uint32_t)(k - i), w, &v, &nv, &vcap) <
+		    0) {
+			j = k; /* a set not ours to read: the run ends before */
+			break;
+		}
+		size[k - i] = nv - before;
+	}
+	sort_w = w;
+	if (nv)
+		qsort(v, nv, sizeof(*v), cmp_arange);
+	if (j - i < ADDR_MAP_MIN || overlaps(v, nv, w, last) < 0) {
+		keep(c, ch, i, j, out, n_out, cap);
+		goto out;
+	}
+	for (size_t s = i; s < j && !c->err;) {
+		size_t e = s + 1, n = size[s - i];
+
+		while (e < j && last[e - i] < (long)(s - i) && n < MAP_HARD &&
+		       !(n >= MAP_SOFT && rule_hash(&ch->rules[e - 1], at[e - 1 - i]) % 4 == 0))
+			n += size[e++ - i];
+		if (e - s < ADDR_MAP_MIN) {
+			keep(c, ch, s, e, out, n_out, cap);
+		} else if (reserve(c, out, cap, *n_out + w * 8 + 1)) {
+			map_run(c, ch, ch->rules + s, at + (s - i), e - s, kind, fam,
+				*out, n_out);
+			for (size_t k = s; k < e; k++) {
+				model_rule_free(&ch->rules[k]);
+				ch->rules[k] = (struct model_rule){ 0 };
+			}
+			mapped = true;
+		}
+		s = e;
+	}
+out:
+	keep(c, ch, j, end, out, n_out, cap); /* after a set not ours to read */
+	free(v);
+	free(last);
+	free(size);
+	return mapped;
+}
+
+static void chain_maps(struct cctx *c, size_t ci)
+{
+	struct model_chain *ch = c->t->chains[ci];
+	struct model_rule *out = NULL;
+	size_t n_out = 0, cap = 0;
+	bool changed = false;
+
+	if (ch->hook != MODEL_HOOK_NONE || strlen(ch->name) > 200)
+		return;
+	for (size_t i = 0; i < ch->n_rules && !c->err;) {
+		enum model_match_kind kind = MODEL_M_SADDR;
+		uint8_t fam;
+		size_t j = run_end(ch, i, kind, &fam);
+		int *at;
+
+		if (j - i < ADDR_MAP_MIN) {
+			kind = MODEL_M_DADDR;
+			j = run_end(ch, i, kind, &fam);
+		}
+		if (j - i < ADDR_MAP_MIN) {
+			j = j > i ? j : i + 1;
+			keep(c, ch, i, j, &out, &n_out, &cap);
+			i = j;
+			continue;
+		}
+		at = calloc(j - i, sizeof(*at));
+		if (!at) {
+			c->err = -ENOMEM;
+			break;
+		}
+		fam = 0;
+		for (size_t k = i; k < j; k++)
+			at[k - i] = addr_match(&ch->rules[k], kind, &fam);
+		changed |= map_runs(c, ch, i, j, at, kind, fam, &out, &n_out, &cap);
+		free(at);
+		i = j;
+	}
+	if (c->err || !changed) {
+		free(out);
+		return;
+	}
+	free(ch->rules);
+	ch->rules = out;
+	ch->n_rules = ch->cap = n_out;
+}
+
+void addr_maps(struct cctx *c)
+{
+	size_t n = c->t->n_chains;
+
+	for (size_t i = 0; i < n && !c->err; i++)
+		chain_maps(c, i);
+}

@@ -56,7 +56,7 @@ one huge 10000
 col() { awk -v k="$2" -v f="$3" '$1 == k { print $f }' "$W/$1/res"; }
 printf '%-44s %14s %14s\n' "" "W-big" "W-huge"
 for row in "full sync into an empty namespace:full" "sync with nothing to change:noop" \
-	"one rule's CIDR list changed:inc" "floor: nft -f of the addresses alone:floor"; do
+	"one rule's CIDR list changed:inc" "floor, nft -f of the addresses alone:floor"; do
 	label=${row%%:*} k=${row##*:}
 	printf '%-44s %12s s %12s s\n' "$label" "$(col big "$k" 2)" "$(col huge "$k" 2)"
 	printf '%-44s %11s MB %11s MB\n' "  peak RSS" "$(( $(col big "$k" 3) / 1024 ))" \

@@ -48,4 +48,22 @@ else
 	tap FAIL "stats: the endpoint's 'no policy allowed' rule counted the denied connections"
 	sed 's/^/# /' "$T/stats.txt"
 fi
+# Policies in an address map (case 34): each still counts its own packets,
+# in its rule's chain of its own.
+nm apply -f "$SRC/tests/netns/cases/34-address-maps.yaml" >/dev/null
+if ip netns exec "$N" nft list table inet nftmgr | grep -q 'ip saddr & 255.255.255.248 vmap'; then
+	tap OK "address maps: case 34's policies are in a map"
+else
+	tap FAIL "address maps: case 34's policies are in a map"
+fi
+for i in 1 2; do ip netns exec "$C" "$PROBE" tcp 203.0.113.10 9090 300; done
+nm get gnp -o wide >"$T/gnp2.txt"
+deny=$(awk '$1 == "deny-9090" { print $(NF - 1) }' "$T/gnp2.txt")
+other=$(awk '$1 == "v4-0" { print $(NF - 1) }' "$T/gnp2.txt")
+if [ "${deny:-0}" -ge 2 ] && [ "${other:-x}" = 0 ]; then
+	tap OK "get gnp -o wide: deny-9090 counted its dropped connections ($deny packets) through the map, v4-0 none"
+else
+	tap FAIL "get gnp -o wide: deny-9090 counted its dropped connections through the map, v4-0 none"
+	sed 's/^/# /' "$T/gnp2.txt"
+fi
 tap_done

@@ -49,6 +49,18 @@ static void echoed(const struct nlmsghdr *h, struct tx *tx)
 	nftnl_rule_free(r);
 }
 
+int nl_genid(struct mnl_socket *nl, uint32_t *ret)
+{
+	return get_genid(nl, ret);
+}
+
+/* The generation our batch, pinned to genid, made (Linux adds one per
+ * transaction, skipping 0). */
+uint32_t genid_next(uint32_t genid)
+{
+	return genid + 1 ? genid + 1 : 1;
+}
+
 int get_genid(struct mnl_socket *nl, uint32_t *ret)
 {
 	char buf[8192];

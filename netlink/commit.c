@@ -506,6 +506,7 @@ static int attempt(struct mnl_socket *nl, const char *table, tx_build_fn fn, con
 	}
 	res->messages = tx.msgs;
 	res->genid = genid;
+	res->genid_after = r == 0 ? genid_next(genid) : 0;
 	res->owned = nl_table_flags_wanted() != 0;
 	seqmap_clear(&tx.seqs);
 	nftnl_batch_free(tx.b);

@@ -40,13 +40,14 @@ struct nl_options {
 void nl_set_options(const struct nl_options *o);
 
 struct nl_commit_result {
-	size_t messages;  /* netlink messages in the transaction */
-	size_t bytes;	  /* bytes sent */
-	uint32_t genid;	  /* generation the batch was built against */
-	unsigned retries; /* after ERESTART */
-	size_t changes;	  /* objects and elements that differed */
-	bool owned;	  /* the table is ours alone (owner + persist) */
-	char error[2048]; /* what failed, in policy terms: a line an error */
+	size_t messages;      /* netlink messages in the transaction */
+	size_t bytes;	      /* bytes sent */
+	uint32_t genid;	      /* generation the batch was built against */
+	uint32_t genid_after; /* the generation with this commit in (0: unknown) */
+	unsigned retries;     /* after ERESTART */
+	size_t changes;	      /* objects and elements that differed */
+	bool owned;	      /* the table is ours alone (owner + persist) */
+	char error[2048];     /* what failed, in policy terms: a line an error */
 };
 
 /*
@@ -72,6 +73,11 @@ int nl_sync(const struct model_table *t, FILE *diff, struct nl_commit_result *re
 struct mnl_socket;
 struct mnl_socket *nl_sock_open(struct nl_commit_result *res);
 void nl_sock_close(struct mnl_socket *nl);
+/* nl_sync_on() for a daemon: a table whose owner is gone (ours, left by
+ * an earlier run) is taken even when nothing else differs. */
+int nl_sync_own(struct mnl_socket *nl, const struct model_table *t, struct nl_commit_result *res);
+/* The ruleset's generation now: any transaction by anyone changes it. */
+int nl_genid(struct mnl_socket *nl, uint32_t *ret);
 int nl_sync_on(struct mnl_socket *nl, const struct model_table *t, FILE *diff,
 	       struct nl_commit_result *res);
 

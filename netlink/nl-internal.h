@@ -92,6 +92,7 @@ int elem_add(struct nftnl_set *ns, const void *key, uint32_t len, uint32_t flags
 	     bool jump);
 void seqmap_clear(struct seqmap *m);
 int get_genid(struct mnl_socket *nl, uint32_t *ret);
+uint32_t genid_next(uint32_t genid);
 /* Sends the batch and drains the kernel's answers into errs. Returns 0
  * (errs->n == 0: committed), or a negative errno if it could not be sent
  * or a receive failed (ENOBUFS: answers were lost). */

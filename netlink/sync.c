@@ -268,14 +268,53 @@ static int plan_against(struct mnl_socket *nl, const struct model_table *t,
 	return r < 0 ? r : plan_make(t, ks, ids, p);
 }
 
+/* Our table, left by a run whose socket is gone: a daemon takes it even
+ * when nothing else differs (the NEWTABLE every incremental batch has). */
+static bool orphaned(const struct plan *p, const struct ksnap *ks)
+{
+	return !p->full && ks->exists && !(ks->flags & NFT_TABLE_F_OWNER) &&
+	       (nl_table_flags_wanted() & NFT_TABLE_F_OWNER);
+}
+
+/* The incremental batch for plan p, sent. */
+static int send_incremental(struct mnl_socket *nl, const struct model_table *t,
+			    const struct plan *p, const struct nl_set_ids *ids, uint32_t genid,
+			    struct nl_commit_result *res)
+{
+	struct tx tx = { .seq = (uint32_t)time(NULL) };
+	struct nl_errors errs = { 0 };
+	int r;
+
+	tx.b = nftnl_batch_alloc(256u << 10, NL_MSG_MAX);
+	if (!tx.b)
+		return -ENOMEM;
+	tx.seqs.first = tx.seq;
+	build_incremental(&tx, t, p, ids, genid);
+	r = tx.err;
+	if (r == 0)
+		r = send_batch(nl, &tx, &errs, &res->bytes);
+	if (r == 0 && errs.n) {
+		describe(&tx, &errs, res->error, sizeof(res->error));
+		r = errs.err[0];
+	} else if (r < 0) {
+		snprintf(res->error, sizeof(res->error), "sending the transaction: %s",
+			 strerror(-r));
+	}
+	res->messages = tx.msgs;
+	res->genid_after = r == 0 ? genid_next(genid) : 0;
+	res->owned = nl_table_flags_wanted() != 0;
+	seqmap_clear(&tx.seqs);
+	nftnl_batch_free(tx.b);
+	return r;
+}
+
 static int attempt_sync(struct mnl_socket *nl, const struct model_table *t,
-			const struct model_table *prev, FILE *diff, struct nl_commit_result *res)
+			const struct model_table *prev, FILE *diff, bool adopt,
+			struct nl_commit_result *res)
 {
 	struct nl_set_ids ids = { .t = t, .base = 1 };
-	struct tx tx = { .seq = (uint32_t)time(NULL) };
 	struct ksnap ks = { 0 };
 	struct plan p = { 0 };
-	struct nl_errors errs = { 0 };
 	uint32_t genid = 0;
 	int r;
 
@@ -288,40 +327,18 @@ static int attempt_sync(struct mnl_socket *nl, const struct model_table *t,
 				 t->name, strerror(-r));
 		goto out;
 	}
-	res->genid = genid;
+	p.changes += adopt && orphaned(&p, &ks);
+	res->genid = res->genid_after = genid;
 	res->changes = p.full ? t->n_chains + t->n_sets : p.changes;
 	if (diff) {
 		print_plan(diff, t, &p);
-		goto out;
-	}
-	if (p.full) {
+	} else if (p.full) {
 		plan_clear(&p, t->n_sets);
 		ksnap_clear(&ks);
 		return nl_commit_replace_on(nl, t, res);
+	} else if (p.changes) {
+		r = send_incremental(nl, t, &p, &ids, genid, res);
 	}
-	if (!p.changes)
-		goto out;
-	tx.b = nftnl_batch_alloc(256u << 10, NL_MSG_MAX);
-	if (!tx.b) {
-		r = -ENOMEM;
-		goto out;
-	}
-	tx.seqs.first = tx.seq;
-	build_incremental(&tx, t, &p, &ids, genid);
-	r = tx.err;
-	if (r == 0)
-		r = send_batch(nl, &tx, &errs, &res->bytes);
-	if (r == 0 && errs.n) {
-		describe(&tx, &errs, res->error, sizeof(res->error));
-		r = errs.err[0];
-	} else if (r < 0) {
-		snprintf(res->error, sizeof(res->error), "sending the transaction: %s",
-			 strerror(-r));
-	}
-	res->messages = tx.msgs;
-	res->owned = nl_table_flags_wanted() != 0;
-	seqmap_clear(&tx.seqs);
-	nftnl_batch_free(tx.b);
 out:
 	plan_clear(&p, t->n_sets);
 	ksnap_clear(&ks);
@@ -329,14 +346,15 @@ out:
 }
 
 static int sync_retrying(struct mnl_socket *nl, const struct model_table *t,
-			 const struct model_table *prev, FILE *diff, struct nl_commit_result *res)
+			 const struct model_table *prev, FILE *diff, bool adopt,
+			 struct nl_commit_result *res)
 {
 	int r;
 
 	*res = (struct nl_commit_result){ 0 };
 	for (;;) {
 		res->error[0] = '\0';
-		r = attempt_sync(nl, t, prev, diff, res);
+		r = attempt_sync(nl, t, prev, diff, adopt, res);
 		if (r != -ERESTART || res->retries >= MAX_RETRIES)
 			break;
 		res->retries++;
@@ -351,7 +369,12 @@ static int sync_retrying(struct mnl_socket *nl, const struct model_table *t,
 int nl_sync_on(struct mnl_socket *nl, const struct model_table *t, FILE *diff,
 	       struct nl_commit_result *res)
 {
-	return sync_retrying(nl, t, NULL, diff, res);
+	return sync_retrying(nl, t, NULL, diff, false, res);
+}
+
+int nl_sync_own(struct mnl_socket *nl, const struct model_table *t, struct nl_commit_result *res)
+{
+	return sync_retrying(nl, t, NULL, NULL, true, res);
 }
 
 int nl_sync_from(struct mnl_socket *nl, const struct model_table *t, const struct model_table *prev,
@@ -362,7 +385,7 @@ int nl_sync_from(struct mnl_socket *nl, const struct model_table *t, const struc
 	 * old kernel */
 	if (!prev || !nl_table_flags_wanted() || old_kernel() || strcmp(prev->name, t->name) != 0)
 		prev = NULL;
-	return sync_retrying(nl, t, prev, NULL, res);
+	return sync_retrying(nl, t, prev, NULL, true, res);
 }
 
 int nl_sync(const struct model_table *t, FILE *diff, struct nl_commit_result *res)

@@ -162,7 +162,27 @@ static void committed(struct daemon *d, const char *label, struct model_table **
 	if (res->owned) {
 		d->committed = *t;
 		*t = NULL;
+		d->genid = res->genid_after;
 	}
+}
+
+/* RESYNC_MS, or NFTMGR_TEST_RESYNC_MS in test builds. */
+int resync_ms(void)
+{
+	const char *v = NFTMGR_TEST_KNOBS ? getenv("NFTMGR_TEST_RESYNC_MS") : NULL;
+	long ms = v ? strtol(v, NULL, 10) : 0;
+
+	return ms > 0 && ms <= RESYNC_MS ? (int)ms : RESYNC_MS;
+}
+
+bool daemon_resync_due(struct daemon *d)
+{
+	uint32_t g = 0;
+
+	if (!d->committed || !d->genid || nl_genid(d->nl, &g) < 0 || g != d->genid)
+		return true;
+	logp(7, "resync: the ruleset is at generation %u, as our last commit left it", g);
+	return false;
 }
 
 int daemon_commit(struct daemon *d, struct resource *const *v, size_t n, enum commit_why why,
@@ -189,7 +209,7 @@ int daemon_commit(struct daemon *d, struct resource *const *v, size_t n, enum co
 	if (why == WHY_CHANGE && d->committed)
 		r = nl_sync_from(d->nl, t, d->committed, &res);
 	else
-		r = nl_sync_on(d->nl, t, NULL, &res);
+		r = nl_sync_own(d->nl, t, &res);
 	metrics_commit(d->metrics, (double)(mono_ms() - t0) / 1e3, r, r >= 0 && res.messages,
 		       why == WHY_RESYNC || why == WHY_RELOAD, &st);
 	/* freed once the outcome is told: 200k elements take a while */
@@ -275,7 +295,7 @@ static void run_file(struct daemon *d)
 		metrics_connected(d->metrics, true); /* a directory: always there */
 		struct pollfd p[2] = { { .fd = d->sfd, .events = POLLIN },
 				       { .fd = d->ino, .events = POLLIN } };
-		int r = poll(p, 2, pending ? SETTLE_MS : RESYNC_MS);
+		int r = poll(p, 2, pending ? SETTLE_MS : resync_ms());
 
 		if (r < 0 && errno != EINTR)
 			break;
@@ -291,10 +311,9 @@ static void run_file(struct daemon *d)
 			watch_tree(d, d->dir, 0);
 			continue; /* settle: wait for quiet */
 		}
-		if (r == 0) {
+		if (r == 0 && (pending || daemon_resync_due(d)))
 			(void)file_commit(d, pending ? WHY_CHANGE : WHY_RESYNC);
-			pending = false;
-		}
+		pending = pending && r != 0;
 	}
 }
 

@@ -550,7 +550,7 @@ void daemon_run_etcd(struct daemon *d)
 			if (!list_and_commit(d))
 				continue;
 			need_list = false;
-			next_resync = mono_ms() + RESYNC_MS;
+			next_resync = mono_ms() + (uint64_t)resync_ms();
 		}
 		watch_step(d, &p, lkg_wait(d, &p, wait_ms(&p, next_resync)), &need_list);
 		if (p.any && !need_list && wait_ms(&p, next_resync) == 0) {
@@ -558,8 +558,9 @@ void daemon_run_etcd(struct daemon *d)
 			(void)commit_cache(d, WHY_CHANGE);
 		}
 		if (!p.any && mono_ms() >= next_resync) {
-			(void)commit_cache(d, WHY_RESYNC);
-			next_resync = mono_ms() + RESYNC_MS;
+			if (daemon_resync_due(d))
+				(void)commit_cache(d, WHY_RESYNC);
+			next_resync = mono_ms() + (uint64_t)resync_ms();
 		}
 		lkg_reap(d, false);
 		if (lkg_due(d, &p))

@@ -64,6 +64,7 @@ struct daemon {
 	bool reload;		       /* SIGHUP */
 	struct metrics *metrics;       /* NULL: off */
 	struct model_table *committed; /* in force, ours alone; NULL: read back */
+	uint32_t genid;		       /* the ruleset's generation after it */
 	unsigned long commits;
 	unsigned long failures;
 	/* etcd */
@@ -106,6 +107,11 @@ enum commit_why {
  * revision when rev >= 0. */
 int daemon_commit(struct daemon *d, struct resource *const *v, size_t n, enum commit_why why,
 		  int64_t rev);
+/* Whether the periodic resync must read the kernel back: only if some
+ * transaction (anyone's) came after our last commit. */
+bool daemon_resync_due(struct daemon *d);
+/* The period of that resync, in ms. */
+int resync_ms(void);
 /* Reads signals; returns false when it is time to stop. */
 bool daemon_signals(struct daemon *d);
 

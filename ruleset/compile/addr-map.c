@@ -36,11 +36,11 @@
  * start again for every message of the dump, so reading back a map costs
  * the square of its size; cut where the content says, a rule coming or
  * going moves only its own map's boundaries. */
-#define MAP_SOFT 16384
-#define MAP_HARD 65536
+#define MAP_SOFT     16384
+#define MAP_HARD     65536
 /* Ranges open at once while looking for overlaps; more than this and the
  * run is left as it is. */
-#define MAX_ACTIVE 64
+#define MAX_ACTIVE   64
 
 struct arange {
 	uint8_t lo[16], hi[16];
@@ -169,8 +169,8 @@ static uint64_t rule_hash(const struct model_rule *r, int at)
 
 	for (size_t i = 0; i < r->n_m; i++) {
 		const struct model_match *m = &r->m[i];
-		uint32_t f[10] = { m->kind, m->neg, m->family, m->has_code, m->num,
-				   m->code, m->mask, m->value, m->lo, m->hi };
+		uint32_t f[10] = { m->kind, m->neg,  m->family, m->has_code, m->num,
+				   m->code, m->mask, m->value,	m->lo,	     m->hi };
 
 		if ((int)i == at)
 			continue;
@@ -179,8 +179,8 @@ static uint64_t rule_hash(const struct model_rule *r, int at)
 		h = fnv_str(fnv_str(h, m->set), m->ifname);
 	}
 	{
-		uint32_t f[6] = { r->mark_set, r->mark_and, r->mark_or, r->notrack, r->nftrace,
-				  r->verdict };
+		uint32_t f[6] = { r->mark_set, r->mark_and, r->mark_or,
+				  r->notrack,  r->nftrace,  r->verdict };
 
 		h = fnv(h, f, sizeof(f));
 	}
@@ -198,8 +198,7 @@ static const char *rule_chain(struct cctx *c, const struct model_chain *ch,
 	struct model_chain *rc;
 	struct model_rule *n;
 
-	snprintf(name, sizeof(name), "%s.r%016llx", ch->name,
-		 (unsigned long long)rule_hash(r, at));
+	snprintf(name, sizeof(name), "%s.r%016llx", ch->name, (unsigned long long)rule_hash(r, at));
 	rc = chain_find(c, name);
 	if (rc)
 		return rc->n_rules == 1 ? rc->name : NULL;
@@ -298,7 +297,8 @@ static void map_fill(struct cctx *c, const struct model_rule *run, const int *at
 					continue;
 				}
 				x = &maps[tlen[j]]->elems[maps[tlen[j]]->n_elems++];
-				*x = (struct model_elem){ .jump = true, .chain = (char *)target[k] };
+				*x = (struct model_elem){ .jump = true,
+							  .chain = (char *)target[k] };
 				memcpy(x->lo, tmp[j].lo, w);
 				memcpy(x->hi, tmp[j].lo, w);
 			}
@@ -418,8 +418,8 @@ static void keep(struct cctx *c, const struct model_chain *ch, size_t from, size
  * rule's addresses meet an earlier one's, the pieces long enough mapped,
  * the rest kept. Returns whether anything was mapped. */
 static bool map_runs(struct cctx *c, struct model_chain *ch, size_t i, size_t j, const int *at,
-		     enum model_match_kind kind, uint8_t fam,
-		     struct model_rule **out, size_t *n_out, size_t *cap)
+		     enum model_match_kind kind, uint8_t fam, struct model_rule **out,
+		     size_t *n_out, size_t *cap)
 {
 	size_t w = fam == 4 ? 4 : 16, nv = 0, vcap = 0;
 	struct arange *v = NULL;
@@ -436,8 +436,7 @@ static bool map_runs(struct cctx *c, struct model_chain *ch, size_t i, size_t j,
 		size_t before = nv;
 
 		last[k - i] = -1;
-		if (take(c, &ch->rules[k].m[at[k - i]], (uint32_t)(k - i), w, &v, &nv, &vcap) <
-		    0) {
+		if (take(c, &ch->rules[k].m[at[k - i]], (uint32_t)(k - i), w, &v, &nv, &vcap) < 0) {
 			j = k; /* a set not ours to read: the run ends before */
 			break;
 		}
@@ -459,8 +458,7 @@ static bool map_runs(struct cctx *c, struct model_chain *ch, size_t i, size_t j,
 		if (e - s < ADDR_MAP_MIN) {
 			keep(c, ch, s, e, out, n_out, cap);
 		} else if (reserve(c, out, cap, *n_out + w * 8 + 1)) {
-			map_run(c, ch, ch->rules + s, at + (s - i), e - s, kind, fam,
-				*out, n_out);
+			map_run(c, ch, ch->rules + s, at + (s - i), e - s, kind, fam, *out, n_out);
 			for (size_t k = s; k < e; k++) {
 				model_rule_free(&ch->rules[k]);
 				ch->rules[k] = (struct model_rule){ 0 };

@@ -113,6 +113,30 @@ else
 fi
 kill -TERM "$pid"
 wait "$pid"
+# The periodic resync (every 400 ms here) reads nothing back while the
+# ruleset's generation is the one our last commit left; once another
+# transaction (another table) came, it reads the table back.
+NFTMGR_TEST_RESYNC_MS=400 "$BIN" -c "$T/none.cfg" --datastore-dir "$T/store" --node worker-1 \
+	daemon 2>"$T/daemon3.log" &
+pid=$!
+until_ok 5 grep -q 'start: ' "$T/daemon3.log"
+sleep 1.5
+if grep -q 'as our last commit left it' "$T/daemon3.log" && ! grep -q 'resync: up to date' "$T/daemon3.log"; then
+	tap OK "the periodic resync reads nothing back while the generation is ours"
+else
+	tap FAIL "the periodic resync reads nothing back while the generation is ours"
+	sed 's/^/# /' "$T/daemon3.log"
+fi
+nft add table inet other
+if until_ok 3 grep -q 'resync: up to date' "$T/daemon3.log"; then
+	tap OK "  ... after another table's transaction it reads the table back"
+else
+	tap FAIL "  ... after another table's transaction it reads the table back"
+	sed 's/^/# /' "$T/daemon3.log"
+fi
+nft delete table inet other
+kill -TERM "$pid"
+wait "$pid"
 # Type=notify: READY=1 once the table is committed, then STATUS= lines.
 python3 - "$T/notify" >"$T/notify.txt" <<'PY' &
 import socket, sys

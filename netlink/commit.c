@@ -25,6 +25,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/random.h>
 #include <sys/utsname.h>
 #include <time.h>
 
@@ -95,6 +96,16 @@ void nl_table_flags_refused(void)
 	flags_refused = true;
 }
 
+/* A table we create gets an incarnation: random bytes in its userdata
+ * (a TLV nft does not know, so it shows nothing). */
+static void put_incarnation(struct nftnl_table *t)
+{
+	uint8_t ud[18] = { UDATA_TABLE_INCARNATION, 16 };
+
+	if (getrandom(ud + 2, 16, 0) == 16)
+		nftnl_table_set_data(t, NFTNL_TABLE_USERDATA, ud, sizeof(ud));
+}
+
 void put_table(struct tx *tx, const char *name, uint16_t type, uint32_t flags)
 {
 	struct nftnl_table *t = nftnl_table_alloc();
@@ -114,6 +125,8 @@ void put_table(struct tx *tx, const char *name, uint16_t type, uint32_t flags)
 		nftnl_table_set_u32(t, NFTNL_TABLE_FLAGS, flags);
 		if (flags & NFT_TABLE_F_OWNER)
 			tx->table_seq = tx->seq;
+		if (tx->creating)
+			put_incarnation(t);
 	}
 	nftnl_table_nlmsg_build_payload(
 		nftnl_table_nlmsg_build_hdr(buf, type, NFPROTO_INET,
@@ -452,7 +465,9 @@ static void build(struct tx *tx, const struct model_table *t, uint32_t genid, bo
 		put_table(tx, t->name, NFT_MSG_NEWTABLE, flags);
 		put_table(tx, t->name, NFT_MSG_DELTABLE, 0);
 	}
+	tx->creating = true;
 	put_table(tx, t->name, NFT_MSG_NEWTABLE, nl_table_flags_wanted());
+	tx->creating = false;
 	for (size_t i = 0; i < t->n_chains && !tx->err; i++)
 		put_chain(tx, t->name, t->chains[i]);
 	for (size_t i = 0; i < t->n_sets && !tx->err; i++)

@@ -73,6 +73,18 @@ int nl_sync(const struct model_table *t, FILE *diff, struct nl_commit_result *re
 struct mnl_socket;
 struct mnl_socket *nl_sock_open(struct nl_commit_result *res);
 void nl_sock_close(struct mnl_socket *nl);
+/* Who our table is: the ruleset's generation now, and the table's handle
+ * and incarnation (random bytes nftmgr gives a table it creates; zero for
+ * one it did not). Enough to know nothing changed since a sync that left
+ * the same three. */
+struct nl_table_id {
+	uint32_t genid;
+	bool exists;
+	uint64_t handle;
+	uint8_t incarnation[16];
+};
+int nl_table_identity(const char *table, struct nl_table_id *ret);
+
 /* nl_sync_on() for a daemon: a table whose owner is gone (ours, left by
  * an earlier run) is taken even when nothing else differs. */
 int nl_sync_own(struct mnl_socket *nl, const struct model_table *t, struct nl_commit_result *res);

@@ -66,7 +66,12 @@ struct tx {
 	uint32_t table_seq; /* the NEWTABLE carrying our flags */
 	uint32_t end_seq;   /* BATCH_END, when its ACK is asked for */
 	bool end_acked;
+	bool creating; /* the NEWTABLE that creates it: with an incarnation */
 };
+
+/* The type of the table userdata TLV holding the incarnation (nft knows
+ * type 0, a comment, and ignores others). */
+#define UDATA_TABLE_INCARNATION 0x6e
 
 void *next_msg(struct tx *tx, const char *what);
 void end_msg(struct tx *tx);
@@ -144,6 +149,8 @@ struct kset {
 struct ksnap {
 	bool exists;
 	uint32_t flags; /* table flags */
+	uint64_t handle;
+	uint8_t incarnation[16]; /* from the table's userdata; zero if none */
 	struct kchain *chains;
 	size_t n_chains;
 	struct kset *sets;

@@ -169,8 +169,15 @@ static int on_table(const struct nlmsghdr *nlh, void *data)
 	if (!t)
 		return -ENOMEM;
 	if (nftnl_table_nlmsg_parse(nlh, t) == 0) {
+		uint32_t len = 0;
+		const uint8_t *ud = nftnl_table_get_data(t, NFTNL_TABLE_USERDATA, &len);
+
 		s->exists = true;
 		s->flags = nftnl_table_get_u32(t, NFTNL_TABLE_FLAGS);
+		s->handle = nftnl_table_get_u64(t, NFTNL_TABLE_HANDLE);
+		/* our one TLV: type, length 16, the bytes */
+		if (ud && len == 18 && ud[0] == UDATA_TABLE_INCARNATION && ud[1] == 16)
+			memcpy(s->incarnation, ud + 2, 16);
 	}
 	nftnl_table_free(t);
 	return 0;
@@ -354,6 +361,39 @@ int nl_table_info(struct mnl_socket *nl, const char *name, bool *ret_exists, uin
 	*ret_exists = s.exists;
 	*ret_flags = s.flags;
 	return r;
+}
+
+int nl_table_identity(const char *table, struct nl_table_id *ret)
+{
+	struct mnl_socket *nl = mnl_socket_open2(NETLINK_NETFILTER, SOCK_CLOEXEC);
+	struct ksnap s = { 0 };
+	char buf[4096];
+	struct nftnl_table *t = nftnl_table_alloc();
+	struct nlmsghdr *nlh;
+	int r = -ENOMEM;
+
+	*ret = (struct nl_table_id){ 0 };
+	if (!nl || mnl_socket_bind(nl, 0, MNL_SOCKET_AUTOPID) < 0) {
+		r = -errno;
+		goto out;
+	}
+	if (!t)
+		goto out;
+	r = get_genid(nl, &ret->genid);
+	if (r < 0)
+		goto out;
+	nftnl_table_set_str(t, NFTNL_TABLE_NAME, table);
+	nlh = nftnl_nlmsg_build_hdr(buf, NFT_MSG_GETTABLE, NFPROTO_INET, NLM_F_ACK, nl_next_seq());
+	nftnl_table_nlmsg_build_payload(nlh, t);
+	r = nl_talk(nl, nlh, on_table, &s);
+	ret->exists = s.exists;
+	ret->handle = s.handle;
+	memcpy(ret->incarnation, s.incarnation, sizeof(ret->incarnation));
+out:
+	nftnl_table_free(t);
+	if (nl)
+		mnl_socket_close(nl);
+	return r == -ENOENT ? 0 : r;
 }
 
 int nl_snapshot(struct mnl_socket *nl, const char *table, struct ksnap *ret)

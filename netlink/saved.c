@@ -309,7 +309,9 @@ static void build(struct tx *tx, const void *what_, uint32_t genid, bool exists,
 		put_table(tx, s->table, NFT_MSG_DELTABLE, 0);
 	}
 	if (s->exists) {
+		tx->creating = true;
 		put_table(tx, s->table, NFT_MSG_NEWTABLE, nl_table_flags_wanted());
+		tx->creating = false;
 		for (size_t i = 0; i < s->chains.n && !tx->err; i++) {
 			snprintf(what, sizeof(what), "chain %s",
 				 nftnl_chain_get_str(s->chains.v[i], NFTNL_CHAIN_NAME));

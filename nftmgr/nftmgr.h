@@ -114,6 +114,20 @@ int node_table(struct ctx *ctx, struct node_input *in, struct model_table **ret,
 int node_compile(struct ctx *ctx, struct node_input *in, struct resource *const *v, size_t n,
 		 struct model_table **ret, struct compile_stats *stats);
 void node_input_clear(struct node_input *in);
+
+/* sync-stamp.c: a sync nothing can have changed for (same inputs, and
+ * the table as our last sync left it) does nothing. */
+struct sync_digest {
+	uint64_t a, b;
+};
+/* What a sync of in would compile from, hashed; -EOPNOTSUPP when it must
+ * sync anyway (etcd, --confirm-within, --boot, unreadable input). */
+int sync_stamp_digest(struct ctx *ctx, const struct node_input *in, struct sync_digest *d);
+/* Whether this network namespace's stamp has d and the kernel's table is
+ * as that sync left it (then *table is its name). */
+bool sync_stamp_fresh(const struct sync_digest *d, char *table, size_t len);
+/* After a sync of inputs d that left table at generation genid. */
+void sync_stamp_write(const struct sync_digest *d, const char *table, uint32_t genid);
 /* Parses -f, --local-address, --full (when full is non-NULL) and --help
  * (in->help). Returns 0, or a negative errno after printing why. */
 int node_args(struct ctx *ctx, int argc, char **argv, struct node_input *in, bool *full,

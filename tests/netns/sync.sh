@@ -201,6 +201,41 @@ else
 	sed 's/^/# /' "$T/rc2.txt" "$T/err2.txt"
 fi
 
+# A sync that nothing can have changed for does nothing (the stamp); a
+# changed file, or the table changed by another process, still syncs.
+mkdir -p "$T/st"
+cp "$SRC/tests/netns/common/hep.yaml" "$CASES/05-allow-port.yaml" "$T/st/"
+cat >"$T/stamp.sh" <<INNER
+set -u
+s() { "$BIN" --node worker-1 sync -f "$T/st" ${ARGS[*]}; }
+s >"$T/st1.txt" && s >"$T/st2.txt"
+printf -- '---\napiVersion: projectcalico.org/v3\nkind: GlobalNetworkPolicy\nmetadata: {name: more}\nspec: {ingress: [{action: Allow, protocol: TCP, destination: {ports: [7777]}}]}\n' >>"$T/st/05-allow-port.yaml"
+s >"$T/st3.txt" && s >"$T/st4.txt"
+nft flush chain inet nftmgr filter-in-eth1
+s >"$T/st5.txt"
+nft list chain inet nftmgr filter-in-eth1 >"$T/st5.nft"
+INNER
+unshare -n bash "$T/stamp.sh"
+if grep -q '^Synced' "$T/st1.txt" && grep -q 'as the last sync left them' "$T/st2.txt" &&
+	! grep -q 'load and compile' "$T/st2.txt"; then
+	tap OK "a second sync with the same inputs and table does nothing, not even compile"
+else
+	tap FAIL "a second sync with the same inputs and table does nothing, not even compile"
+	sed 's/^/# /' "$T/st1.txt" "$T/st2.txt"
+fi
+if grep -q '^Synced' "$T/st3.txt" && grep -q 'as the last sync left them' "$T/st4.txt"; then
+	tap OK "  ... a changed file syncs (and the next sync does nothing again)"
+else
+	tap FAIL "  ... a changed file syncs (and the next sync does nothing again)"
+	sed 's/^/# /' "$T/st3.txt" "$T/st4.txt"
+fi
+if grep -q '^Synced' "$T/st5.txt" && grep -q 'policy more ingress rule 0' "$T/st5.nft"; then
+	tap OK "  ... the table changed by another process (flush chain) is repaired"
+else
+	tap FAIL "  ... the table changed by another process (flush chain) is repaired"
+	sed 's/^/# /' "$T/st5.txt" "$T/st5.nft"
+fi
+
 # Another process changes the ruleset without pause while we sync.
 unshare -n bash -c '
 	( while :; do nft add table inet other; nft delete table inet other; sleep 0.01; done ) 2>/dev/null &

@@ -295,6 +295,24 @@ static int etcd_write(struct datastore *ds, struct resource *const *v, const int
 	return r;
 }
 
+/* The file datastore: the v[i] whose revs[i] is not -1, at once. */
+static int put_files(struct datastore *ds, struct resource *const *v, const int64_t *revs, size_t n,
+		     size_t *done)
+{
+	struct resource **w = malloc((n ? n : 1) * sizeof(*w));
+	size_t k = 0;
+	int r;
+
+	if (!w)
+		return -ENOMEM;
+	for (size_t i = 0; i < n; i++)
+		if (revs[i] >= 0)
+			w[k++] = v[i];
+	r = store_put_many(ds->file, w, k, done);
+	free(w);
+	return r;
+}
+
 /* Writes or deletes every v[i] whose revs[i] is not -1. On etcd, in
  * transactions of at most ETCD_TXN_OPS resources (one, all or nothing,
  * when they fit), as etcd refuses larger ones by default; *done counts
@@ -318,6 +336,8 @@ static int write_each(struct datastore *ds, struct resource *const *v, const int
 	}
 	if (ds->etcd)
 		return 0;
+	if (!del)
+		return put_files(ds, v, revs, n, done);
 	for (size_t i = 0; i < n; i++) {
 		int r;
 

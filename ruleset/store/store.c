@@ -199,6 +199,115 @@ static int write_all(int fd, const char *buf, size_t len)
 	return 0;
 }
 
+/* Writes r to a new temporary file beside its path (not yet durable):
+ * *tmp and *abs are the caller's. */
+static int put_tmp(struct store *s, const struct resource *r, char **tmp, char **abs)
+{
+	const struct kind_info *k = kind_info(r->kind);
+	_cleanup_free_ char *rel = rel_path(r->kind, k->namespaced ? r->namespace : NULL, r->name);
+	_cleanup_free_ char *json = NULL;
+	char *slash;
+	int fd, e;
+
+	*tmp = *abs = NULL;
+	if (!rel)
+		return -EINVAL;
+	json = resource_to_storage_json(r);
+	if (!json || asprintf(abs, "%s/%s", s->dir, rel) < 0)
+		return -ENOMEM;
+	slash = strrchr(*abs, '/');
+	*slash = '\0';
+	e = mkdir_p(*abs, 0700);
+	if (e == 0 && asprintf(tmp, "%s/.%s.XXXXXX", *abs, slash + 1) < 0)
+		e = -ENOMEM;
+	*slash = '/';
+	if (e < 0)
+		return e;
+	fd = mkostemp(*tmp, O_CLOEXEC);
+	if (fd < 0) {
+		free(*tmp);
+		*tmp = NULL;
+		return -errno;
+	}
+	e = write_all(fd, json, strlen(json));
+	if (e == 0 && write_all(fd, "\n", 1) < 0)
+		e = -EIO;
+	if (e == 0 && fchmod(fd, 0600) < 0)
+		e = -errno;
+	if (close(fd) < 0 && e == 0)
+		e = -errno;
+	return e;
+}
+
+static int cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* Every directory of abs[0..n) fsynced once. */
+static int fsync_dirs(char **abs, size_t n)
+{
+	char **dirs = malloc((n ? n : 1) * sizeof(*dirs));
+	size_t k = 0;
+	int r = 0;
+
+	if (!dirs)
+		return -ENOMEM;
+	for (size_t i = 0; i < n; i++)
+		if (abs[i] && (dirs[k] = strdup(abs[i])))
+			*strrchr(dirs[k++], '/') = '\0';
+	qsort(dirs, k, sizeof(*dirs), cmp_str);
+	for (size_t i = 0; i < k; i++) {
+		int fd;
+
+		if ((i && strcmp(dirs[i], dirs[i - 1]) == 0) || r < 0)
+			continue;
+		fd = open(dirs[i], O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		if (fd < 0 || fsync(fd) < 0)
+			r = -errno;
+		if (fd >= 0)
+			close(fd);
+	}
+	for (size_t i = 0; i < k; i++)
+		free(dirs[i]);
+	free(dirs);
+	return r;
+}
+
+int store_put_many(struct store *s, struct resource *const *v, size_t n, size_t *done)
+{
+	char **tmp = calloc(n ? n : 1, sizeof(*tmp)), **abs = calloc(n ? n : 1, sizeof(*abs));
+	size_t i = 0;
+	int e = tmp && abs ? 0 : -ENOMEM;
+
+	*done = 0;
+	for (; e == 0 && i < n; i++)
+		e = put_tmp(s, v[i], &tmp[i], &abs[i]);
+	/* all the new files durable at once, then each renamed into place */
+	if (e == 0 && syncfs(s->dirfd) < 0)
+		e = -errno;
+	for (size_t k = 0; e == 0 && k < n; k++) {
+		if (rename(tmp[k], abs[k]) < 0) {
+			e = -errno;
+			break;
+		}
+		free(tmp[k]);
+		tmp[k] = NULL;
+		(*done)++;
+	}
+	if (e == 0)
+		e = fsync_dirs(abs, n);
+	for (size_t k = 0; tmp && abs && k < n; k++) {
+		if (tmp[k])
+			unlink(tmp[k]);
+		free(tmp[k]);
+		free(abs[k]);
+	}
+	free(tmp);
+	free(abs);
+	return e;
+}
+
 int store_put(struct store *s, const struct resource *r)
 {
 	const struct kind_info *k = kind_info(r->kind);

@@ -31,6 +31,11 @@ int store_get(struct store *s, enum res_kind kind, const char *ns, const char *n
 	      struct resource **ret, struct diags *d);
 /* Atomic: temp file, fsync, rename, fsync of the directory. */
 int store_put(struct store *s, const struct resource *r);
+/* The same for v[0..n): every file written, all made durable at once
+ * (syncfs), then each renamed into place and each directory fsynced
+ * once; a crash leaves each file old or new, as store_put() does. *done
+ * counts those in place. */
+int store_put_many(struct store *s, struct resource *const *v, size_t n, size_t *done);
 /* -ENOENT if absent. */
 int store_delete(struct store *s, enum res_kind kind, const char *ns, const char *name);
 

@@ -3,6 +3,7 @@
  * the table compiled from them. */
 #include <arpa/inet.h>
 #include <errno.h>
+#include <malloc.h>
 #include <getopt.h>
 #include <ifaddrs.h>
 #include <netinet/in.h>
@@ -173,6 +174,10 @@ int node_table(struct ctx *ctx, struct node_input *in, struct model_table **ret,
 	if (r == 0)
 		r = node_compile(ctx, in, l.v, l.n, ret, stats);
 	resource_list_clear(&l);
+	/* the decoded resources and the compile's scratch, freed in small
+	 * pieces, go back to the system before the batch is built (W-huge:
+	 * 490 MB at the peak -> 340 MB) */
+	malloc_trim(0);
 	return r;
 }
 

@@ -96,8 +96,8 @@ static int mix_tree(struct sync_digest *d, const char *path, int depth)
 
 static void mix_env(struct sync_digest *d)
 {
-	static const char *const prefixes[] = { "NFTMGR_", "CALICO_",	"DATASTORE_",
-						"ETCD_",   "APIV1_",	"NODENAME=" };
+	static const char *const prefixes[] = { "NFTMGR_", "CALICO_", "DATASTORE_",
+						"ETCD_",   "APIV1_",  "NODENAME=" };
 	size_t n = 0;
 	char **v;
 
@@ -168,8 +168,7 @@ static int stamp_path(char *buf, size_t len)
 
 	if (stat("/proc/self/ns/net", &st) < 0)
 		return -errno;
-	snprintf(buf, len, STAMP_DIR "/sync-%ju-%ju", (uintmax_t)st.st_dev,
-		 (uintmax_t)st.st_ino);
+	snprintf(buf, len, STAMP_DIR "/sync-%ju-%ju", (uintmax_t)st.st_dev, (uintmax_t)st.st_ino);
 	return 0;
 }
 
@@ -197,8 +196,8 @@ static int stamp_read(struct stamp *s)
 	if (stamp_path(path, sizeof(path)) < 0 || !(f = fopen(path, "re")))
 		return -ENOENT;
 	*s = (struct stamp){ 0 };
-	n = fscanf(f, "%" SCNx64 " %" SCNx64 " %63s %" SCNu32 " %" SCNu64 " %32s", &s->d.a,
-		   &s->d.b, s->table, &s->id.genid, &s->id.handle, inc);
+	n = fscanf(f, "%" SCNx64 " %" SCNx64 " %63s %" SCNu32 " %" SCNu64 " %32s", &s->d.a, &s->d.b,
+		   s->table, &s->id.genid, &s->id.handle, inc);
 	fclose(f);
 	if (n != 6 || strlen(inc) != 32)
 		return -EINVAL;
@@ -228,8 +227,8 @@ void sync_stamp_write(const struct sync_digest *d, const char *table, uint32_t g
 	FILE *f;
 	int fd;
 
-	if (stamp_path(path, sizeof(path)) < 0 ||
-	    nl_table_identity(table, &id) < 0 || !id.exists || strlen(table) >= 64)
+	if (stamp_path(path, sizeof(path)) < 0 || nl_table_identity(table, &id) < 0 || !id.exists ||
+	    strlen(table) >= 64)
 		return;
 	/* the generation our commit left, not one after someone else's */
 	id.genid = genid;

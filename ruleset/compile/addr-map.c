@@ -42,19 +42,34 @@
  * run is left as it is. */
 #define MAX_ACTIVE   64
 
-struct arange {
-	uint8_t lo[16], hi[16];
-	uint32_t rule; /* index in the run */
+/* The ranges of a run, packed: lo and hi of the family's width, then the
+ * rule's index in the run (2,000,000 IPv4 ranges take 24 MB, not 80). */
+struct ranges {
+	uint8_t *b;
+	size_t n, cap, w, stride;
 };
 
 static size_t sort_w;
 
-static int cmp_arange(const void *pa, const void *pb)
+static uint8_t *range_at(const struct ranges *v, size_t i)
 {
-	const struct arange *a = pa, *b = pb;
-	int c = memcmp(a->lo, b->lo, sort_w);
+	return v->b + i * v->stride;
+}
 
-	return c ? c : (a->rule > b->rule) - (a->rule < b->rule);
+static uint32_t range_rule(const uint8_t *x, size_t w)
+{
+	uint32_t k;
+
+	memcpy(&k, x + 2 * w, sizeof(k));
+	return k;
+}
+
+static int cmp_range(const void *pa, const void *pb)
+{
+	int c = memcmp(pa, pb, sort_w);
+	uint32_t a = range_rule(pa, sort_w), b = range_rule(pb, sort_w);
+
+	return c ? c : (a > b) - (a < b);
 }
 
 /* The index of r's one positive address match of kind k and family fam
@@ -81,60 +96,56 @@ static int addr_match(const struct model_rule *r, enum model_match_kind k, uint8
 	return at;
 }
 
-/* The ranges of rule k's address match m, appended to *v. */
-static int take(struct cctx *c, const struct model_match *m, uint32_t k, size_t w,
-		struct arange **v, size_t *n, size_t *cap)
+/* The number of ranges of address match m, or -ENOENT for a set not ours
+ * to read. */
+static long count_ranges(struct cctx *c, const struct model_match *m)
 {
 	const struct model_set *s = m->set ? set_find(c, m->set) : NULL;
-	size_t add = m->set ? (s ? s->n_elems : 0) : 1;
 
 	if (m->set && (!s || s->map || !s->interval))
 		return -ENOENT;
-	if (*n + add > *cap) {
-		size_t nc = 2 * (*n + add);
-		struct arange *x = realloc(*v, nc * sizeof(*x));
+	return s ? (long)s->n_elems : 1;
+}
 
-		if (!x)
-			return -ENOMEM;
-		*v = x;
-		*cap = nc;
-	}
+/* The ranges of rule k's address match m, appended to v (room made). */
+static void take(struct cctx *c, const struct model_match *m, uint32_t k, struct ranges *v)
+{
+	const struct model_set *s = m->set ? set_find(c, m->set) : NULL;
+	size_t add = s ? s->n_elems : 1;
+
 	for (size_t i = 0; i < add; i++) {
-		struct arange *a = &(*v)[(*n)++];
+		uint8_t *x = range_at(v, v->n++);
 		struct model_elem e;
 
 		if (s)
 			e = s->elems[i];
 		else
 			model_prefix_range(&m->prefix, &e);
-		memset(a, 0, sizeof(*a));
-		memcpy(a->lo, e.lo, w);
-		memcpy(a->hi, e.hi, w);
-		a->rule = k;
+		memcpy(x, e.lo, v->w);
+		memcpy(x + v->w, e.hi, v->w);
+		memcpy(x + 2 * v->w, &k, sizeof(k));
 	}
-	return 0;
 }
 
 /* last[b]: the latest rule before b in the run whose addresses overlap
  * b's, or -1. Returns -E2BIG when too many ranges nest. */
-static int overlaps(const struct arange *v, size_t n, size_t w, long *last)
+static int overlaps(const struct ranges *v, long *last)
 {
-	const struct arange *active[MAX_ACTIVE];
-	size_t na = 0;
+	const uint8_t *active[MAX_ACTIVE];
+	size_t na = 0, w = v->w;
 
-	for (size_t i = 0; i < n; i++) {
-		const struct arange *x = &v[i];
+	for (size_t i = 0; i < v->n; i++) {
+		const uint8_t *x = range_at(v, i);
+		uint32_t q = range_rule(x, w);
 		size_t keep = 0;
 
 		for (size_t a = 0; a < na; a++)
-			if (memcmp(active[a]->hi, x->lo, w) >= 0)
+			if (memcmp(active[a] + w, x, w) >= 0)
 				active[keep++] = active[a];
 		na = keep;
 		for (size_t a = 0; a < na; a++) {
-			uint32_t p = active[a]->rule, q = x->rule;
+			uint32_t p = range_rule(active[a], w);
 
-			if (p == q)
-				continue;
 			if (p < q && last[q] < (long)p)
 				last[q] = (long)p;
 			if (q < p && last[p] < (long)q)
@@ -386,6 +397,21 @@ static size_t run_end(const struct model_chain *ch, size_t i, enum model_match_k
 	return j;
 }
 
+/* A mapped rule goes; the set it matched, once no rule names it, gives
+ * its elements back at once (the maps hold as many). */
+static void rule_drop(struct cctx *c, struct model_rule *r, int at)
+{
+	struct model_set *s = r->m[at].set ? (struct model_set *)set_find(c, r->m[at].set) : NULL;
+
+	if (s && s->refs && --s->refs == 0 && !s->targets) {
+		model_elems_free(s->elems, s->n_elems);
+		s->elems = NULL;
+		s->n_elems = 0;
+	}
+	model_rule_free(r);
+	*r = (struct model_rule){ 0 };
+}
+
 static bool reserve(struct cctx *c, struct model_rule **out, size_t *cap, size_t need)
 {
 	struct model_rule *x;
@@ -417,38 +443,57 @@ static void keep(struct cctx *c, const struct model_chain *ch, size_t from, size
 /* Rules [i, j) of ch, each with its address match at[k - i]: cut where a
  * rule's addresses meet an earlier one's, the pieces long enough mapped,
  * the rest kept. Returns whether anything was mapped. */
+/* The ranges of rules [i, j) (j cut before a set not ours to read),
+ * sorted; their sizes in size[]. */
+static int run_ranges(struct cctx *c, struct model_chain *ch, size_t i, size_t *j, const int *at,
+		      size_t w, struct ranges *v, size_t *size)
+{
+	size_t total = 0;
+
+	for (size_t k = i; k < *j; k++) {
+		long n = count_ranges(c, &ch->rules[k].m[at[k - i]]);
+
+		if (n < 0) {
+			*j = k;
+			break;
+		}
+		size[k - i] = (size_t)n;
+		total += (size_t)n;
+	}
+	*v = (struct ranges){ .w = w, .stride = 2 * w + sizeof(uint32_t) };
+	v->b = malloc((total ? total : 1) * v->stride);
+	if (!v->b)
+		return -ENOMEM;
+	for (size_t k = i; k < *j; k++)
+		take(c, &ch->rules[k].m[at[k - i]], (uint32_t)(k - i), v);
+	sort_w = w;
+	qsort(v->b, v->n, v->stride, cmp_range);
+	return 0;
+}
+
 static bool map_runs(struct cctx *c, struct model_chain *ch, size_t i, size_t j, const int *at,
 		     enum model_match_kind kind, uint8_t fam, struct model_rule **out,
 		     size_t *n_out, size_t *cap)
 {
-	size_t w = fam == 4 ? 4 : 16, nv = 0, vcap = 0;
-	struct arange *v = NULL;
+	size_t w = fam == 4 ? 4 : 16;
+	struct ranges v = { 0 };
 	long *last = calloc(j - i, sizeof(*last));
 	size_t *size = calloc(j - i, sizeof(*size));
 	size_t end = j;
 	bool mapped = false;
 
-	if (!last || !size) {
+	if (!last || !size || run_ranges(c, ch, i, &j, at, w, &v, size) < 0) {
 		c->err = -ENOMEM;
 		goto out;
 	}
-	for (size_t k = i; k < j; k++) {
-		size_t before = nv;
-
+	for (size_t k = i; k < j; k++)
 		last[k - i] = -1;
-		if (take(c, &ch->rules[k].m[at[k - i]], (uint32_t)(k - i), w, &v, &nv, &vcap) < 0) {
-			j = k; /* a set not ours to read: the run ends before */
-			break;
-		}
-		size[k - i] = nv - before;
-	}
-	sort_w = w;
-	if (nv)
-		qsort(v, nv, sizeof(*v), cmp_arange);
-	if (j - i < ADDR_MAP_MIN || overlaps(v, nv, w, last) < 0) {
+	if (j - i < ADDR_MAP_MIN || overlaps(&v, last) < 0) {
 		keep(c, ch, i, j, out, n_out, cap);
 		goto out;
 	}
+	free(v.b); /* before the maps take as much */
+	v.b = NULL;
 	for (size_t s = i; s < j && !c->err;) {
 		size_t e = s + 1, n = size[s - i];
 
@@ -459,17 +504,15 @@ static bool map_runs(struct cctx *c, struct model_chain *ch, size_t i, size_t j,
 			keep(c, ch, s, e, out, n_out, cap);
 		} else if (reserve(c, out, cap, *n_out + w * 8 + 1)) {
 			map_run(c, ch, ch->rules + s, at + (s - i), e - s, kind, fam, *out, n_out);
-			for (size_t k = s; k < e; k++) {
-				model_rule_free(&ch->rules[k]);
-				ch->rules[k] = (struct model_rule){ 0 };
-			}
+			for (size_t k = s; k < e; k++)
+				rule_drop(c, &ch->rules[k], at[k - i]);
 			mapped = true;
 		}
 		s = e;
 	}
 out:
 	keep(c, ch, j, end, out, n_out, cap); /* after a set not ours to read */
-	free(v);
+	free(v.b);
 	free(last);
 	free(size);
 	return mapped;
@@ -525,6 +568,7 @@ void addr_maps(struct cctx *c)
 {
 	size_t n = c->t->n_chains;
 
+	sets_count_refs(c);
 	for (size_t i = 0; i < n && !c->err; i++)
 		chain_maps(c, i);
 }

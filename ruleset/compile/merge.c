@@ -130,12 +130,9 @@ void merge_allow_runs(struct cctx *c, struct model_chain *ch, size_t from)
 		ch->n_rules = w;
 }
 
-/* After merging (or mapping), the sets of the rules merged are used by
- * nothing: drop them. */
-void sets_prune(struct cctx *c)
+void sets_count_refs(struct cctx *c)
 {
 	struct model_table *t = c->t;
-	size_t w = 0;
 
 	for (size_t s = 0; s < t->n_sets; s++)
 		t->sets[s]->refs = 0;
@@ -151,6 +148,16 @@ void sets_prune(struct cctx *c)
 				    (s = (struct model_set *)set_find(c, r->m[m].set)))
 					s->refs++;
 		}
+}
+
+/* After merging (or mapping), the sets of the rules merged are used by
+ * nothing: drop them. */
+void sets_prune(struct cctx *c)
+{
+	struct model_table *t = c->t;
+	size_t w = 0;
+
+	sets_count_refs(c);
 	for (size_t s = 0; s < t->n_sets; s++) {
 		if (t->sets[s]->refs)
 			t->sets[w++] = t->sets[s];

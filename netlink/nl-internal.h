@@ -152,7 +152,8 @@ struct ksnap {
 	uint64_t handle;
 	uint8_t incarnation[16]; /* from the table's userdata; zero if none */
 	struct kchain *chains;
-	size_t n_chains;
+	size_t n_chains, cap_chains;
+	bool sorted; /* chains by name */
 	struct kset *sets;
 	size_t n_sets;
 };

@@ -386,16 +386,29 @@ static bool map_target(struct ksnap *ks, const char *chain)
 	return false;
 }
 
-static bool in_model_chain(const struct model_table *t, const char *name)
+static int cmp_name(const void *a, const void *b)
 {
+	return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+/* The model's chain names, sorted: whether the kernel's are among them,
+ * by binary search. */
+static const char **model_chain_names(const struct model_table *t)
+{
+	const char **v = malloc((t->n_chains ? t->n_chains : 1) * sizeof(*v));
+
+	if (!v)
+		return NULL;
 	for (size_t i = 0; i < t->n_chains; i++)
-		if (strcmp(t->chains[i]->name, name) == 0)
-			return true;
-	return false;
+		v[i] = t->chains[i]->name;
+	qsort(v, t->n_chains, sizeof(*v), cmp_name);
+	return v;
 }
 
 static int plan_gone(const struct model_table *t, struct ksnap *ks, struct plan *p)
 {
+	const char **names;
+
 	p->chains_gone = calloc(ks->n_chains + 1, sizeof(char *));
 	p->chains_flush_only = calloc(ks->n_chains + 1, sizeof(char *));
 	if (!p->chains_flush_only)
@@ -403,10 +416,13 @@ static int plan_gone(const struct model_table *t, struct ksnap *ks, struct plan 
 	p->sets_gone = calloc(ks->n_sets + 1, sizeof(char *));
 	if (!p->chains_gone || !p->sets_gone)
 		return -ENOMEM;
+	names = model_chain_names(t);
+	if (!names)
+		return -ENOMEM;
 	for (size_t i = 0; i < ks->n_chains; i++) {
 		const char *name = ks->chains[i].name;
 
-		if (in_model_chain(t, name))
+		if (bsearch(&name, names, t->n_chains, sizeof(*names), cmp_name))
 			continue;
 		/* Before Linux 6.2, deleting a chain in the transaction that
 		 * removes the map element pointing at it can fail: flush it
@@ -417,6 +433,7 @@ static int plan_gone(const struct model_table *t, struct ksnap *ks, struct plan 
 		}
 		p->chains_gone[p->n_chains_gone++] = name;
 	}
+	free(names);
 	for (size_t i = 0; i < ks->n_sets; i++)
 		if (!model_table_find_set(t, ks->sets[i].name))
 			p->sets_gone[p->n_sets_gone++] = ks->sets[i].name;

@@ -105,25 +105,50 @@ char *nl_rule_fingerprint(struct nftnl_rule *r)
 
 /* ---- the snapshot -------------------------------------------------------- */
 
-static struct kchain *kchain_get(struct ksnap *s, const char *name, bool create)
+static int cmp_kchain(const void *a, const void *b)
+{
+	return strcmp(((const struct kchain *)a)->name, ((const struct kchain *)b)->name);
+}
+
+/* A new chain at the end (a dump's names are unique: no search). */
+static struct kchain *kchain_append(struct ksnap *s, const char *name)
 {
 	struct kchain *v;
 
-	for (size_t i = 0; i < s->n_chains; i++)
-		if (strcmp(s->chains[i].name, name) == 0)
-			return &s->chains[i];
-	if (!create)
-		return NULL;
-	v = realloc(s->chains, (s->n_chains + 1) * sizeof(*v));
-	if (!v)
-		return NULL;
-	s->chains = v;
-	v = &v[s->n_chains];
+	if (s->n_chains == s->cap_chains) {
+		size_t cap = s->cap_chains ? 2 * s->cap_chains : 64;
+
+		v = realloc(s->chains, cap * sizeof(*v));
+		if (!v)
+			return NULL;
+		s->chains = v;
+		s->cap_chains = cap;
+	}
+	v = &s->chains[s->n_chains];
 	*v = (struct kchain){ .name = strdup(name) };
 	if (!v->name)
 		return NULL;
 	s->n_chains++;
+	s->sorted = false;
 	return v;
+}
+
+/* By name: a binary search once the chains are sorted (10,000 chains and
+ * their rules would otherwise cost 10,000 x 10,000 compares). */
+static struct kchain *kchain_get(struct ksnap *s, const char *name, bool create)
+{
+	if (s->sorted) {
+		struct kchain key = { .name = (char *)name };
+		struct kchain *v = bsearch(&key, s->chains, s->n_chains, sizeof(*v), cmp_kchain);
+
+		if (v)
+			return v;
+	} else {
+		for (size_t i = 0; i < s->n_chains; i++)
+			if (strcmp(s->chains[i].name, name) == 0)
+				return &s->chains[i];
+	}
+	return create ? kchain_append(s, name) : NULL;
 }
 
 struct kset *ksnap_set(struct ksnap *s, const char *name)
@@ -200,7 +225,7 @@ static int on_chain(const struct nlmsghdr *nlh, void *data)
 		return -ENOMEM;
 	if (nftnl_chain_nlmsg_parse(nlh, ch) == 0 &&
 	    strcmp(nftnl_chain_get_str(ch, NFTNL_CHAIN_TABLE), c->table) == 0) {
-		k = kchain_get(c->s, nftnl_chain_get_str(ch, NFTNL_CHAIN_NAME), true);
+		k = kchain_append(c->s, nftnl_chain_get_str(ch, NFTNL_CHAIN_NAME));
 		if (!k) {
 			nftnl_chain_free(ch);
 			return -ENOMEM;
@@ -412,6 +437,10 @@ int nl_snapshot(struct mnl_socket *nl, const char *table, struct ksnap *ret)
 		nlh = nftnl_nlmsg_build_hdr(buf, NFT_MSG_GETCHAIN, NFPROTO_INET,
 					    NLM_F_DUMP | NLM_F_ACK, nl_next_seq());
 		r = nl_talk(nl, nlh, on_chain, &c);
+	}
+	if (r == 0 && s.n_chains) {
+		qsort(s.chains, s.n_chains, sizeof(*s.chains), cmp_kchain);
+		s.sorted = true;
 	}
 	if (r == 0) {
 		nlh = nftnl_nlmsg_build_hdr(buf, NFT_MSG_GETSET, NFPROTO_INET,

@@ -6,8 +6,8 @@
  * prefix length, which jumps to a chain holding the one rule whose set
  * holds the address, minus that match:
  *
- *   ip saddr & 255.255.255.0 vmap @filter-in-eth1.saddr0-24
- *   chain filter-in-eth1.r<hash> { tcp dport @ports counter accept }
+ *   ip saddr & 255.255.255.0 vmap @filter-in-eth1.saddr-<id>-24
+ *   chain r<hash> { tcp dport @ports counter accept }
  *
  * Evaluated in order, at most one rule of such a run can match a packet
  * (the sets do not overlap), so running that rule alone and going on after
@@ -200,19 +200,44 @@ static uint64_t rule_hash(const struct model_rule *r, int at)
 	return fnv_str(h, r->comment);
 }
 
-/* Rule r minus match at, alone in a chain of its own (or the chain that
- * already holds exactly that). */
+/* Whether chain rc holds exactly rule r without match at. */
+static bool holds(const struct model_chain *rc, const struct model_rule *r, int at)
+{
+	struct model_rule tmp = *r;
+	bool same;
+
+	if (rc->n_rules != 1 || r->n_m == 0)
+		return false;
+	tmp.m = malloc(r->n_m * sizeof(*tmp.m));
+	if (!tmp.m)
+		return false;
+	tmp.n_m = 0;
+	for (size_t i = 0; i < r->n_m; i++)
+		if ((int)i != at)
+			tmp.m[tmp.n_m++] = r->m[i];
+	same = model_rule_equal(&rc->rules[0], &tmp);
+	free(tmp.m);
+	return same;
+}
+
+/* Rule r minus match at, alone in a chain named after its content (the
+ * same rule on two interfaces shares it; a short name, as every map
+ * element carries it), or the chain that already holds exactly that. */
 static const char *rule_chain(struct cctx *c, const struct model_chain *ch,
 			      const struct model_rule *r, int at)
 {
-	char name[256];
+	uint64_t h = rule_hash(r, at);
+	char name[64];
 	struct model_chain *rc;
 	struct model_rule *n;
 
-	snprintf(name, sizeof(name), "%s.r%016llx", ch->name, (unsigned long long)rule_hash(r, at));
-	rc = chain_find(c, name);
-	if (rc)
-		return rc->n_rules == 1 ? rc->name : NULL;
+	(void)ch;
+	snprintf(name, sizeof(name), "r%016llx", (unsigned long long)h);
+	for (unsigned salt = 2; (rc = chain_find(c, name)); salt++) {
+		if (holds(rc, r, at))
+			return rc->name;
+		snprintf(name, sizeof(name), "r%016llx-%u", (unsigned long long)h, salt);
+	}
 	rc = chain_add(c, name, MODEL_HOOK_NONE, 0);
 	n = rc ? rule_add(c, rc, r->comment) : NULL;
 	if (!n)
@@ -353,7 +378,7 @@ static void map_run(struct cctx *c, struct model_chain *ch, const struct model_r
 	}
 	for (size_t k = 0; k < n && !c->err; k++)
 		if (!(target[k] = rule_chain(c, ch, &run[k], at[k])) && !c->err)
-			c->err = -EEXIST; /* a hash collision: not expected */
+			c->err = -ENOMEM; /* chain_add() or rule_add() failed */
 	if (c->err)
 		goto out;
 	map_fill(c, run, at, n, w, target, count, NULL);

@@ -47,6 +47,7 @@ struct nl_commit_result {
 	unsigned retries;     /* after ERESTART */
 	size_t changes;	      /* objects and elements that differed */
 	bool owned;	      /* the table is ours alone (owner + persist) */
+	bool deferred;	      /* work left for the next sync (old kernels) */
 	char error[2048];     /* what failed, in policy terms: a line an error */
 };
 

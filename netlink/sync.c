@@ -329,6 +329,7 @@ static int attempt_sync(struct mnl_socket *nl, const struct model_table *t,
 	}
 	p.changes += adopt && orphaned(&p, &ks);
 	res->genid = res->genid_after = genid;
+	res->deferred = p.n_chains_flush_only > 0;
 	res->changes = p.full ? t->n_chains + t->n_sets : p.changes;
 	if (diff) {
 		print_plan(diff, t, &p);

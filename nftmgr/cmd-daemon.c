@@ -163,6 +163,7 @@ static void committed(struct daemon *d, const char *label, struct model_table **
 		d->committed = *t;
 		*t = NULL;
 		d->genid = res->genid_after;
+		d->deferred = res->deferred;
 	}
 }
 
@@ -179,7 +180,7 @@ bool daemon_resync_due(struct daemon *d)
 {
 	uint32_t g = 0;
 
-	if (!d->committed || !d->genid || nl_genid(d->nl, &g) < 0 || g != d->genid)
+	if (!d->committed || !d->genid || d->deferred || nl_genid(d->nl, &g) < 0 || g != d->genid)
 		return true;
 	logp(7, "resync: the ruleset is at generation %u, as our last commit left it", g);
 	return false;

@@ -65,6 +65,7 @@ struct daemon {
 	struct metrics *metrics;       /* NULL: off */
 	struct model_table *committed; /* in force, ours alone; NULL: read back */
 	uint32_t genid;		       /* the ruleset's generation after it */
+	bool deferred;		       /* it left work for the next sync */
 	unsigned long commits;
 	unsigned long failures;
 	/* etcd */

@@ -13,6 +13,11 @@
 #include "compile.h"
 #include "store.h"
 
+/* meson -Dtest_knobs=false (packages) leaves it undefined */
+#ifndef NFTMGR_TEST_KNOBS
+#define NFTMGR_TEST_KNOBS 0
+#endif
+
 /* Exit statuses, as calicoctl. */
 enum {
 	EXIT_OK = 0,

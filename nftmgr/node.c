@@ -259,7 +259,7 @@ int sync_node(struct ctx *ctx, struct node_input *in, bool full)
 	if (r >= 0)
 		printf("  load and compile %.1f ms, read back, diff and commit %.1f ms\n",
 		       ms(&t0, &t1), ms(&t1, &t2));
-	if (r >= 0 && digest_ok && res.genid_after)
+	if (r >= 0 && digest_ok && res.genid_after && !res.deferred)
 		sync_stamp_write(&dg, t->name, res.genid_after);
 	if (c)
 		confirm_done(c, r >= 0 || stored);

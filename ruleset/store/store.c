@@ -199,9 +199,9 @@ static int write_all(int fd, const char *buf, size_t len)
 	return 0;
 }
 
-/* Writes r to a new temporary file beside its path (not yet durable):
+/* Writes r to a new temporary file beside its path (durable with sync):
  * *tmp and *abs are the caller's. */
-static int put_tmp(struct store *s, const struct resource *r, char **tmp, char **abs)
+static int put_tmp(struct store *s, const struct resource *r, bool sync, char **tmp, char **abs)
 {
 	const struct kind_info *k = kind_info(r->kind);
 	_cleanup_free_ char *rel = rel_path(r->kind, k->namespaced ? r->namespace : NULL, r->name);
@@ -233,6 +233,8 @@ static int put_tmp(struct store *s, const struct resource *r, char **tmp, char *
 	if (e == 0 && write_all(fd, "\n", 1) < 0)
 		e = -EIO;
 	if (e == 0 && fchmod(fd, 0600) < 0)
+		e = -errno;
+	if (e == 0 && sync && fsync(fd) < 0)
 		e = -errno;
 	if (close(fd) < 0 && e == 0)
 		e = -errno;
@@ -282,7 +284,7 @@ int store_put_many(struct store *s, struct resource *const *v, size_t n, size_t 
 
 	*done = 0;
 	for (; e == 0 && i < n; i++)
-		e = put_tmp(s, v[i], &tmp[i], &abs[i]);
+		e = put_tmp(s, v[i], false, &tmp[i], &abs[i]);
 	/* all the new files durable at once, then each renamed into place */
 	if (e == 0 && syncfs(s->dirfd) < 0)
 		e = -errno;
@@ -312,39 +314,17 @@ int store_put(struct store *s, const struct resource *r)
 {
 	const struct kind_info *k = kind_info(r->kind);
 	_cleanup_free_ char *rel = rel_path(r->kind, k->namespaced ? r->namespace : NULL, r->name);
-	_cleanup_free_ char *json = NULL, *tmp = NULL, *abs = NULL;
-	char *slash;
-	int fd, e;
+	_cleanup_free_ char *tmp = NULL, *abs = NULL;
+	int e;
 
 	if (!rel)
 		return -EINVAL;
-	json = resource_to_storage_json(r);
-	if (!json || asprintf(&abs, "%s/%s", s->dir, rel) < 0)
-		return -ENOMEM;
-	slash = strrchr(abs, '/');
-	*slash = '\0';
-	e = mkdir_p(abs, 0700);
-	if (e < 0)
-		return e;
-	if (asprintf(&tmp, "%s/.%s.XXXXXX", abs, slash + 1) < 0)
-		return -ENOMEM;
-	*slash = '/';
-	fd = mkostemp(tmp, O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	e = write_all(fd, json, strlen(json));
-	if (e == 0 && write_all(fd, "\n", 1) < 0)
-		e = -EIO;
-	if (e == 0 && fchmod(fd, 0600) < 0)
-		e = -errno;
-	if (e == 0 && fsync(fd) < 0)
-		e = -errno;
-	if (close(fd) < 0 && e == 0)
-		e = -errno;
+	e = put_tmp(s, r, true, &tmp, &abs);
 	if (e == 0 && rename(tmp, abs) < 0)
 		e = -errno;
 	if (e < 0) {
-		unlink(tmp);
+		if (tmp)
+			unlink(tmp);
 		return e;
 	}
 	return fsync_dir_of(s, rel);

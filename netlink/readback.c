@@ -366,9 +366,10 @@ static int dump_elems(struct mnl_socket *nl, struct ctx *c, struct kset *k)
 	return r;
 }
 
-int nl_table_info(struct mnl_socket *nl, const char *name, bool *ret_exists, uint32_t *ret_flags)
+/* Our table alone (no chains, sets or rules) into s; a missing one is
+ * not an error (s->exists false). */
+static int get_table(struct mnl_socket *nl, const char *name, struct ksnap *s)
 {
-	struct ksnap s = { 0 };
 	char buf[4096];
 	struct nftnl_table *t = nftnl_table_alloc();
 	struct nlmsghdr *nlh;
@@ -380,9 +381,15 @@ int nl_table_info(struct mnl_socket *nl, const char *name, bool *ret_exists, uin
 	nlh = nftnl_nlmsg_build_hdr(buf, NFT_MSG_GETTABLE, NFPROTO_INET, NLM_F_ACK, nl_next_seq());
 	nftnl_table_nlmsg_build_payload(nlh, t);
 	nftnl_table_free(t);
-	r = nl_talk(nl, nlh, on_table, &s);
-	if (r == -ENOENT)
-		r = 0;
+	r = nl_talk(nl, nlh, on_table, s);
+	return r == -ENOENT ? 0 : r;
+}
+
+int nl_table_info(struct mnl_socket *nl, const char *name, bool *ret_exists, uint32_t *ret_flags)
+{
+	struct ksnap s = { 0 };
+	int r = get_table(nl, name, &s);
+
 	*ret_exists = s.exists;
 	*ret_flags = s.flags;
 	return r;
@@ -392,33 +399,19 @@ int nl_table_identity(const char *table, struct nl_table_id *ret)
 {
 	struct mnl_socket *nl = mnl_socket_open2(NETLINK_NETFILTER, SOCK_CLOEXEC);
 	struct ksnap s = { 0 };
-	char buf[4096];
-	struct nftnl_table *t = nftnl_table_alloc();
-	struct nlmsghdr *nlh;
-	int r = -ENOMEM;
+	int r;
 
 	*ret = (struct nl_table_id){ 0 };
-	if (!nl || mnl_socket_bind(nl, 0, MNL_SOCKET_AUTOPID) < 0) {
+	if (!nl || mnl_socket_bind(nl, 0, MNL_SOCKET_AUTOPID) < 0)
 		r = -errno;
-		goto out;
-	}
-	if (!t)
-		goto out;
-	r = get_genid(nl, &ret->genid);
-	if (r < 0)
-		goto out;
-	nftnl_table_set_str(t, NFTNL_TABLE_NAME, table);
-	nlh = nftnl_nlmsg_build_hdr(buf, NFT_MSG_GETTABLE, NFPROTO_INET, NLM_F_ACK, nl_next_seq());
-	nftnl_table_nlmsg_build_payload(nlh, t);
-	r = nl_talk(nl, nlh, on_table, &s);
+	else if ((r = get_genid(nl, &ret->genid)) == 0)
+		r = get_table(nl, table, &s);
 	ret->exists = s.exists;
 	ret->handle = s.handle;
 	memcpy(ret->incarnation, s.incarnation, sizeof(ret->incarnation));
-out:
-	nftnl_table_free(t);
 	if (nl)
 		mnl_socket_close(nl);
-	return r == -ENOENT ? 0 : r;
+	return r;
 }
 
 int nl_snapshot(struct mnl_socket *nl, const char *table, struct ksnap *ret)
@@ -427,7 +420,7 @@ int nl_snapshot(struct mnl_socket *nl, const char *table, struct ksnap *ret)
 	struct ctx c = { .s = &s, .table = table };
 	char buf[4096];
 	struct nlmsghdr *nlh;
-	int r = nl_table_info(nl, table, &s.exists, &s.flags);
+	int r = get_table(nl, table, &s);
 
 	if (r == 0 && !s.exists) {
 		*ret = s;

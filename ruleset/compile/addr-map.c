@@ -223,15 +223,13 @@ static bool holds(const struct model_chain *rc, const struct model_rule *r, int 
 /* Rule r minus match at, alone in a chain named after its content (the
  * same rule on two interfaces shares it; a short name, as every map
  * element carries it), or the chain that already holds exactly that. */
-static const char *rule_chain(struct cctx *c, const struct model_chain *ch,
-			      const struct model_rule *r, int at)
+static const char *rule_chain(struct cctx *c, const struct model_rule *r, int at)
 {
 	uint64_t h = rule_hash(r, at);
 	char name[64];
 	struct model_chain *rc;
 	struct model_rule *n;
 
-	(void)ch;
 	snprintf(name, sizeof(name), "r%016llx", (unsigned long long)h);
 	for (unsigned salt = 2; (rc = chain_find(c, name)); salt++) {
 		if (holds(rc, r, at))
@@ -377,7 +375,7 @@ static void map_run(struct cctx *c, struct model_chain *ch, const struct model_r
 		goto out;
 	}
 	for (size_t k = 0; k < n && !c->err; k++)
-		if (!(target[k] = rule_chain(c, ch, &run[k], at[k])) && !c->err)
+		if (!(target[k] = rule_chain(c, &run[k], at[k])) && !c->err)
 			c->err = -ENOMEM; /* chain_add() or rule_add() failed */
 	if (c->err)
 		goto out;

@@ -567,3 +567,44 @@ void cidr_range(const struct cidr *c, struct model_elem *e)
 
 	model_prefix_range(&p, e);
 }
+
+/* ---- set bookkeeping ------------------------------------------------------ */
+
+void sets_count_refs(struct cctx *c)
+{
+	struct model_table *t = c->t;
+
+	for (size_t s = 0; s < t->n_sets; s++)
+		t->sets[s]->refs = 0;
+	for (size_t i = 0; i < t->n_chains; i++)
+		for (size_t k = 0; k < t->chains[i]->n_rules; k++) {
+			const struct model_rule *r = &t->chains[i]->rules[k];
+			struct model_set *s;
+
+			if (r->target && (s = (struct model_set *)set_find(c, r->target)))
+				s->refs++;
+			for (size_t m = 0; m < r->n_m; m++)
+				if (r->m[m].set &&
+				    (s = (struct model_set *)set_find(c, r->m[m].set)))
+					s->refs++;
+		}
+}
+
+/* After merging (or mapping), the sets of the rules merged are used by
+ * nothing: drop them. */
+void sets_prune(struct cctx *c)
+{
+	struct model_table *t = c->t;
+	size_t w = 0;
+
+	sets_count_refs(c);
+	for (size_t s = 0; s < t->n_sets; s++) {
+		if (t->sets[s]->refs)
+			t->sets[w++] = t->sets[s];
+		else
+			model_set_free(t->sets[s]);
+	}
+	t->n_sets = w;
+	name_index_free(&c->set_ix);
+	name_index_free(&c->content_ix);
+}

@@ -110,9 +110,10 @@ int set_map_done(struct cctx *c, struct model_set *s);
 void addr_maps(struct cctx *c);
 /* merge.c: nftablesMergeAllowPolicies */
 void merge_allow_runs(struct cctx *c, struct model_chain *ch, size_t from);
-void sets_prune(struct cctx *c);
-/* Each set's refs: the rules naming it (as a match or a map). */
+/* build.c: each set's refs, the rules naming it (as a match or a map);
+ * sets no rule names any more (after merging or mapping) freed. */
 void sets_count_refs(struct cctx *c);
+void sets_prune(struct cctx *c);
 /* A named port resolved to one number: the endpoints that give the name
  * that number. */
 struct named_variant {

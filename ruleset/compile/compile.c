@@ -585,6 +585,18 @@ static int spoofers_out(struct cctx *c, struct resource ***kept)
 	return 0;
 }
 
+/* The resources are not read after this. */
+static void inputs_done(struct cctx *c)
+{
+	if (!c->o->inputs_done)
+		return;
+	c->res = NULL;
+	c->n_res = 0;
+	free(c->policies); /* pointed into them; n_policies stays, a count */
+	c->policies = NULL;
+	c->o->inputs_done(c->o->inputs_done_data);
+}
+
 /* The chains and sets, then the address maps, then what nothing uses
  * any more left out. */
 static int build_table(struct cctx *c)
@@ -593,6 +605,7 @@ static int build_table(struct cctx *c)
 
 	base_chains(c);
 	chains_prune(c);
+	inputs_done(c);
 	sets = c->t->n_sets;
 	if (!c->err)
 		addr_maps(c);

@@ -26,6 +26,11 @@ struct compile_opts {
 	 * policy, reused for policies that are the same objects (serial) when
 	 * nothing else changed. The output is the same as without it. */
 	struct compile_memo *memo;
+	/* Optional: called once the compile reads the resources no more
+	 * (before the address maps), so that a caller done with them can
+	 * free them early: at W-huge they are a third of the peak. */
+	void (*inputs_done)(void *data);
+	void *inputs_done_data;
 };
 
 struct compile_memo *compile_memo_new(void);

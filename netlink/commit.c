@@ -244,7 +244,7 @@ static int elem_encode(struct nftnl_set *ns, const struct model_set *s, const st
 	}
 	w = key_len(s->key);
 	if (!s->interval)
-		return elem_add(ns, el->lo, (uint32_t)w, 0, s->map ? el->chain : NULL, el->jump);
+		return elem_add(ns, el->lo, (uint32_t)w, 0, NULL, false);
 	if (elem_add(ns, el->lo, (uint32_t)w, 0, NULL, false) < 0)
 		return -ENOMEM;
 	if (all_ones(el->hi, w))
@@ -286,7 +286,9 @@ void put_set(struct tx *tx, const char *table, const struct model_set *s, uint32
 			break;
 		}
 		for (size_t k = i; k < end; k++)
-			if (elem_encode(part, s, &s->elems[k]) < 0)
+			if ((s->map ? elem_add(part, model_map_key(s, k), key_len(s->key), 0,
+					       model_map_target(s, k), true)
+				    : elem_encode(part, s, &s->elems[k])) < 0)
 				tx->err = -ENOMEM;
 		nftnl_set_elems_nlmsg_build_payload(
 			nftnl_set_elem_nlmsg_build_hdr(buf, NFT_MSG_NEWSETELEM, NFPROTO_INET,

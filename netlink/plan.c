@@ -53,7 +53,13 @@ static struct kel *model_kels(const struct model_set *s, size_t *n)
 
 	if (!v)
 		return NULL;
-	for (size_t i = 0; i < s->n_elems; i++) {
+	for (size_t i = 0; s->map && i < s->n_elems; i++) {
+		memcpy(v[i].lo, model_map_key(s, i), w);
+		memcpy(v[i].hi, v[i].lo, w);
+		v[i].chain = model_map_target(s, i);
+		v[i].jump = true;
+	}
+	for (size_t i = 0; !s->map && i < s->n_elems; i++) {
 		const struct model_elem *e = &s->elems[i];
 
 		switch (s->key) {

@@ -289,16 +289,16 @@ static size_t split_prefixes(const uint8_t *lo, const uint8_t *hi, size_t w, uin
 	}
 }
 
-static int cmp_elem_lo(const void *pa, const void *pb)
+static int cmp_key(const void *pa, const void *pb)
 {
-	return memcmp(((const struct model_elem *)pa)->lo, ((const struct model_elem *)pb)->lo,
+	return memcmp(((const struct map_elem *)pa)->key, ((const struct map_elem *)pb)->key,
 		      sort_w);
 }
 
 /* Every prefix of the address match of each rule of run: counted per
- * prefix length (maps NULL) or put in the map of its length. */
+ * prefix length (out NULL) or appended to out[its length]. */
 static void map_fill(struct cctx *c, const struct model_rule *run, const int *at, size_t n,
-		     size_t w, const char *const *target, size_t *count, struct model_set **maps)
+		     size_t w, const char *const *target, size_t *count, struct map_elem **out)
 {
 	struct model_elem tmp[256];
 	uint8_t tlen[256];
@@ -324,17 +324,15 @@ static void map_fill(struct cctx *c, const struct model_rule *run, const int *at
 				np = split_prefixes(e.lo, e.hi, w, tlen, tmp);
 			}
 			for (size_t j = 0; j < np; j++) {
-				struct model_elem *x;
+				struct map_elem *x;
 
-				if (!maps) {
+				if (!out) {
 					count[tlen[j]]++;
 					continue;
 				}
-				x = &maps[tlen[j]]->elems[maps[tlen[j]]->n_elems++];
-				*x = (struct model_elem){ .jump = true,
-							  .chain = (char *)target[k] };
-				memcpy(x->lo, tmp[j].lo, w);
-				memcpy(x->hi, tmp[j].lo, w);
+				x = &out[tlen[j]][count[tlen[j]]++];
+				*x = (struct map_elem){ .chain = target[k] };
+				memcpy(x->key, tmp[j].lo, w);
 			}
 		}
 	}
@@ -359,6 +357,31 @@ static void map_rule(struct cctx *c, struct model_rule *r, const struct model_se
 		c->err = -ENOMEM;
 }
 
+/* The elements of each prefix length's map of a run, before the maps
+ * are made. */
+struct run_elems {
+	size_t count[129];
+	struct map_elem *v[129];
+	struct model_set *map[129];
+};
+
+static void run_elems_free(struct run_elems *e)
+{
+	for (size_t l = 0; l < 129; l++)
+		free(e->v[l]);
+}
+
+/* Room for the elements map_fill() counted; the counts start again. */
+static int run_elems_alloc(struct run_elems *e, size_t bits)
+{
+	for (size_t l = 0; l <= bits; l++) {
+		if (e->count[l] && !(e->v[l] = malloc(e->count[l] * sizeof(*e->v[l]))))
+			return -ENOMEM;
+		e->count[l] = 0;
+	}
+	return 0;
+}
+
 /* One map per prefix length over rules [0, n) of run, and the rules that
  * look the packet up in them (longest prefixes first), appended to out. */
 static void map_run(struct cctx *c, struct model_chain *ch, const struct model_rule *run,
@@ -367,10 +390,9 @@ static void map_run(struct cctx *c, struct model_chain *ch, const struct model_r
 {
 	size_t w = fam == 4 ? 4 : 16, bits = w * 8;
 	const char **target = calloc(n, sizeof(*target));
-	size_t *count = calloc(bits + 1, sizeof(*count));
-	struct model_set **maps = calloc(bits + 1, sizeof(*maps));
+	struct run_elems *e = calloc(1, sizeof(*e));
 
-	if (!target || !count || !maps) {
+	if (!target || !e) {
 		c->err = -ENOMEM;
 		goto out;
 	}
@@ -379,7 +401,12 @@ static void map_run(struct cctx *c, struct model_chain *ch, const struct model_r
 			c->err = -ENOMEM; /* chain_add() or rule_add() failed */
 	if (c->err)
 		goto out;
-	map_fill(c, run, at, n, w, target, count, NULL);
+	map_fill(c, run, at, n, w, target, e->count, NULL);
+	if (run_elems_alloc(e, bits) < 0) {
+		c->err = -ENOMEM;
+		goto out;
+	}
+	map_fill(c, run, at, n, w, target, e->count, e->v);
 	for (size_t l = 0; l <= bits && !c->err; l++) {
 		char name[256];
 
@@ -387,25 +414,25 @@ static void map_run(struct cctx *c, struct model_chain *ch, const struct model_r
 		snprintf(name, sizeof(name), "%s.%s-%08x-%zu", ch->name,
 			 kind == MODEL_M_SADDR ? "saddr" : "daddr",
 			 (unsigned)rule_hash(&run[0], at[0]), l);
-		if (count[l])
-			maps[l] = set_add_map(c, name, fam == 4 ? MODEL_KEY_IPV4 : MODEL_KEY_IPV6,
-					      count[l]);
+		if (e->count[l])
+			e->map[l] = set_add_map(c, name,
+						fam == 4 ? MODEL_KEY_IPV4 : MODEL_KEY_IPV6);
 	}
-	if (c->err)
-		goto out;
-	map_fill(c, run, at, n, w, target, count, maps);
 	sort_w = w;
 	for (size_t l = bits + 1; l-- > 0 && !c->err;) {
-		if (!maps[l])
+		if (!e->map[l])
 			continue;
-		qsort(maps[l]->elems, maps[l]->n_elems, sizeof(*maps[l]->elems), cmp_elem_lo);
-		if (set_map_done(c, maps[l]) == 0)
-			map_rule(c, &out[(*n_out)++], maps[l], kind, fam, l, n);
+		qsort(e->v[l], e->count[l], sizeof(*e->v[l]), cmp_key);
+		if (set_map_done(c, e->map[l], e->v[l], e->count[l]) == 0)
+			map_rule(c, &out[(*n_out)++], e->map[l], kind, fam, l, n);
+		free(e->v[l]);
+		e->v[l] = NULL;
 	}
 out:
+	if (e)
+		run_elems_free(e);
+	free(e);
 	free(target);
-	free(count);
-	free(maps);
 }
 
 /* The end of the longest run of rules from i mappable by kind. */

@@ -106,9 +106,14 @@ void chains_prune(struct cctx *c)
 			if (r->verdict == MODEL_V_JUMP || r->verdict == MODEL_V_GOTO)
 				mark(t, idx, keep, r->target);
 		}
-	for (size_t i = 0; i < t->n_sets; i++)
-		for (size_t k = 0; model_set_is_map(t->sets[i]) && k < t->sets[i]->n_elems; k++)
-			mark(t, idx, keep, t->sets[i]->elems[k].chain);
+	for (size_t i = 0; i < t->n_sets; i++) {
+		const struct model_set *s = t->sets[i];
+
+		for (size_t k = 0; s->map && k < s->n_targets; k++)
+			mark(t, idx, keep, s->targets[k]);
+		for (size_t k = 0; s->key == MODEL_KEY_IFNAME && k < s->n_elems; k++)
+			mark(t, idx, keep, s->elems[k].chain);
+	}
 	for (size_t i = 0; i < t->n_chains; i++) {
 		if (keep[i])
 			c->t->chains[w++] = c->t->chains[i];
@@ -481,7 +486,7 @@ const char *set_intern_normal(struct cctx *c, enum model_key key, bool interval,
 	return s->name;
 }
 
-struct model_set *set_add_map(struct cctx *c, const char *owner, enum model_key key, size_t n)
+struct model_set *set_add_map(struct cctx *c, const char *owner, enum model_key key)
 {
 	struct model_set *s = calloc(1, sizeof(*s)), **v;
 	char name[256];
@@ -490,13 +495,7 @@ struct model_set *set_add_map(struct cctx *c, const char *owner, enum model_key 
 	v = realloc(c->t->sets, (c->t->n_sets + 1) * sizeof(*v));
 	if (v)
 		c->t->sets = v;
-	if (!s || !v || !(s->name = strdup(name)) ||
-	    !(s->elems = calloc(n ? n : 1, sizeof(*s->elems))) ||
-	    !(s->targets = calloc(1, sizeof(*s->targets)))) {
-		if (s) {
-			free(s->name);
-			free(s->elems);
-		}
+	if (!s || !v || !(s->name = strdup(name))) {
 		free(s);
 		c->err = -ENOMEM;
 		return NULL;
@@ -517,40 +516,72 @@ static int cmp_ptr(const void *a, const void *b)
 	return (x > y) - (x < y);
 }
 
-int set_map_done(struct cctx *c, struct model_set *s)
+static const char *const *sort_names;
+
+static int cmp_name_idx(const void *a, const void *b)
 {
-	size_t w = model_key_width(s->key), n = 0;
-	char **from = malloc((s->n_elems ? s->n_elems : 1) * sizeof(*from));
+	return strcmp(sort_names[*(const uint32_t *)a], sort_names[*(const uint32_t *)b]);
+}
 
-	s->hash = elems_hash(s->elems, s->n_elems, w);
-	if (!from)
-		return c->err = -ENOMEM;
-	/* the distinct targets, each copied once; the elements then point
-	 * at the copies */
-	for (size_t i = 0; i < s->n_elems; i++)
-		from[i] = s->elems[i].chain;
-	qsort(from, s->n_elems, sizeof(*from), cmp_ptr);
-	for (size_t i = 0; i < s->n_elems; i++)
-		if (!n || from[n - 1] != from[i])
-			from[n++] = from[i];
-	free(s->targets);
-	s->targets = calloc(n ? n : 1, sizeof(*s->targets));
-	if (!s->targets) {
-		free(from);
-		return c->err = -ENOMEM;
+/* s's targets: the distinct chains of v, sorted by name; rank[i] is
+ * where u[i] (the distinct chain pointers, sorted) went. */
+static int map_targets(struct model_set *s, const char **u, size_t nu, uint32_t *rank)
+{
+	uint32_t *order = malloc((nu ? nu : 1) * sizeof(*order));
+
+	s->targets = calloc(nu ? nu : 1, sizeof(*s->targets));
+	if (!order || !s->targets) {
+		free(order);
+		return -ENOMEM;
 	}
-	for (s->n_targets = 0; s->n_targets < n; s->n_targets++)
-		if (!(s->targets[s->n_targets] = strdup(from[s->n_targets]))) {
-			free(from);
-			return c->err = -ENOMEM;
+	for (size_t i = 0; i < nu; i++)
+		order[i] = (uint32_t)i;
+	sort_names = u;
+	qsort(order, nu, sizeof(*order), cmp_name_idx);
+	for (s->n_targets = 0; s->n_targets < nu; s->n_targets++) {
+		rank[order[s->n_targets]] = (uint32_t)s->n_targets;
+		if (!(s->targets[s->n_targets] = strdup(u[order[s->n_targets]]))) {
+			free(order);
+			return -ENOMEM;
 		}
-	for (size_t i = 0; i < s->n_elems; i++) {
-		char **at = bsearch(&s->elems[i].chain, from, n, sizeof(*from), cmp_ptr);
-
-		s->elems[i].chain = s->targets[at - from];
 	}
-	free(from);
+	free(order);
 	return 0;
+}
+
+int set_map_done(struct cctx *c, struct model_set *s, const struct map_elem *v, size_t n)
+{
+	size_t w = model_key_width(s->key), nu = 0;
+	const char **u = malloc((n ? n : 1) * sizeof(*u));
+	uint32_t *rank = malloc((n ? n : 1) * sizeof(*rank));
+
+	s->keys = malloc(n ? n * w : 1);
+	s->to = malloc((n ? n : 1) * sizeof(*s->to));
+	if (!u || !rank || !s->keys || !s->to)
+		goto fail;
+	for (size_t i = 0; i < n; i++)
+		u[i] = v[i].chain;
+	qsort(u, n, sizeof(*u), cmp_ptr);
+	for (size_t i = 0; i < n; i++)
+		if (!nu || u[nu - 1] != u[i])
+			u[nu++] = u[i];
+	if (map_targets(s, u, nu, rank) < 0)
+		goto fail;
+	for (size_t i = 0; i < n; i++) {
+		const char **at = bsearch(&v[i].chain, u, nu, sizeof(*u), cmp_ptr);
+
+		memcpy(s->keys + i * w, v[i].key, w);
+		s->to[i] = rank[at - u];
+	}
+	s->n_elems = n;
+	s->hash = fnv(0xcbf29ce484222325ull, s->keys, n * w);
+	free(u);
+	free(rank);
+	return 0;
+fail:
+	free(u);
+	free(rank);
+	return c->err = -ENOMEM;
 }
 
 struct model_prefix prefix_of(const struct cidr *c)

@@ -101,11 +101,16 @@ struct cctx {
 struct model_chain *chain_add(struct cctx *c, const char *name, enum model_hook hook, int prio);
 struct model_chain *chain_find(struct cctx *c, const char *name);
 const struct model_set *set_find(struct cctx *c, const char *name);
-/* A new address map named after name, with room for n elements (none
- * yet); set_map_done() once they are in and sorted: the map then owns
- * its elements' target names. */
-struct model_set *set_add_map(struct cctx *c, const char *name, enum model_key key, size_t n);
-int set_map_done(struct cctx *c, struct model_set *s);
+/* An address map's element while the map is made. */
+struct map_elem {
+	uint8_t key[16];
+	const char *chain;
+};
+
+/* A new, empty address map named after name; set_map_done() gives it its
+ * elements, sorted by key (packed into the map, the names copied). */
+struct model_set *set_add_map(struct cctx *c, const char *name, enum model_key key);
+int set_map_done(struct cctx *c, struct model_set *s, const struct map_elem *v, size_t n);
 /* addr-map.c: runs of rules on disjoint addresses as verdict maps */
 void addr_maps(struct cctx *c);
 /* merge.c: nftablesMergeAllowPolicies */

@@ -153,23 +153,25 @@ static const struct model_chain *find_chain(const struct model_table *t, const c
 	return name ? model_table_find_chain(t, name) : NULL;
 }
 
-/* The element of a verdict map this packet meets, if any. */
-static const struct model_elem *map_target(const struct walk *w, const char *map,
-					   const char *ifname)
+/* The chain the element of an interface map this packet meets names, if
+ * any, and whether it jumps there. */
+static const char *map_target(const struct walk *w, const char *map, const char *ifname, bool *jump)
 {
 	const struct model_set *s = model_table_find_set(w->t, map);
 
 	for (size_t i = 0; s && ifname && i < s->n_elems; i++)
-		if (s->elems[i].ifname && strcmp(s->elems[i].ifname, ifname) == 0)
-			return &s->elems[i];
+		if (s->elems[i].ifname && strcmp(s->elems[i].ifname, ifname) == 0) {
+			*jump = s->elems[i].jump;
+			return s->elems[i].chain;
+		}
 	return NULL;
 }
 
 static enum outcome run_chain(struct walk *w, const struct model_chain *ch);
 
-/* The element of an address map the packet's address, masked to the
- * map's prefix length, meets (the elements are sorted). */
-static const struct model_elem *addr_target(const struct walk *w, const struct model_rule *r)
+/* The chain the element of an address map the packet's address, masked
+ * to the map's prefix length, meets jumps to (the keys are sorted). */
+static const char *addr_target(const struct walk *w, const struct model_rule *r)
 {
 	const struct model_set *s = model_table_find_set(w->t, r->target);
 	const uint8_t *a = r->verdict == MODEL_V_VMAP_SADDR ? w->p.saddr : w->p.daddr;
@@ -182,10 +184,10 @@ static const struct model_elem *addr_target(const struct walk *w, const struct m
 		key[i / 8] |= (uint8_t)(a[i / 8] & (0x80 >> (i % 8)));
 	while (lo < hi) {
 		size_t mid = lo + (hi - lo) / 2;
-		int c = memcmp(s->elems[mid].lo, key, wd);
+		int c = memcmp(model_map_key(s, mid), key, wd);
 
 		if (c == 0)
-			return &s->elems[mid];
+			return model_map_target(s, mid);
 		if (c < 0)
 			lo = mid + 1;
 		else
@@ -211,7 +213,8 @@ static enum outcome enter(struct walk *w, const char *name, bool jump)
 static enum outcome apply(struct walk *w, const struct model_chain *ch, const struct model_rule *r,
 			  bool *stop)
 {
-	const struct model_elem *target;
+	const char *target;
+	bool jump = true;
 
 	if (r->mark_set)
 		w->p.mark = (w->p.mark & r->mark_and) | r->mark_or;
@@ -232,18 +235,15 @@ static enum outcome apply(struct walk *w, const struct model_chain *ch, const st
 	}
 	if (r->verdict == MODEL_V_VMAP_IIF || r->verdict == MODEL_V_VMAP_OIF) {
 		target = map_target(w, r->target,
-				    r->verdict == MODEL_V_VMAP_IIF ? w->p.iif : w->p.oif);
+				    r->verdict == MODEL_V_VMAP_IIF ? w->p.iif : w->p.oif, &jump);
 		if (!target)
 			return GO_ON;
-		*stop = !target->jump;
-		return enter(w, target->chain, target->jump);
+		*stop = !jump;
+		return enter(w, target, jump);
 	}
 	if (r->verdict == MODEL_V_VMAP_SADDR || r->verdict == MODEL_V_VMAP_DADDR) {
 		target = addr_target(w, r);
-		if (!target)
-			return GO_ON;
-		*stop = !target->jump;
-		return enter(w, target->chain, target->jump);
+		return target ? enter(w, target, true) : GO_ON;
 	}
 	return GO_ON;
 }

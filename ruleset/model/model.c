@@ -34,14 +34,12 @@ void model_set_free(struct model_set *s)
 {
 	if (!s)
 		return;
-	if (s->targets) {
-		for (size_t i = 0; i < s->n_targets; i++)
-			free(s->targets[i]);
-		free(s->targets);
-		free(s->elems); /* the elements borrow their chain */
-	} else {
-		model_elems_free(s->elems, s->n_elems);
-	}
+	for (size_t i = 0; i < s->n_targets; i++)
+		free(s->targets[i]);
+	free(s->targets);
+	free(s->keys);
+	free(s->to);
+	model_elems_free(s->elems, s->map ? 0 : s->n_elems);
 	free(s->name);
 	free(s);
 }
@@ -130,11 +128,25 @@ bool model_chain_rules_equal(const struct model_chain *a, const struct model_cha
 	return true;
 }
 
+/* Both maps' targets are sorted by name and all used. */
+static bool map_targets_equal(const struct model_set *a, const struct model_set *b)
+{
+	if (a->n_targets != b->n_targets)
+		return false;
+	for (size_t i = 0; i < a->n_targets; i++)
+		if (strcmp(a->targets[i], b->targets[i]) != 0)
+			return false;
+	return memcmp(a->to, b->to, a->n_elems * sizeof(*a->to)) == 0;
+}
+
 bool model_set_elems_equal(const struct model_set *a, const struct model_set *b)
 {
 	if (a->key != b->key || a->interval != b->interval || a->map != b->map ||
 	    a->n_elems != b->n_elems || a->hash != b->hash)
 		return false;
+	if (a->map)
+		return memcmp(a->keys, b->keys, a->n_elems * model_key_width(a->key)) == 0 &&
+		       map_targets_equal(a, b);
 	for (size_t i = 0; i < a->n_elems; i++) {
 		const struct model_elem *x = &a->elems[i], *y = &b->elems[i];
 

@@ -37,13 +37,16 @@ struct model_set {
 	char *name;
 	enum model_key key;
 	bool interval;
-	/* An address map (key : verdict, exact keys): its elements' chain
-	 * point at one of targets, which the set owns (an element owns its
-	 * chain otherwise). */
+	/* An address map (key : jump chain, exact keys) keeps its elements
+	 * packed instead of in elems (2,000,000 of them at W-huge): key i at
+	 * keys + i * model_key_width(key), sorted, jumping to chain
+	 * targets[to[i]]; the set owns the names. */
 	bool map;
+	uint8_t *keys;
+	uint32_t *to;
 	char **targets;
 	size_t n_targets;
-	struct model_elem *elems;
+	struct model_elem *elems; /* every other set's */
 	size_t n_elems;
 	unsigned refs; /* rules using it */
 	uint64_t hash; /* of the elements, to find equal sets */
@@ -172,6 +175,17 @@ static inline bool model_set_is_map(const struct model_set *s)
 
 /* Bytes of a key in model_elem.lo/hi: 4, 16, 2, 3; 0 for ifname maps. */
 size_t model_key_width(enum model_key k);
+/* An address map's element i: its key, and the chain it jumps to. */
+static inline const uint8_t *model_map_key(const struct model_set *s, size_t i)
+{
+	return s->keys + i * model_key_width(s->key);
+}
+
+static inline const char *model_map_target(const struct model_set *s, size_t i)
+{
+	return s->targets[s->to[i]];
+}
+
 /* The interval a prefix covers. */
 void model_prefix_range(const struct model_prefix *p, struct model_elem *e);
 /* Sorts and merges overlapping or touching ranges (interval sets);

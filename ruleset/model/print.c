@@ -35,8 +35,6 @@ static void put_elem(FILE *f, const struct model_set *s, const struct model_elem
 			fputc('-', f);
 			put_addr(f, e->hi, w);
 		}
-		if (s->map)
-			fprintf(f, " : %s %s", e->jump ? "jump" : "goto", e->chain);
 		break;
 	case MODEL_KEY_PORT: {
 		unsigned lo = (unsigned)e->lo[0] << 8 | e->lo[1];
@@ -76,7 +74,12 @@ static void put_set(FILE *f, const struct model_set *s)
 		for (size_t i = 0; i < s->n_elems; i++) {
 			if (i)
 				fputs(i % 4 ? ", " : ",\n\t\t\t     ", f);
-			put_elem(f, s, &s->elems[i]);
+			if (s->map) {
+				put_addr(f, model_map_key(s, i), model_key_width(s->key));
+				fprintf(f, " : jump %s", model_map_target(s, i));
+			} else {
+				put_elem(f, s, &s->elems[i]);
+			}
 		}
 		fputs(" }\n", f);
 	}

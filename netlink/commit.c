@@ -177,7 +177,7 @@ struct nftnl_set *set_new(const char *table, const struct model_set *s, uint32_t
 	nftnl_set_set_u32(ns, NFTNL_SET_KEY_LEN, key_len(s->key));
 	if (s->interval)
 		flags |= NFT_SET_INTERVAL;
-	if (model_set_is_map(s)) {
+	if (s->map) {
 		flags |= NFT_SET_MAP;
 		nftnl_set_set_u32(ns, NFTNL_SET_DATA_TYPE, NFT_DATA_VERDICT);
 		nftnl_set_set_u32(ns, NFTNL_SET_DATA_LEN, 0);
@@ -232,9 +232,6 @@ static int elem_encode(struct nftnl_set *ns, const struct model_set *s, const st
 	size_t w;
 
 	switch (s->key) {
-	case MODEL_KEY_IFNAME:
-		memcpy(k, el->ifname, strnlen(el->ifname, 16));
-		return elem_add(ns, k, 16, 0, el->chain, el->jump);
 	case MODEL_KEY_PROTO_PORT:
 		k[0] = el->lo[0];
 		k[4] = el->lo[1];
@@ -287,7 +284,7 @@ void put_set(struct tx *tx, const char *table, const struct model_set *s, uint32
 		}
 		for (size_t k = i; k < end; k++)
 			if ((s->map ? elem_add(part, model_map_key(s, k), key_len(s->key), 0,
-					       model_map_target(s, k), true)
+					       model_map_target(s, k), !s->go)
 				    : elem_encode(part, s, &s->elems[k])) < 0)
 				tx->err = -ENOMEM;
 		nftnl_set_elems_nlmsg_build_payload(

@@ -137,12 +137,20 @@ struct kchain {
 	size_t n_fp;
 };
 
+/* A kernel set element as dumped: its key in lo, its flags in hi[15]
+ * until the ranges are rebuilt (plan.c), its verdict's chain (owned). */
+struct kraw {
+	uint8_t lo[16], hi[16];
+	char *chain;
+	bool jump;
+};
+
 struct kset {
 	char *name;
 	uint32_t flags;
 	uint32_t key_len;
 	uint32_t key_type;
-	struct model_elem *e; /* raw kernel elements; see nl_ranges() */
+	struct kraw *e;
 	size_t n, cap;
 };
 

@@ -41,7 +41,7 @@ static bool hook_matches(const struct model_chain *c, const struct kchain *k)
 
 static uint32_t set_flags(const struct model_set *s)
 {
-	return (s->interval ? NFT_SET_INTERVAL : 0) | (model_set_is_map(s) ? NFT_SET_MAP : 0) |
+	return (s->interval ? NFT_SET_INTERVAL : 0) | (s->map ? NFT_SET_MAP : 0) |
 	       (s->key == MODEL_KEY_PROTO_PORT ? NFT_SET_CONCAT : 0);
 }
 
@@ -57,18 +57,12 @@ static struct kel *model_kels(const struct model_set *s, size_t *n)
 		memcpy(v[i].lo, model_map_key(s, i), w);
 		memcpy(v[i].hi, v[i].lo, w);
 		v[i].chain = model_map_target(s, i);
-		v[i].jump = true;
+		v[i].jump = !s->go;
 	}
 	for (size_t i = 0; !s->map && i < s->n_elems; i++) {
 		const struct model_elem *e = &s->elems[i];
 
 		switch (s->key) {
-		case MODEL_KEY_IFNAME:
-			memcpy(v[i].lo, e->ifname, strnlen(e->ifname, 16));
-			memcpy(v[i].hi, v[i].lo, 16);
-			v[i].chain = e->chain;
-			v[i].jump = e->jump;
-			break;
 		case MODEL_KEY_PROTO_PORT:
 			v[i].lo[0] = e->lo[0];
 			v[i].lo[4] = e->lo[1];
@@ -78,8 +72,6 @@ static struct kel *model_kels(const struct model_set *s, size_t *n)
 		default:
 			memcpy(v[i].lo, e->lo, w);
 			memcpy(v[i].hi, s->interval ? e->hi : e->lo, w);
-			v[i].chain = e->chain;
-			v[i].jump = e->jump;
 			break;
 		}
 	}
@@ -91,7 +83,7 @@ static size_t kel_w;
 
 static int cmp_raw(const void *pa, const void *pb)
 {
-	const struct model_elem *a = pa, *b = pb;
+	const struct kraw *a = pa, *b = pb;
 	int c = memcmp(a->lo, b->lo, kel_w);
 
 	/* for one key, the end of a range before the start of the next */
@@ -113,7 +105,7 @@ static struct kel *kernel_kels(struct kset *k, size_t *n)
 	if (k->n) /* an empty set has no element array at all */
 		qsort(k->e, k->n, sizeof(*k->e), cmp_raw);
 	for (size_t i = 0; i < k->n; i++) {
-		const struct model_elem *e = &k->e[i];
+		const struct kraw *e = &k->e[i];
 		struct kel *x = &v[cnt];
 
 		if (e->hi[15] & NFT_SET_ELEM_INTERVAL_END)

@@ -175,10 +175,8 @@ void ksnap_clear(struct ksnap *s)
 	}
 	free(s->chains);
 	for (size_t i = 0; i < s->n_sets; i++) {
-		for (size_t k = 0; k < s->sets[i].n; k++) {
-			free(s->sets[i].e[k].ifname);
+		for (size_t k = 0; k < s->sets[i].n; k++)
 			free(s->sets[i].e[k].chain);
-		}
 		free(s->sets[i].e);
 		free(s->sets[i].name);
 	}
@@ -304,7 +302,7 @@ static int elem_cb(struct nftnl_set_elem *e, void *data)
 {
 	struct ctx *c = data;
 	struct kset *s = c->set;
-	struct model_elem *v, *x;
+	struct kraw *v, *x;
 	uint32_t len = 0;
 	const void *key = nftnl_set_elem_get(e, NFTNL_SET_ELEM_KEY, &len);
 
@@ -318,7 +316,7 @@ static int elem_cb(struct nftnl_set_elem *e, void *data)
 		s->cap = cap;
 	}
 	x = &s->e[s->n++];
-	*x = (struct model_elem){ 0 };
+	*x = (struct kraw){ 0 };
 	if (key && len <= sizeof(x->lo))
 		memcpy(x->lo, key, len);
 	/* hi[15] carries the element flags until ranges are rebuilt */

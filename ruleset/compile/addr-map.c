@@ -454,7 +454,7 @@ static void rule_drop(struct cctx *c, struct model_rule *r, int at)
 	struct model_set *s = r->m[at].set ? (struct model_set *)set_find(c, r->m[at].set) : NULL;
 
 	if (s && s->refs && --s->refs == 0 && !s->targets) {
-		model_elems_free(s->elems, s->n_elems);
+		free(s->elems);
 		s->elems = NULL;
 		s->n_elems = 0;
 	}

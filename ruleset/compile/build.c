@@ -111,8 +111,6 @@ void chains_prune(struct cctx *c)
 
 		for (size_t k = 0; s->map && k < s->n_targets; k++)
 			mark(t, idx, keep, s->targets[k]);
-		for (size_t k = 0; s->key == MODEL_KEY_IFNAME && k < s->n_elems; k++)
-			mark(t, idx, keep, s->elems[k].chain);
 	}
 	for (size_t i = 0; i < t->n_chains; i++) {
 		if (keep[i])
@@ -457,7 +455,7 @@ const char *set_intern_normal(struct cctx *c, enum model_key key, bool interval,
 	s = content_find(c, key, interval, h, elems, n, w);
 	if (s) {
 		s->refs++;
-		model_elems_free(elems, n);
+		free(elems);
 		return s->name;
 	}
 	set_name(c, owner, name);
@@ -467,7 +465,7 @@ const char *set_intern_normal(struct cctx *c, enum model_key key, bool interval,
 		free(s);
 		if (v)
 			c->t->sets = v;
-		model_elems_free(elems, n);
+		free(elems);
 		c->err = -ENOMEM;
 		return NULL;
 	}

@@ -288,44 +288,65 @@ static int sort_policies(struct cctx *c)
 
 /* ---- dispatch and base chains -------------------------------------------------- */
 
-static struct model_set *map_add(struct cctx *c, const char *name)
+/* An interface map while it is filled. */
+struct ifmap {
+	struct model_set *s;
+	struct map_elem *v;
+	size_t n;
+};
+
+static void map_add(struct cctx *c, struct ifmap *m, const char *name, bool jump)
 {
 	struct model_set *s = calloc(1, sizeof(*s)), **v;
 
+	*m = (struct ifmap){ 0 };
 	v = realloc(c->t->sets, (c->t->n_sets + 1) * sizeof(*v));
 	if (!s || !v || !(s->name = strdup(name))) {
 		if (v)
 			c->t->sets = v;
 		free(s);
 		c->err = -ENOMEM;
-		return NULL;
+		return;
 	}
 	c->t->sets = v;
 	s->key = MODEL_KEY_IFNAME;
+	s->map = true;
+	s->go = !jump;
 	v[c->t->n_sets++] = s;
-	return s;
+	m->s = s;
 }
 
-static void map_elem(struct cctx *c, struct model_set *m, const char *ifname, const char *chain,
-		     bool jump)
+static void map_elem(struct cctx *c, struct ifmap *m, const char *ifname, const char *chain)
 {
-	struct model_elem *v;
+	struct map_elem *v;
 
-	if (!m || !chain)
+	if (!m->s || !chain)
 		return;
-	v = realloc(m->elems, (m->n_elems + 1) * sizeof(*v));
+	v = realloc(m->v, (m->n + 1) * sizeof(*v));
 	if (!v) {
 		c->err = -ENOMEM;
 		return;
 	}
-	m->elems = v;
-	v = &v[m->n_elems++];
-	*v = (struct model_elem){ 0 };
-	v->ifname = strdup(ifname);
-	v->chain = strdup(chain);
-	v->jump = jump;
-	if (!v->ifname || !v->chain)
-		c->err = -ENOMEM;
+	m->v = v;
+	v = &v[m->n++];
+	*v = (struct map_elem){ .chain = chain };
+	strncpy((char *)v->key, ifname, sizeof(v->key) - 1);
+}
+
+static int cmp_ifname_key(const void *a, const void *b)
+{
+	return memcmp(((const struct map_elem *)a)->key, ((const struct map_elem *)b)->key, 16);
+}
+
+/* The elements in, sorted (the chain names copied). */
+static void map_done(struct cctx *c, struct ifmap *m)
+{
+	if (m->s && m->n)
+		qsort(m->v, m->n, sizeof(*m->v), cmp_ifname_key);
+	if (m->s)
+		(void)set_map_done(c, m->s, m->v, m->n);
+	free(m->v);
+	*m = (struct ifmap){ 0 };
 }
 
 /* The workload interface patterns, "cali*" for each interfacePrefix
@@ -388,19 +409,21 @@ static struct model_rule *dispatch_rule(struct cctx *c, struct model_chain *base
 static void dispatch(struct cctx *c, struct model_chain *base, const struct stage *s,
 		     bool skip_accepted)
 {
-	struct model_set *m = map_add(c, s->map);
 	bool fwd = s->kind == STAGE_FORWARD;
 	const char *star = NULL;
 	struct model_rule *r;
+	struct ifmap m;
 
+	map_add(c, &m, s->map, fwd);
 	for (size_t i = 0; i < c->n_ifs; i++) {
 		const char *ch = endpoint_chain(c, s, &c->ifs[i]);
 
 		if (strcmp(c->ifs[i].ifname, "*") == 0)
 			star = ch;
 		else
-			map_elem(c, m, c->ifs[i].ifname, ch, fwd);
+			map_elem(c, &m, c->ifs[i].ifname, ch);
 	}
+	map_done(c, &m);
 	r = dispatch_rule(c, base, "dispatch", skip_accepted);
 	rule_verdict(c, r, s->dir == DIR_IN ? MODEL_V_VMAP_IIF : MODEL_V_VMAP_OIF, s->map);
 	if (!star)
@@ -416,11 +439,12 @@ static void workload_maps(struct cctx *c)
 	const struct stage *st[] = { &wl_from, &wl_to };
 
 	for (size_t k = 0; k < ARRAY_SIZE(st); k++) {
-		struct model_set *m = map_add(c, st[k]->map);
+		struct ifmap m;
 
+		map_add(c, &m, st[k]->map, true);
 		for (size_t i = 0; i < c->n_wls; i++)
-			map_elem(c, m, c->wls[i].ifname, endpoint_chain(c, st[k], &c->wls[i]),
-				 true);
+			map_elem(c, &m, c->wls[i].ifname, endpoint_chain(c, st[k], &c->wls[i]));
+		map_done(c, &m);
 	}
 }
 

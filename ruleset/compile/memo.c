@@ -280,7 +280,7 @@ static int record_sets(struct cctx *c, struct memo_entry *e)
 			if (!name)
 				continue;
 			/* elements are copied flat: no names inside */
-			if (!s || s->key == MODEL_KEY_IFNAME)
+			if (!s || s->map)
 				return -ENOENT;
 			v = realloc(e->sets, (e->n_sets + 1) * sizeof(*v));
 			if (!v)

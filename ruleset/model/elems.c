@@ -14,7 +14,7 @@ size_t model_key_width(enum model_key k)
 	case MODEL_KEY_IPV6: return 16;
 	case MODEL_KEY_PORT: return 2;
 	case MODEL_KEY_PROTO_PORT: return 3;
-	case MODEL_KEY_IFNAME: return 0;
+	case MODEL_KEY_IFNAME: return 16;
 	}
 	return 0;
 }

@@ -159,10 +159,10 @@ static const char *map_target(const struct walk *w, const char *map, const char 
 {
 	const struct model_set *s = model_table_find_set(w->t, map);
 
-	for (size_t i = 0; s && ifname && i < s->n_elems; i++)
-		if (s->elems[i].ifname && strcmp(s->elems[i].ifname, ifname) == 0) {
-			*jump = s->elems[i].jump;
-			return s->elems[i].chain;
+	for (size_t i = 0; s && s->map && ifname && i < s->n_elems; i++)
+		if (strncmp((const char *)model_map_key(s, i), ifname, 16) == 0) {
+			*jump = !s->go;
+			return model_map_target(s, i);
 		}
 	return NULL;
 }
@@ -175,7 +175,7 @@ static const char *addr_target(const struct walk *w, const struct model_rule *r)
 {
 	const struct model_set *s = model_table_find_set(w->t, r->target);
 	const uint8_t *a = r->verdict == MODEL_V_VMAP_SADDR ? w->p.saddr : w->p.daddr;
-	size_t wd = r->family == 4 ? 4 : 16, lo = 0, hi = s ? s->n_elems : 0;
+	size_t wd = r->family == 4 ? 4 : 16, lo = 0, hi = s && s->map ? s->n_elems : 0;
 	uint8_t key[16] = { 0 };
 
 	if (w->p.family != r->family)

@@ -21,15 +21,6 @@ void model_rule_free(struct model_rule *r)
 	free(r->comment);
 }
 
-void model_elems_free(struct model_elem *e, size_t n)
-{
-	for (size_t i = 0; i < n; i++) {
-		free(e[i].ifname);
-		free(e[i].chain);
-	}
-	free(e);
-}
-
 void model_set_free(struct model_set *s)
 {
 	if (!s)
@@ -39,7 +30,7 @@ void model_set_free(struct model_set *s)
 	free(s->targets);
 	free(s->keys);
 	free(s->to);
-	model_elems_free(s->elems, s->map ? 0 : s->n_elems);
+	free(s->elems);
 	free(s->name);
 	free(s);
 }
@@ -141,19 +132,13 @@ static bool map_targets_equal(const struct model_set *a, const struct model_set 
 
 bool model_set_elems_equal(const struct model_set *a, const struct model_set *b)
 {
-	if (a->key != b->key || a->interval != b->interval || a->map != b->map ||
+	if (a->key != b->key || a->interval != b->interval || a->map != b->map || a->go != b->go ||
 	    a->n_elems != b->n_elems || a->hash != b->hash)
 		return false;
+	if (!a->n_elems)
+		return true;
 	if (a->map)
 		return memcmp(a->keys, b->keys, a->n_elems * model_key_width(a->key)) == 0 &&
 		       map_targets_equal(a, b);
-	for (size_t i = 0; i < a->n_elems; i++) {
-		const struct model_elem *x = &a->elems[i], *y = &b->elems[i];
-
-		if (memcmp(x->lo, y->lo, sizeof(x->lo)) || memcmp(x->hi, y->hi, sizeof(x->hi)) ||
-		    !str_eq(x->ifname, y->ifname) || !str_eq(x->chain, y->chain) ||
-		    x->jump != y->jump)
-			return false;
-	}
-	return true;
+	return memcmp(a->elems, b->elems, a->n_elems * sizeof(*a->elems)) == 0;
 }

@@ -25,23 +25,23 @@ enum model_key {
 	MODEL_KEY_IFNAME,     /* ifname : verdict (a verdict map) */
 };
 
+/* A set's element (verdict maps keep theirs packed, see model_set). */
 struct model_elem {
 	uint8_t lo[16]; /* addresses / ports big-endian; proto at [0] */
 	uint8_t hi[16]; /* inclusive end, = lo for single values */
-	char *ifname;	/* MODEL_KEY_IFNAME */
-	char *chain;	/* verdict map target */
-	bool jump;	/* jump to it (else goto) */
 };
 
 struct model_set {
 	char *name;
 	enum model_key key;
 	bool interval;
-	/* An address map (key : jump chain, exact keys) keeps its elements
-	 * packed instead of in elems (2,000,000 of them at W-huge): key i at
-	 * keys + i * model_key_width(key), sorted, jumping to chain
-	 * targets[to[i]]; the set owns the names. */
+	/* A verdict map (by address or interface name, exact keys) keeps
+	 * its elements packed instead of in elems (2,000,000 of them at
+	 * W-huge): key i at keys + i * model_key_width(key), sorted, going
+	 * to chain targets[to[i]] (goto if go, else jump); the set owns the
+	 * names. */
 	bool map;
+	bool go;
 	uint8_t *keys;
 	uint32_t *to;
 	char **targets;
@@ -164,16 +164,8 @@ const struct model_chain *model_table_find_chain(const struct model_table *t, co
 void model_rule_free(struct model_rule *r);
 /* Frees the chain and its rules. */
 void model_chain_free(struct model_chain *ch);
-void model_elems_free(struct model_elem *e, size_t n);
 void model_set_free(struct model_set *s);
-/* A set or verdict map of the kernel's: the model's maps and the
- * interface maps. */
-static inline bool model_set_is_map(const struct model_set *s)
-{
-	return s->map || s->key == MODEL_KEY_IFNAME;
-}
-
-/* Bytes of a key in model_elem.lo/hi: 4, 16, 2, 3; 0 for ifname maps. */
+/* Bytes of a key: 4, 16, 2, 3; 16 for an interface name (NUL-padded). */
 size_t model_key_width(enum model_key k);
 /* An address map's element i: its key, and the chain it jumps to. */
 static inline const uint8_t *model_map_key(const struct model_set *s, size_t i)

@@ -49,10 +49,19 @@ static void put_elem(FILE *f, const struct model_set *s, const struct model_elem
 	case MODEL_KEY_PROTO_PORT:
 		fprintf(f, "%u . %u", e->lo[0], (unsigned)e->lo[1] << 8 | e->lo[2]);
 		break;
-	case MODEL_KEY_IFNAME:
-		fprintf(f, "\"%s\" : %s %s", e->ifname, e->jump ? "jump" : "goto", e->chain);
-		break;
+	case MODEL_KEY_IFNAME: break; /* maps only */
 	}
+}
+
+static void put_map_elem(FILE *f, const struct model_set *s, size_t i)
+{
+	const uint8_t *k = model_map_key(s, i);
+
+	if (s->key == MODEL_KEY_IFNAME)
+		fprintf(f, "\"%.16s\"", (const char *)k);
+	else
+		put_addr(f, k, model_key_width(s->key));
+	fprintf(f, " : %s %s", s->go ? "goto" : "jump", model_map_target(s, i));
 }
 
 static void put_set(FILE *f, const struct model_set *s)
@@ -65,8 +74,8 @@ static void put_set(FILE *f, const struct model_set *s)
 		[MODEL_KEY_IFNAME] = "ifname : verdict",
 	};
 
-	fprintf(f, "\t%s %s {\n\t\ttype %s%s\n", model_set_is_map(s) ? "map" : "set", s->name,
-		types[s->key], s->map ? " : verdict" : "");
+	fprintf(f, "\t%s %s {\n\t\ttype %s%s\n", s->map ? "map" : "set", s->name, types[s->key],
+		s->map && s->key != MODEL_KEY_IFNAME ? " : verdict" : "");
 	if (s->interval)
 		fputs("\t\tflags interval\n", f);
 	if (s->n_elems) {
@@ -74,12 +83,10 @@ static void put_set(FILE *f, const struct model_set *s)
 		for (size_t i = 0; i < s->n_elems; i++) {
 			if (i)
 				fputs(i % 4 ? ", " : ",\n\t\t\t     ", f);
-			if (s->map) {
-				put_addr(f, model_map_key(s, i), model_key_width(s->key));
-				fprintf(f, " : jump %s", model_map_target(s, i));
-			} else {
+			if (s->map)
+				put_map_elem(f, s, i);
+			else
 				put_elem(f, s, &s->elems[i]);
-			}
 		}
 		fputs(" }\n", f);
 	}

@@ -248,11 +248,137 @@ static void test_memo_pod_churn(void **state)
 	compile_memo_free(memo);
 }
 
+static struct model_table *compile_plain(struct resource_list *l)
+{
+	static const struct cidr a = { .family = 2, .len = 32, .addr = { 203, 0, 113, 10 } };
+	struct local_iface ifc = { .name = "eth1", .addrs = (struct cidr *)&a, .n_addrs = 1 };
+	struct compile_opts o = { .node = "worker-1", .ifaces = &ifc, .n_ifaces = 1 };
+	struct model_table *t = NULL;
+	struct diags d = { 0 };
+
+	resource_list_sort(l);
+	assert_int_equal(ruleset_compile(l->v, l->n, &o, &t, NULL, &d), 0);
+	diags_clear(&d);
+	return t;
+}
+
+static char *print_set(struct model_set *s)
+{
+	struct model_table one = { .name = (char *)"t", .sets = &s, .n_sets = 1 };
+
+	return print(&one);
+}
+
+/* Every set of a named as in b: model_set_elems_equal() says equal
+ * exactly when both print the same; returns how many differ. */
+static size_t count_unequal(const struct model_table *a, const struct model_table *b)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < a->n_sets; i++) {
+		struct model_set *y = (struct model_set *)model_table_find_set(b, a->sets[i]->name);
+		char *pa, *pb;
+
+		if (!y)
+			continue;
+		pa = print_set(a->sets[i]);
+		pb = print_set(y);
+		assert_int_equal(model_set_elems_equal(a->sets[i], y), strcmp(pa, pb) == 0);
+		n += strcmp(pa, pb) != 0;
+		free(pa);
+		free(pb);
+	}
+	return n;
+}
+
+/* Policy name of case 34 again, one rule: action on TCP port from net. */
+static void replace_policy(struct resource_list *l, const char *name, const char *net,
+			   const char *action, int port)
+{
+	char text[1024];
+	int order = strcmp(name, "deny-9090") == 0 ? 11 : 10 + (name[3] - '0');
+
+	snprintf(text, sizeof(text),
+		 "apiVersion: projectcalico.org/v3\nkind: GlobalNetworkPolicy\n"
+		 "metadata: {name: %s}\nspec:\n  order: %d\n"
+		 "  selector: ibm.role == 'worker_public'\n"
+		 "  ingress: [{action: %s, protocol: TCP, source: {nets: [%s]},"
+		 " destination: {ports: [%d]}}]\n",
+		 name, order, action, net, port);
+	add_yaml(l, text);
+	/* the old one goes (the new one is last) */
+	for (size_t i = 0; i + 1 < l->n; i++)
+		if (strcmp(l->v[i]->name, name) == 0) {
+			resource_free(l->v[i]);
+			l->v[i] = l->v[--l->n];
+			return;
+		}
+	fail_msg("no policy %s", name);
+}
+
+/* Verdict maps (by address, by interface) keep their elements packed,
+ * their targets sorted by name: two compiles of the same resources give
+ * equal maps, and a changed net makes its map (only) differ. */
+static void test_maps_compare(void **state)
+{
+	const char *src = getenv("NFTMGR_SOURCE");
+	struct resource_list l = { 0 };
+	struct model_table *t1, *t2, *t3;
+	char path[4096];
+	size_t addr_maps = 0, if_maps = 0;
+
+	(void)state;
+	assert_non_null(src);
+	snprintf(path, sizeof(path), "%s/tests/netns/common/hep.yaml", src);
+	load(path, &l);
+	snprintf(path, sizeof(path), "%s/tests/netns/cases/34-address-maps.yaml", src);
+	load(path, &l);
+	add_yaml(&l, pods_yaml);
+	add_pod(&l, "web-1", "cali1", "10.244.0.1", 80);
+	add_pod(&l, "web-2", "cali2", "10.244.0.2", 8080);
+	t1 = compile_plain(&l);
+	t2 = compile_plain(&l);
+	for (size_t i = 0; i < t1->n_sets; i++) {
+		const struct model_set *s = t1->sets[i];
+
+		addr_maps += s->map && s->key != MODEL_KEY_IFNAME && s->n_targets >= 2;
+		if_maps += s->map && s->key == MODEL_KEY_IFNAME && s->n_elems >= 2;
+	}
+	assert_true(addr_maps >= 2); /* IPv4 and IPv6 */
+	assert_true(if_maps >= 2);   /* wl-from, wl-to */
+	assert_int_equal(count_unequal(t1, t2), 0);
+	/* deny-9090's nets move: its /29 map differs, the others do not */
+	replace_policy(&l, "deny-9090", "203.0.113.64/29", "Deny", 9090);
+	t3 = compile_plain(&l);
+	assert_int_equal(count_unequal(t1, t3), 1);
+	model_table_free(t3);
+	/* and its port: the same keys, another target chain */
+	replace_policy(&l, "deny-9090", "203.0.113.0/29", "Deny", 9091);
+	t3 = compile_plain(&l);
+	assert_int_equal(count_unequal(t1, t3), 1);
+	model_table_free(t3);
+	/* two /16 rules of different ports trade nets: the same keys and
+	 * chains, the elements pointing elsewhere */
+	replace_policy(&l, "deny-9090", "203.0.113.0/29", "Deny", 9090);
+	replace_policy(&l, "v4-3", "10.1.0.0/16", "Allow", 7071);
+	model_table_free(t1);
+	t1 = compile_plain(&l);
+	replace_policy(&l, "v4-3", "10.2.0.0/16", "Allow", 7071);
+	replace_policy(&l, "v4-4", "10.1.0.0/16", "Allow", 7070);
+	t3 = compile_plain(&l);
+	assert_int_equal(count_unequal(t1, t3), 1);
+	model_table_free(t1);
+	model_table_free(t2);
+	model_table_free(t3);
+	resource_list_clear(&l);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_memo_same_table),
 		cmocka_unit_test(test_memo_pod_churn),
+		cmocka_unit_test(test_maps_compare),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -164,11 +164,14 @@ void etcd_stream_clear(struct etcd_stream *s);
 
 struct etcd_watch;
 
-/* The watch's heartbeat (see watch.c): a linearizable read of one absent
- * key every ETCD_HEARTBEAT_MS; no answer within ETCD_HEARTBEAT_TIMEOUT_MS
- * ends the watch, so a frozen member is left within their sum. */
+/* The watch's heartbeat (see watch.c): a request to the member every
+ * ETCD_HEARTBEAT_MS, every ETCD_HEARTBEAT_READ_EVERY-th (the first
+ * included) a linearizable read of one absent key, the others GET
+ * /version; no answer within ETCD_HEARTBEAT_TIMEOUT_MS ends the watch, so
+ * a frozen member is left within their sum. */
 #define ETCD_HEARTBEAT_MS	  1000
 #define ETCD_HEARTBEAT_TIMEOUT_MS 2000
+#define ETCD_HEARTBEAT_READ_EVERY 3
 
 /*
  * Starts a watch on every key under prefix from start_rev on, asking for

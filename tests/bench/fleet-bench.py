@@ -155,23 +155,25 @@ def busiest(daemons, urls):
     return urls.index(url), count
 
 
-def at_rest(daemons, seconds):
+def at_rest(daemons, members, seconds):
     tick = os.sysconf("SC_CLK_TCK")
 
     def cpu(pid):
         f = open("/proc/%d/stat" % pid).read().rsplit(")", 1)[1].split()
         return int(f[11]) + int(f[12])
 
-    live = [d for d in daemons if d.p.poll() is None]
-    c0, t0 = [cpu(d.p.pid) for d in live], time.monotonic()
+    live = [d.p.pid for d in daemons if d.p.poll() is None]
+    c0, m0, t0 = [cpu(p) for p in live], [cpu(p) for p in members], time.monotonic()
     time.sleep(seconds)
-    c1, t1 = [cpu(d.p.pid) for d in live], time.monotonic()
+    c1, m1, t1 = [cpu(p) for p in live], [cpu(p) for p in members], time.monotonic()
     pct = sorted(100.0 * (b - a) / tick / (t1 - t0) for a, b in zip(c0, c1))
-    rss = sorted(int(re.search(r"VmRSS:\s+(\d+)", open("/proc/%d/status" % d.p.pid).read())
-                     .group(1)) / 1024 for d in live)
+    etcd = [100.0 * (b - a) / tick / (t1 - t0) for a, b in zip(m0, m1)]
+    rss = sorted(int(re.search(r"VmRSS:\s+(\d+)", open("/proc/%d/status" % p).read())
+                     .group(1)) / 1024 for p in live)
     print("at rest over %d s: CPU per daemon mean %.2f%%, max %.2f%%; RSS per daemon mean "
-          "%.1f MB, max %.1f MB" % (seconds, sum(pct) / len(pct), pct[-1],
-                                     sum(rss) / len(rss), rss[-1]), flush=True)
+          "%.1f MB, max %.1f MB; etcd members %s of a core"
+          % (seconds, sum(pct) / len(pct), pct[-1], sum(rss) / len(rss), rss[-1],
+             ", ".join("%.1f%%" % x for x in etcd)), flush=True)
 
 
 def main():
@@ -191,7 +193,7 @@ def main():
             sys.exit("a daemon did not commit within 120 s")
     print("%d daemons committed in %.1f s; spread over the members: %s"
           % (n, time.monotonic() - start, busiest(daemons, urls)[1]), flush=True)
-    at_rest(daemons, 30)
+    at_rest(daemons, pids, 30)
 
     def conn_to(m):
         u = urls[m][len("http://"):].split(":")

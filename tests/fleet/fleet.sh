@@ -117,7 +117,8 @@ until_ok 15 ectl endpoint health --endpoints "$EPS" >/dev/null
 
 # ---- a member partitioned from its peers --------------------------------------------
 # It still answers clients, but has no leader: require-leader ends its
-# watches, and the heartbeat's linearizable read fails; its daemons leave.
+# watches, and the heartbeat's linearizable read (every third) fails; its
+# daemons leave.
 victim=$(busiest_member)
 on_victim=$(daemons_on "$victim")
 ip netns exec "$(member_ns "$victim")" nft -f - <<NFT

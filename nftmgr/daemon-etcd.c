@@ -14,8 +14,11 @@
  *
  * After a commit the resources are also written to a last-known-good copy
  * in the state directory (by a forked child, at most every LKG_DELAY_MS,
- * and at stop), which 'sync --boot' commits before the network, and so
- * etcd, is up.
+ * once commits have paused for LKG_QUIET_MS, and at stop), which 'sync
+ * --boot' commits before the network, and so etcd, is up. The pause keeps
+ * the copy out of a burst of changes: a fleet's daemons all change at
+ * once, and 200 forks and fsyncs at once delayed the next change by up to
+ * 0.5 s on a 2-core machine.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -242,10 +245,11 @@ static int commit_cache(struct daemon *d, enum commit_why why)
 	r = daemon_commit(d, v, n, why, d->rev);
 	free(v);
 	d->lkg_ok = r >= 0;
-	if (r >= 0 && why != WHY_RESYNC && !d->lkg_dirty) {
-		d->lkg_dirty = true;
-		if (!d->lkg_due)
+	if (r >= 0 && why != WHY_RESYNC) {
+		d->lkg_quiet = mono_ms() + LKG_QUIET_MS;
+		if (!d->lkg_dirty && !d->lkg_due)
 			d->lkg_due = mono_ms();
+		d->lkg_dirty = true;
 	}
 	return r;
 }
@@ -378,7 +382,8 @@ static void lkg_write(struct daemon *d, bool sync)
  * the last commit went through). */
 static bool lkg_due(const struct daemon *d, const struct pending *p)
 {
-	return d->lkg_dirty && d->lkg_ok && !p->any && !d->lkg_pid && mono_ms() >= d->lkg_due;
+	return d->lkg_dirty && d->lkg_ok && !p->any && !d->lkg_pid && mono_ms() >= d->lkg_due &&
+	       mono_ms() >= d->lkg_quiet;
 }
 
 /* Waits for a signal or the end of the backoff, which then grows. */
@@ -461,14 +466,15 @@ static int wait_ms(const struct pending *p, uint64_t next_resync)
  * be written then. */
 static int lkg_wait(const struct daemon *d, const struct pending *p, int wait)
 {
-	uint64_t now = mono_ms();
+	uint64_t now = mono_ms(), due;
 	int w;
 
 	if (d->lkg_pid) /* reap the writer soon */
 		return wait < 100 ? wait : 100;
 	if (!d->lkg_dirty || !d->lkg_ok || p->any)
 		return wait;
-	w = d->lkg_due > now ? (int)(d->lkg_due - now) : 0;
+	due = d->lkg_due > d->lkg_quiet ? d->lkg_due : d->lkg_quiet;
+	w = due > now ? (int)(due - now) : 0;
 	return w < wait ? w : wait;
 }
 

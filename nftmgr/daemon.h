@@ -13,6 +13,7 @@
 #define ETCD_MAX_WAIT_MS 100   /* ... but never longer than this after the first */
 #define RESYNC_MS	 60000 /* drift repair */
 #define LKG_DELAY_MS	 30000 /* etcd: the last-known-good copy, at most this often */
+#define LKG_QUIET_MS	 1000  /* ... and once commits have paused this long */
 #define WATCH_IDLE_S	 660   /* above etcd's 10 min progress interval */
 #define BACKOFF_MIN_MS	 200
 #define BACKOFF_MAX_MS	 5000
@@ -74,10 +75,11 @@ struct daemon {
 	struct etcd_watch *w;
 	unsigned backoff_ms;
 	bool connected;
-	bool lkg_dirty;	  /* a commit since the copy was written */
-	bool lkg_ok;	  /* the cache is what was committed last */
-	uint64_t lkg_due; /* not before (monotonic ms) */
-	int lkg_pid;	  /* the child writing it, 0 if none */
+	bool lkg_dirty;	    /* a commit since the copy was written */
+	bool lkg_ok;	    /* the cache is what was committed last */
+	uint64_t lkg_due;   /* not before (monotonic ms) */
+	uint64_t lkg_quiet; /* nor before this (LKG_QUIET_MS after a commit) */
+	int lkg_pid;	    /* the child writing it, 0 if none */
 	/* etcd v2 (Calico 2.6's data) */
 	bool v2;
 	struct raw_store raw;

@@ -175,6 +175,8 @@ struct nftnl_set *set_new(const char *table, const struct model_set *s, uint32_t
 	nftnl_set_set_u32(ns, NFTNL_SET_ID, id);
 	nftnl_set_set_u32(ns, NFTNL_SET_KEY_TYPE, key_type(s->key));
 	nftnl_set_set_u32(ns, NFTNL_SET_KEY_LEN, key_len(s->key));
+	if (s->size)
+		nftnl_set_set_u32(ns, NFTNL_SET_DESC_SIZE, s->size);
 	if (s->interval)
 		flags |= NFT_SET_INTERVAL;
 	if (s->map) {

@@ -150,6 +150,7 @@ struct kset {
 	uint32_t flags;
 	uint32_t key_len;
 	uint32_t key_type;
+	uint32_t size; /* 0: none */
 	struct kraw *e;
 	size_t n, cap;
 };

@@ -193,7 +193,7 @@ static int plan_sets(const struct model_table *t, struct ksnap *ks, struct plan 
 			p->changes++;
 			continue;
 		}
-		if (k->key_len != key_len(s->key) ||
+		if (k->key_len != key_len(s->key) || k->size != s->size ||
 		    (k->flags & ~NFT_SET_ANONYMOUS) != set_flags(s)) {
 			p->full = true;
 			break;

@@ -292,7 +292,10 @@ static int on_set(const struct nlmsghdr *nlh, void *data)
 		*v = (struct kset){ .name = strdup(nftnl_set_get_str(ns, NFTNL_SET_NAME)),
 				    .flags = nftnl_set_get_u32(ns, NFTNL_SET_FLAGS),
 				    .key_len = nftnl_set_get_u32(ns, NFTNL_SET_KEY_LEN),
-				    .key_type = nftnl_set_get_u32(ns, NFTNL_SET_KEY_TYPE) };
+				    .key_type = nftnl_set_get_u32(ns, NFTNL_SET_KEY_TYPE),
+				    .size = nftnl_set_is_set(ns, NFTNL_SET_DESC_SIZE)
+						    ? nftnl_set_get_u32(ns, NFTNL_SET_DESC_SIZE)
+						    : 0 };
 	}
 	nftnl_set_free(ns);
 	return 0;

@@ -38,6 +38,7 @@
  * going moves only its own map's boundaries. */
 #define MAP_SOFT     16384
 #define MAP_HARD     65536
+#define MAP_SIZE_MIN 16
 /* Ranges open at once while looking for overlaps; more than this and the
  * run is left as it is. */
 #define MAX_ACTIVE   64
@@ -357,6 +358,21 @@ static void map_rule(struct cctx *c, struct model_rule *r, const struct model_se
 		c->err = -ENOMEM;
 }
 
+/* A map's size in the kernel: room for a quarter more, a power of two.
+ * Given a size, Linux makes a hash of that many buckets and more at once
+ * (nft_hash) instead of one it resizes as elements come (rhashtable: the
+ * inserts of a W-huge sync spent 13% of all samples in
+ * rhashtable_insert_slow); the size is also a limit, so a map that grows
+ * past it is made again under another name. */
+static uint32_t map_size(size_t n)
+{
+	uint32_t size = MAP_SIZE_MIN;
+
+	while (size < n + n / 4 && size < UINT32_MAX / 2)
+		size *= 2;
+	return size;
+}
+
 /* The elements of each prefix length's map of a run, before the maps
  * are made. */
 struct run_elems {
@@ -410,13 +426,18 @@ static void map_run(struct cctx *c, struct model_chain *ch, const struct model_r
 	for (size_t l = 0; l <= bits && !c->err; l++) {
 		char name[256];
 
-		/* named after its first rule: stable while that stays */
-		snprintf(name, sizeof(name), "%s.%s-%08x-%zu", ch->name,
+		uint32_t size = map_size(e->count[l]);
+
+		if (!e->count[l])
+			continue;
+		/* named after its first rule (stable while that stays) and its
+		 * size: outgrown, it is another map */
+		snprintf(name, sizeof(name), "%s.%s-%08x-%zu-s%u", ch->name,
 			 kind == MODEL_M_SADDR ? "saddr" : "daddr",
-			 (unsigned)rule_hash(&run[0], at[0]), l);
-		if (e->count[l])
-			e->map[l] = set_add_map(c, name,
-						fam == 4 ? MODEL_KEY_IPV4 : MODEL_KEY_IPV6);
+			 (unsigned)rule_hash(&run[0], at[0]), l, size);
+		e->map[l] = set_add_map(c, name, fam == 4 ? MODEL_KEY_IPV4 : MODEL_KEY_IPV6);
+		if (e->map[l])
+			e->map[l]->size = size;
 	}
 	sort_w = w;
 	for (size_t l = bits + 1; l-- > 0 && !c->err;) {

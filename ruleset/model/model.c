@@ -133,7 +133,7 @@ static bool map_targets_equal(const struct model_set *a, const struct model_set 
 bool model_set_elems_equal(const struct model_set *a, const struct model_set *b)
 {
 	if (a->key != b->key || a->interval != b->interval || a->map != b->map || a->go != b->go ||
-	    a->n_elems != b->n_elems || a->hash != b->hash)
+	    a->size != b->size || a->n_elems != b->n_elems || a->hash != b->hash)
 		return false;
 	if (!a->n_elems)
 		return true;

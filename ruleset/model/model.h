@@ -42,6 +42,9 @@ struct model_set {
 	 * names. */
 	bool map;
 	bool go;
+	/* The kernel's size: an address map holds at most this many (a
+	 * hash of fixed size, filled without resizing); 0: none. */
+	uint32_t size;
 	uint8_t *keys;
 	uint32_t *to;
 	char **targets;

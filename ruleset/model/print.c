@@ -76,6 +76,8 @@ static void put_set(FILE *f, const struct model_set *s)
 
 	fprintf(f, "\t%s %s {\n\t\ttype %s%s\n", s->map ? "map" : "set", s->name, types[s->key],
 		s->map && s->key != MODEL_KEY_IFNAME ? " : verdict" : "");
+	if (s->size)
+		fprintf(f, "\t\tsize %u\n", s->size);
 	if (s->interval)
 		fputs("\t\tflags interval\n", f);
 	if (s->n_elems) {

@@ -138,6 +138,53 @@ else
 	tap FAIL "24,000-element sets: full then incremental sync list as nft -f of the export (exit $rc)"
 fi
 
+# An address map that outgrows its size (the kernel's limit for it) is
+# made again under its new size's name, and shrinks back the same way.
+python3 - "$T" <<'PY'
+import sys
+t = sys.argv[1]
+def pols(extra):
+    out = []
+    for p in range(8):
+        nets = ["10.%d.%d.0/24" % (p, 2 * i) for i in range(1 + (extra if p == 0 else 0))]
+        out.append("apiVersion: projectcalico.org/v3\nkind: GlobalNetworkPolicy\n"
+                   "metadata: {name: m%d}\nspec:\n  order: %d\n"
+                   "  selector: ibm.role == 'worker_public'\n  ingress:\n"
+                   "  - {action: Allow, protocol: TCP, source: {nets: [%s]}, "
+                   "destination: {ports: [%d]}}\n" % (p, 10 + p, ", ".join(nets), 7000 + p))
+    return "---\n".join(out)
+open(t + "/grow1.yaml", "w").write(pols(0))
+open(t + "/grow2.yaml", "w").write(pols(30))
+PY
+cat >"$T/grow.sh" <<INNER
+H=$SRC/tests/netns/common/hep.yaml
+"$BIN" --node worker-1 sync -f \$H -f $T/grow1.yaml ${ARGS[*]} >/dev/null || exit 7
+nft list table inet nftmgr >"$T/grow-a.txt"
+"$BIN" --node worker-1 sync -f \$H -f $T/grow2.yaml ${ARGS[*]} >/dev/null || exit 8
+nft list table inet nftmgr >"$T/grow-b.txt"
+"$BIN" --node worker-1 sync -f \$H -f $T/grow1.yaml ${ARGS[*]} >/dev/null || exit 9
+nft list table inet nftmgr >"$T/grow-c.txt"
+INNER
+unshare -n bash "$T/grow.sh"
+rc=$?
+grow_ok=true
+for x in a:grow1 b:grow2 c:grow1; do
+	"$BIN" --node worker-1 export -f "$SRC/tests/netns/common/hep.yaml" -f "$T/${x#*:}.yaml" \
+		"${ARGS[@]}" >"$T/grow.nft"
+	unshare -n bash -c 'nft -f "$1" && nft list table inet nftmgr' _ "$T/grow.nft" >"$T/grow-nft.txt" 2>&1
+	blocks "$T/grow-nft.txt" >"$T/grow-want"
+	blocks <(noflags "$T/grow-${x%%:*}.txt") >"$T/grow-have"
+	cmp -s "$T/grow-want" "$T/grow-have" || grow_ok=false
+done
+if [ "$rc" = 0 ] && $grow_ok && grep -q 'saddr-.*-24-s16 {' "$T/grow-a.txt" &&
+	grep -q 'saddr-.*-24-s64 {' "$T/grow-b.txt" && ! grep -q -- '-s16 {' "$T/grow-b.txt" &&
+	! grep -q -- '-s64 {' "$T/grow-c.txt"; then
+	tap OK "a map outgrowing its size is made again with the next size, and back"
+else
+	tap FAIL "a map outgrowing its size is made again with the next size, and back (exit $rc)"
+	grep -h 'map .*saddr' "$T"/grow-?.txt | sed 's/^/# /'
+fi
+
 # Before Linux 6.2 a chain a verdict map pointed at is flushed in the
 # transaction that removes the map element, and deleted by the next one
 # (the path is forced here with NFTMGR_TEST_OLD_KERNEL).

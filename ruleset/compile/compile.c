@@ -297,23 +297,9 @@ struct ifmap {
 
 static void map_add(struct cctx *c, struct ifmap *m, const char *name, bool jump)
 {
-	struct model_set *s = calloc(1, sizeof(*s)), **v;
-
-	*m = (struct ifmap){ 0 };
-	v = realloc(c->t->sets, (c->t->n_sets + 1) * sizeof(*v));
-	if (!s || !v || !(s->name = strdup(name))) {
-		if (v)
-			c->t->sets = v;
-		free(s);
-		c->err = -ENOMEM;
-		return;
-	}
-	c->t->sets = v;
-	s->key = MODEL_KEY_IFNAME;
-	s->map = true;
-	s->go = !jump;
-	v[c->t->n_sets++] = s;
-	m->s = s;
+	*m = (struct ifmap){ .s = set_add_map(c, name, MODEL_KEY_IFNAME) };
+	if (m->s)
+		m->s->go = !jump;
 }
 
 static void map_elem(struct cctx *c, struct ifmap *m, const char *ifname, const char *chain)

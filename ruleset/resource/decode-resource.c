@@ -438,7 +438,7 @@ static void decode_list(struct dctx *c, const struct value *root, const char *ap
 	saved = dctx_push(c, "items");
 	if (decode_expect(c, items, VALUE_SEQ))
 		for (size_t i = 0; i < items->n; i++) {
-			size_t s2 = dctx_push(c, "[%zu]", i);
+			size_t s2 = dctx_push_index(c, i);
 
 			decode_item(c, items->kids[i], out);
 			dctx_pop(c, s2);
@@ -457,7 +457,7 @@ void decode_document(struct dctx *c, const struct value *root, struct resource_l
 		return;
 	if (root->type == VALUE_SEQ) {
 		for (size_t i = 0; i < root->n; i++) {
-			size_t saved = dctx_push(c, "[%zu]", i);
+			size_t saved = dctx_push_index(c, i);
 
 			decode_item(c, root->kids[i], out);
 			dctx_pop(c, saved);

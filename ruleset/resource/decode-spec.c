@@ -47,7 +47,7 @@ void dec_policy_types(struct dctx *c, const struct value *n, void *out)
 		return;
 	for (size_t i = 0; i < n->n; i++) {
 		const struct value *t = n->kids[i];
-		size_t saved = dctx_push(c, "[%zu]", i);
+		size_t saved = dctx_push_index(c, i);
 		unsigned bit = 0;
 
 		if (t->type == VALUE_SCALAR && strcmp(t->str, in) == 0)
@@ -113,7 +113,7 @@ static void dec_performance_hints(struct dctx *c, const struct value *n, void *o
 	for (size_t i = 0; i < n->n; i++)
 		if (n->kids[i]->type != VALUE_SCALAR ||
 		    strcmp(n->kids[i]->str, "AssumeNeededOnEveryNode") != 0) {
-			size_t saved = dctx_push(c, "[%zu]", i);
+			size_t saved = dctx_push_index(c, i);
 
 			dctx_err(c, n->kids[i],
 				 "unknown performance hint (AssumeNeededOnEveryNode)");
@@ -277,7 +277,7 @@ static void dec_ips(struct dctx *c, const struct value *n, void *out, bool cidrs
 	}
 	for (size_t i = 0; i < n->n; i++) {
 		const struct value *it = n->kids[i];
-		size_t saved = dctx_push(c, "[%zu]", i);
+		size_t saved = dctx_push_index(c, i);
 		char why[128];
 
 		if (it->type != VALUE_SCALAR)

@@ -26,6 +26,26 @@ size_t dctx_push(struct dctx *c, const char *fmt, ...)
 	return saved;
 }
 
+size_t dctx_push_index(struct dctx *c, size_t i)
+{
+	char digits[24];
+	size_t saved = c->plen, n = 0;
+
+	/* once per list item (2,000,000 CIDRs at W-huge): no printf */
+	do {
+		digits[n++] = (char)('0' + i % 10);
+		i /= 10;
+	} while (i);
+	if (c->plen + n + 3 > sizeof(c->path))
+		return saved;
+	c->path[c->plen++] = '[';
+	while (n)
+		c->path[c->plen++] = digits[--n];
+	c->path[c->plen++] = ']';
+	c->path[c->plen] = '\0';
+	return saved;
+}
+
 void dctx_pop(struct dctx *c, size_t saved)
 {
 	c->plen = saved;
@@ -185,7 +205,7 @@ void dec_string_list(struct dctx *c, const struct value *n, void *out)
 		return;
 	}
 	for (size_t i = 0; i < n->n; i++) {
-		size_t saved = dctx_push(c, "[%zu]", i);
+		size_t saved = dctx_push_index(c, i);
 		char *s = NULL;
 
 		dec_string(c, n->kids[i], &s);

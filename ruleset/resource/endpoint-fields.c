@@ -71,7 +71,7 @@ static void ports(struct dctx *c, const struct value *n, void *out, bool wep)
 		return;
 	}
 	for (size_t i = 0; i < n->n; i++) {
-		size_t saved = dctx_push(c, "[%zu]", i);
+		size_t saved = dctx_push_index(c, i);
 		struct port_in in = { 0 };
 
 		/* hostPort and hostIP are a workload's only */
@@ -130,7 +130,7 @@ void dec_nats(struct dctx *c, const struct value *n, void *out)
 	for (size_t i = 0; i < n->n; i++) {
 		const struct value *in = value_map_get(n->kids[i], "internalIP");
 		const struct value *ex = value_map_get(n->kids[i], "externalIP");
-		size_t saved = dctx_push(c, "[%zu]", i);
+		size_t saved = dctx_push_index(c, i);
 		struct cidr a, b;
 
 		if (decode_expect(c, n->kids[i], VALUE_MAP) && (!in || !ex))
@@ -192,7 +192,7 @@ void dec_spoof(struct dctx *c, const struct value *n, void *out)
 		return;
 	}
 	for (size_t i = 0; i < n->n; i++) {
-		size_t saved = dctx_push(c, "[%zu]", i);
+		size_t saved = dctx_push_index(c, i);
 		char why[128];
 
 		if (n->kids[i]->type != VALUE_SCALAR ||

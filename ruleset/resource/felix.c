@@ -138,7 +138,7 @@ static void failsafe_from_list(struct dctx *c, const struct value *n, struct fai
 	if (!v->v)
 		return;
 	for (size_t i = 0; i < n->n; i++) {
-		size_t saved = dctx_push(c, "[%zu]", i);
+		size_t saved = dctx_push_index(c, i);
 		struct failsafe_in in = { 0 };
 		struct failsafe *fs = &v->v[v->n];
 		char why[128];

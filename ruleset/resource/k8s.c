@@ -40,7 +40,7 @@ static void dec_exprs(struct dctx *c, const struct value *n, void *out)
 	if (!s->exprs)
 		return;
 	for (size_t i = 0; i < n->n; i++) {
-		size_t saved = dctx_push(c, "[%zu]", i);
+		size_t saved = dctx_push_index(c, i);
 
 		struct expr_in *e = &s->exprs[i];
 
@@ -459,7 +459,7 @@ static void k8s_rules(struct dctx *c, const struct value *list, bool ingress, st
 	if (!decode_expect(c, list, VALUE_SEQ))
 		return;
 	for (size_t i = 0; i < list->n; i++) {
-		size_t saved = dctx_push(c, "[%zu]", i);
+		size_t saved = dctx_push_index(c, i);
 		struct proto_group g[3] = { 0 };
 		size_t ng = 0;
 

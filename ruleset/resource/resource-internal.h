@@ -82,6 +82,8 @@ struct dctx {
 };
 
 size_t dctx_push(struct dctx *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* The same as dctx_push(c, "[%zu]", i). */
+size_t dctx_push_index(struct dctx *c, size_t i);
 void dctx_pop(struct dctx *c, size_t saved);
 void dctx_err(struct dctx *c, const struct value *at, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));

@@ -47,7 +47,7 @@ static void dec_cidrs_common(struct dctx *c, const struct value *n, void *out, b
 	}
 	for (size_t i = 0; i < count; i++) {
 		const struct value *it = items[i];
-		size_t saved = single ? c->plen : dctx_push(c, "[%zu]", i);
+		size_t saved = single ? c->plen : dctx_push_index(c, i);
 		char why[128];
 
 		if (it->type != VALUE_SCALAR) {
@@ -156,7 +156,7 @@ static void dec_ports(struct dctx *c, const struct value *n, void *out)
 		return;
 	}
 	for (size_t i = 0; i < n->n; i++) {
-		size_t saved = dctx_push(c, "[%zu]", i);
+		size_t saved = dctx_push_index(c, i);
 		unsigned before = c->errors;
 		struct port p = { 0 };
 
@@ -647,7 +647,7 @@ void dec_rules(struct dctx *c, const struct value *n, void *out)
 		return;
 	}
 	for (size_t i = 0; i < n->n; i++) {
-		size_t saved = dctx_push(c, "[%zu]", i);
+		size_t saved = dctx_push_index(c, i);
 
 		dec_rule(c, n->kids[i], &vec->v[vec->n++]);
 		dctx_pop(c, saved);

@@ -39,6 +39,7 @@
 #define MAP_SOFT     16384
 #define MAP_HARD     65536
 #define MAP_SIZE_MIN 16
+#define MAX_PLEN     128 /* prefix lengths 0..128 */
 /* Ranges open at once while looking for overlaps; more than this and the
  * run is left as it is. */
 #define MAX_ACTIVE   64
@@ -376,14 +377,14 @@ static uint32_t map_size(size_t n)
 /* The elements of each prefix length's map of a run, before the maps
  * are made. */
 struct run_elems {
-	size_t count[129];
-	struct map_elem *v[129];
-	struct model_set *map[129];
+	size_t count[MAX_PLEN + 1];
+	struct map_elem *v[MAX_PLEN + 1];
+	struct model_set *map[MAX_PLEN + 1];
 };
 
 static void run_elems_free(struct run_elems *e)
 {
-	for (size_t l = 0; l < 129; l++)
+	for (size_t l = 0; l <= MAX_PLEN; l++)
 		free(e->v[l]);
 }
 
@@ -424,9 +425,8 @@ static void map_run(struct cctx *c, struct model_chain *ch, const struct model_r
 	}
 	map_fill(c, run, at, n, w, target, e->count, e->v);
 	for (size_t l = 0; l <= bits && !c->err; l++) {
-		char name[256];
-
 		uint32_t size = map_size(e->count[l]);
+		char name[256];
 
 		if (!e->count[l])
 			continue;

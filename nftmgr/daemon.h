@@ -8,15 +8,17 @@
 
 #include "nftmgr.h"
 
-#define SETTLE_MS	 100   /* files: a burst of writes becomes one commit */
-#define ETCD_SETTLE_MS	 5     /* etcd: quiet time after the last event ... */
-#define ETCD_MAX_WAIT_MS 100   /* ... but never longer than this after the first */
-#define RESYNC_MS	 60000 /* drift repair */
-#define LKG_DELAY_MS	 30000 /* etcd: the last-known-good copy, at most this often */
-#define LKG_QUIET_MS	 1000  /* ... and once commits have paused this long */
-#define WATCH_IDLE_S	 660   /* above etcd's 10 min progress interval */
-#define BACKOFF_MIN_MS	 200
-#define BACKOFF_MAX_MS	 5000
+#define SETTLE_MS	     100   /* files: a burst of writes becomes one commit */
+#define ETCD_SETTLE_MS	     5	   /* etcd: quiet time after the last event ... */
+#define ETCD_MAX_WAIT_MS     100   /* ... but never longer than this after the first; */
+#define ETCD_BURST_SETTLE_MS 25	   /* the quiet time when the first came this soon */
+#define ETCD_BURST_MS	     100   /* after the last commit (a burst goes on) */
+#define RESYNC_MS	     60000 /* drift repair */
+#define LKG_DELAY_MS	     30000 /* etcd: the last-known-good copy, at most this often */
+#define LKG_QUIET_MS	     1000  /* ... and once commits have paused this long */
+#define WATCH_IDLE_S	     660   /* above etcd's 10 min progress interval */
+#define BACKOFF_MIN_MS	     200
+#define BACKOFF_MAX_MS	     5000
 
 struct mnl_socket;
 struct etcd_watch;
@@ -94,6 +96,7 @@ struct pending {
 	bool any;
 	uint64_t first_ms;
 	uint64_t last_ms;
+	uint64_t commit_ms; /* of the last commit of changes */
 };
 
 __attribute__((format(printf, 2, 3))) void logp(int prio, const char *fmt, ...);

@@ -28,19 +28,13 @@ size_t dctx_push(struct dctx *c, const char *fmt, ...)
 
 size_t dctx_push_index(struct dctx *c, size_t i)
 {
-	char digits[24];
-	size_t saved = c->plen, n = 0;
+	size_t saved = c->plen;
 
 	/* once per list item (2,000,000 CIDRs at W-huge): no printf */
-	do {
-		digits[n++] = (char)('0' + i % 10);
-		i /= 10;
-	} while (i);
-	if (c->plen + n + 3 > sizeof(c->path))
+	if (c->plen + 24 > sizeof(c->path))
 		return saved;
 	c->path[c->plen++] = '[';
-	while (n)
-		c->path[c->plen++] = digits[--n];
+	c->plen += put_uint(c->path + c->plen, i);
 	c->path[c->plen++] = ']';
 	c->path[c->plen] = '\0';
 	return saved;

@@ -84,6 +84,8 @@ struct dctx {
 size_t dctx_push(struct dctx *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* The same as dctx_push(c, "[%zu]", i). */
 size_t dctx_push_index(struct dctx *c, size_t i);
+/* values.c: v in decimal at p (no NUL, no printf); the digits written. */
+size_t put_uint(char *p, size_t v);
 void dctx_pop(struct dctx *c, size_t saved);
 void dctx_err(struct dctx *c, const struct value *at, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));

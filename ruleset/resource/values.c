@@ -60,9 +60,9 @@ bad:
 	return -EINVAL;
 }
 
-static size_t put_uint(char *p, unsigned v)
+size_t put_uint(char *p, size_t v)
 {
-	char d[12];
+	char d[24];
 	size_t n = 0, k = 0;
 
 	do {

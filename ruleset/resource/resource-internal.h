@@ -219,4 +219,27 @@ void dec_staged_action(struct dctx *c, const struct value *n, void *out);
 /* Output: a resource as a jansson object. storage: stored policy name. */
 json_t *resource_to_json(const struct resource *r, bool storage);
 
+/* json-write.c: compact JSON text as json_dumps(JSON_COMPACT) writes it,
+ * built in order without a tree. A failure (no memory, a string that is
+ * not UTF-8) sticks: jw_done() then frees and returns NULL. */
+struct jw {
+	char *buf;
+	size_t len, cap;
+	bool comma; /* this level has a member: the next gets a ',' */
+	bool bad;
+};
+void jw_open(struct jw *w, char c); /* '{' or '[' */
+void jw_close(struct jw *w, char c);
+void jw_key(struct jw *w, const char *k);
+void jw_str(struct jw *w, const char *s);
+/* key and string, nothing when s is NULL */
+void jw_kstr(struct jw *w, const char *k, const char *s);
+void jw_int(struct jw *w, long long v);
+/* JSON text as it is (true, false); NULL fails the writer */
+void jw_raw(struct jw *w, const char *text);
+/* a jansson value, dumped compact; NULL fails the writer */
+void jw_json(struct jw *w, const json_t *j);
+/* the text (caller frees), or NULL */
+char *jw_done(struct jw *w);
+
 #endif

@@ -1,5 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
-/* Resources as Calico v3 JSON (storage, -o json) and YAML (-o yaml). */
+/* Resources as Calico v3 JSON (storage, -o json) and YAML (-o yaml): the
+ * stored text is written directly (json-write.c); output parses it back
+ * into a tree to print it indented or as YAML. */
 #include <errno.h>
 #include <math.h>
 #include <stdio.h>
@@ -10,389 +12,380 @@
 
 #include "resource-internal.h"
 
-/* jansson's setters steal the value; a NULL value makes them fail, which
- * we detect once at the end through the out-of-memory flag. */
-struct jb {
-	bool oom;
-};
-
-static void set(struct jb *b, json_t *o, const char *k, json_t *v)
+static void w_labels(struct jw *w, const char *key, const struct labels *l)
 {
-	if (!v || json_object_set_new(o, k, v) < 0)
-		b->oom = true;
+	jw_key(w, key);
+	jw_open(w, '{');
+	for (size_t i = 0; i < l->n; i++)
+		jw_kstr(w, l->v[i].key, l->v[i].value);
+	jw_close(w, '}');
 }
 
-static void push(struct jb *b, json_t *a, json_t *v)
+static void w_cidrs(struct jw *w, const char *key, const struct cidr *v, size_t n, bool with_len)
 {
-	if (!v || json_array_append_new(a, v) < 0)
-		b->oom = true;
-}
-
-static void set_str(struct jb *b, json_t *o, const char *k, const char *v)
-{
-	if (v)
-		set(b, o, k, json_string(v));
-}
-
-static json_t *j_labels(const struct labels *l)
-{
-	json_t *o = json_object();
-
-	for (size_t i = 0; o && i < l->n; i++)
-		if (json_object_set_new(o, l->v[i].key, json_string(l->v[i].value)) < 0)
-			return json_decref(o), NULL;
-	return o;
-}
-
-static json_t *j_cidrs(const struct cidr *v, size_t n, bool with_len)
-{
-	json_t *a = json_array();
 	char buf[64];
 
-	for (size_t i = 0; a && i < n; i++) {
+	jw_key(w, key);
+	jw_open(w, '[');
+	for (size_t i = 0; i < n; i++) {
 		cidr_format(&v[i], with_len, buf, sizeof(buf));
-		if (json_array_append_new(a, json_string(buf)) < 0)
-			return json_decref(a), NULL;
+		jw_str(w, buf);
 	}
-	return a;
+	jw_close(w, ']');
 }
 
-static json_t *j_strv(char *const *v, size_t n)
+static void w_strv(struct jw *w, const char *key, char *const *v, size_t n)
 {
-	json_t *a = json_array();
-
-	for (size_t i = 0; a && i < n; i++)
-		if (json_array_append_new(a, json_string(v[i])) < 0)
-			return json_decref(a), NULL;
-	return a;
+	jw_key(w, key);
+	jw_open(w, '[');
+	for (size_t i = 0; i < n; i++)
+		jw_str(w, v[i]);
+	jw_close(w, ']');
 }
 
-static json_t *j_protocol(const struct protocol *p)
+static void w_protocol(struct jw *w, const char *key, const struct protocol *p)
 {
 	const char *name = p->named ? protocol_name(p->num, API_V3) : NULL;
 
-	return name ? json_string(name) : json_integer(p->num);
+	jw_key(w, key);
+	if (name)
+		jw_str(w, name);
+	else
+		jw_int(w, p->num);
 }
 
-static json_t *j_ports(struct jb *b, const struct port *v, size_t n)
+static void w_ports(struct jw *w, const char *key, const struct port *v, size_t n)
 {
-	json_t *a = json_array();
-	char buf[16];
+	char buf[32];
 
-	for (size_t i = 0; a && i < n; i++) {
+	jw_key(w, key);
+	jw_open(w, '[');
+	for (size_t i = 0; i < n; i++) {
 		if (v[i].name) {
-			push(b, a, json_string(v[i].name));
+			jw_str(w, v[i].name);
 		} else if (v[i].min == v[i].max) {
-			push(b, a, json_integer(v[i].min));
+			jw_int(w, v[i].min);
 		} else {
-			snprintf(buf, sizeof(buf), "%u:%u", v[i].min, v[i].max);
-			push(b, a, json_string(buf));
+			size_t k = put_uint(buf, v[i].min);
+
+			buf[k++] = ':';
+			buf[k + put_uint(buf + k, v[i].max)] = '\0';
+			jw_str(w, buf);
 		}
 	}
-	return a;
+	jw_close(w, ']');
 }
 
-static json_t *j_entity(struct jb *b, const struct entity *e)
+static void w_entity(struct jw *w, const char *key, const struct entity *e)
 {
-	json_t *o = json_object();
-
-	if (!o)
-		return NULL;
+	jw_key(w, key);
+	jw_open(w, '{');
 	if (e->n_nets)
-		set(b, o, "nets", j_cidrs(e->nets, e->n_nets, true));
+		w_cidrs(w, "nets", e->nets, e->n_nets, true);
 	if (e->n_not_nets)
-		set(b, o, "notNets", j_cidrs(e->not_nets, e->n_not_nets, true));
-	set_str(b, o, "selector", e->selector);
-	set_str(b, o, "notSelector", e->not_selector);
-	set_str(b, o, "namespaceSelector", e->ns_selector);
+		w_cidrs(w, "notNets", e->not_nets, e->n_not_nets, true);
+	jw_kstr(w, "selector", e->selector);
+	jw_kstr(w, "notSelector", e->not_selector);
+	jw_kstr(w, "namespaceSelector", e->ns_selector);
 	if (e->n_ports)
-		set(b, o, "ports", j_ports(b, e->ports, e->n_ports));
+		w_ports(w, "ports", e->ports, e->n_ports);
 	if (e->n_not_ports)
-		set(b, o, "notPorts", j_ports(b, e->not_ports, e->n_not_ports));
+		w_ports(w, "notPorts", e->not_ports, e->n_not_ports);
 	if (e->n_sa_names || e->sa_selector) {
-		json_t *sa = json_object();
-
-		if (sa && e->n_sa_names)
-			set(b, sa, "names", j_strv(e->sa_names, e->n_sa_names));
-		if (sa)
-			set_str(b, sa, "selector", e->sa_selector);
-		set(b, o, "serviceAccounts", sa);
+		jw_key(w, "serviceAccounts");
+		jw_open(w, '{');
+		if (e->n_sa_names)
+			w_strv(w, "names", e->sa_names, e->n_sa_names);
+		jw_kstr(w, "selector", e->sa_selector);
+		jw_close(w, '}');
 	}
 	if (e->svc_name) {
-		json_t *sv = json_object();
-
-		if (sv) {
-			set_str(b, sv, "name", e->svc_name);
-			set_str(b, sv, "namespace", e->svc_ns);
-		}
-		set(b, o, "services", sv);
+		jw_key(w, "services");
+		jw_open(w, '{');
+		jw_kstr(w, "name", e->svc_name);
+		jw_kstr(w, "namespace", e->svc_ns);
+		jw_close(w, '}');
 	}
-	return o;
+	jw_close(w, '}');
 }
 
-static json_t *j_icmp(struct jb *b, const struct icmp *i)
+static void w_icmp(struct jw *w, const char *key, const struct icmp *i)
 {
-	json_t *o = json_object();
-
-	if (o && i->has_type)
-		set(b, o, "type", json_integer(i->type));
-	if (o && i->has_code)
-		set(b, o, "code", json_integer(i->code));
-	return o;
+	jw_key(w, key);
+	jw_open(w, '{');
+	if (i->has_type) {
+		jw_key(w, "type");
+		jw_int(w, i->type);
+	}
+	if (i->has_code) {
+		jw_key(w, "code");
+		jw_int(w, i->code);
+	}
+	jw_close(w, '}');
 }
 
-static json_t *j_rules(struct jb *b, const struct rule *v, size_t n)
+/* JSON kept as text (a rule's http, a staged Kubernetes spec), as
+ * compact as the rest. */
+static void w_text(struct jw *w, const char *text)
+{
+	json_t *j = json_loads(text, 0, NULL);
+
+	jw_json(w, j);
+	json_decref(j);
+}
+
+static void w_rules(struct jw *w, const char *key, const struct rule *v, size_t n)
 {
 	static const char *const actions[] = { "Allow", "Deny", "Log", "Pass" };
-	json_t *a = json_array();
 
-	for (size_t i = 0; a && i < n; i++) {
+	jw_key(w, key);
+	jw_open(w, '[');
+	for (size_t i = 0; i < n; i++) {
 		const struct rule *r = &v[i];
-		json_t *o = json_object();
 
-		if (!o) {
-			b->oom = true;
-			break;
+		jw_open(w, '{');
+		jw_kstr(w, "action", actions[r->action]);
+		if (r->ip_version) {
+			jw_key(w, "ipVersion");
+			jw_int(w, r->ip_version);
 		}
-		set_str(b, o, "action", actions[r->action]);
-		if (r->ip_version)
-			set(b, o, "ipVersion", json_integer(r->ip_version));
 		if (r->protocol.set)
-			set(b, o, "protocol", j_protocol(&r->protocol));
+			w_protocol(w, "protocol", &r->protocol);
 		if (r->not_protocol.set)
-			set(b, o, "notProtocol", j_protocol(&r->not_protocol));
+			w_protocol(w, "notProtocol", &r->not_protocol);
 		if (r->icmp.set)
-			set(b, o, "icmp", j_icmp(b, &r->icmp));
+			w_icmp(w, "icmp", &r->icmp);
 		if (r->not_icmp.set)
-			set(b, o, "notICMP", j_icmp(b, &r->not_icmp));
+			w_icmp(w, "notICMP", &r->not_icmp);
 		/* Calico's Go structs always serialise both entity rules. */
-		set(b, o, "source", j_entity(b, &r->src));
-		set(b, o, "destination", j_entity(b, &r->dst));
+		w_entity(w, "source", &r->src);
+		w_entity(w, "destination", &r->dst);
 		if (r->http) {
-			json_t *h = json_loads(r->http, 0, NULL);
-
-			b->oom |= !h;
-			set(b, o, "http", h);
+			jw_key(w, "http");
+			w_text(w, r->http);
 		}
-		push(b, a, o);
+		jw_close(w, '}');
 	}
-	return a;
+	jw_close(w, ']');
 }
 
-static json_t *j_number(double v)
+/* An integral order as an integer, else as jansson writes a real. */
+static void w_number(struct jw *w, const char *key, double v)
 {
-	if (v == floor(v) && fabs(v) < 9e15)
-		return json_integer((json_int_t)v);
-	return json_real(v);
+	jw_key(w, key);
+	if (v == floor(v) && fabs(v) < 9e15) {
+		jw_int(w, (long long)v);
+	} else {
+		json_t *j = json_real(v);
+
+		jw_json(w, j);
+		json_decref(j);
+	}
 }
 
-static void policy_spec(struct jb *b, json_t *s, const struct resource *r)
+static void w_true(struct jw *w, const char *key)
+{
+	jw_key(w, key);
+	jw_raw(w, "true");
+}
+
+static void policy_spec(struct jw *w, const struct resource *r)
 {
 	const struct policy_spec *p = &r->u.policy;
-	json_t *types = json_array();
 
-	set_str(b, s, "tier", p->tier);
+	jw_kstr(w, "tier", p->tier);
 	if (kind_is_staged(r->kind))
-		set_str(b, s, "stagedAction", staged_action_name(p->staged_action));
-	if (kind_is_staged(r->kind) && p->staged_action == STAGED_DELETE) {
-		json_decref(types); /* a Delete names a policy: nothing else */
-		return;
-	}
+		jw_kstr(w, "stagedAction", staged_action_name(p->staged_action));
+	if (kind_is_staged(r->kind) && p->staged_action == STAGED_DELETE)
+		return; /* a Delete names a policy: nothing else */
 	if (p->has_order)
-		set(b, s, "order", j_number(p->order));
-	set_str(b, s, "selector", p->selector);
-	set_str(b, s, "namespaceSelector", p->ns_selector);
-	set_str(b, s, "serviceAccountSelector", p->sa_selector);
+		w_number(w, "order", p->order);
+	jw_kstr(w, "selector", p->selector);
+	jw_kstr(w, "namespaceSelector", p->ns_selector);
+	jw_kstr(w, "serviceAccountSelector", p->sa_selector);
 	if (p->n_ingress)
-		set(b, s, "ingress", j_rules(b, p->ingress, p->n_ingress));
+		w_rules(w, "ingress", p->ingress, p->n_ingress);
 	if (p->n_egress)
-		set(b, s, "egress", j_rules(b, p->egress, p->n_egress));
-	if (types && (p->types & POLICY_TYPE_INGRESS))
-		push(b, types, json_string("Ingress"));
-	if (types && (p->types & POLICY_TYPE_EGRESS))
-		push(b, types, json_string("Egress"));
-	set(b, s, "types", types);
+		w_rules(w, "egress", p->egress, p->n_egress);
+	jw_key(w, "types");
+	jw_open(w, '[');
+	if (p->types & POLICY_TYPE_INGRESS)
+		jw_str(w, "Ingress");
+	if (p->types & POLICY_TYPE_EGRESS)
+		jw_str(w, "Egress");
+	jw_close(w, ']');
 	if (p->do_not_track)
-		set(b, s, "doNotTrack", json_true());
+		w_true(w, "doNotTrack");
 	if (p->pre_dnat)
-		set(b, s, "preDNAT", json_true());
+		w_true(w, "preDNAT");
 	if (p->apply_on_forward && kind_enforced(r->kind) == RES_GLOBAL_NETWORK_POLICY)
-		set(b, s, "applyOnForward", json_true());
+		w_true(w, "applyOnForward");
 }
 
-static json_t *j_named_ports(struct jb *b, const struct named_port *v, size_t n)
+static void w_named_ports(struct jw *w, const struct named_port *v, size_t n)
 {
-	json_t *a = json_array();
-
-	for (size_t i = 0; a && i < n; i++) {
-		json_t *o = json_object();
-
-		if (o) {
-			set_str(b, o, "name", v[i].name);
-			set(b, o, "protocol", j_protocol(&v[i].protocol));
-			set(b, o, "port", json_integer(v[i].port));
-		}
-		push(b, a, o);
+	jw_key(w, "ports");
+	jw_open(w, '[');
+	for (size_t i = 0; i < n; i++) {
+		jw_open(w, '{');
+		jw_kstr(w, "name", v[i].name);
+		w_protocol(w, "protocol", &v[i].protocol);
+		jw_key(w, "port");
+		jw_int(w, v[i].port);
+		jw_close(w, '}');
 	}
-	return a;
+	jw_close(w, ']');
 }
 
-static void endpoint_spec(struct jb *b, json_t *s, const struct resource *r)
+static void endpoint_spec(struct jw *w, const struct resource *r)
 {
 	const struct endpoint_spec *e = &r->u.ep;
 	bool hep = r->kind == RES_HOST_ENDPOINT;
 
-	set_str(b, s, "orchestrator", e->orchestrator);
-	set_str(b, s, "workload", e->workload);
-	set_str(b, s, "node", e->node);
-	set_str(b, s, "containerID", e->container_id);
-	set_str(b, s, "pod", e->pod);
-	set_str(b, s, "endpoint", e->endpoint);
-	set_str(b, s, "serviceAccountName", e->service_account);
-	set_str(b, s, "interfaceName", e->iface);
+	jw_kstr(w, "orchestrator", e->orchestrator);
+	jw_kstr(w, "workload", e->workload);
+	jw_kstr(w, "node", e->node);
+	jw_kstr(w, "containerID", e->container_id);
+	jw_kstr(w, "pod", e->pod);
+	jw_kstr(w, "endpoint", e->endpoint);
+	jw_kstr(w, "serviceAccountName", e->service_account);
+	jw_kstr(w, "interfaceName", e->iface);
 	if (e->n_ips)
-		set(b, s, hep ? "expectedIPs" : "ipNetworks", j_cidrs(e->ips, e->n_ips, !hep));
+		w_cidrs(w, hep ? "expectedIPs" : "ipNetworks", e->ips, e->n_ips, !hep);
 	if (e->n_profiles)
-		set(b, s, "profiles", j_strv(e->profiles, e->n_profiles));
-	set_str(b, s, "mac", e->mac);
+		w_strv(w, "profiles", e->profiles, e->n_profiles);
+	jw_kstr(w, "mac", e->mac);
 	if (e->n_ports)
-		set(b, s, "ports", j_named_ports(b, e->ports, e->n_ports));
+		w_named_ports(w, e->ports, e->n_ports);
 	if (e->n_spoof)
-		set(b, s, "allowSpoofedSourcePrefixes", j_cidrs(e->spoof, e->n_spoof, true));
+		w_cidrs(w, "allowSpoofedSourcePrefixes", e->spoof, e->n_spoof, true);
 }
 
-static json_t *j_failsafe(struct jb *b, const struct failsafe *v, size_t n)
+static void w_failsafe(struct jw *w, const char *key, const struct failsafe *v, size_t n)
 {
-	json_t *a = json_array();
 	char buf[64];
 
-	for (size_t i = 0; a && i < n; i++) {
-		json_t *o = json_object();
-
-		if (o) {
-			set_str(b, o, "protocol", protocol_name(v[i].protocol.num, API_V1));
-			set(b, o, "port", json_integer(v[i].port));
-			if (v[i].has_net) {
-				cidr_format(&v[i].net, true, buf, sizeof(buf));
-				set_str(b, o, "net", buf);
-			}
+	jw_key(w, key);
+	jw_open(w, '[');
+	for (size_t i = 0; i < n; i++) {
+		jw_open(w, '{');
+		jw_kstr(w, "protocol", protocol_name(v[i].protocol.num, API_V1));
+		jw_key(w, "port");
+		jw_int(w, v[i].port);
+		if (v[i].has_net) {
+			cidr_format(&v[i].net, true, buf, sizeof(buf));
+			jw_kstr(w, "net", buf);
 		}
-		push(b, a, o);
+		jw_close(w, '}');
 	}
-	return a;
+	jw_close(w, ']');
 }
 
-static void felix_spec(struct jb *b, json_t *s, const struct felix_spec *f)
+static void felix_spec(struct jw *w, const struct felix_spec *f)
 {
 	char buf[16];
 
 	if (f->has_failsafe_in)
-		set(b, s, "failsafeInboundHostPorts",
-		    j_failsafe(b, f->failsafe_in, f->n_failsafe_in));
+		w_failsafe(w, "failsafeInboundHostPorts", f->failsafe_in, f->n_failsafe_in);
 	if (f->has_failsafe_out)
-		set(b, s, "failsafeOutboundHostPorts",
-		    j_failsafe(b, f->failsafe_out, f->n_failsafe_out));
-	set_str(b, s, "interfacePrefix", f->interface_prefix);
-	set_str(b, s, "logPrefix", f->log_prefix);
-	set_str(b, s, "defaultEndpointToHostAction", f->ep_to_host);
-	set_str(b, s, "nftablesTableName", f->table_name);
+		w_failsafe(w, "failsafeOutboundHostPorts", f->failsafe_out, f->n_failsafe_out);
+	jw_kstr(w, "interfacePrefix", f->interface_prefix);
+	jw_kstr(w, "logPrefix", f->log_prefix);
+	jw_kstr(w, "defaultEndpointToHostAction", f->ep_to_host);
+	jw_kstr(w, "nftablesTableName", f->table_name);
 	if (f->has_mark_mask) {
 		snprintf(buf, sizeof(buf), "%#010x", f->mark_mask);
-		set_str(b, s, "nftablesMarkMask", buf);
+		jw_kstr(w, "nftablesMarkMask", buf);
 	}
-	if (f->has_merge_allow)
-		set(b, s, "nftablesMergeAllowPolicies", json_boolean(f->merge_allow));
+	if (f->has_merge_allow) {
+		jw_key(w, "nftablesMergeAllowPolicies");
+		jw_raw(w, f->merge_allow ? "true" : "false");
+	}
 	if (f->has_spoof_any)
-		set_str(b, s, "workloadSourceSpoofing", f->spoof_any ? "Any" : "Disabled");
+		jw_kstr(w, "workloadSourceSpoofing", f->spoof_any ? "Any" : "Disabled");
 }
 
-static json_t *j_spec(struct jb *b, const struct resource *r)
+static void w_spec(struct jw *w, const struct resource *r)
 {
-	json_t *s = json_object();
-
-	if (!s)
-		return NULL;
+	jw_key(w, "spec");
+	if (r->kind == RES_STAGED_K8S_NETWORK_POLICY) {
+		/* the Kubernetes spec, as written */
+		w_text(w, r->u.policy.k8s_spec ? r->u.policy.k8s_spec : "{}");
+		return;
+	}
+	jw_open(w, '{');
 	switch (r->kind) {
 	case RES_GLOBAL_NETWORK_POLICY:
 	case RES_NETWORK_POLICY:
 	case RES_STAGED_GLOBAL_NETWORK_POLICY:
-	case RES_STAGED_NETWORK_POLICY: policy_spec(b, s, r); break;
-	case RES_STAGED_K8S_NETWORK_POLICY:
-		json_decref(s); /* the Kubernetes spec, as written */
-		s = r->u.policy.k8s_spec ? json_loads(r->u.policy.k8s_spec, 0, NULL)
-					 : json_object();
-		b->oom |= !s;
-		break;
+	case RES_STAGED_NETWORK_POLICY: policy_spec(w, r); break;
 	case RES_TIER:
-		set(b, s, "order", j_number(r->u.tier.order));
-		set_str(b, s, "defaultAction",
+		w_number(w, "order", r->u.tier.order);
+		jw_kstr(w, "defaultAction",
 			r->u.tier.default_action == ACTION_PASS ? "Pass" : "Deny");
 		break;
 	case RES_HOST_ENDPOINT:
-	case RES_WORKLOAD_ENDPOINT: endpoint_spec(b, s, r); break;
+	case RES_WORKLOAD_ENDPOINT: endpoint_spec(w, r); break;
 	case RES_GLOBAL_NETWORK_SET:
 	case RES_NETWORK_SET:
 		if (r->u.netset.n_nets)
-			set(b, s, "nets", j_cidrs(r->u.netset.nets, r->u.netset.n_nets, true));
+			w_cidrs(w, "nets", r->u.netset.nets, r->u.netset.n_nets, true);
 		break;
 	case RES_PROFILE:
 		if (r->u.profile.n_ingress)
-			set(b, s, "ingress",
-			    j_rules(b, r->u.profile.ingress, r->u.profile.n_ingress));
+			w_rules(w, "ingress", r->u.profile.ingress, r->u.profile.n_ingress);
 		if (r->u.profile.n_egress)
-			set(b, s, "egress", j_rules(b, r->u.profile.egress, r->u.profile.n_egress));
+			w_rules(w, "egress", r->u.profile.egress, r->u.profile.n_egress);
 		if (r->u.profile.labels_to_apply.n)
-			set(b, s, "labelsToApply", j_labels(&r->u.profile.labels_to_apply));
+			w_labels(w, "labelsToApply", &r->u.profile.labels_to_apply);
 		break;
-	case RES_FELIX_CONFIGURATION: felix_spec(b, s, &r->u.felix); break;
+	case RES_FELIX_CONFIGURATION: felix_spec(w, &r->u.felix); break;
+	case RES_STAGED_K8S_NETWORK_POLICY:
 	case RES_KIND_MAX: break;
 	}
-	return s;
+	jw_close(w, '}');
+}
+
+static char *resource_text(const struct resource *r, bool storage)
+{
+	const struct kind_info *k = kind_info(r->kind);
+	char *name = storage && k->policy ? policy_name_to_storage(r->name) : NULL;
+	struct jw w = { 0 };
+
+	if (storage && k->policy && !name)
+		return NULL;
+	jw_open(&w, '{');
+	jw_kstr(&w, "apiVersion", "projectcalico.org/v3");
+	jw_kstr(&w, "kind", k->kind);
+	jw_key(&w, "metadata");
+	jw_open(&w, '{');
+	jw_kstr(&w, "name", name ? name : r->name);
+	free(name);
+	jw_kstr(&w, "namespace", r->namespace);
+	jw_kstr(&w, "uid", r->uid);
+	jw_kstr(&w, "creationTimestamp", r->created);
+	if (r->labels.n)
+		w_labels(&w, "labels", &r->labels);
+	if (r->annotations.n)
+		w_labels(&w, "annotations", &r->annotations);
+	jw_close(&w, '}');
+	w_spec(&w, r);
+	jw_close(&w, '}');
+	return jw_done(&w);
 }
 
 json_t *resource_to_json(const struct resource *r, bool storage)
 {
-	const struct kind_info *k = kind_info(r->kind);
-	json_t *o = json_object(), *m = json_object();
-	struct jb b = { 0 };
-	char *name = NULL;
+	char *s = resource_text(r, storage);
+	json_t *j = s ? json_loads(s, 0, NULL) : NULL;
 
-	if (!o || !m)
-		goto oom;
-	set_str(&b, o, "apiVersion", "projectcalico.org/v3");
-	set_str(&b, o, "kind", k->kind);
-	name = storage && k->policy ? policy_name_to_storage(r->name) : strdup(r->name);
-	set_str(&b, m, "name", name);
-	b.oom |= !name;
-	free(name);
-	set_str(&b, m, "namespace", r->namespace);
-	set_str(&b, m, "uid", r->uid);
-	set_str(&b, m, "creationTimestamp", r->created);
-	if (r->labels.n)
-		set(&b, m, "labels", j_labels(&r->labels));
-	if (r->annotations.n)
-		set(&b, m, "annotations", j_labels(&r->annotations));
-	set(&b, o, "metadata", m);
-	m = NULL;
-	set(&b, o, "spec", j_spec(&b, r));
-	if (!b.oom)
-		return o;
-oom:
-	json_decref(m);
-	json_decref(o);
-	return NULL;
+	free(s);
+	return j;
 }
 
 char *resource_to_storage_json(const struct resource *r)
 {
-	json_t *j = resource_to_json(r, true);
-	char *s;
-
-	if (!j)
-		return NULL;
-	s = json_dumps(j, JSON_COMPACT);
-	json_decref(j);
-	return s;
+	return resource_text(r, true);
 }
 
 /* Several resources as calicoctl prints them: one alone, else a List. */

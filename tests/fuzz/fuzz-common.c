@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <jansson.h>
 
 #include "fuzz.h"
 #include "resource.h"
@@ -30,6 +31,19 @@ static char *yaml_of(struct resource_list *l)
 	return buf;
 }
 
+/* The stored text (written without jansson) is what jansson writes for
+ * the same tree. */
+static void assert_canonical(const char *text)
+{
+	json_t *j = json_loads(text, 0, NULL);
+	char *again = j ? json_dumps(j, JSON_COMPACT) : NULL;
+
+	if (!again || strcmp(again, text) != 0)
+		fuzz_fail("stored text is not jansson's compact JSON", text);
+	free(again);
+	json_decref(j);
+}
+
 void fuzz_load_round_trip(const char *name, const uint8_t *data, size_t size)
 {
 	struct resource_list l = { 0 }, again = { 0 };
@@ -55,6 +69,8 @@ void fuzz_load_round_trip(const char *name, const uint8_t *data, size_t size)
 
 		if (a && b && strcmp(a, b) != 0)
 			fuzz_fail("round trip changed a resource", a);
+		if (a)
+			assert_canonical(a);
 		free(a);
 		free(b);
 	}

@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <cmocka.h>
+#include <jansson.h>
 
 #include "resource.h"
 
@@ -53,6 +54,22 @@ static char *to_yaml(struct resource_list *l)
 	return buf;
 }
 
+/* The stored text is written without jansson: it must be what jansson
+ * itself writes for the same tree (member order, escapes, numbers). */
+static void assert_canonical(const char *text)
+{
+	json_error_t e;
+	json_t *j = json_loads(text, 0, &e);
+	char *again;
+
+	if (!j)
+		fail_msg("stored text is not JSON (%s): %s", e.text, text);
+	again = json_dumps(j, JSON_COMPACT);
+	assert_string_equal(again, text);
+	free(again);
+	json_decref(j);
+}
+
 static void assert_round_trip(struct resource_list *l)
 {
 	struct resource_list again = { 0 };
@@ -65,6 +82,7 @@ static void assert_round_trip(struct resource_list *l)
 		char *b = resource_to_storage_json(again.v[i]);
 
 		assert_string_equal(a, b);
+		assert_canonical(a);
 		free(a);
 		free(b);
 	}
@@ -409,6 +427,50 @@ static void test_round_trip_rich(void **state)
 	resource_list_clear(&l);
 }
 
+/* Strings that need every escape jansson writes, multi-byte UTF-8 kept
+ * as it is, orders that are not integers; and a name that is not UTF-8
+ * is refused rather than stored. */
+static void test_storage_text(void **state)
+{
+	static const char text[] = "apiVersion: projectcalico.org/v3\nkind: GlobalNetworkPolicy\n"
+				   "metadata:\n  name: odd\n  annotations:\n"
+				   "    q: \"a\\\"b\\\\c/d\\b\\f\\n\\r\\t\\x01\\x1f\\x7f\"\n"
+				   "    u: \"\u00e9 \u20ac \U0001F600\"\n"
+				   "spec: {order: 0.1, selector: \"a == '\\u00e9'\"}\n"
+				   "---\n"
+				   "apiVersion: projectcalico.org/v3\nkind: GlobalNetworkPolicy\n"
+				   "metadata: {name: big}\nspec: {order: 1e20}\n"
+				   "---\n"
+				   "apiVersion: projectcalico.org/v3\nkind: GlobalNetworkPolicy\n"
+				   "metadata: {name: neg}\nspec: {order: -7}\n";
+	struct resource_list l = { 0 };
+	char *s, *bad;
+
+	load_ok(text, &l);
+	assert_int_equal(l.n, 3);
+	s = resource_to_storage_json(l.v[0]);
+	assert_non_null(strstr(s, "\"q\":\"a\\\"b\\\\c/d\\b\\f\\n\\r\\t\\u0001\\u001F\x7f\""));
+	assert_non_null(strstr(s, "\"u\":\"\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80\""));
+	assert_non_null(strstr(s, "\"order\":0.10000000000000001,"));
+	free(s);
+	s = resource_to_storage_json(l.v[1]);
+	assert_non_null(strstr(s, "\"order\":1e20,"));
+	free(s);
+	s = resource_to_storage_json(l.v[2]);
+	assert_non_null(strstr(s, "\"order\":-7,"));
+	free(s);
+	assert_round_trip(&l);
+	bad = l.v[2]->name;
+	l.v[2]->name = strdup("x\xc3(");
+	assert_null(resource_to_storage_json(l.v[2]));
+	free(l.v[2]->name);
+	l.v[2]->name = strdup("x\xed\xa0\x80"); /* a surrogate, as UTF-8 */
+	assert_null(resource_to_storage_json(l.v[2]));
+	free(l.v[2]->name);
+	l.v[2]->name = bad;
+	resource_list_clear(&l);
+}
+
 static void test_duplicate_in_input(void **state)
 {
 	char dir[] = "/tmp/nftmgr-dup-XXXXXX", p[256];
@@ -524,6 +586,7 @@ int main(void)
 		cmocka_unit_test(test_k8s),
 		cmocka_unit_test(test_streams),
 		cmocka_unit_test(test_round_trip_rich),
+		cmocka_unit_test(test_storage_text),
 		cmocka_unit_test(test_duplicate_in_input),
 		cmocka_unit_test(test_admin_policies),
 	};

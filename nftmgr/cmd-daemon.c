@@ -84,11 +84,12 @@ static void usage(FILE *f, const char *prog)
 		"[--local-address IFACE=IP ...] [--metrics-address HOST:PORT]\n\n"
 		"Keep this node's nftmgr table in sync with the datastore: commit at\n"
 		"start, after every change (file datastore: coalesced over %d ms; etcd:\n"
-		"%d ms of quiet, at most %d ms) and every %d s. While it runs the table\n"
-		"is owned by it. SIGTERM stops it and leaves the rules in force; SIGHUP\n"
-		"re-reads the configuration. --metrics-address serves Prometheus metrics\n"
-		"on /metrics and health on /livez and /readyz (off by default).\n",
-		prog, SETTLE_MS, ETCD_SETTLE_MS, ETCD_MAX_WAIT_MS, RESYNC_MS / 1000);
+		"at once, a burst after %d ms of quiet, at most %d ms) and every %d s.\n"
+		"While it runs the table is owned by it. SIGTERM stops it and leaves the\n"
+		"rules in force; SIGHUP re-reads the configuration. --metrics-address\n"
+		"serves Prometheus metrics on /metrics and health on /livez and /readyz\n"
+		"(off by default).\n",
+		prog, SETTLE_MS, ETCD_BURST_SETTLE_MS, ETCD_MAX_WAIT_MS, RESYNC_MS / 1000);
 }
 
 /* Watches every directory of the store (new ones are added as they come). */

@@ -9,7 +9,7 @@
 #include "nftmgr.h"
 
 #define SETTLE_MS	     100   /* files: a burst of writes becomes one commit */
-#define ETCD_SETTLE_MS	     5	   /* etcd: quiet time after the last event ... */
+#define ETCD_SETTLE_MS	     0	   /* etcd: quiet time after the last event ... */
 #define ETCD_MAX_WAIT_MS     100   /* ... but never longer than this after the first; */
 #define ETCD_BURST_SETTLE_MS 25	   /* the quiet time when the first came this soon */
 #define ETCD_BURST_MS	     100   /* after the last commit (a burst goes on) */

@@ -196,6 +196,7 @@ static int check_all(const struct write_req *w, struct write_job *j)
 	for (size_t i = 0; i < j->l.n; i++) {
 		struct resource *r = j->l.v[i], *old = NULL;
 		int e = ds_get(j->ds, r, &old, &j->revs[i]);
+		bool same;
 
 		if (e >= 0 && w->mode != WRITE_DELETE && ds_stamp(r, old) < 0)
 			e = -ENOMEM;
@@ -205,12 +206,15 @@ static int check_all(const struct write_req *w, struct write_job *j)
 		} else {
 			e = existence(w, j, i, e, old);
 		}
-		if (e < 0 || e == 0 || !w->confirm_within || !old)
+		/* stored as it is: counted, not written again */
+		same = e == 1 && w->mode != WRITE_DELETE && ds_holds(j->ds, r, old);
+		if (e <= 0 || same || !w->confirm_within || !old)
 			resource_free(old);
 		if (e < 0)
 			return e;
-		if (e == 0) {
+		if (e == 0 || same) {
 			j->revs[i] = -1;
+			j->todo += same;
 			continue;
 		}
 		if (w->confirm_within && old)

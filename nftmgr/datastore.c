@@ -250,6 +250,24 @@ int ds_stamp(struct resource *r, const struct resource *old)
 	return r->created ? 0 : -ENOMEM;
 }
 
+/* The file datastore already holds r as old (stamped from it): writing
+ * it again would change nothing but the file's inode. On etcd a write is
+ * a new revision that watchers see, as calicoctl's apply makes one. */
+bool ds_holds(const struct datastore *ds, const struct resource *r, const struct resource *old)
+{
+	char *a, *b;
+	bool same;
+
+	if (!ds->file || !old)
+		return false;
+	a = resource_to_storage_json(r);
+	b = resource_to_storage_json(old);
+	same = a && b && strcmp(a, b) == 0;
+	free(a);
+	free(b);
+	return same;
+}
+
 /* etcd's default --max-txn-ops. */
 #define ETCD_TXN_OPS 128
 

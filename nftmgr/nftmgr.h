@@ -194,6 +194,8 @@ struct etcd *ds_etcd(struct datastore *ds);
 /* Calico 2.6's layout over etcd's v2 API: read-only (writes are refused
  * with -EROFS, pointing to 'upgrade'). */
 bool ds_is_etcdv2(const struct datastore *ds);
+/* The file datastore holds r already, byte for byte, as old. */
+bool ds_holds(const struct datastore *ds, const struct resource *r, const struct resource *old);
 /* Tiers as Calico's client keeps them (tiers.c): with del, no reserved
  * tier and none a stored policy names is deleted; else every policy of in
  * names a tier that exists. 0, or a negative errno after saying why. */

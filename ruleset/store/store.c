@@ -33,6 +33,12 @@ struct store {
 
 static int mkdir_p(char *path, mode_t mode)
 {
+	/* one call when the directory is there (every resource but the
+	 * first of its kind) */
+	if (mkdir(path, mode) == 0 || errno == EEXIST)
+		return 0;
+	if (errno != ENOENT)
+		return -errno;
 	for (char *p = path + 1; *p; p++) {
 		if (*p != '/')
 			continue;

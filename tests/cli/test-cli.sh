@@ -54,6 +54,20 @@ check_status "apply default policies" 0 nm --datastore-dir "$A" apply --no-sync 
 expect "calicoctl message" "$TMP/out" "^Successfully applied 6 'GlobalNetworkPolicy' resource\(s\)$"
 check_status "apply examples" 0 nm --datastore-dir "$A" apply --no-sync -f "$SRC/examples"
 check_status "apply tutorial" 0 nm --datastore-dir "$A" apply --no-sync -f "$FIX/tutorial-lb-policies.v3.yaml"
+# applied again as they are: counted, and no file written again (the
+# same inodes); one of them changed: that one file alone is new
+inodes() { (cd "$A" && find . -type f ! -name .lock -printf '%i %p\n' | sort -k2); }
+inodes >"$TMP/inodes.before"
+check_status "apply the same policies again" 0 nm --datastore-dir "$A" apply --no-sync -f "$FIX/default-public-policies.v1.yaml"
+expect "  ... counted as applied" "$TMP/out" "^Successfully applied 6 'GlobalNetworkPolicy' resource\(s\)$"
+inodes >"$TMP/inodes.after"
+check "  ... and no file written again" cmp -s "$TMP/inodes.before" "$TMP/inodes.after"
+sed 's/order: 1500$/order: 1501/' "$FIX/default-public-policies.v1.yaml" >"$TMP/one-order.yaml"
+check "  (the copy changes one order)" test "$(diff "$FIX/default-public-policies.v1.yaml" "$TMP/one-order.yaml" | grep -c '^>')" = 1
+check_status "apply with one policy changed" 0 nm --datastore-dir "$A" apply --no-sync -f "$TMP/one-order.yaml"
+inodes >"$TMP/inodes.after"
+check "  ... writes that one file alone" test "$(diff "$TMP/inodes.before" "$TMP/inodes.after" | grep -c '^>')" = 1
+check_status "  ... and back" 0 nm --datastore-dir "$A" apply --no-sync -f "$FIX/default-public-policies.v1.yaml"
 nm --datastore-dir "$A" get gnp -o yaml >"$TMP/gnp.yaml"
 nm --datastore-dir "$A" get hep -o yaml >"$TMP/hep.yaml"
 nm --datastore-dir "$A" get felixconfiguration -o json >"$TMP/felix.json"

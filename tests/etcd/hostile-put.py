@@ -9,16 +9,18 @@ Usage: hostile-put.py ENDPOINT WHAT
   deep     JSON nested 100,000 deep
   wrong    a HostEndpoint under a GlobalNetworkPolicy key
   foreign  50,000 keys outside Calico's layout (in transactions of 128)
-  burst    10,000 puts of one policy, as fast as one client goes; prints
+  burst    10,000 puts of one policy from WORKERS clients at once; prints
            the rate and the last port"""
 import base64
 import http.client
 import json
+import os
 import sys
 import time
 import urllib.parse
 
 GNP = "/calico/resources/v3/projectcalico.org/globalnetworkpolicies/"
+WORKERS = 16
 
 
 def b64(b):
@@ -65,9 +67,25 @@ def main():
                    for i in range(t, min(t + 128, 50000))]
             call("/v3/kv/txn", {"success": ops})
     elif what == "burst":
+        # one client waits for each put's fsync (about 400 a second here);
+        # WORKERS processes at once let etcd batch them. The parent's own
+        # put comes after all of them: its port is the one to enforce.
+        body = [json.dumps({"key": b64(GNP + "default.burst"),
+                            "value": b64(policy("burst", 20000 + i))}) for i in range(9999)]
         t0 = time.monotonic()
-        for i in range(10000):
-            put(GNP + "default.burst", policy("burst", 20000 + i))
+        kids = []
+        for w in range(WORKERS):
+            pid = os.fork()
+            if pid == 0:
+                c = http.client.HTTPConnection(u.hostname, u.port, timeout=60)
+                for b in body[w::WORKERS]:
+                    c.request("POST", "/v3/kv/put", b)
+                    c.getresponse().read()
+                os._exit(0)
+            kids.append(pid)
+        for pid in kids:
+            os.waitpid(pid, 0)
+        put(GNP + "default.burst", policy("burst", 20000 + 9999))
         print("%d puts/s; last port %d" % (10000 / (time.monotonic() - t0), 20000 + 9999))
 
 

@@ -462,9 +462,9 @@ static int wait_ms(const struct pending *p, uint64_t next_resync)
 		 * own fsyncs). A lone change is committed once the watch's
 		 * data is read (a transaction's events come in one response):
 		 * waiting 5 ms more was 5 ms of a fleet's 100 ms. */
-		bool burst = p->commit_ms && p->first_ms < p->commit_ms + ETCD_BURST_MS;
-
-		until = p->last_ms + (burst ? ETCD_BURST_SETTLE_MS : ETCD_SETTLE_MS);
+		if (!p->commit_ms || p->first_ms >= p->commit_ms + ETCD_BURST_MS)
+			return 0;
+		until = p->last_ms + ETCD_BURST_SETTLE_MS;
 		if (p->first_ms + ETCD_MAX_WAIT_MS < until)
 			until = p->first_ms + ETCD_MAX_WAIT_MS;
 	}

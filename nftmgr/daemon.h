@@ -9,10 +9,9 @@
 #include "nftmgr.h"
 
 #define SETTLE_MS	     100   /* files: a burst of writes becomes one commit */
-#define ETCD_SETTLE_MS	     0	   /* etcd: quiet time after the last event ... */
-#define ETCD_MAX_WAIT_MS     100   /* ... but never longer than this after the first; */
-#define ETCD_BURST_SETTLE_MS 25	   /* the quiet time when the first came this soon */
-#define ETCD_BURST_MS	     100   /* after the last commit (a burst goes on) */
+#define ETCD_BURST_MS	     100   /* etcd: changes this soon after a commit are a burst, */
+#define ETCD_BURST_SETTLE_MS 25	   /* committed after this much quiet ... */
+#define ETCD_MAX_WAIT_MS     100   /* ... but never later than this after the first */
 #define RESYNC_MS	     60000 /* drift repair */
 #define LKG_DELAY_MS	     30000 /* etcd: the last-known-good copy, at most this often */
 #define LKG_QUIET_MS	     1000  /* ... and once commits have paused this long */

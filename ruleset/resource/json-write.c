@@ -3,7 +3,6 @@
  * jansson's json_dumps(JSON_COMPACT) gives for the same tree: a stored
  * resource is text, and apply writes 10,000 of them without building
  * and freeing a tree for each. */
-#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
